@@ -1,0 +1,40 @@
+// What the compiler produces and what plan and apply walk: one node per resource instance.
+
+export const RESOURCE_KINDS = [
+  'preflight',
+  'package-sources',
+  'os-prep',
+  'containerd',
+  'kube-packages',
+  'lb-haproxy',
+  'lb-nginx',
+  'lb-keepalived',
+  'kube-vip',
+  'etcd-pki',
+  'etcd',
+  'kubeadm-init',
+  'cni',
+  'join-control-plane',
+  'join-worker',
+  'node-config',
+  'smoke-test',
+] as const;
+
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+export interface ResourceNode {
+  /** Stable id: `kind@host` for per-host resources (e.g. `containerd@master1`), `kind` for cluster-wide ones. */
+  id: string;
+  kind: ResourceKind;
+  /** Host the resource lives on; cluster-wide resources name the host they run from. */
+  host: string;
+  /**
+   * Resources sharing a serial group never run at the same time (e.g. `control-plane`: joins and
+   * restarts of control-plane or etcd members go one host at a time).
+   */
+  serialGroup?: string;
+}
+
+export function resourceId(kind: ResourceKind, host?: string): string {
+  return host === undefined ? kind : `${kind}@${host}`;
+}
