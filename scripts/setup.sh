@@ -6,3 +6,31 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Debian packages the host lab (test/lab) runs on the outer machine: mmdebstrap builds the hosts'
+# base image, apt/dpkg-dev build the local mirror, iproute2 wires the namespaces, openssh-client
+# talks to the hosts, util-linux provides nsenter/unshare.
+lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates)
+missing=()
+for p in "${lab_packages[@]}"; do
+  if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt_opts=(-qq -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0)
+  apt_log=$(mktemp)
+  trap 'rm -f "$apt_log"' EXIT
+  # One index refresh; an unreachable third-party source must not stop the install.
+  apt-get "${apt_opts[@]}" update >"$apt_log" 2>&1 || echo "setup: apt-get update reported errors, continuing" >&2
+  if ! apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}" >"$apt_log" 2>&1; then
+    cat "$apt_log" >&2
+    exit 1
+  fi
+  echo "setup: installed ${missing[*]}"
+fi

@@ -1,5 +1,7 @@
 // What the compiler produces and what plan and apply walk: one node per resource instance.
 
+import type { Graph } from '@dagrejs/graphlib';
+
 export const RESOURCE_KINDS = [
   'preflight',
   'package-sources',
@@ -38,3 +40,11 @@ export interface ResourceNode {
 export function resourceId(kind: ResourceKind, host?: string): string {
   return host === undefined ? kind : `${kind}@${host}`;
 }
+
+/** Graph-level label: the cluster the graph was compiled from. */
+export interface GraphLabel {
+  cluster: string;
+}
+
+/** Nodes are labelled with their ResourceNode; an edge v -> w means w depends on v. */
+export type ResourceGraph = Graph<GraphLabel, ResourceNode, undefined>;

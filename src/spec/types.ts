@@ -70,6 +70,14 @@ export interface KeepalivedSettings {
   unicast: boolean;
   /** Environment variable that holds the VRRP auth password (never the password). */
   authPasswordEnv?: string;
+  /** Prefix length of the LB hosts' network, which holds the VIP (default 24). */
+  subnetPrefix: number;
+}
+
+export interface KubeVipSettings {
+  /** Interface the VIP is announced on (ARP). */
+  interface: string;
+  version: string;
 }
 
 export interface LoadBalancer {
@@ -78,7 +86,10 @@ export interface LoadBalancer {
   placement: 'dedicated' | 'co-located';
   /** Port the proxy listens on; differs from the apiserver port when co-located. */
   frontendPort: number;
+  /** Present iff the type is keepalived-haproxy or keepalived-nginx. */
   keepalived?: KeepalivedSettings;
+  /** Present iff the type is kube-vip. */
+  kubeVip?: KubeVipSettings;
   healthCheck: HealthCheck;
 }
 

@@ -1,0 +1,297 @@
+// Carrying out one resource. The saved (or just shown) plan is the contract of what may change;
+// the operations themselves are derived again from the freshest facts of the host, by the same
+// engine the planner uses. If those imply other changes than the plan showed, the plan is stale
+// and the resource fails without touching the host. After the operations, the host is observed
+// again (one probe) and diffed once more: anything left is "did not converge", never success.
+
+import type { HostFacts } from '../facts/types.js';
+import { CONTROL_PLANE_GROUP, resolvePlacement, type Placement } from '../graph/compile.js';
+import type { ResourceNode } from '../graph/types.js';
+import {
+  PLAN_FORMAT_VERSION,
+  isKnown,
+  isSensitive,
+  maskSecrets,
+  normalizePlan,
+  redactPlan,
+  resourceChange,
+  type Diagnostic,
+  type Plan,
+  type ResourceChange,
+  type Value,
+} from '../plan/model.js';
+import { canonicalJson } from '../plan/saved.js';
+import { converge, type Operation } from '../resources/converge.js';
+import { kindDef } from '../resources/index.js';
+import type { ResourceContext, ResourceKindDef } from '../resources/resource.js';
+import type { ClusterSpec, Host } from '../spec/types.js';
+import type { Transport } from '../transport/transport.js';
+import { LoggedTransport, type RunLog } from './runlog.js';
+
+export type ProbeResult = { ok: true; facts: HostFacts; clockSkewSeconds?: number } | { ok: false; reason: string };
+
+/** Observe one host (one probe). */
+export type ProbeFn = (host: Host) => Promise<ProbeResult>;
+
+/** Run `fn` with a writable connection to `host`. */
+export type WithTransport = <T>(host: Host, fn: (t: Transport) => Promise<T>) => Promise<T>;
+
+export class NotImplementedError extends Error {
+  constructor(readonly kind: string) {
+    super(`not implemented: ${kind} (this version of hactl cannot apply it)`);
+    this.name = 'NotImplementedError';
+  }
+}
+
+export class StepError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepError';
+  }
+}
+
+export interface ExecutorOptions {
+  spec: ClusterSpec;
+  /** The contract: what the operator saw and approved. */
+  plan: Plan;
+  /** Latest facts per host; the executor updates it after each verification. */
+  facts: Map<string, HostFacts>;
+  clockSkew?: ReadonlyMap<string, number>;
+  probe: ProbeFn;
+  withTransport: WithTransport;
+  env: Readonly<Record<string, string | undefined>>;
+  localFiles: ReadonlyMap<string, string>;
+  /** Secrets known up front (the spec's): masked out of logs and errors. */
+  secrets?: readonly string[];
+  log?: RunLog;
+  /** Runs after a resource of the control-plane serial group changed something (the /readyz gate). */
+  controlPlaneGate?: (node: ResourceNode, signal: AbortSignal) => Promise<void>;
+  /** A step is about to run (for the progress view). */
+  onStep?: (id: string, description: string) => void;
+  /** Per-command limit. */
+  commandTimeoutMs?: number;
+}
+
+interface Derived {
+  def: ResourceKindDef;
+  change: ResourceChange;
+  operations: Operation[];
+  secrets: string[];
+  errors: Diagnostic[];
+  unknown: string[];
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(new StepError(`stopped before ${what}: ${reasonOf(signal)}`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StepError(`stopped during ${what}: ${reasonOf(signal)}`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : typeof r === 'string' ? r : 'aborted';
+}
+
+function render(v: Value | undefined): string {
+  if (v === undefined) return 'absent';
+  if (isKnown(v)) return JSON.stringify(v.value);
+  if (isSensitive(v)) return '(sensitive)';
+  return '(unknown)';
+}
+
+/** The parts of a change that say what apply does, masked and normalised as the plan holds them. */
+export function changeFingerprint(c: ResourceChange, secrets: readonly string[]): string {
+  const n = normalizedChange(c, secrets);
+  return canonicalJson({ attributes: n.attributes.filter((a) => a.changed), files: n.files.filter((f) => f.action !== 'no-op'), steps: n.steps });
+}
+
+/** Why `now` is not `planned`, one item per differing attribute, file or step. */
+export function changeDifferences(planned: ResourceChange, now: ResourceChange): string[] {
+  const out: string[] = [];
+  const pa = new Map(planned.attributes.filter((a) => a.changed).map((a) => [a.name, a]));
+  const na = new Map(now.attributes.filter((a) => a.changed).map((a) => [a.name, a]));
+  for (const [name, a] of na) {
+    const p = pa.get(name);
+    if (!p) out.push(`${name} now also changes (${render(a.before)} -> ${render(a.after)})`);
+    else if (render(p.before) !== render(a.before) || render(p.after) !== render(a.after)) {
+      out.push(`${name}: planned ${render(p.before)} -> ${render(p.after)}, now ${render(a.before)} -> ${render(a.after)}`);
+    }
+  }
+  for (const name of pa.keys()) if (!na.has(name)) out.push(`${name} no longer changes`);
+  const pf = new Map(planned.files.filter((f) => f.action !== 'no-op').map((f) => [f.path, f]));
+  const nf = new Map(now.files.filter((f) => f.action !== 'no-op').map((f) => [f.path, f]));
+  for (const [path, f] of nf) {
+    const p = pf.get(path);
+    if (!p) out.push(`file ${path} now also changes (${f.action})`);
+    else if (p.action !== f.action || p.diff !== f.diff || p.beforeSha256 !== f.beforeSha256) out.push(`file ${path} differs from the plan`);
+  }
+  for (const path of pf.keys()) if (!nf.has(path)) out.push(`file ${path} no longer changes`);
+  if (out.length === 0 && planned.steps.join('\n') !== now.steps.join('\n')) out.push(`steps differ (planned: ${planned.steps.join('; ') || 'none'}; now: ${now.steps.join('; ') || 'none'})`);
+  return out;
+}
+
+/** What still differs on a host that should have converged. */
+export function remaining(c: ResourceChange, operations: Operation[]): string[] {
+  const out: string[] = [];
+  for (const a of c.attributes) if (a.changed) out.push(`${a.name} is ${render(a.before)}, wanted ${render(a.after)}`);
+  for (const f of c.files) {
+    if (f.action === 'no-op') continue;
+    out.push(`file ${f.path} ${f.action === 'create' ? 'is missing' : f.action === 'delete' ? 'is still there' : 'differs'}`);
+  }
+  if (out.length === 0) out.push(...operations.map((o) => `still to do: ${o.description}`));
+  return out;
+}
+
+function clipLines(s: string, lines = 5): string {
+  const all = s.trim().split('\n');
+  return (all.length > lines ? ['...', ...all.slice(-lines)] : all).join('\n').slice(-800);
+}
+
+export class Executor {
+  private readonly placement: Placement;
+  private readonly hosts: Map<string, Host>;
+  private readonly planned: Map<string, ResourceChange>;
+
+  constructor(private readonly o: ExecutorOptions) {
+    this.placement = resolvePlacement(o.spec);
+    this.hosts = new Map(o.spec.hosts.map((h) => [h.name, h]));
+    this.planned = new Map(o.plan.changes.map((c) => [c.id, c]));
+  }
+
+  /** Same derivation as the planner's, from the given facts. */
+  derive(node: ResourceNode, facts: HostFacts): Derived {
+    const def = kindDef(node.kind);
+    if (def === undefined) throw new NotImplementedError(node.kind);
+    const host = this.hosts.get(node.host)!;
+    const skew = this.o.clockSkew?.get(node.host);
+    const ctx: ResourceContext = {
+      spec: this.o.spec,
+      placement: this.placement,
+      node,
+      host,
+      facts,
+      cluster: this.o.facts,
+      env: this.o.env,
+      localFiles: this.o.localFiles,
+      ...(skew !== undefined ? { clockSkewSeconds: skew } : {}),
+    };
+    const desired = def.desired(ctx);
+    const checks = def.check?.(ctx) ?? [];
+    if (def.readOnly) {
+      return { def, change: resourceChange(node, { action: 'read' }), operations: [], secrets: desired.secrets, errors: checks.filter((d) => d.severity === 'error'), unknown: [] };
+    }
+    const conv = converge(desired, facts);
+    const errors = [...desired.diagnostics, ...checks, ...conv.diagnostics].filter((d) => d.severity === 'error');
+    const change = resourceChange(node, { attributes: conv.attributes, files: conv.files, steps: conv.operations.map((op) => op.description) });
+    return { def, change, operations: conv.operations, secrets: desired.secrets, errors, unknown: desired.unknown };
+  }
+
+  private async factsOf(host: Host): Promise<HostFacts> {
+    const cached = this.o.facts.get(host.name);
+    if (cached) return cached;
+    return this.observe(host, 'observe');
+  }
+
+  private async observe(host: Host, why: string): Promise<HostFacts> {
+    const r = await this.o.probe(host);
+    if (!r.ok) throw new StepError(`${why}: cannot observe ${host.name}: ${r.reason}`);
+    this.o.facts.set(host.name, r.facts);
+    return r.facts;
+  }
+
+  /** The walker's RunFn: resolves only once the host is verified to match the spec. */
+  run = async (node: ResourceNode, signal: AbortSignal): Promise<void> => {
+    const host = this.hosts.get(node.host);
+    if (host === undefined) throw new StepError(`${node.id}: host ${node.host} is not in the spec`);
+    const planned = this.planned.get(node.id);
+    if (kindDef(node.kind) === undefined) throw new NotImplementedError(node.kind);
+    if (planned === undefined) throw new StepError(`${node.id} is not in the plan`);
+    try {
+      await this.runResource(node, host, planned, signal);
+    } catch (e) {
+      // What the host looks like after a failure is unknown: the next resource there observes it again.
+      this.o.facts.delete(host.name);
+      const msg = e instanceof Error ? e.message : String(e);
+      this.o.log?.host(host.name, `${node.id}: FAILED: ${msg}`);
+      throw e;
+    }
+  };
+
+  private async runResource(node: ResourceNode, host: Host, planned: ResourceChange, signal: AbortSignal): Promise<void> {
+    const log = this.o.log;
+    const before = this.derive(node, await this.factsOf(host));
+    const secrets = [...(this.o.secrets ?? []), ...before.secrets];
+    log?.addSecrets(secrets);
+    if (before.unknown.length > 0) throw new StepError(`part of the desired state is unknown: ${before.unknown.join(', ')}`);
+    if (before.errors.length > 0) throw new StepError(before.errors.map((d) => d.message).join('; '));
+    if (before.def.readOnly) {
+      log?.host(host.name, `${node.id}: checks passed`);
+      return;
+    }
+    // A resource waiting on another's outcome was planned as far as could be known: the rest is
+    // "known after apply". Every other one must still be what the plan showed.
+    if (planned.pendingOn === undefined || planned.pendingOn.length === 0) {
+      if (changeFingerprint(planned, secrets) !== changeFingerprint(before.change, secrets)) {
+        const diff = changeDifferences(planned, normalizedChange(before.change, secrets));
+        throw new StepError(`the plan is stale: ${host.name} no longer matches what was planned for ${node.id} (${diff.join('; ')}); run plan again`);
+      }
+    }
+    if (before.operations.length === 0) {
+      log?.host(host.name, `${node.id}: up to date`);
+      return;
+    }
+
+    log?.host(host.name, `${node.id}: ${before.operations.length} step(s)`);
+    await this.o.withTransport(host, async (raw) => {
+      const t = log ? new LoggedTransport(raw, log, node.id) : raw;
+      for (const op of before.operations) {
+        if (signal.aborted) throw new StepError(`stopped before "${op.description}": ${reasonOf(signal)}`);
+        this.o.onStep?.(node.id, op.description);
+        if ('writeFile' in op) {
+          const w = op.writeFile;
+          await raceAbort(t.writeFile(w.path, w.content, { mode: w.mode, ...(w.owner ? { owner: w.owner } : {}), ...(w.group ? { group: w.group } : {}) }), signal, op.description);
+        } else {
+          const r = await raceAbort(
+            t.exec(op.command, { secrets, ...(this.o.commandTimeoutMs !== undefined ? { timeoutMs: this.o.commandTimeoutMs } : {}) }),
+            signal,
+            op.description,
+          );
+          if (r.code !== 0) {
+            const why = maskSecrets(clipLines(r.stderr || r.stdout), secrets);
+            throw new StepError(`step "${op.description}" exited ${r.code}${why ? `: ${why}` : ''}`);
+          }
+        }
+      }
+    });
+
+    this.o.onStep?.(node.id, 'verifying');
+    const after = this.derive(node, await this.observe(host, 'verify'));
+    if (after.operations.length > 0 || after.errors.length > 0) {
+      const what = [...remaining(after.change, after.operations), ...after.errors.map((d) => d.message)];
+      throw new StepError(`did not converge: ${what.join('; ')}`);
+    }
+    log?.host(host.name, `${node.id}: verified`);
+    if (node.serialGroup === CONTROL_PLANE_GROUP && this.o.controlPlaneGate) {
+      this.o.onStep?.(node.id, 'waiting for the apiserver (/readyz)');
+      await this.o.controlPlaneGate(node, signal);
+    }
+  }
+}
+
+/** A change as the plan stores it: masked and in normal form. */
+export function normalizedChange(c: ResourceChange, secrets: readonly string[]): ResourceChange {
+  const plan: Plan = { formatVersion: PLAN_FORMAT_VERSION, createdAt: '', spec: { file: '', sha256: '' }, hosts: [], changes: [c], diagnostics: [] };
+  return normalizePlan(secrets.length > 0 ? redactPlan(plan, secrets) : plan).changes[0]!;
+}

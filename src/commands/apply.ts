@@ -1,0 +1,226 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Args, Command, Flags } from '@oclif/core';
+import { loadSpecOrExit } from '../cli/spec.js';
+import { compile } from '../graph/compile.js';
+import { hasChanges, type Plan } from '../plan/model.js';
+import { factRequestFor, localFilesFor, planClusterDetailed, type HostObservation } from '../plan/planner.js';
+import { loadSavedPlan } from '../plan/saved.js';
+import { HostPool } from '../transport/pool.js';
+import { renderHuman, shouldColor } from '../views/index.js';
+import { parseDuration } from '../apply/duration.js';
+import { Progress, renderSummary } from '../apply/progress.js';
+import { applyCluster, poolAccess, precheck } from '../apply/run.js';
+import { RunLog, DEFAULT_LOG_ROOT } from '../apply/runlog.js';
+import { DEFAULT_PARALLELISM } from '../apply/walker.js';
+
+export default class Apply extends Command {
+  static override summary = 'Carry out the plan: in parallel where the graph allows, verified, under a lock';
+  static override description =
+    'With -f, plans first (read-only), shows the plan and asks for confirmation (--auto-approve skips it). With a saved plan ' +
+    '(`hactl plan --out plan.json`), applies it without asking, and refuses it when the spec or any host changed since. ' +
+    'A resource starts once everything it depends on succeeded; a failure stops only what depends on it. After each ' +
+    'resource that changed, the host is observed again and must match the spec. A lock on the first control-plane host ' +
+    'keeps two applies apart. Ctrl-C starts nothing new and lets running resources finish; a second Ctrl-C aborts them. ' +
+    'Exit status: 0 when everything was applied (or nothing had to change), 1 otherwise.';
+  static override examples = [
+    '<%= config.bin %> apply -f cluster.yaml',
+    '<%= config.bin %> apply -f cluster.yaml --auto-approve --target containerd --target lb-keepalived',
+    '<%= config.bin %> apply plan.json',
+  ];
+  static override args = {
+    plan: Args.string({ description: 'a plan saved with `hactl plan --out`', required: false }),
+  };
+  static override flags = {
+    file: Flags.string({ char: 'f', description: 'cluster spec file (default with a saved plan: the file it was made from)', helpValue: '<cluster.yaml>' }),
+    'auto-approve': Flags.boolean({ description: 'apply without asking for confirmation', default: false }),
+    parallelism: Flags.integer({ description: 'resources applied at once', min: 1, default: DEFAULT_PARALLELISM }),
+    target: Flags.string({
+      description: 'apply only this resource (id such as containerd@cp1) or kind, with what it depends on (repeatable)',
+      multiple: true,
+      helpValue: '<id|kind>',
+    }),
+    'lock-timeout': Flags.string({ description: 'how long to wait for another apply\'s lock (0s: fail at once)', default: '0s', helpValue: '<duration>' }),
+    'log-dir': Flags.string({ description: `directory under which each run keeps its log directory (default ${DEFAULT_LOG_ROOT})`, helpValue: '<dir>' }),
+    'resource-timeout': Flags.string({ description: 'limit per resource', default: '30m', helpValue: '<duration>' }),
+    'accept-new-host-keys': Flags.boolean({
+      description: 'record host keys not yet in known_hosts (trust on first use); a changed key is still refused',
+      default: false,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Apply);
+    let lockTimeoutMs: number;
+    let resourceTimeoutMs: number;
+    try {
+      lockTimeoutMs = parseDuration(flags['lock-timeout']);
+      resourceTimeoutMs = parseDuration(flags['resource-timeout']);
+    } catch (e) {
+      this.error((e as Error).message, { exit: 2 });
+    }
+    if (args.plan === undefined && flags.file === undefined) this.error('give a spec (-f cluster.yaml) or a saved plan (hactl apply plan.json)', { exit: 2 });
+
+    let saved: Plan | undefined;
+    if (args.plan !== undefined) {
+      try {
+        saved = await loadSavedPlan(args.plan);
+      } catch (e) {
+        this.logToStderr(`cannot apply ${args.plan}: ${(e as Error).message}`);
+        this.exit(1);
+      }
+    }
+    const specFile = flags.file ?? saved!.spec.file;
+    const spec = await loadSpecOrExit(this, specFile);
+    const specText = await readFile(specFile);
+    const specSha256 = createHash('sha256').update(specText).digest('hex');
+    const graph = compile(spec);
+    const targets = flags.target ?? [];
+
+    const localFiles = new Map<string, string>();
+    for (const path of localFilesFor(spec)) {
+      try {
+        localFiles.set(path, await readFile(path, 'utf8'));
+      } catch (e) {
+        this.logToStderr(`cannot read ${path}: ${(e as Error).message}`);
+      }
+    }
+
+    const request = factRequestFor(spec, graph);
+    const pool = new HostPool({
+      readOnly: false,
+      parallelism: Math.max(flags.parallelism, spec.ssh.parallelism),
+      acceptNewHostKeys: flags['accept-new-host-keys'],
+    });
+    const access = poolAccess(pool, request);
+    const graceful = new AbortController();
+    const hard = new AbortController();
+    let progress: Progress | undefined;
+    let interrupts = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      interrupts++;
+      const say = (m: string) => (progress ? progress.note(m) : this.logToStderr(m));
+      if (interrupts === 1) {
+        say(`${sig}: starting nothing new; waiting for running resources to finish (again to abort them)`);
+        graceful.abort(new Error(sig));
+      } else {
+        say(`${sig}: aborting running resources`);
+        hard.abort(new Error(sig));
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    try {
+      let plan: Plan;
+      if (saved !== undefined) {
+        plan = saved;
+        const pre = precheck({ graph, plan, targets });
+        if (pre.reasons.length > 0) return this.refuse(pre.reasons);
+      } else {
+        // Plan now, read-only, exactly as `hactl plan` does.
+        const results = await Promise.all(spec.hosts.map(async (h) => [h.name, await access.probe(h)] as const));
+        const facts = new Map<string, HostObservation>(results);
+        plan = planClusterDetailed({ spec, specFile, specSha256, graph, facts, env: process.env, localFiles }).plan;
+        const pre = precheck({ graph, plan, targets });
+        const shown = pre.plan ?? plan;
+        this.log(renderHuman(shown, { color: shouldColor(process.stdout, process.env) }).replace(/\n$/, ''));
+        if (pre.reasons.length > 0) return this.refuse(pre.reasons);
+        if (targets.length > 0) this.log(`\nOnly ${targets.join(', ')} and what ${targets.length === 1 ? 'it depends' : 'they depend'} on: the rest of the cluster is left as it is.`);
+        if (!hasChanges(shown)) {
+          this.log('\nNothing to apply.');
+          return;
+        }
+        if (!flags['auto-approve']) {
+          if (!process.stdin.isTTY) {
+            this.logToStderr('refusing to apply without confirmation: stdin is not a terminal. Pass --auto-approve, or save the plan (hactl plan --out plan.json) and apply that.');
+            this.exit(1);
+          }
+          const answer = await ask(
+            "\nDo you want to perform these actions?\n  hactl will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+            graceful.signal,
+          );
+          if (answer.trim() !== 'yes') {
+            this.logToStderr('\nApply cancelled.');
+            this.exit(1);
+          }
+        }
+      }
+
+      const log = new RunLog({ id: randomUUID(), ...(flags['log-dir'] !== undefined ? { root: flags['log-dir'] } : {}) });
+      const hostOf = new Map(graph.nodes().map((id) => [id, graph.node(id).host]));
+      progress = new Progress({ out: process.stdout, hostOf: (id) => hostOf.get(id) ?? '?', hosts: spec.hosts.map((h) => h.name) });
+      const operation = saved !== undefined ? `apply ${args.plan}` : `apply -f ${specFile}${targets.map((t) => ` --target ${t}`).join('')}`;
+      log.event(`${operation} (parallelism ${flags.parallelism})`);
+      progress.start();
+      let outcome;
+      try {
+        outcome = await applyCluster({
+          spec,
+          specSha256,
+          graph,
+          plan,
+          targets,
+          access,
+          env: process.env,
+          localFiles,
+          operation,
+          lock: { timeoutMs: lockTimeoutMs },
+          parallelism: flags.parallelism,
+          resourceTimeoutMs,
+          log,
+          onEvent: progress.onEvent,
+          onStep: progress.onStep,
+          note: (m) => progress!.note(m),
+          signal: graceful.signal,
+          abortRunning: hard.signal,
+        });
+      } catch (e) {
+        progress.stop();
+        log.event(`error: ${(e as Error).message}`);
+        this.logToStderr(`Error: ${(e as Error).message}`);
+        this.logToStderr(`Run log: ${log.dir}`);
+        this.exit(1);
+      }
+      progress.stop();
+      if (outcome.status === 'refused') {
+        this.refuse(outcome.reasons);
+        return;
+      }
+      const summary = renderSummary(outcome.result, outcome.plan, outcome.stoppedBy ? { stoppedBy: outcome.stoppedBy } : {});
+      log.event(summary.trim().split('\n').join(' | '));
+      this.log(`\n${summary.replace(/\n$/, '')}`);
+      this.log(`Run log: ${log.dir}`);
+      const r = outcome.result;
+      if (r.failed.length + r.skipped.length + r.cancelled.length > 0) this.exit(1);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await pool.close();
+    }
+  }
+
+  private refuse(reasons: string[]): never {
+    this.logToStderr('\nhactl will not apply:');
+    for (const r of reasons) this.logToStderr(`  - ${r}`);
+    this.exit(1);
+  }
+}
+
+/** One line from stdin; empty when interrupted. */
+function ask(question: string, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const onAbort = () => {
+      rl.close();
+      resolve('');
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    rl.question(question, (answer) => {
+      signal.removeEventListener('abort', onAbort);
+      rl.close();
+      resolve(answer);
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import { Command, Flags } from '@oclif/core';
+import { fileFlag, outputFlag } from '../cli/flags.js';
+import { loadSpecOrExit } from '../cli/spec.js';
+import { gatherFacts } from '../facts/gather.js';
+import { renderFactsSummary } from '../facts/summary.js';
+import { HostPool } from '../transport/pool.js';
+
+export default class Facts extends Command {
+  static override summary = 'Observe the hosts (read-only) and print what hactl knows about them';
+  static override description =
+    'One SSH connection and one probe command per host. Unreachable hosts are reported with the reason while the others ' +
+    'are still shown; the exit status is 1 when any host could not be observed.';
+  static override examples = [
+    '<%= config.bin %> facts -f cluster.yaml',
+    '<%= config.bin %> facts -f cluster.yaml --host cp1 -o json',
+  ];
+  static override flags = {
+    file: fileFlag,
+    output: outputFlag,
+    host: Flags.string({ description: 'only this host (repeatable)', multiple: true, helpValue: '<name>' }),
+    parallelism: Flags.integer({ description: 'hosts observed at once (default: ssh.parallelism from the spec)', min: 1 }),
+    'accept-new-host-keys': Flags.boolean({
+      description: 'record host keys not yet in known_hosts (trust on first use); a changed key is still refused',
+      default: false,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Facts);
+    const spec = await loadSpecOrExit(this, flags.file);
+    let hosts = spec.hosts;
+    if (flags.host?.length) {
+      const unknown = flags.host.filter((h) => !hosts.some((x) => x.name === h));
+      if (unknown.length) this.error(`no such host in ${flags.file}: ${unknown.join(', ')}`, { exit: 2 });
+      hosts = hosts.filter((h) => flags.host!.includes(h.name));
+    }
+    // Observation only: the pool hands out read-only transports.
+    const pool = new HostPool({
+      readOnly: true,
+      parallelism: flags.parallelism ?? spec.ssh.parallelism,
+      acceptNewHostKeys: flags['accept-new-host-keys'],
+    });
+    let results;
+    try {
+      results = await gatherFacts(hosts, pool);
+    } finally {
+      await pool.close();
+    }
+    if (flags.output === 'json') {
+      const out = results.map((r) => {
+        const address = hosts.find((h) => h.name === r.host)?.address;
+        return r.ok
+          ? { name: r.host, address, reachable: true, durationMs: r.durationMs, clockSkewSeconds: r.clockSkewSeconds, facts: r.facts }
+          : { name: r.host, address, reachable: false, reason: r.reason, error: r.error.name };
+      });
+      this.log(JSON.stringify({ hosts: out }, null, 2));
+    } else {
+      this.log(renderFactsSummary(results, Object.fromEntries(hosts.map((h) => [h.name, h.address]))));
+    }
+    if (results.some((r) => !r.ok)) this.exit(1);
+  }
+}

@@ -1,0 +1,148 @@
+// The probe: ONE POSIX sh script per host, run as one remote command, that prints every fact
+// hactl needs in sections (`@@hactl:section NAME`) that parse.ts turns into HostFacts.
+//
+// Rules the script keeps: no `set -e` (a failing tool must not end the probe); each section
+// reports the tools it could not find (`@@hactl:missing TOOL`) instead of failing; no writes
+// anywhere; builtins (read, printf, globs) where a process would only read a file, because on a
+// few hundred hosts every fork counts; values from the request are validated and shell-quoted.
+import { observation, type Observation } from '../transport/transport.js';
+import { shellQuote } from '../transport/quote.js';
+import { unitName, validateRequest } from './request.js';
+import type { FactRequest } from './types.js';
+
+export const SECTION = '@@hactl:section ';
+export const MISSING = '@@hactl:missing ';
+export const DONE = '@@hactl:done';
+/** Files up to this size have their content reported. */
+export const MAX_CONTENT_BYTES = 64 * 1024;
+
+/** A literal $ before { inside String.raw templates. */
+const D = '$';
+const q = shellQuote;
+const words = (xs: readonly string[]) => xs.map(q).join(' ');
+
+const PRELUDE = String.raw`export LC_ALL=C
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
+h() { printf '\n${SECTION}%s\n' "$1"; }
+has() { command -v "$1" >/dev/null 2>&1; }
+miss() { printf '${MISSING}%s\n' "$1"; }
+dump() { [ -r "$1" ] && while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$1"; }
+`;
+
+export function probeScript(req: FactRequest): string {
+  validateRequest(req);
+  const modules = req.modules ?? [];
+  const units = req.units.map(unitName);
+  const parts: string[] = [PRELUDE];
+  const add = (s: string) => parts.push(s);
+
+  add(`h clock; date +%s`);
+  add(`h os-release; dump /etc/os-release || dump /usr/lib/os-release`);
+  add(String.raw`h system
+read -r x < /proc/sys/kernel/hostname && printf 'hostname=%s\n' "$x"
+read -r kr < /proc/sys/kernel/osrelease && printf 'kernel=%s\n' "$kr"
+printf 'arch=%s\n' "$(uname -m)"
+if [ -r /sys/devices/system/cpu/online ]; then read -r x < /sys/devices/system/cpu/online; printf 'cpus-online=%s\n' "$x"
+else n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; printf 'cpus=%s\n' "$n"; fi`);
+  add(String.raw`h meminfo
+while read -r k v u; do case $k in MemTotal:|MemAvailable:|SwapTotal:|SwapFree:) printf '%s %s %s\n' "$k" "$v" "$u";; esac; done < /proc/meminfo`);
+  add(`h swaps; dump /proc/swaps`);
+  add(`h fstab; dump /etc/fstab`);
+  add(`h df; if has df; then df -Pk / /var; else miss df; fi`);
+  add(String.raw`h ip
+if has ip; then ip -j addr show; else miss ip; h netdev; for d in /sys/class/net/*; do [ -r "$d/operstate" ] && read -r s < "$d/operstate" && printf '%s %s\n' "${D}{d##*/}" "$s"; done; fi`);
+
+  // dash reads byte by byte, and integer sysctl files answer only the first read: grep reads whole.
+  add(String.raw`h sysctl
+set --
+for f in ${words(req.sysctls.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`))}; do if [ -r "$f" ]; then set -- "$@" "$f"; else printf 'absent %s\n' "$f"; fi; done
+[ $# -gt 0 ] && grep -H '' -- "$@"`);
+
+  if (modules.length > 0) {
+    add(String.raw`h modules
+[ -r /proc/modules ] && while read -r n rest; do case " ${modules.join(' ')} " in *" $n "*) printf 'loaded %s\n' "$n";; esac; done < /proc/modules
+f=/lib/modules/$kr/modules.builtin
+if [ -r "$f" ]; then grep -E ${q(`/(${modules.map((m) => m.replace(/[-_]/g, '[-_]')).join('|')})\\.ko(\\..*)?$`)} "$f" | while IFS= read -r p; do b=${D}{p##*/}; printf 'builtin %s\n' "${D}{b%%.ko*}"; done; fi
+[ -d /proc/sys/net/bridge ] && printf 'function br_netfilter\n'
+while read -r a b; do [ "$a" = overlay ] || [ "$b" = overlay ] && printf 'function overlay\n'; done < /proc/filesystems`);
+  }
+
+  add(String.raw`h packages
+if has dpkg-query; then printf 'manager dpkg\n'; ${req.packages.length ? String.raw`dpkg-query -W -f='${D}{Package}\t${D}{Version}\t${D}{Architecture}\t${D}{db:Status-Abbrev}\n' -- ${words(req.packages)} 2>/dev/null` : ':'}
+elif has rpm; then printf 'manager rpm\n'; ${req.packages.length ? String.raw`rpm -q --qf '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\tinstalled\n' -- ${words(req.packages)} 2>/dev/null | grep '	'` : ':'}
+  if [ -r /etc/dnf/plugins/versionlock.list ]; then h versionlock; dump /etc/dnf/plugins/versionlock.list; fi
+else printf 'manager none\n'; miss dpkg-query; miss rpm; fi`);
+
+  add(String.raw`h units
+if [ -d /run/systemd/system ] && has systemctl; then printf 'init systemd\n'; ${units.length ? `systemctl show --no-pager -p Id,LoadState,ActiveState,UnitFileState -- ${words(units)} 2>&1` : ':'}
+else printf 'init other\n'
+for u in ${words(units)}; do
+  for d in /etc/systemd/system /run/systemd/system /usr/lib/systemd/system /lib/systemd/system; do if [ -e "$d/$u" ]; then printf 'file %s %s\n' "$u" "$d"; break; fi; done
+  for w in /etc/systemd/system/*.wants/"$u"; do if [ -e "$w" ]; then printf 'wanted %s\n' "$u"; break; fi; done
+done; fi`);
+
+  add(String.raw`h files
+set --
+for f in ${words(req.files)}; do if [ -e "$f" ] || [ -L "$f" ]; then set -- "$@" "$f"; else printf 'absent %s\n' "$f"; fi; done
+st=
+if [ $# -gt 0 ]; then if has stat; then st=$(stat -c '%s %a %U %G %f|%n' -- "$@"); printf '%s\n' "$st"; else miss stat; fi; fi
+set --
+while IFS= read -r line; do
+  [ -n "$line" ] || continue
+  sz=${D}{line%% *}; rest=${D}{line#* * * * }; hex=${D}{rest%%|*}; name=${D}{line#*|}
+  if [ $((0x$hex & 61440)) -eq 32768 ]; then
+    set -- "$@" "$name"
+    if [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then printf '@@hactl:content %s\n' "$name"; base64 -w0 -- "$name"; printf '\n'; fi
+  fi
+done <<HACTL_EOF
+$st
+HACTL_EOF
+h sha256
+if [ $# -gt 0 ]; then if has sha256sum; then sha256sum -- "$@"; else miss sha256sum; fi; fi`);
+
+  const certDirs = req.certDirs ?? [];
+  add(String.raw`h certs
+if has openssl; then o=1; else o=; miss openssl; fi
+x509() { if [ -n "$o" ]; then openssl x509 -noout -enddate -subject -nameopt RFC2253 2>&1; fi; }
+for d in ${words(certDirs)}; do for f in "$d"/*.crt "$d"/*/*.crt; do if [ -f "$f" ]; then printf '@@hactl:cert %s\n' "$f"; x509 < "$f"; fi; done; done
+f=/var/lib/kubelet/pki/kubelet-client-current.pem
+if [ -f "$f" ]; then printf '@@hactl:cert %s\n' "$f"; x509 < "$f"; fi
+for k in admin kubelet controller-manager scheduler super-admin; do
+  f=/etc/kubernetes/$k.conf; [ -f "$f" ] || continue
+  while read -r key val; do if [ "$key" = client-certificate-data: ]; then printf '@@hactl:cert %s\n' "$f"; printf '%s' "$val" | base64 -d 2>/dev/null | x509; break; fi; done < "$f"
+done`);
+
+  add(String.raw`h kubernetes
+[ -d /etc/kubernetes ] && printf 'present\n'
+for c in admin.conf kubelet.conf controller-manager.conf scheduler.conf super-admin.conf; do [ -f "/etc/kubernetes/$c" ] && printf 'conf %s\n' "$c"; done
+for m in /etc/kubernetes/manifests/*; do [ -e "$m" ] && printf 'manifest %s\n' "${D}{m##*/}"; done
+[ -f /var/lib/kubelet/config.yaml ] && printf 'kubelet-config\n'
+[ -f /etc/kubernetes/pki/ca.crt ] && printf 'ca\n'`);
+
+  // Which time service runs decides how sync is read (below), so note it while listing processes.
+  add(String.raw`h processes
+tc=; tt=
+for c in /proc/[0-9]*/comm; do { read -r n < "$c"; } 2>/dev/null || continue; printf '%s\n' "$n"
+  case $n in chronyd) tc=1;; systemd-timesyn) tt=1;; esac; done`);
+
+  // The cheapest reliable source first: chronyc and the timesyncd flag file answer at once;
+  // timedatectl may first have to start systemd-timedated over D-Bus (half a second).
+  add(String.raw`h timesync
+if [ -n "$tc" ] && has chronyc; then printf 'source chronyc\n'; chronyc -n tracking 2>&1
+elif [ -n "$tt" ]; then printf 'source timesyncd-flag\n'; [ -e /run/systemd/timesync/synchronized ] && printf 'timesyncd-synchronized\n'
+elif [ -d /run/systemd/system ] && has timedatectl; then printf 'source timedatectl\n'; timedatectl show 2>&1
+elif has chronyc; then printf 'source chronyc\n'; chronyc -n tracking 2>&1
+else miss timedatectl; miss chronyc; fi`);
+
+  add(String.raw`h ports
+if has ss; then ss -Htulpn
+else miss ss; for t in tcp tcp6 udp udp6; do h "proc-net-$t"; dump "/proc/net/$t"; done; fi`);
+
+  add(`printf '\\n${DONE}\\n'`);
+  return parts.join('\n') + '\n';
+}
+
+/** The probe as an observation, for the read-only transport. */
+export function probeObservation(req: FactRequest, timeoutMs = 60_000): Observation {
+  return observation('facts-probe', probeScript(req), timeoutMs);
+}

@@ -1,0 +1,239 @@
+// The planner: spec + graph + facts in, Plan out. A pure function: no I/O, no clock unless none
+// is given. Each graph node of a kind in the catalog is diffed by the shared engine; everything
+// else is stated plainly in the plan (an unreachable host, a kind this version does not plan yet,
+// a host that left the spec), never shown as a quiet no-op.
+
+import { isIP } from 'node:net';
+import { defaultFactRequest } from '../facts/default-request.js';
+import { mergeRequests } from '../facts/request.js';
+import type { FactRequest, HostFacts } from '../facts/types.js';
+import { resolvePlacement, topologicalOrder } from '../graph/compile.js';
+import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
+import { converge, type Operation } from '../resources/converge.js';
+import { kindDef } from '../resources/index.js';
+import { HOSTS_BEGIN, HOSTS_END } from '../resources/os-prep.js';
+import type { ResourceContext } from '../resources/resource.js';
+import type { ClusterSpec } from '../spec/types.js';
+import { buildPlan, resourceChange, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
+import { factsDigest } from './saved.js';
+
+export type HostObservation = { ok: true; facts: HostFacts; clockSkewSeconds?: number } | { ok: false; reason: string };
+
+export interface PlanClusterInput {
+  spec: ClusterSpec;
+  specFile: string;
+  specSha256: string;
+  graph: ResourceGraph;
+  /** One entry per spec host; a host missing here counts as not observed. */
+  facts: ReadonlyMap<string, HostObservation>;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Contents of the local files the spec names (CA files, signing keys), by expanded path. */
+  localFiles: ReadonlyMap<string, string>;
+  createdAt?: Date;
+}
+
+/** Facts that change between two probes of an untouched host; left out of the digest. */
+export const VOLATILE_FACTS = ['clockEpochSeconds', 'processes', 'disks.*.freeBytes', 'certificates.*.daysLeft'];
+
+export function hostFactsDigest(facts: HostFacts): string {
+  return factsDigest(facts, { exclude: VOLATILE_FACTS });
+}
+
+/** What every kind in the graph reads, with the defaults: one probe per host gathers it all. */
+export function factRequestFor(spec: ClusterSpec, graph: ResourceGraph): FactRequest {
+  const hosts = new Map(spec.hosts.map((h) => [h.name, h]));
+  const reqs: FactRequest[] = [defaultFactRequest()];
+  for (const id of graph.nodes()) {
+    const node = graph.node(id);
+    const def = node ? kindDef(node.kind) : undefined;
+    const host = node ? hosts.get(node.host) : undefined;
+    if (def && host) reqs.push(def.factRequest(spec, host));
+  }
+  return mergeRequests(...reqs);
+}
+
+/** The local files a spec names whose content the resources put on hosts (the command reads them). */
+export function localFilesFor(spec: ClusterSpec): string[] {
+  const out = new Set<string>();
+  for (const r of spec.containerd.privateRegistries) if (r.caFile !== undefined) out.add(r.caFile);
+  for (const set of ['os', 'kubernetes'] as const) {
+    for (const s of spec.packages.apt[set]) if (s.keyFile !== undefined && !s.trusted) out.add(s.keyFile);
+    for (const s of spec.packages.dnf[set]) if (s.gpgkeyFile !== undefined) out.add(s.gpgkeyFile);
+  }
+  return [...out];
+}
+
+/** Secret values the spec points at: masked out of the whole plan whatever a kind does. */
+function specSecrets(spec: ClusterSpec, env: PlanClusterInput['env']): string[] {
+  const names = [
+    spec.loadBalancer.keepalived?.authPasswordEnv,
+    spec.ssh.passphraseEnv,
+    ...spec.hosts.map((h) => h.ssh.passphraseEnv),
+    ...spec.containerd.privateRegistries.map((r) => r.passwordEnv),
+  ];
+  return names.flatMap((n) => (n !== undefined && env[n] ? [env[n]!] : []));
+}
+
+/**
+ * Hosts the cluster had at the last apply: os-prep writes every cluster host into a marked block
+ * of /etc/hosts on every host, so the observed blocks remember them.
+ */
+export function previousHosts(facts: ReadonlyMap<string, HostObservation>): Map<string, { address: string; seenOn: string }> {
+  const out = new Map<string, { address: string; seenOn: string }>();
+  for (const [host, obs] of [...facts.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!obs.ok) continue;
+    const text = obs.facts.files['/etc/hosts']?.content;
+    if (text === undefined) continue;
+    const lines = text.split('\n').map((l) => l.trim());
+    const begin = lines.indexOf(HOSTS_BEGIN);
+    const end = begin >= 0 ? lines.indexOf(HOSTS_END, begin) : -1;
+    if (begin < 0 || end < 0) continue;
+    for (const l of lines.slice(begin + 1, end)) {
+      const [address, name] = l.split(/\s+/);
+      if (address && name && isIP(address) !== 0 && !out.has(name)) out.set(name, { address, seenOn: host });
+    }
+  }
+  return out;
+}
+
+export interface DetailedPlan {
+  plan: Plan;
+  /** What apply would run, per resource id, in order (with secrets: never printed). */
+  operations: Map<string, Operation[]>;
+}
+
+function createdFromNothing(c: ResourceChange): boolean {
+  const pkgs = c.attributes.filter((a) => /^package\..*\.version$/.test(a.name));
+  if (pkgs.length === 0 && c.files.length === 0) return false;
+  return pkgs.every((a) => a.before === undefined) && c.files.every((f) => f.action === 'create');
+}
+
+export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
+  const { spec, graph } = input;
+  const placement = resolvePlacement(spec);
+  const hostsByName = new Map(spec.hosts.map((h) => [h.name, h]));
+  const observed = new Map<string, HostFacts>();
+  for (const [name, obs] of input.facts) if (obs.ok && hostsByName.has(name)) observed.set(name, obs.facts);
+
+  const diagnostics: Diagnostic[] = [];
+  const secrets = new Set<string>(specSecrets(spec, input.env));
+  const changes = new Map<string, ResourceChange>();
+  const operations = new Map<string, Operation[]>();
+  const notPlanned = new Set<ResourceKind>();
+
+  const planHosts: PlanHost[] = spec.hosts.map((h) => {
+    const obs = input.facts.get(h.name);
+    const ph: PlanHost = { name: h.name, address: h.address };
+    if (obs?.ok) ph.factsDigest = hostFactsDigest(obs.facts);
+    else {
+      ph.unreachable = obs ? obs.reason : 'not observed';
+      diagnostics.push({ severity: 'error', host: h.name, message: `host could not be observed (${ph.unreachable}); its resources are not planned` });
+    }
+    return ph;
+  });
+
+  for (const id of topologicalOrder(graph)) {
+    const node: ResourceNode = graph.node(id);
+    const dependsOn = graph.predecessors(id) ?? [];
+    const obs = input.facts.get(node.host);
+    const def = kindDef(node.kind);
+    if (!obs?.ok) {
+      changes.set(id, resourceChange(node, { action: 'read', reason: `host unreachable: ${obs ? obs.reason : 'not observed'}`, dependsOn }));
+      continue;
+    }
+    if (def === undefined) {
+      notPlanned.add(node.kind);
+      changes.set(id, resourceChange(node, { action: 'read', reason: 'not yet planned by this version of hactl', dependsOn }));
+      continue;
+    }
+    const host = hostsByName.get(node.host)!;
+    const ctx: ResourceContext = {
+      spec,
+      placement,
+      node,
+      host,
+      facts: obs.facts,
+      cluster: observed,
+      env: input.env,
+      localFiles: input.localFiles,
+      ...(obs.clockSkewSeconds !== undefined ? { clockSkewSeconds: obs.clockSkewSeconds } : {}),
+    };
+    const at = { resource: id, host: node.host };
+    const desired = def.desired(ctx);
+    desired.secrets.forEach((s) => secrets.add(s));
+    diagnostics.push(...desired.diagnostics.map((d) => ({ ...at, ...d })), ...(def.check?.(ctx) ?? []).map((d) => ({ ...at, ...d })));
+    if (def.readOnly) {
+      changes.set(id, resourceChange(node, { action: 'read', reason: 'checks only; changes nothing', dependsOn }));
+      continue;
+    }
+    const conv = converge(desired, obs.facts);
+    diagnostics.push(...conv.diagnostics.map((d) => ({ ...at, ...d })));
+    // Only a resource that installs or changes packages depends on what the new sources offer.
+    const installs = conv.attributes.some((a) => a.changed && /^package\..*\.version$/.test(a.name));
+    const pendingOn = (def.pendingOnKinds ?? [])
+      .map((k) => resourceId(k, node.host))
+      .filter((p) => {
+        const c = changes.get(p);
+        return installs && c !== undefined && c.action !== 'no-op' && c.action !== 'read';
+      });
+    let change = resourceChange(node, {
+      attributes: conv.attributes,
+      files: conv.files,
+      steps: conv.operations.map((o) => o.description),
+      dependsOn,
+      pendingOn,
+    });
+    if (createdFromNothing(change)) change = { ...change, action: 'create' };
+    if (pendingOn.length > 0) {
+      change.reason = `the package versions available here are known only after ${pendingOn.join(', ')} is applied`;
+    }
+    if (desired.unknown.length > 0) {
+      change.reason = `part of the desired state is unknown until ${desired.unknown.join(', ')} can be computed`;
+    }
+    changes.set(id, change);
+    operations.set(id, conv.operations);
+  }
+
+  if (notPlanned.size > 0) {
+    diagnostics.push({
+      severity: 'warning',
+      message: `not yet planned by this version of hactl: ${[...notPlanned].join(', ')} (shown as read; their changes are not computed)`,
+    });
+  }
+
+  // Hosts that left the spec: their removal is planned explicitly.
+  for (const [name, prev] of previousHosts(input.facts)) {
+    if (hostsByName.has(name)) continue;
+    planHosts.push({ name, address: prev.address, removed: true });
+    // Not a graph kind: removal walks no graph, it is what apply must do before anything else.
+    const removal: ResourceChange = {
+      ...resourceChange({ id: `host-removal@${name}`, kind: 'preflight', host: name }, {
+          action: 'delete',
+          reason: `host ${name} (${prev.address}) is no longer in the spec (it is in the hactl block of /etc/hosts on ${prev.seenOn})`,
+          steps: [
+            `drain node ${name} (kubectl drain --ignore-daemonsets --delete-emptydir-data)`,
+            `remove its etcd member, if it has one (one member at a time)`,
+            `delete node ${name} from the cluster`,
+            `kubeadm reset on ${name}, if it can still be reached`,
+          ],
+        }),
+      kind: 'host-removal',
+    };
+    changes.set(removal.id, removal);
+    diagnostics.push({ severity: 'warning', host: name, message: `host ${name} is no longer in the spec: its removal is planned` });
+  }
+
+  const plan = buildPlan({
+    createdAt: input.createdAt ?? new Date(),
+    spec: { file: input.specFile, sha256: input.specSha256 },
+    hosts: planHosts,
+    changes: [...changes.values()],
+    diagnostics,
+    secrets: [...secrets],
+  });
+  return { plan, operations };
+}
+
+export function planCluster(input: PlanClusterInput): Plan {
+  return planClusterDetailed(input).plan;
+}

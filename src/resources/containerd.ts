@@ -1,0 +1,175 @@
+// containerd: the package (containerd on Debian/Ubuntu from the distro, containerd.io from
+// Docker's repositories when that is what is installed, and always on Rocky/RHEL, which ship no
+// containerd; held when the spec pins its version), /etc/containerd/config.toml generated in full, one hosts.toml per mirrored or
+// private registry, the private registries' CA files, and the service enabled and running.
+//
+// config.toml is the v2 schema containerd 1.6 and 1.7 read: the CRI plugin's sandbox image, runc
+// with SystemdCgroup (kubelet's cgroup driver is systemd), and `config_path` pointing the CRI
+// registry at /etc/containerd/certs.d, where each registry has a directory with its hosts.toml
+// (https://github.com/containerd/containerd/blob/main/docs/hosts.md). containerd re-reads
+// hosts.toml on every pull, so only config.toml changes restart it.
+
+import { managedHeader } from '../plan/model.js';
+import type { ClusterSpec, PrivateRegistry } from '../spec/types.js';
+import { packageManagerOf } from './converge.js';
+import { emptyDesired, type Desired, type DesiredFile } from './desired.js';
+import { VERSIONLOCK_PLUGIN } from './kube-packages.js';
+import type { ResourceContext, ResourceKindDef } from './resource.js';
+
+export const CONFIG_TOML = '/etc/containerd/config.toml';
+export const CERTS_D = '/etc/containerd/certs.d';
+
+const toml = (s: string) => JSON.stringify(s); // TOML basic strings escape like JSON for our character set
+
+export interface RegistryAuth {
+  host: string;
+  username: string;
+  password: string;
+}
+
+export function renderConfigToml(spec: ClusterSpec, auths: RegistryAuth[] = []): string {
+  const cri = '[plugins."io.containerd.grpc.v1.cri"';
+  const lines = [
+    managedHeader(),
+    'version = 2',
+    '',
+    `${cri}]`,
+    `  sandbox_image = ${toml(spec.containerd.sandboxImage)}`,
+    '',
+    `${cri}.containerd]`,
+    '  default_runtime_name = "runc"',
+    '',
+    `${cri}.containerd.runtimes.runc]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    '',
+    `${cri}.containerd.runtimes.runc.options]`,
+    `  SystemdCgroup = ${spec.containerd.systemdCgroup ? 'true' : 'false'}`,
+    '',
+    `${cri}.registry]`,
+    `  config_path = ${toml(CERTS_D)}`,
+  ];
+  // Credentials still live in config.toml (hosts.toml has none); `configs.<host>.auth` works alongside config_path.
+  for (const a of auths) {
+    lines.push('', `${cri}.registry.configs.${toml(a.host)}.auth]`, `  username = ${toml(a.username)}`, `  password = ${toml(a.password)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const registryDir = (registry: string) => `${CERTS_D}/${registry}`;
+export const caPath = (registry: string) => `${registryDir(registry)}/ca.crt`;
+
+/** The upstream a registry name stands for: docker.io's API lives at registry-1.docker.io. */
+export function serverFor(registry: string): string {
+  return registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`;
+}
+
+function hostOf(url: string): string {
+  return new URL(url).host;
+}
+
+/**
+ * hosts.toml for one registry: its mirrors first (pull and resolve only), then the registry
+ * itself as `server`. An endpoint with a path of its own (Harbor's proxy-cache projects,
+ * `https://harbor/v2/dockerhub`) needs override_path, or containerd would append /v2 again.
+ */
+export function renderHostsToml(registry: string, mirrors: string[], privates: PrivateRegistry[], caFor: (host: string) => string | undefined): string {
+  const lines = [managedHeader(), `server = ${toml(serverFor(registry))}`];
+  const tls = (host: string): string[] => {
+    const p = privates.find((r) => r.host === host);
+    const out: string[] = [];
+    const ca = caFor(host);
+    if (ca !== undefined) out.push(`  ca = ${toml(ca)}`);
+    if (p?.insecureSkipVerify) out.push('  skip_verify = true');
+    return out;
+  };
+  for (const m of mirrors) {
+    const path = new URL(m).pathname.replace(/\/+$/, '');
+    lines.push('', `[host.${toml(m)}]`, '  capabilities = ["pull", "resolve"]');
+    if (path !== '') lines.push('  override_path = true');
+    lines.push(...tls(hostOf(m)));
+  }
+  if (privates.some((r) => r.host === registry)) {
+    lines.push('', `[host.${toml(serverFor(registry))}]`, '  capabilities = ["pull", "resolve", "push"]', ...tls(registry));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The package name this host uses: keep Docker's containerd.io where it is what is installed. */
+export function containerdPackage(ctx: Pick<ResourceContext, 'facts'>): string {
+  if (packageManagerOf(ctx.facts) === 'dnf') return 'containerd.io';
+  const io = ctx.facts.packages['containerd.io'];
+  return io !== undefined && io.installed ? 'containerd.io' : 'containerd';
+}
+
+function desired(ctx: ResourceContext): Desired {
+  const d = emptyDesired();
+  const { spec } = ctx;
+  const at = { resource: ctx.node.id, host: ctx.host.name };
+  const cd = spec.containerd;
+  const pkg = containerdPackage(ctx);
+  // Debian's own containerd carries suffixes such as `1.6.20~ds1-1`: match the upstream version.
+  // A pinned version is also held, so a routine upgrade does not move the runtime under the kubelet.
+  if (cd.version !== undefined) {
+    if (packageManagerOf(ctx.facts) === 'dnf') d.packages.push({ name: VERSIONLOCK_PLUGIN });
+    d.packages.push({ name: pkg, version: `${cd.version}*`, hold: true });
+  } else {
+    d.packages.push({ name: pkg });
+  }
+
+  const auths: RegistryAuth[] = [];
+  for (const r of cd.privateRegistries) {
+    if (r.usernameEnv === undefined && r.passwordEnv === undefined) continue;
+    const username = r.usernameEnv !== undefined ? ctx.env[r.usernameEnv] : undefined;
+    const password = r.passwordEnv !== undefined ? ctx.env[r.passwordEnv] : undefined;
+    const missing = [r.usernameEnv, r.passwordEnv].filter((e, i) => e !== undefined && [username, password][i] === undefined);
+    if (missing.length > 0 || username === undefined || password === undefined) {
+      d.diagnostics.push({ severity: 'error', ...at, message: `credentials for ${r.host}: environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ') || 'for the username and password'} not set` });
+      d.unknown.push(`registry.${r.host}.credentials`);
+      continue;
+    }
+    auths.push({ host: r.host, username, password });
+    d.secrets.push(password);
+  }
+  const config: DesiredFile = { path: CONFIG_TOML, content: renderConfigToml(spec, auths), mode: auths.length > 0 ? 0o600 : 0o644 };
+  if (auths.length > 0) config.secrets = auths.map((a) => a.password);
+  d.files.push(config);
+
+  const cas = new Map<string, string>();
+  for (const r of cd.privateRegistries) {
+    if (r.caFile === undefined) continue;
+    const content = ctx.localFiles.get(r.caFile);
+    if (content === undefined) {
+      d.diagnostics.push({ severity: 'error', ...at, message: `CA file ${r.caFile} for ${r.host} was not read` });
+      continue;
+    }
+    cas.set(r.host, caPath(r.host));
+    d.files.push({ path: caPath(r.host), content, mode: 0o644 });
+  }
+  for (const reg of registries(spec)) {
+    const mirrors = cd.registryMirrors.filter((m) => m.registry === reg).flatMap((m) => m.endpoints);
+    d.files.push({ path: `${registryDir(reg)}/hosts.toml`, content: renderHostsToml(reg, mirrors, cd.privateRegistries, (h) => cas.get(h)), mode: 0o644 });
+  }
+  d.units.push({ name: 'containerd', enabled: true, active: true, restartOn: [CONFIG_TOML], restartOnPackages: [pkg] });
+  return d;
+}
+
+/** Registries with a hosts.toml: every mirrored one and every private one, in spec order. */
+export function registries(spec: ClusterSpec): string[] {
+  return [...new Set([...spec.containerd.registryMirrors.map((m) => m.registry), ...spec.containerd.privateRegistries.map((r) => r.host)])];
+}
+
+export const containerd: ResourceKindDef = {
+  kind: 'containerd',
+  factRequest: (spec) => ({
+    packages: ['containerd', 'containerd.io', 'runc', VERSIONLOCK_PLUGIN],
+    units: ['containerd'],
+    files: [
+      CONFIG_TOML,
+      ...registries(spec).map((r) => `${registryDir(r)}/hosts.toml`),
+      ...spec.containerd.privateRegistries.filter((r) => r.caFile !== undefined).map((r) => caPath(r.host)),
+    ],
+    sysctls: [],
+  }),
+  desired,
+  pendingOnKinds: ['package-sources'],
+};

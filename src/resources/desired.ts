@@ -1,0 +1,108 @@
+// The small vocabulary most resource kinds are made of: files, packages, units, sysctls, modules.
+// A kind says what it wants in these terms; converge.ts diffs them against HostFacts and derives
+// the operations apply runs. Kind-specific checks come back as diagnostics.
+
+import type { Diagnostic, NormalizeOptions } from '../plan/model.js';
+
+export interface DesiredFile {
+  path: string;
+  /**
+   * Full content hactl leaves. `null`: the file must not exist; an existing one is moved aside to
+   * `<path>.hactl-disabled` (kept, never deleted, so an operator can go back).
+   */
+  content: string | null;
+  mode: number;
+  owner?: string;
+  group?: string;
+  /** Content is secret: the plan shows only that it changes. */
+  sensitive?: boolean;
+  /** Secret values inside the content, masked out of the diff (when not wholly sensitive). */
+  secrets?: string[];
+  normalize?: NormalizeOptions;
+  /**
+   * Checks a candidate before it replaces the file: a command with `{}` standing for the
+   * candidate's path (e.g. `haproxy -c -f {}`). A failing check leaves the old file in place.
+   */
+  validate?: string;
+}
+
+export interface DesiredPackage {
+  name: string;
+  /**
+   * Version wanted: exact, or a glob where `*` matches anything (`1.30.4-*` matches `1.30.4-1.1`
+   * and `1.30.4-150500.1.1`). A `*` right after a digit does not continue the number: `1.7.24*`
+   * matches `1.7.24-1` and `1.7.24~ds1-1` but not `1.7.240-1`. Undefined: any installed version.
+   */
+  version?: string;
+  /** Held (apt-mark hold, dnf versionlock) so routine upgrades leave it alone. */
+  hold?: boolean;
+}
+
+export interface DesiredUnit {
+  name: string;
+  enabled: boolean;
+  /** Undefined: not managed (e.g. kubelet before kubeadm has configured it). */
+  active?: boolean;
+  /** Paths whose change restarts the unit (when it is meant to be active). */
+  restartOn?: string[];
+  /** Packages whose install or upgrade restarts the unit. */
+  restartOnPackages?: string[];
+}
+
+export interface DesiredSysctl {
+  key: string;
+  value: string;
+}
+
+/** A command run after the file writes when one of `paths` changed (e.g. `apt-get update`). */
+export interface DesiredTrigger {
+  paths: string[];
+  description: string;
+  command: string;
+}
+
+export interface Desired {
+  packages: DesiredPackage[];
+  files: DesiredFile[];
+  units: DesiredUnit[];
+  /** Runtime values; the file that persists them is one of `files` (`sysctlFile`). */
+  sysctls: DesiredSysctl[];
+  /** Loaded with `sysctl -p` when a runtime value differs. */
+  sysctlFile?: string;
+  /** Kernel modules that must be present now (loaded or built in). */
+  modules: string[];
+  /** No active swap. */
+  swapOff?: boolean;
+  /** The running hostname. */
+  hostname?: string;
+  triggers: DesiredTrigger[];
+  diagnostics: Diagnostic[];
+  /** Secret values that went into the desired state; masked out of the whole plan. */
+  secrets: string[];
+  /**
+   * Parts of the desired state that cannot be known yet (a secret not in the environment): the
+   * plan marks them "(known after apply)" and apply refuses until they are known.
+   */
+  unknown: string[];
+}
+
+export function emptyDesired(): Desired {
+  return { packages: [], files: [], units: [], sysctls: [], modules: [], triggers: [], diagnostics: [], secrets: [], unknown: [] };
+}
+
+/** Does an installed version satisfy a wanted one (see DesiredPackage.version)? Epochs `N:` are ignored. */
+export function versionMatches(installed: string, wanted: string): boolean {
+  const strip = (v: string) => v.replace(/^\d+:/, '');
+  const have = strip(installed);
+  const want = strip(wanted);
+  if (!want.includes('*')) return have === want;
+  let re = '';
+  for (let i = 0; i < want.length; i++) {
+    const c = want[i]!;
+    if (c === '*') re += /[0-9]/.test(want[i - 1] ?? '') ? '(?:[^0-9].*)?' : '.*';
+    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`).test(have);
+}
+
+export const DISABLED_SUFFIX = '.hactl-disabled';

@@ -1,0 +1,133 @@
+// os-prep: what the kubelet and the proxies need from the OS.
+// - swap off now (swapoff -a) and at boot (swap lines in /etc/fstab commented out, `#hactl# `);
+// - br_netfilter and overlay loaded now and listed in /etc/modules-load.d; a module whose function
+//   is present without it (built in, or provided by the host kernel of a container) counts as present;
+// - sysctls in /etc/sysctl.d/99-kubernetes.conf, applied with `sysctl -p` when a value differs.
+//   Only net.* keys are managed: they belong to the host's network namespace and are writable even
+//   in a container, while kernel.*, vm.* and fs.* are machine-wide (read-only in a container).
+//   So vm.swappiness and fs.inotify.* are not managed: swap is off anyway, and inotify limits are
+//   the machine's business. Proxy hosts also get net.ipv4.ip_nonlocal_bind=1 (a proxy may bind
+//   the VIP it does not hold yet);
+// - the hostname (kernel and /etc/hostname) is the spec's host name;
+// - /etc/hosts gets a marked block (`# BEGIN hactl` ... `# END hactl`) with every cluster host
+//   whose address is an IP; the rest of the file is kept as observed;
+// - time sync: when no time service runs and the clock is not known to be in sync, chrony is
+//   installed, enabled and started.
+
+import { isIP } from 'node:net';
+import { HACTL_FILES } from '../facts/default-request.js';
+import { managedHeader } from '../plan/model.js';
+import type { ClusterSpec, Host } from '../spec/types.js';
+import { packageManagerOf } from './converge.js';
+import { emptyDesired, type Desired, type DesiredSysctl } from './desired.js';
+import type { ResourceContext, ResourceKindDef } from './resource.js';
+
+export const MODULES = ['overlay', 'br_netfilter'];
+export const HOSTS_BEGIN = '# BEGIN hactl';
+export const HOSTS_END = '# END hactl';
+const FSTAB_MARK = '#hactl# ';
+
+export function sysctlsFor(ctx: Pick<ResourceContext, 'placement' | 'host'>): DesiredSysctl[] {
+  const s: DesiredSysctl[] = [
+    { key: 'net.ipv4.ip_forward', value: '1' },
+    { key: 'net.bridge.bridge-nf-call-iptables', value: '1' },
+    { key: 'net.bridge.bridge-nf-call-ip6tables', value: '1' },
+  ];
+  if (ctx.placement.proxyHosts.some((h) => h.name === ctx.host.name)) s.push({ key: 'net.ipv4.ip_nonlocal_bind', value: '1' });
+  return s;
+}
+
+export function renderSysctlConf(sysctls: DesiredSysctl[]): string {
+  return [managedHeader(), ...sysctls.map((s) => `${s.key} = ${s.value}`)].join('\n') + '\n';
+}
+
+/** The hosts block for every spec host with an IP address, in spec order. */
+export function hostsBlock(spec: ClusterSpec): string[] {
+  const lines = spec.hosts.filter((h: Host) => isIP(h.address) !== 0).map((h) => `${h.address} ${h.name}`);
+  return [HOSTS_BEGIN, ...lines, HOSTS_END];
+}
+
+/** /etc/hosts with hactl's block replaced (or appended); everything else as observed. */
+export function mergeHosts(observed: string | null, block: string[]): string {
+  const lines = (observed ?? '').replace(/\r\n?/g, '\n').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const begin = lines.indexOf(HOSTS_BEGIN);
+  const end = begin >= 0 ? lines.indexOf(HOSTS_END, begin) : -1;
+  let out: string[];
+  if (begin >= 0 && end >= 0) out = [...lines.slice(0, begin), ...block, ...lines.slice(end + 1)];
+  else {
+    const base = observed === null ? ['127.0.0.1 localhost'] : lines;
+    out = [...base, ...block];
+  }
+  return out.join('\n') + '\n';
+}
+
+/** /etc/fstab with every active swap line commented out; nothing else touched. */
+export function commentOutSwap(fstab: string): string {
+  const lines = fstab.split('\n').map((l) => {
+    const t = l.trim();
+    if (t === '' || t.startsWith('#')) return l;
+    return t.split(/\s+/)[2] === 'swap' ? FSTAB_MARK + l : l;
+  });
+  return lines.join('\n');
+}
+
+function desired(ctx: ResourceContext): Desired {
+  const d = emptyDesired();
+  const { facts, host, spec } = ctx;
+  const at = { resource: ctx.node.id, host: host.name };
+
+  d.swapOff = true;
+  const fstab = facts.files['/etc/fstab'];
+  if (fstab?.exists) {
+    if (fstab.content === undefined) {
+      if (facts.swap.fstabEntries.length > 0) d.diagnostics.push({ severity: 'error', ...at, message: '/etc/fstab has swap entries but could not be read whole: comment them out by hand' });
+    } else {
+      d.files.push({ path: '/etc/fstab', content: commentOutSwap(fstab.content), mode: fstab.mode ?? 0o644, normalize: { dropManagedHeader: false } });
+    }
+  }
+
+  d.modules = [...MODULES];
+  // Line order means nothing in modules-load.d and in a sysctl.d file with distinct keys.
+  d.files.push({ path: HACTL_FILES.modulesLoad, content: [managedHeader(), ...MODULES].join('\n') + '\n', mode: 0o644, normalize: { sortAll: true } });
+
+  d.sysctls = sysctlsFor(ctx);
+  d.sysctlFile = HACTL_FILES.sysctl;
+  d.files.push({ path: HACTL_FILES.sysctl, content: renderSysctlConf(d.sysctls), mode: 0o644, normalize: { sortAll: true } });
+
+  d.hostname = host.name;
+  d.files.push({ path: '/etc/hostname', content: `${host.name}\n`, mode: 0o644 });
+
+  const hosts = facts.files['/etc/hosts'];
+  if (hosts?.exists && hosts.content === undefined) {
+    d.diagnostics.push({ severity: 'error', ...at, message: '/etc/hosts exists but could not be read (over 64 KiB or not a regular file): hactl will not rewrite it' });
+  } else {
+    d.files.push({
+      path: '/etc/hosts',
+      content: mergeHosts(hosts?.exists ? hosts.content! : null, hostsBlock(spec)),
+      mode: hosts?.mode ?? 0o644,
+      normalize: { dropManagedHeader: false },
+    });
+  }
+
+  const ts = facts.timeSync;
+  if (ts.service === 'none' && ts.synchronized !== true) {
+    const pm = packageManagerOf(facts);
+    d.packages.push({ name: 'chrony' });
+    d.units.push({ name: pm === 'dnf' ? 'chronyd' : 'chrony', enabled: true, active: true });
+  }
+  return d;
+}
+
+export const osPrep: ResourceKindDef = {
+  kind: 'os-prep',
+  factRequest: () => ({
+    packages: ['chrony'],
+    units: ['chrony', 'chronyd'],
+    files: ['/etc/fstab', '/etc/hosts', '/etc/hostname', HACTL_FILES.sysctl, HACTL_FILES.modulesLoad],
+    sysctls: ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables', 'net.ipv4.ip_nonlocal_bind'],
+    modules: [...MODULES],
+  }),
+  desired,
+  pendingOnKinds: ['package-sources'],
+};

@@ -1,0 +1,171 @@
+// preflight (read-only): the host meets its roles' minimums for the spec's profile, runs a
+// supported OS, has the ports hactl needs free, and keeps time. Findings are diagnostics; the
+// resource plans as `read` and never changes anything.
+
+import type { HostFacts } from '../facts/types.js';
+import type { Diagnostic } from '../plan/model.js';
+import type { Profile, Role } from '../spec/types.js';
+import { emptyDesired } from './desired.js';
+import { emptyRequest, type ResourceContext, type ResourceKindDef } from './resource.js';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const GB = 1e9;
+
+export interface Minimum {
+  cpus: number;
+  memoryBytes: number;
+  diskBytes: number;
+}
+
+/** DEVELOPERS.md's table. */
+export const MINIMUMS: Record<Role, Record<Profile, Minimum>> = {
+  lb: { test: { cpus: 1, memoryBytes: 512 * MiB, diskBytes: 5 * GB }, production: { cpus: 4, memoryBytes: 8 * GiB, diskBytes: 40 * GB } },
+  'control-plane': { test: { cpus: 2, memoryBytes: 4 * GiB, diskBytes: 20 * GB }, production: { cpus: 8, memoryBytes: 16 * GiB, diskBytes: 40 * GB } },
+  worker: { test: { cpus: 4, memoryBytes: 8 * GiB, diskBytes: 20 * GB }, production: { cpus: 8, memoryBytes: 16 * GiB, diskBytes: 40 * GB } },
+  etcd: { test: { cpus: 1, memoryBytes: 1 * GiB, diskBytes: 15 * GB }, production: { cpus: 4, memoryBytes: 8 * GiB, diskBytes: 40 * GB } },
+};
+
+/** A host with several roles needs the largest of each figure. */
+export function minimumFor(roles: readonly Role[], profile: Profile): Minimum {
+  const m: Minimum = { cpus: 0, memoryBytes: 0, diskBytes: 0 };
+  for (const r of roles) {
+    const x = MINIMUMS[r][profile];
+    m.cpus = Math.max(m.cpus, x.cpus);
+    m.memoryBytes = Math.max(m.memoryBytes, x.memoryBytes);
+    m.diskBytes = Math.max(m.diskBytes, x.diskBytes);
+  }
+  return m;
+}
+
+/**
+ * MemTotal is what the kernel has left after its own reservations: a machine sold as 4 GiB shows
+ * about 3.8 GiB. Allow that much rather than failing every exactly-sized machine.
+ */
+const MEMORY_SLACK = 0.9;
+
+const SUPPORTED_OS: Record<string, { min: number[]; name: string }> = {
+  debian: { min: [12], name: 'Debian 12' },
+  ubuntu: { min: [22, 4], name: 'Ubuntu 22.04' },
+  rocky: { min: [9], name: 'Rocky 9' },
+  rhel: { min: [9], name: 'RHEL 9' },
+};
+
+export function osSupport(facts: HostFacts): string | undefined {
+  const os = SUPPORTED_OS[facts.os.id];
+  const supported = 'supported: Rocky 9+, RHEL 9+, Ubuntu 22.04+, Debian 12+';
+  if (!os) return `${facts.os.prettyName || facts.os.id} is not supported (${supported})`;
+  const have = facts.os.versionId.split('.').map((x) => Number.parseInt(x, 10));
+  for (let i = 0; i < os.min.length; i++) {
+    const h = have[i] ?? 0;
+    if (Number.isNaN(h)) return `${facts.os.prettyName}: cannot read the version "${facts.os.versionId}" (${supported})`;
+    if (h > os.min[i]!) return undefined;
+    if (h < os.min[i]!) return `${facts.os.prettyName} is older than ${os.name} (${supported})`;
+  }
+  return undefined;
+}
+
+/** Ports hactl's services listen on, with the process allowed to hold each (ss shows comm, 15 chars). */
+export interface RequiredPort {
+  port: number;
+  /** Process names (ss shows comm, at most 15 characters) of the service hactl runs on it. */
+  owners: string[];
+  what: string;
+  /** That service is evidently set up here (its static pod manifest, or its unit running). */
+  ours: (facts: HostFacts) => boolean;
+}
+
+const manifest = (name: string) => (f: HostFacts) => f.kubernetes.manifests.includes(`${name}.yaml`);
+const unitActive = (name: string) => (f: HostFacts) => f.units[name]?.active === true;
+
+export function requiredPorts(ctx: Pick<ResourceContext, 'spec' | 'placement' | 'host'>): RequiredPort[] {
+  const { spec, placement, host } = ctx;
+  const on = (hs: { name: string }[]) => hs.some((h) => h.name === host.name);
+  const out: RequiredPort[] = [];
+  const etcd = (ours: RequiredPort['ours']) =>
+    out.push({ port: 2379, owners: ['etcd'], what: 'etcd clients', ours }, { port: 2380, owners: ['etcd'], what: 'etcd peers', ours });
+  if (on(placement.controlPlane)) {
+    out.push({ port: 6443, owners: ['kube-apiserver'], what: 'kube-apiserver', ours: manifest('kube-apiserver') });
+    out.push({ port: 10257, owners: ['kube-controller'], what: 'kube-controller-manager', ours: manifest('kube-controller-manager') });
+    out.push({ port: 10259, owners: ['kube-scheduler'], what: 'kube-scheduler', ours: manifest('kube-scheduler') });
+    if (spec.etcd.topology === 'stacked') etcd(manifest('etcd'));
+  }
+  if (on(placement.kubeNodes)) out.push({ port: 10250, owners: ['kubelet'], what: 'kubelet', ours: unitActive('kubelet') });
+  if (on(placement.etcdHosts)) etcd(unitActive('etcd'));
+  if (on(placement.proxyHosts)) {
+    const proxy = spec.loadBalancer.type === 'keepalived-nginx' ? 'nginx' : 'haproxy';
+    out.push({ port: spec.loadBalancer.frontendPort, owners: [proxy], what: `${proxy} (load balancer frontend)`, ours: unitActive(proxy) });
+  }
+  const seen = new Set<number>();
+  return out.filter((p) => (seen.has(p.port) ? false : (seen.add(p.port), true)));
+}
+
+function fmtBytes(n: number, unit: number, name: string): string {
+  return `${(n / unit).toFixed(1).replace(/\.0$/, '')} ${name}`;
+}
+
+function check(ctx: ResourceContext): Diagnostic[] {
+  const { spec, host, facts, node } = ctx;
+  const out: Diagnostic[] = [];
+  // The test profile is for labs and small VMs: too small is worth saying, not worth refusing.
+  const sizeSeverity = spec.profile === 'production' ? 'error' : 'warning';
+  const add = (severity: Diagnostic['severity'], message: string) => out.push({ severity, resource: node.id, host: host.name, message });
+
+  const min = minimumFor(host.roles, spec.profile);
+  const roles = host.roles.join(', ');
+  if (facts.cpus < min.cpus) add(sizeSeverity, `${facts.cpus} CPUs; ${roles} on profile ${spec.profile} needs at least ${min.cpus}`);
+  if (facts.memoryBytes < min.memoryBytes * MEMORY_SLACK) {
+    add(sizeSeverity, `${fmtBytes(facts.memoryBytes, GiB, 'GiB')} of memory; ${roles} on profile ${spec.profile} needs at least ${fmtBytes(min.memoryBytes, GiB, 'GiB')}`);
+  }
+  const disk = facts.disks.find((d) => d.path === '/var') ?? facts.disks.find((d) => d.path === '/');
+  if (disk === undefined) add('warning', 'disk size unknown (df gave nothing for / or /var)');
+  else if (disk.sizeBytes < min.diskBytes) {
+    add(sizeSeverity, `${fmtBytes(disk.sizeBytes, GB, 'GB')} disk holding /var (${disk.mountedOn}); ${roles} on profile ${spec.profile} needs at least ${fmtBytes(min.diskBytes, GB, 'GB')}`);
+  }
+
+  const os = osSupport(facts);
+  if (os) add('error', os);
+  if (!['x86_64', 'aarch64', 'amd64', 'arm64'].includes(facts.arch)) add('error', `architecture ${facts.arch || 'unknown'} is not supported (x86_64, aarch64)`);
+  if (facts.init !== 'systemd') add('error', 'PID 1 is not systemd: hactl cannot enable or start services on this host');
+  if (facts.packageManager === 'none') add('error', 'neither dpkg nor rpm found: packages cannot be installed');
+
+  const ownersKnown = !facts.missingTools.includes('ss');
+  for (const p of requiredPorts(ctx)) {
+    const holders = facts.listeningPorts.filter((l) => l.proto === 'tcp' && l.port === p.port);
+    if (holders.length === 0) continue;
+    const procs = [...new Set(holders.map((h) => h.process).filter((x): x is string => x !== undefined))];
+    // A port held by the very service hactl runs there is that service already up, not a conflict:
+    // known by its process name, or (when the name says little, e.g. an interpreter) by the
+    // service being set up here.
+    if (procs.length > 0 && procs.every((x) => p.owners.some((o) => x === o || x.startsWith(o.slice(0, 15))))) continue;
+    if (p.ours(facts)) continue;
+    if (procs.length === 0) {
+      add(ownersKnown ? 'error' : 'warning', `port ${p.port} (${p.what}) is in use by a process hactl cannot name${ownersKnown ? '' : ' (ss is missing)'}`);
+    } else {
+      add('error', `port ${p.port} (${p.what}) is in use by ${procs.join(', ')}`);
+    }
+  }
+
+  const ts = facts.timeSync;
+  if (ts.synchronized === false) {
+    add('warning', `the clock is not synchronised (${ts.service === 'none' ? 'no time service running' : `${ts.service} not in sync`}); os-prep sets up time sync, certificates need agreeing clocks`);
+  } else if (ts.synchronized === undefined) {
+    add('warning', `cannot tell whether the clock is synchronised (${ts.source === 'none' ? 'no timedatectl or chronyc' : ts.source})`);
+  }
+  const skew = ctx.clockSkewSeconds;
+  if (skew !== undefined && Math.abs(skew) > 5) {
+    add(Math.abs(skew) > 60 ? 'error' : 'warning', `the host's clock is ${Math.abs(skew)} s ${skew > 0 ? 'behind' : 'ahead of'} this machine's`);
+  }
+  for (const tool of facts.missingTools) {
+    if (tool === 'ss') add('info', 'ss is missing: listening ports were read from /proc/net, without process names');
+  }
+  return out;
+}
+
+export const preflight: ResourceKindDef = {
+  kind: 'preflight',
+  readOnly: true,
+  factRequest: () => emptyRequest(),
+  desired: () => emptyDesired(),
+  check,
+};

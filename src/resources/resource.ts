@@ -1,0 +1,48 @@
+// The interface every resource kind implements. A kind is data: what it needs to observe, what it
+// wants (in desired.ts primitives), and checks of its own. The shared engine (converge.ts) does
+// the diffing and derives the operations; the planner (src/plan/planner.ts) walks the graph.
+
+import type { HostFacts, FactRequest } from '../facts/types.js';
+import type { Placement } from '../graph/compile.js';
+import type { ResourceKind, ResourceNode } from '../graph/types.js';
+import type { Diagnostic } from '../plan/model.js';
+import type { ClusterSpec, Host } from '../spec/types.js';
+import type { Desired } from './desired.js';
+
+export interface ResourceContext {
+  spec: ClusterSpec;
+  placement: Placement;
+  node: ResourceNode;
+  host: Host;
+  facts: HostFacts;
+  /** Facts of every spec host that could be observed (by host name). */
+  cluster: ReadonlyMap<string, HostFacts>;
+  /** Environment at plan/apply time: secrets are read from the variables the spec names. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Contents of the local files the spec names (CA files, signing keys), by expanded path. */
+  localFiles: ReadonlyMap<string, string>;
+  /** This machine's clock minus the host's, in seconds, when the gatherer measured it. */
+  clockSkewSeconds?: number;
+}
+
+export interface ResourceKindDef {
+  kind: ResourceKind;
+  /** What this kind reads on `host` (the planner unions it with defaultFactRequest()). */
+  factRequest(spec: ClusterSpec, host: Host): FactRequest;
+  /** The state wanted on the host; empty for read-only kinds. */
+  desired(ctx: ResourceContext): Desired;
+  /** Findings that do not change anything (preflight, config sanity). Errors block apply. */
+  check?(ctx: ResourceContext): Diagnostic[];
+  /** Read-only kinds plan as `read` and never have operations. */
+  readOnly?: boolean;
+  /**
+   * Kinds of predecessors (same host) whose pending change this kind's diff depends on: while one
+   * of them changes, the plan marks this resource pendingOn it (e.g. versions available only
+   * after new package sources).
+   */
+  pendingOnKinds?: ResourceKind[];
+}
+
+export function emptyRequest(): FactRequest {
+  return { packages: [], units: [], files: [], sysctls: [], modules: [], certDirs: [] };
+}

@@ -1,0 +1,235 @@
+// Loading a cluster spec: YAML (positions kept) -> JSON Schema -> semantic checks -> defaults.
+// Every problem comes back at once, placed at a line and column of the source.
+
+import { access, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { applyDefaults } from './defaults.js';
+import type { ClusterInput } from './input.js';
+import { formatPath, SourcePositions, type Path } from './positions.js';
+import { validateSchema } from './schema.js';
+import { checkSemantics } from './semantic.js';
+import type { ClusterSpec } from './types.js';
+
+export type * from './types.js';
+export type * from './input.js';
+export { KUBERNETES_SUPPORTED, KUBERNETES_SUPPORTED_TEXT, DEFAULT_CNI_VERSIONS } from './constants.js';
+export { expandPath } from './defaults.js';
+export { formatPath } from './positions.js';
+export {
+  controlPlaneHosts,
+  etcdHosts,
+  loadBalancerHosts,
+  minimumSize,
+  PROFILE_MINIMUMS,
+  workerHosts,
+  type HostSize,
+} from './topology.js';
+
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  file: string;
+  line: number;
+  col: number;
+  /** Readable path into the spec, e.g. `hosts[3].roles` or `etcd.topology`. */
+  path: string;
+  message: string;
+}
+
+export interface LoadResult {
+  /** Present iff there are no errors (warnings allowed). */
+  spec?: ClusterSpec;
+  diagnostics: Diagnostic[];
+}
+
+/** `file:line:col: path: message`; warnings carry `warning: ` before the message. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: ${d.path}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message}`;
+}
+
+const byPosition = (a: Diagnostic, b: Diagnostic): number => a.line - b.line || a.col - b.col;
+
+interface Loaded {
+  result: LoadResult;
+  /** Positions, for the file checks loadSpecFile adds. */
+  positions?: SourcePositions;
+}
+
+function load(text: string, file: string, baseDir: string): Loaded {
+  const lineCounter = new LineCounter();
+  // `<<` merge keys let long host lists share settings (`<<: *defaults`).
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
+  const diagnostics: Diagnostic[] = [];
+  const at = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
+
+  // parseAllDocuments returns an EmptyStream (no documents) for an empty file.
+  const list = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    for (const e of [...doc.errors]) {
+      const { line, col } = at(e.pos[0]);
+      diagnostics.push({ severity: 'error', file, line, col, path: '(yaml)', message: yamlMessage(e.code, e.message) });
+    }
+  }
+  if (diagnostics.length > 0) return { result: { diagnostics: diagnostics.sort(byPosition) } };
+  if (list.length === 0 || list[0]!.contents === null) {
+    return { result: { diagnostics: [{ severity: 'error', file, line: 1, col: 1, path: '(root)', message: 'the file holds no cluster spec' }] } };
+  }
+  if (list.length > 1) {
+    const { line, col } = at(list[1]!.range[0]);
+    return {
+      result: {
+        diagnostics: [{ severity: 'error', file, line, col, path: '(yaml)', message: 'expected one YAML document, found a second one (remove the --- separator)' }],
+      },
+    };
+  }
+  const doc: Document = list[0]!;
+  const positions = new SourcePositions(doc, lineCounter);
+  const place = (severity: Diagnostic['severity'], path: Path, atKey: boolean, message: string): Diagnostic => {
+    const { line, col } = positions.at(path, atKey);
+    return { severity, file, line, col, path: formatPath(path), message };
+  };
+
+  let data: unknown;
+  try {
+    // Aliases may expand to at most about as many nodes as the text has lines: enough for every
+    // host to merge a shared anchor, too few for nested alias "bombs" to blow up.
+    data = doc.toJS({ maxAliasCount: Math.max(100, 2 * lineCounter.lineStarts.length) });
+  } catch (e) {
+    return { result: { diagnostics: [{ severity: 'error', file, line: 1, col: 1, path: '(yaml)', message: `cannot expand the YAML aliases: ${(e as Error).message}` }] } };
+  }
+  const schemaProblems = validateSchema(data);
+  for (const p of schemaProblems) diagnostics.push(place('error', p.path, p.atKey, p.message));
+
+  // Semantic checks assume the shape the schema guarantees. With schema errors they still run
+  // (so one pass shows as much as possible), but a check that trips over the broken shape is
+  // skipped, and findings on or around a path the schema already faulted are dropped.
+  const tolerant = schemaProblems.length > 0;
+  const input = (tolerant ? patchForChecks(data) : data) as ClusterInput | undefined;
+  let spec: ClusterSpec | undefined;
+  let semantic: ReturnType<typeof checkSemantics> = [];
+  if (input !== undefined) {
+    try {
+      spec = applyDefaults(input, baseDir);
+      semantic = checkSemantics(input, spec, tolerant);
+    } catch (e) {
+      if (!tolerant) throw e;
+    }
+  }
+  const faulted = new Set<string>();
+  const faultedAncestors = new Set<string>();
+  const key = (path: Path): string => path.join('\u0000');
+  for (const p of schemaProblems) {
+    // What a misspelled key was meant to hold is missing only because of the misspelling.
+    if (p.suggests !== undefined) faulted.add(key(p.suggests));
+    faulted.add(key(p.path));
+    for (let i = 0; i < p.path.length; i++) faultedAncestors.add(key(p.path.slice(0, i)));
+  }
+  const overlapsSchemaError = (path: Path): boolean => {
+    if (faultedAncestors.has(key(path))) return true;
+    for (let i = 0; i <= path.length; i++) if (faulted.has(key(path.slice(0, i)))) return true;
+    return false;
+  };
+  const seen = new Set<string>();
+  for (const p of semantic) {
+    if (schemaProblems.length > 0 && overlapsSchemaError(p.path)) continue;
+    const d = place(p.severity, p.path, p.atKey, p.message);
+    const text = formatDiagnostic(d);
+    if (!seen.has(text)) {
+      seen.add(text);
+      diagnostics.push(d);
+    }
+  }
+  diagnostics.sort(byPosition);
+  const ok = !diagnostics.some((d) => d.severity === 'error');
+  return { result: ok && spec !== undefined ? { spec, diagnostics } : { diagnostics }, positions };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Gives schema-invalid data the shape the semantic checks walk (hosts keep their indices, so
+ * paths stay right); undefined when even the outline is missing. Findings about the patched
+ * places are dropped later, as they sit on paths the schema already faulted.
+ */
+function patchForChecks(data: unknown): unknown {
+  if (!isObject(data) || !Array.isArray(data.hosts)) return undefined;
+  const hosts = data.hosts.map((h: unknown) => {
+    const host = isObject(h) ? { ...h } : {};
+    if (typeof host.name !== 'string') host.name = '';
+    if (typeof host.address !== 'string') host.address = '';
+    host.roles = Array.isArray(host.roles) ? host.roles.filter((r) => typeof r === 'string') : [];
+    if (!isObject(host.labels)) host.labels = {};
+    if (!Array.isArray(host.taints)) host.taints = [];
+    if (host.ssh !== undefined && !isObject(host.ssh)) delete host.ssh;
+    return host;
+  });
+  const metadata = isObject(data.metadata) ? data.metadata : { name: '' };
+  return { ...data, metadata, hosts };
+}
+
+function yamlMessage(code: string, message: string): string {
+  // yaml's messages end with a source excerpt; the first line is the statement.
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return `${first} (a key appears twice in the same mapping)`;
+    case 'TAB_AS_INDENT':
+      return 'tabs are not allowed for indentation in YAML; use spaces';
+    default:
+      return `invalid YAML: ${first}`;
+  }
+}
+
+/** Loads a spec from text; relative paths in it resolve against the directory of `file`. */
+export function loadSpec(text: string, file: string): LoadResult {
+  return load(text, file, dirname(resolve(file))).result;
+}
+
+/**
+ * Reads and loads a spec file, and checks that the local files it names (CA files, CNI
+ * manifest, package signing keys) exist. SSH keys and known_hosts are left to the transport.
+ */
+export async function loadSpecFile(path: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    return { diagnostics: [{ severity: 'error', file: path, line: 1, col: 1, path: '(file)', message: `cannot read the spec: ${reason}` }] };
+  }
+  const { result, positions } = load(text, path, dirname(resolve(path)));
+  if (result.spec === undefined || positions === undefined) return result;
+
+  const spec = result.spec;
+  const refs: [Path, string][] = [];
+  spec.containerd.privateRegistries.forEach((r, i) => {
+    if (r.caFile !== undefined) refs.push([['containerd', 'privateRegistries', i, 'caFile'], r.caFile]);
+  });
+  if (spec.cni.manifest !== undefined) refs.push([['cni', 'manifest'], spec.cni.manifest]);
+  for (const kind of ['os', 'kubernetes'] as const) {
+    spec.packages.apt[kind].forEach((s, i) => {
+      if (s.keyFile !== undefined) refs.push([['packages', 'apt', kind, i, 'keyFile'], s.keyFile]);
+    });
+    spec.packages.dnf[kind].forEach((s, i) => {
+      if (s.gpgkeyFile !== undefined) refs.push([['packages', 'dnf', kind, i, 'gpgkeyFile'], s.gpgkeyFile]);
+    });
+  }
+  const missing = await Promise.all(
+    refs.map(async ([p, file]) => {
+      try {
+        await access(file);
+        return undefined;
+      } catch {
+        return [p, file] as const;
+      }
+    }),
+  );
+  const diagnostics = [...result.diagnostics];
+  for (const m of missing) {
+    if (m === undefined) continue;
+    const { line, col } = positions.at(m[0]);
+    diagnostics.push({ severity: 'error', file: path, line, col, path: formatPath(m[0]), message: `file not found: ${m[1]}` });
+  }
+  if (diagnostics.length === result.diagnostics.length) return result;
+  return { diagnostics: diagnostics.sort(byPosition) };
+}

@@ -1,0 +1,136 @@
+// The terminal view, modelled on `terraform plan`: a header per resource, + - ~ -/+ markers,
+// indented unified diffs, diagnostics, then `Plan: X to add, Y to change, Z to destroy.`
+
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Action, Diagnostic, Plan, ResourceChange } from '../plan/model.js';
+import { hasChanges } from '../plan/model.js';
+import {
+  MARKER,
+  PHRASE,
+  SENSITIVE_CONTENT,
+  attributeLine,
+  changesByHost,
+  diffBody,
+  fileMarker,
+  fileMeta,
+  hostTitle,
+  pendingNote,
+  summaryLine,
+} from './common.js';
+
+export interface HumanOptions {
+  /** The command decides (TTY and NO_COLOR); never auto-detected here. */
+  color: boolean;
+}
+
+const LEGEND: [Action, string][] = [
+  ['create', 'create'],
+  ['update', 'update in-place'],
+  ['delete', 'destroy'],
+  ['replace', 'destroy and then create replacement'],
+  ['read', 'read'],
+];
+
+function paint(c: ChalkInstance) {
+  const byMarker = (m: string, s: string) =>
+    m === '+' ? c.green(s) : m === '-' ? c.red(s) : m === '~' ? c.yellow(s) : m === '-/+' ? c.magenta(s) : m === '<=' ? c.cyan(s) : s;
+  const diffLine = (l: string) =>
+    l.startsWith('@@') ? c.cyan(l) : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l;
+  return { byMarker, diffLine };
+}
+
+function renderResource(c: ResourceChange, ch: ChalkInstance): string[] {
+  const { byMarker, diffLine } = paint(ch);
+  const marker = MARKER[c.action];
+  const out: string[] = [];
+  out.push(ch.bold(`  # ${c.id} ${PHRASE[c.action]}`));
+  if (c.reason) out.push(`  # (because ${c.reason})`);
+  const pending = pendingNote(c);
+  if (pending) out.push(`  # (${pending})`);
+  out.push(`${byMarker(marker, marker.padStart(3))} ${c.id} {`);
+  const shown = c.attributes.filter((a) => a.changed);
+  const width = Math.max(0, ...shown.map((a) => a.name.length));
+  for (const a of shown) {
+    const line = attributeLine(a);
+    const [name, ...rest] = line.text.split(' = ');
+    out.push(`      ${byMarker(line.marker, line.marker)} ${name!.padEnd(width)} = ${rest.join(' = ')}`);
+  }
+  const hidden = c.attributes.length - shown.length;
+  if (hidden > 0) out.push(ch.dim(`        # (${hidden} unchanged attribute${hidden === 1 ? '' : 's'} hidden)`));
+  for (const f of c.files.filter((f) => f.action !== 'no-op')) {
+    const fm = fileMarker(f);
+    const meta = fileMeta(f);
+    out.push(`      ${byMarker(fm, fm)} file ${f.path}${meta.length > 0 ? ` (${meta.join(', ')})` : ''}`);
+    if (f.sensitive) out.push(`          ${SENSITIVE_CONTENT}`);
+    else for (const l of diffBody(f.diff)) out.push(`          ${diffLine(l)}`);
+  }
+  const unchangedFiles = c.files.length - c.files.filter((f) => f.action !== 'no-op').length;
+  if (unchangedFiles > 0) out.push(ch.dim(`        # (${unchangedFiles} unchanged file${unchangedFiles === 1 ? '' : 's'} hidden)`));
+  if (c.steps.length > 0) {
+    out.push('        steps:');
+    c.steps.forEach((s, i) => out.push(`          ${i + 1}. ${s}`));
+  }
+  out.push('    }');
+  return out;
+}
+
+function renderDiagnostic(d: Diagnostic, ch: ChalkInstance): string {
+  const label = d.severity === 'error' ? ch.red.bold('Error:') : d.severity === 'warning' ? ch.yellow.bold('Warning:') : ch.bold('Info:');
+  const where = [d.host ? `host ${d.host}` : '', d.resource ?? ''].filter(Boolean).join(', ');
+  return `${label} ${where ? `[${where}] ` : ''}${d.message}`;
+}
+
+export function renderHuman(plan: Plan, opts: HumanOptions): string {
+  const ch = new Chalk({ level: opts.color ? 1 : 0 });
+  const out: string[] = [];
+
+  const unreachable = plan.hosts.filter((h) => h.unreachable !== undefined);
+  for (const h of unreachable) {
+    out.push(ch.red(`Host ${hostTitle(h)} is unreachable: ${h.unreachable}`));
+    out.push(`  Nothing on ${h.name} was observed or planned; apply will not touch it.`);
+  }
+  if (unreachable.length > 0) out.push('');
+
+  const groups = changesByHost(plan);
+  if (groups.length > 0) {
+    const present = new Set(groups.flatMap((g) => g.changes.map((c) => c.action)));
+    out.push('Resource actions are indicated with the following symbols:');
+    for (const [action, text] of LEGEND) {
+      if (present.has(action)) out.push(`  ${paint(ch).byMarker(MARKER[action], MARKER[action].padEnd(3))} ${text}`);
+    }
+    out.push('', 'hactl will perform the following actions:', '');
+    for (const { host, changes } of groups) {
+      const removed = host.removed ? ' (removed from the spec)' : '';
+      out.push(ch.bold.underline(`Host ${hostTitle(host)}${removed}`), '');
+      for (const c of changes) out.push(...renderResource(c, ch), '');
+    }
+  }
+
+  const cluster = plan.cluster;
+  if (cluster && (cluster.expiringCertificates.length > 0 || cluster.leaseHolders)) {
+    out.push(ch.bold('Cluster:'));
+    const lh = cluster.leaseHolders;
+    if (lh && (lh.scheduler || lh.controllerManager)) {
+      out.push(`  Leader leases: scheduler on ${lh.scheduler ?? '(none)'}, controller-manager on ${lh.controllerManager ?? '(none)'}`);
+    }
+    for (const c of cluster.expiringCertificates) {
+      const when = c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `expires in ${c.daysLeft} day${c.daysLeft === 1 ? '' : 's'}`;
+      out.push(`  Certificate ${c.path} on ${c.host} ${when}`);
+    }
+    out.push('');
+  }
+
+  if (plan.diagnostics.length > 0) {
+    for (const d of plan.diagnostics) out.push(renderDiagnostic(d, ch));
+    out.push('');
+  }
+
+  if (hasChanges(plan)) {
+    out.push(`${ch.bold('Plan:')} ${summaryLine(plan)}.`);
+  } else if (unreachable.length > 0) {
+    out.push(`${ch.bold('No changes.')} ${unreachable.length} host${unreachable.length === 1 ? ' was' : 's were'} not observed, so this says nothing about ${unreachable.length === 1 ? 'it' : 'them'}.`);
+  } else {
+    out.push(`${ch.bold('No changes.')} The cluster matches the spec.`);
+  }
+  return out.map((l) => l.trimEnd()).join('\n') + '\n';
+}

@@ -1,0 +1,309 @@
+// applyCluster against fake hosts: the operations a plan implies run in order and change the
+// fake facts by their effects; failures, verification, refusals, the lock, Ctrl-C, parallelism and
+// the one-at-a-time control-plane group with its /readyz gate.
+
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApplyLock, LockHeldError } from '../../src/apply/lock.js';
+import { renderSummary } from '../../src/apply/progress.js';
+import { applyCluster, type ApplyInput, type ApplyOutcome } from '../../src/apply/run.js';
+import { RunLog } from '../../src/apply/runlog.js';
+import { restrictPlan, selectTargets } from '../../src/apply/select.js';
+import type { WalkEvent } from '../../src/apply/walker.js';
+import type { HostFacts } from '../../src/facts/types.js';
+import { compile } from '../../src/graph/compile.js';
+import type { ResourceNode } from '../../src/graph/types.js';
+import { hasChanges, sha256 } from '../../src/plan/model.js';
+import type { DetailedPlan } from '../../src/plan/planner.js';
+import type { Operation } from '../../src/resources/converge.js';
+import type { ClusterSpec } from '../../src/spec/types.js';
+import { bareCluster, planSpec, specFromText } from '../resources/helpers.js';
+import { FakeWorld, graphOf, localShell, overlapping, type FakeOptions } from './fake.js';
+
+const SPEC = `apiVersion: hactl.io/v1alpha1
+kind: Cluster
+metadata: { name: t }
+profile: test
+hosts:
+  - { name: lb1, address: 10.0.0.5, roles: [lb] }
+  - { name: lb2, address: 10.0.0.6, roles: [lb] }
+  - { name: cp1, address: 10.0.0.11, roles: [control-plane] }
+  - { name: cp2, address: 10.0.0.12, roles: [control-plane] }
+  - { name: cp3, address: 10.0.0.13, roles: [control-plane] }
+  - { name: w1, address: 10.0.0.21, roles: [worker] }
+controlPlaneEndpoint: { host: 10.0.0.10 }
+loadBalancer:
+  keepalived: { interface: eth0, authPasswordEnv: VRRP_PW }
+kubernetes: { version: 1.30.4 }
+packages:
+  replaceDefaults: true
+  apt:
+    os: [ { uri: "http://10.0.0.1/", suite: debian/, trusted: true } ]
+    kubernetes: [ { uri: "http://10.0.0.1/", suite: kubernetes/, trusted: true } ]
+`;
+const PASSWORD = 'pw-8c1e';
+const ENV = { VRRP_PW: PASSWORD };
+/** Everything that does not need Kubernetes binaries. */
+const NO_KUBERNETES = ['package-sources', 'os-prep', 'containerd', 'lb-haproxy', 'lb-keepalived'];
+
+let tmp: string;
+let lockPath: string;
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'hactl-apply-'));
+  lockPath = join(tmp, 'lockhost/var/lib/hactl/apply.lock');
+});
+afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Setup {
+  spec: ClusterSpec;
+  facts: Map<string, HostFacts>;
+  detailed: DetailedPlan;
+  world: FakeWorld;
+  lockHost: ReturnType<typeof localShell>;
+  log: RunLog;
+  events: WalkEvent[];
+  input: ApplyInput;
+}
+
+function setup(opts: FakeOptions = {}, over: Partial<ApplyInput> = {}): Setup {
+  const spec = specFromText(SPEC);
+  const facts = bareCluster(spec, 'debian12');
+  const detailed = planSpec(spec, facts, { env: ENV });
+  const world = new FakeWorld(new Map([...facts].map(([k, v]) => [k, structuredClone(v)])), detailed, { delayMs: 2, ...opts });
+  const lockHost = localShell();
+  const log = new RunLog({ root: join(tmp, 'runs'), id: 'run-0001' });
+  const events: WalkEvent[] = [];
+  const input: ApplyInput = {
+    spec,
+    specSha256: detailed.plan.spec.sha256,
+    graph: compile(spec),
+    plan: detailed.plan,
+    targets: NO_KUBERNETES,
+    access: world,
+    env: ENV,
+    localFiles: new Map(),
+    operation: 'apply -f cluster.yaml',
+    lock: { host: lockHost, path: lockPath },
+    log,
+    onEvent: (e) => events.push(e),
+    ...over,
+  };
+  return { spec, facts, detailed, world, lockHost, log, events, input };
+}
+
+function done(o: ApplyOutcome) {
+  if (o.status !== 'done') throw new Error(`refused: ${o.reasons.join('; ')}`);
+  return o;
+}
+
+const keyOf = (op: Operation) => ('writeFile' in op ? `write ${op.writeFile.path}` : op.command);
+
+/** Resource run intervals from the walker's events. */
+function intervals(events: WalkEvent[], nodeHost: (id: string) => string) {
+  const start = new Map<string, number>();
+  const out: { id: string; host: string; start: number; end: number }[] = [];
+  for (const e of events) {
+    if (e.type === 'started') start.set(e.id, e.at);
+    if (e.type === 'succeeded' || e.type === 'failed') out.push({ id: e.id, host: nodeHost(e.id), start: start.get(e.id)!, end: e.at });
+  }
+  return out;
+}
+
+describe('apply', () => {
+  it('applies everything without Kubernetes binaries from bare hosts; the next plan is empty', async () => {
+    const s = setup({
+      // A tool that echoes the config it checks: the password must not reach the log.
+      answer: (_h, cmd) => (cmd.startsWith('keepalived -t') ? { code: 0, stdout: `auth_pass ${PASSWORD}\n`, stderr: '', durationMs: 0 } : undefined),
+    });
+    const o = done(await applyCluster(s.input));
+    const sel = selectTargets(s.input.graph, NO_KUBERNETES);
+    expect(o.result.failed).toEqual([]);
+    expect(o.result.skipped).toEqual([]);
+    expect(o.result.cancelled).toEqual([]);
+    expect(o.result.succeeded.sort()).toEqual([...sel.ids].sort());
+    expect(o.result.succeeded).not.toContain('kube-packages@cp1');
+
+    // Converged: a plan of the hosts as they are now has nothing left to do in the selection.
+    const again = planSpec(s.spec, s.world.facts, { env: ENV });
+    const left = restrictPlan(again.plan, sel.ids).changes.filter((c) => c.action !== 'no-op' && c.action !== 'read');
+    expect(left.map((c) => `${c.id}: ${c.steps.join('; ')}`)).toEqual([]);
+    expect(hasChanges(restrictPlan(again.plan, sel.ids))).toBe(false);
+
+    // On lb1, the planned operations ran in plan order, resource after resource.
+    const expected = ['package-sources@lb1', 'os-prep@lb1', 'lb-haproxy@lb1', 'lb-keepalived@lb1'].flatMap((id) => s.detailed.operations.get(id)!.map(keyOf));
+    expect(s.world.commandsOn('lb1')).toEqual(expected);
+    // Every command ran with the declared secrets, so transport errors mask them too.
+    const keepalivedCheck = s.world.calls.find((c) => c.host === 'lb1' && c.what.startsWith('keepalived -t'))!;
+    expect(keepalivedCheck.opts?.secrets).toContain(PASSWORD);
+
+    // The run log: one file per host with every command, exit code and output, masked; events.log.
+    const files = readdirSync(s.log.dir).sort();
+    expect(files).toEqual(['cp1.log', 'cp2.log', 'cp3.log', 'events.log', 'lb1.log', 'lb2.log', 'w1.log']);
+    const lb1 = readFileSync(join(s.log.dir, 'lb1.log'), 'utf8');
+    for (const cmd of expected.filter((c) => !c.startsWith('write '))) expect(lb1).toContain(`$ ${cmd}`);
+    expect(lb1).toMatch(/write \/etc\/keepalived\/\.keepalived\.conf\.hactl-check \(mode 0600, \d+ bytes\)/);
+    expect(lb1).toContain('auth_pass (sensitive value)');
+    expect(lb1).toMatch(/exit 0 in \d+ ms/);
+    expect(lb1).toContain('lb-keepalived@lb1: verified');
+    for (const f of files) expect(readFileSync(join(s.log.dir, f), 'utf8')).not.toContain(PASSWORD);
+    const events = readFileSync(join(s.log.dir, 'events.log'), 'utf8');
+    expect(events).toContain('succeeded lb-keepalived@lb2');
+    expect(events).toMatch(/lock \S+ released/);
+    // The lock is gone.
+    expect(existsSync(lockPath)).toBe(false);
+    expect(renderSummary(o.result, o.plan)).toMatch(/Apply complete! Resources: \d+ added, \d+ changed, 0 destroyed\.\n$/);
+  });
+
+  it('a failed resource stops only what depends on it; independent branches finish', async () => {
+    const s = setup(
+      { answer: (h, cmd) => (h === 'w1' && /apt-get install .* containerd/.test(cmd) ? { code: 100, stdout: '', stderr: 'E: Unable to locate package containerd\n', durationMs: 0 } : undefined) },
+      { targets: [...NO_KUBERNETES, 'kube-packages'] },
+    );
+    const o = done(await applyCluster(s.input));
+    expect(o.result.failed).toEqual([{ id: 'containerd@w1', error: expect.stringMatching(/^step "install containerd \(apt\)" exited 100: E: Unable to locate package containerd$/) }]);
+    expect(o.result.skipped).toEqual([{ id: 'kube-packages@w1', because: ['containerd@w1'] }]);
+    for (const id of ['kube-packages@cp1', 'kube-packages@cp2', 'kube-packages@cp3', 'lb-keepalived@lb1', 'lb-keepalived@lb2', 'os-prep@w1']) {
+      expect(o.result.succeeded).toContain(id);
+    }
+    // Nothing of containerd's later steps, nor of kube-packages, ran on w1.
+    const w1 = s.world.commandsOn('w1');
+    expect(w1.at(-1)).toMatch(/apt-get install .* containerd/);
+    expect(w1.some((c) => c.includes('kubeadm'))).toBe(false);
+    const summary = renderSummary(o.result, o.plan);
+    expect(summary).toContain('Failed (1):\n  containerd@w1: step "install containerd (apt)" exited 100');
+    expect(summary).toContain('Skipped (1):\n  kube-packages@w1 (because containerd@w1 failed)');
+    expect(summary).toMatch(/Apply failed\. Resources applied before it stopped: \d+ added/);
+    expect(readFileSync(join(s.log.dir, 'w1.log'), 'utf8')).toContain('exit 100');
+    expect(existsSync(lockPath)).toBe(false);
+  });
+
+  it('a step that reports success but changes nothing fails with "did not converge"', async () => {
+    const s = setup({ noEffect: (h, cmd) => h === 'lb1' && cmd === 'systemctl restart -- haproxy' });
+    const o = done(await applyCluster(s.input));
+    expect(o.result.failed).toEqual([{ id: 'lb-haproxy@lb1', error: 'did not converge: service.haproxy.active is false, wanted true' }]);
+    expect(o.result.skipped).toEqual([{ id: 'lb-keepalived@lb1', because: ['lb-haproxy@lb1'] }]);
+    expect(o.result.succeeded).toContain('lb-keepalived@lb2');
+    expect(o.result.succeeded).not.toContain('lb-haproxy@lb1');
+  });
+
+  it('refuses before taking the lock when the plan holds kinds it cannot apply, naming them', async () => {
+    const s = setup({}, { targets: [] });
+    const o = await applyCluster(s.input);
+    expect(o.status).toBe('refused');
+    if (o.status !== 'refused') return;
+    expect(o.reasons[0]).toMatch(/^this version of hactl cannot apply kubeadm-init \(kubeadm-init@cp1\), cni \(cni\), join-control-plane \(join-control-plane@cp2, join-control-plane@cp3\), join-worker \(join-worker@w1\), node-config \(.*\), smoke-test \(smoke-test\); apply a subset with --target/);
+    expect(s.lockHost.count).toBe(0);
+    expect(s.world.calls).toEqual([]);
+
+    const t = await applyCluster({ ...s.input, targets: ['containerd@nowhere'] });
+    expect(t).toEqual({ status: 'refused', reasons: [expect.stringMatching(/^--target "containerd@nowhere" matches no resource of this cluster/)] });
+    expect(s.lockHost.count).toBe(0);
+  });
+
+  it('refuses a stale plan under the lock, touching nothing, and releases the lock', async () => {
+    const s = setup();
+    s.world.facts.get('cp2')!.files['/etc/hosts']!.content += '10.9.9.9 added-by-hand\n';
+    const o = await applyCluster(s.input);
+    expect(o).toEqual({ status: 'refused', reasons: ['the plan is stale: host cp2 changed since the plan was made (its facts differ)'] });
+    expect(s.world.calls.filter((c) => c.type !== 'probe')).toEqual([]);
+    expect(s.lockHost.count).toBeGreaterThan(0);
+    expect(existsSync(lockPath)).toBe(false);
+
+    const s2 = setup();
+    const o2 = await applyCluster({ ...s2.input, specSha256: sha256('another spec') });
+    expect(o2.status === 'refused' && o2.reasons).toEqual(['the plan is stale: the spec cluster.yaml changed since the plan was made']);
+  });
+
+  it('a change on a host during the run that the plan did not show fails that resource as stale', async () => {
+    const s = setup({}, { targets: ['lb-haproxy@lb1'] });
+    // Planned as certain (not waiting on package-sources), so it is held to the plan.
+    const plan = { ...s.detailed.plan, changes: s.detailed.plan.changes.map((c) => (c.id === 'lb-haproxy@lb1' ? { ...c, pendingOn: undefined } : c)) };
+    let n = 0;
+    const access = {
+      withTransport: s.world.withTransport,
+      probe: async (h: ClusterSpec['hosts'][number]) => {
+        // Someone edits haproxy.cfg by hand while package-sources@lb1 runs (seen by its verification).
+        if (h.name === 'lb1' && ++n === 2) s.world.facts.get('lb1')!.files['/etc/haproxy/haproxy.cfg'] = { exists: true, type: 'file' as const, content: 'x\n', mode: 0o644 };
+        return s.world.probe(h);
+      },
+    };
+    const o = done(await applyCluster({ ...s.input, plan, access }));
+    expect(o.result.succeeded).toEqual(['os-prep@lb1', 'package-sources@lb1', 'preflight@lb1']);
+    expect(o.result.failed.map((f) => f.id)).toEqual(['lb-haproxy@lb1']);
+    expect(o.result.failed[0]!.error).toMatch(/^the plan is stale: lb1 no longer matches what was planned for lb-haproxy@lb1 \(.*file \/etc\/haproxy\/haproxy\.cfg.*\); run plan again$/);
+    expect(s.world.commandsOn('lb1').some((c) => c.includes('haproxy'))).toBe(false);
+
+    // Without the edit the same plan applies.
+    const t = setup({}, { targets: ['lb-haproxy@lb1'] });
+    expect(done(await applyCluster({ ...t.input, plan })).result.failed).toEqual([]);
+  });
+
+  it('fails naming the holder when another apply holds the lock, touching nothing', async () => {
+    const s = setup();
+    const other = await new ApplyLock(localShell(), { path: lockPath, holder: 'bob@admin2' }).acquire({ operation: 'apply plan.json' });
+    await expect(applyCluster(s.input)).rejects.toThrow(/held by bob@admin2 \(pid \d+, operation "apply plan\.json"\)/);
+    await expect(applyCluster(s.input)).rejects.toBeInstanceOf(LockHeldError);
+    expect(s.world.calls).toEqual([]);
+    await other.release();
+  });
+
+  it('never runs more than --parallelism resources at once, nor two on one host', async () => {
+    for (const parallelism of [1, 2, 4]) {
+      const s = setup({ delayMs: 3 }, { parallelism });
+      const o = done(await applyCluster(s.input));
+      expect(o.result.failed).toEqual([]);
+      const iv = intervals(s.events, (id) => s.input.graph.node(id).host);
+      let max = 0;
+      for (const a of iv) max = Math.max(max, iv.filter((b) => b.start <= a.start && a.start < b.end).length);
+      expect(max).toBe(parallelism);
+      const sameHost = overlapping(iv).filter(([a, b]) => a.host === b.host);
+      expect(sameHost).toEqual([]);
+    }
+  });
+
+  it('runs the control-plane group one host at a time, each gated on /readyz through the first control-plane host', async () => {
+    let readyAfter = 0;
+    const gateLog: string[] = [];
+    const s = setup({
+      answer: (h, cmd) => {
+        if (!cmd.startsWith('curl ')) return undefined;
+        gateLog.push(`${h} ${cmd}`);
+        // The apiserver comes back on the second ask after each change.
+        readyAfter++;
+        return readyAfter % 2 === 0 ? { code: 0, stdout: 'ok\n200', stderr: '', durationMs: 0 } : { code: 0, stdout: '[-]etcd failed\nreadyz check failed\n500', stderr: '', durationMs: 0 };
+      },
+    });
+    const cp = ['cp1', 'cp2', 'cp3'];
+    const nodes: ResourceNode[] = cp.map((h) => ({ id: `os-prep@${h}`, kind: 'os-prep', host: h, serialGroup: 'control-plane' }));
+    const graph = graphOf([...nodes, { id: 'os-prep@w1', kind: 'os-prep', host: 'w1' }]);
+    const o = done(await applyCluster({ ...s.input, graph, targets: [], readyz: { intervalMs: 5, timeoutMs: 5000 } }));
+    expect(o.result.succeeded.sort()).toEqual(['os-prep@cp1', 'os-prep@cp2', 'os-prep@cp3', 'os-prep@w1']);
+    const iv = intervals(s.events, (id) => graph.node(id).host).filter((i) => i.id !== 'os-prep@w1');
+    expect(overlapping(iv)).toEqual([]);
+    // Two asks per member (not ready, then ready), all from cp1, at the endpoint.
+    expect(gateLog).toHaveLength(6);
+    for (const l of gateLog) expect(l).toBe("cp1 curl -sk --max-time 5 -w '\\n%{http_code}' https://10.0.0.10:6443/readyz");
+    // Each member's gate finished before the next member started.
+    const readyCalls = s.world.calls.filter((c) => c.what.startsWith('curl ')).filter((_, i) => i % 2 === 1);
+    const starts = iv.map((i) => i.start).sort((a, b) => a - b);
+    expect(readyCalls).toHaveLength(3);
+    for (let i = 0; i < 2; i++) expect(readyCalls[i]!.end).toBeLessThanOrEqual(starts[i + 1]!);
+    // The worker is not in the group and did not wait for it.
+    expect(s.world.calls.some((c) => c.host === 'w1' && c.what.startsWith('curl'))).toBe(false);
+  });
+
+  it('Ctrl-C starts nothing new, lets running resources finish, releases the lock and reports', async () => {
+    const stop = new AbortController();
+    const s = setup({ delayMs: 5 }, { signal: stop.signal, onEvent: (e) => e.type === 'started' && e.id.startsWith('package-sources') && stop.abort() });
+    const o = done(await applyCluster(s.input));
+    expect(o.stoppedBy).toBe('interrupted');
+    expect(o.result.failed).toEqual([]);
+    expect(o.result.cancelled.length).toBeGreaterThan(0);
+    expect(o.result.succeeded.some((id) => id.startsWith('package-sources@'))).toBe(true);
+    expect(o.result.cancelled).toContain('lb-keepalived@lb1');
+    expect(existsSync(lockPath)).toBe(false);
+    expect(renderSummary(o.result, o.plan, { stoppedBy: o.stoppedBy! })).toMatch(/Cancelled \(\d+\):[\s\S]*Apply failed \(interrupted\)\./);
+  });
+});

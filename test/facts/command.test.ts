@@ -1,0 +1,113 @@
+// `hactl facts` against a real SSH server (ssh2's Server running the probe on this machine) and
+// a host that refuses connections: the reachable host is shown, the other reported, exit 1.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import Facts from '../../src/commands/facts.js';
+import { TestSshServer, newKey } from '../transport/ssh-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hactl-facts-cmd-'));
+const key = newKey();
+let server: TestSshServer;
+let closedPort: number;
+let spec: string;
+
+beforeAll(async () => {
+  writeFileSync(join(dir, 'id'), key.private, { mode: 0o600 });
+  server = new TestSshServer({ users: { root: [key.public] } });
+  const port = await server.listen();
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.2', r));
+  closedPort = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  const [type, b64] = server.hostKey.public.split(' ');
+  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${type} ${b64}\n[127.0.0.2]:${closedPort} ${type} ${b64}\n`);
+  spec = join(dir, 'cluster.yaml');
+  writeFileSync(
+    spec,
+    [
+      'apiVersion: hactl.io/v1alpha1',
+      'kind: Cluster',
+      'metadata:',
+      '  name: facts-test',
+      'profile: test',
+      'ssh:',
+      '  user: root',
+      '  privateKeyFile: id',
+      '  knownHostsFile: known_hosts',
+      '  connectTimeoutSeconds: 2',
+      'hosts:',
+      '  - name: up1',
+      '    address: 127.0.0.1',
+      '    roles: [control-plane, worker]',
+      `    ssh: { port: ${port} }`,
+      '  - name: down1',
+      '    address: 127.0.0.2',
+      '    roles: [worker]',
+      `    ssh: { port: ${closedPort} }`,
+      'kubernetes:',
+      '  version: 1.31.4',
+      '',
+    ].join('\n'),
+  );
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+async function run(argv: string[]): Promise<{ out: string; err: string; code: number }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  // oclif writes through console.log / console.error.
+  const o = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(`${a.join(' ')}\n`));
+  const e = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(`${a.join(' ')}\n`));
+  let code = 0;
+  try {
+    await Facts.run(argv, import.meta.url);
+  } catch (x) {
+    const c = (x as { oclif?: { exit?: number } }).oclif?.exit;
+    if (c === undefined) throw x;
+    code = c;
+    if (c !== 1) err.push((x as Error).message);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  return { out: out.join(''), err: err.join(''), code };
+}
+
+describe('hactl facts', () => {
+  it('shows reachable hosts, reports the unreachable one with its reason, exits 1 (json)', async () => {
+    const before = server.execs.length;
+    const r = await run(['-f', spec, '-o', 'json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out) as { hosts: Array<Record<string, any>> };
+    expect(doc.hosts.map((h) => [h.name, h.reachable])).toEqual([
+      ['up1', true],
+      ['down1', false],
+    ]);
+    expect(doc.hosts[0]!.facts.hostname).toBe(hostname());
+    expect(doc.hosts[1]!.reason).toMatch(/ECONNREFUSED/);
+    expect(doc.hosts[1]!.error).toBe('HostUnreachableError');
+    // One remote command for the whole observation of a host.
+    expect(server.execs.length - before).toBe(1);
+  }, 30_000);
+
+  it('--host narrows to one host; text output is a compact summary', async () => {
+    const r = await run(['-f', spec, '--host', 'up1']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`up1 (127.0.0.1): observed in`);
+    expect(r.out).toMatch(/CPU, [\d.]+ GiB memory/);
+    expect(r.out).toContain('1 of 1 hosts observed');
+    expect(r.out).not.toContain('down1');
+  });
+
+  it('an unknown --host is an error', async () => {
+    const r = await run(['-f', spec, '--host', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no such host');
+  });
+});

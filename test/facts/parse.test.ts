@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultFactRequest } from '../../src/facts/default-request.js';
+import { ProbeParseError, countCpuList, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts } from '../../src/facts/parse.js';
+
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'facts', name), 'utf8');
+const req = defaultFactRequest();
+
+describe('parse: Debian 12 worker (hand-assembled)', () => {
+  const f = parseProbeOutput(fixture('debian12.txt'), req);
+
+  it('system', () => {
+    expect(f.os).toEqual({ id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', family: 'debian', like: [] });
+    expect([f.hostname, f.arch, f.kernel, f.cpus, f.memoryBytes]).toEqual(['worker1', 'x86_64', '6.1.0-18-amd64', 2, 8135804 * 1024]);
+    expect(f.disks).toEqual([
+      { path: '/', mountedOn: '/', filesystem: '/dev/vda1', sizeBytes: 20463184 * 1024, freeBytes: 15877108 * 1024 },
+      { path: '/var', mountedOn: '/var', filesystem: '/dev/vda2', sizeBytes: 41107560 * 1024, freeBytes: 32854364 * 1024 },
+    ]);
+    // The commented-out swap line in fstab does not count.
+    expect(f.swap).toEqual({ activeBytes: 0, devices: [], fstabEntries: [] });
+    expect(f.clockEpochSeconds).toBe(1767268800);
+  });
+
+  it('network', () => {
+    expect(f.interfaces.map((i) => [i.name, i.addresses, i.up])).toEqual([
+      ['lo', ['127.0.0.1/8', '::1/128'], true],
+      ['ens3', ['192.168.10.21/24', 'fe80::5054:ff:fe12:3456/64'], true],
+      ['cni0', ['10.244.1.1/24'], false], // UP but NO-CARRIER: operstate DOWN
+    ]);
+    expect(f.interfaces[1]!.mac).toBe('52:54:00:12:34:56');
+    expect(f.interfaces[0]!.mac).toBeUndefined();
+    expect(f.listeningPorts).toContainEqual({ proto: 'tcp', port: 22, address: '0.0.0.0', process: 'sshd' });
+    expect(f.listeningPorts).toContainEqual({ proto: 'tcp', port: 10250, address: '0.0.0.0', process: 'kubelet' });
+    expect(f.listeningPorts).toContainEqual({ proto: 'udp', port: 323, address: '::1', process: 'chronyd' });
+    expect(f.listeningPorts).toHaveLength(9);
+  });
+
+  it('kernel settings', () => {
+    expect(f.sysctls['net.ipv4.ip_forward']).toBe('1');
+    expect(f.sysctls['net.bridge.bridge-nf-call-iptables']).toBe('1');
+    expect(f.modules).toEqual({ br_netfilter: 'loaded', overlay: 'loaded' });
+  });
+
+  it('packages: versions, holds, removed-with-config counts as absent', () => {
+    expect(f.packageManager).toBe('dpkg');
+    expect(f.packages.kubelet).toEqual({ installed: true, version: '1.29.3-1.1', held: true, arch: 'amd64' });
+    expect(f.packages.containerd).toEqual({ installed: true, version: '1.6.20~ds1-1+b1', held: false, arch: 'amd64' });
+    expect(f.packages.conntrack).toMatchObject({ installed: true, version: '1:1.4.7-1+b2' });
+    expect(f.packages.socat).toEqual({ installed: false }); // rc: removed, config files left
+    expect(f.packages.nginx).toEqual({ installed: false }); // un: known, never installed
+    expect(f.packages.haproxy).toEqual({ installed: false }); // not listed at all
+  });
+
+  it('units, including an alias (chronyd → chrony.service)', () => {
+    expect(f.init).toBe('systemd');
+    expect(f.units.kubelet).toMatchObject({ exists: true, active: true, enabled: true });
+    expect(f.units.chronyd).toMatchObject({ exists: true, active: true, enabled: true });
+    expect(f.units.haproxy).toEqual({ exists: false, active: false, enabled: false, activeState: 'inactive', unitFileState: '' });
+  });
+
+  it('files: hash, mode, owner, content', () => {
+    const toml = f.files['/etc/containerd/config.toml']!;
+    expect(toml).toMatchObject({ exists: true, type: 'file', mode: 0o644, owner: 'root', group: 'root' });
+    expect(toml.content).toContain('SystemdCgroup = true');
+    expect(toml.size).toBe(Buffer.byteLength(toml.content!));
+    expect(toml.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(f.files['/etc/hostname']!.content).toBe('worker1\n');
+    expect(f.files['/etc/haproxy/haproxy.cfg']).toEqual({ exists: false });
+    expect(Object.keys(f.files).sort()).toEqual([...req.files].sort());
+  });
+
+  it('certificates, kubernetes state, time sync', () => {
+    expect(f.certificates).toEqual([
+      { path: '/etc/kubernetes/pki/ca.crt', notAfter: '2035-12-29T10:15:07.000Z', daysLeft: 3648, subject: 'CN=kubernetes' },
+      {
+        path: '/var/lib/kubelet/pki/kubelet-client-current.pem',
+        notAfter: '2026-01-14T10:15:09.000Z',
+        daysLeft: 12, // 12 days 22 hours: whole days left
+        subject: 'CN=system:node:worker1,O=system:nodes',
+      },
+    ]);
+    expect(f.kubernetes).toEqual({ present: true, confFiles: ['kubelet.conf'], manifests: ['.gitkeep'], kubeletConfig: true, caPresent: true });
+    expect(f.timeSync).toEqual({ service: 'chronyd', source: 'chronyc', synchronized: true });
+    expect(f.missingTools).toEqual([]);
+  });
+});
+
+describe('parse: Ubuntu 22.04 control plane (hand-assembled)', () => {
+  const f = parseProbeOutput(fixture('ubuntu2204.txt'), req);
+
+  it('OS family from ID_LIKE, 4 CPUs, /var on the root filesystem', () => {
+    expect(f.os).toMatchObject({ id: 'ubuntu', versionId: '22.04', family: 'debian', like: ['debian'] });
+    expect(f.cpus).toBe(4);
+    expect(f.disks.map((d) => [d.path, d.mountedOn])).toEqual([
+      ['/', '/'],
+      ['/var', '/'],
+    ]);
+  });
+
+  it('active swap file and its fstab entry', () => {
+    expect(f.swap).toEqual({ activeBytes: 4194300 * 1024, devices: ['/swap.img'], fstabEntries: ['/swap.img\tnone\tswap\tsw\t0\t0'] });
+  });
+
+  it('VIP address on the interface, Docker containerd.io package, kubelet still activating', () => {
+    expect(f.interfaces.find((i) => i.name === 'ens160')!.addresses).toEqual(['10.0.0.11/24', '10.0.0.10/24', 'fe80::250:56ff:fe9a:3c01/64']);
+    expect(f.packages['containerd.io']).toMatchObject({ installed: true, version: '1.6.28-2' });
+    expect(f.packages.containerd).toEqual({ installed: false });
+    expect(f.units.kubelet).toMatchObject({ exists: true, active: false, enabled: true, activeState: 'activating' });
+    expect(f.files['/etc/keepalived/keepalived.conf']).toMatchObject({ mode: 0o640 });
+  });
+
+  it('every kubeadm certificate with days left, embedded kubeconfig certificates included', () => {
+    expect(f.certificates).toHaveLength(15);
+    const apiserver = f.certificates.find((c) => c.path === '/etc/kubernetes/pki/apiserver.crt')!;
+    expect(apiserver).toEqual({ path: '/etc/kubernetes/pki/apiserver.crt', notAfter: '2027-03-02T09:00:11.000Z', daysLeft: 365, subject: 'CN=kube-apiserver' });
+    expect(f.certificates.find((c) => c.path === '/etc/kubernetes/admin.conf')!.subject).toBe('CN=kubernetes-admin,O=kubeadm:cluster-admins');
+    expect(f.kubernetes.manifests).toEqual(['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
+    expect(f.kubernetes.confFiles).toContain('super-admin.conf');
+  });
+
+  it('systemd-timesyncd not yet synchronized; ports with interface-scoped addresses', () => {
+    expect(f.timeSync).toEqual({ service: 'systemd-timesyncd', source: 'timesyncd-flag', synchronized: false });
+    expect(f.listeningPorts).toContainEqual({ proto: 'udp', port: 53, address: '127.0.0.53', process: 'systemd-resolve' });
+    expect(f.listeningPorts).toContainEqual({ proto: 'tcp', port: 6443, address: '0.0.0.0', process: 'kube-apiserver' });
+    expect(f.listeningPorts.filter((p) => p.process === 'etcd').map((p) => p.port)).toEqual([2379, 2379, 2380]);
+  });
+});
+
+describe('parse: Rocky 9 load balancer (hand-assembled)', () => {
+  const f = parseProbeOutput(fixture('rocky9.txt'), req);
+
+  it('rhel family, aarch64, /var on its own volume', () => {
+    expect(f.os).toMatchObject({ id: 'rocky', versionId: '9.3', family: 'rhel' });
+    expect(f.arch).toBe('aarch64');
+    expect(f.disks[1]).toMatchObject({ path: '/var', mountedOn: '/var', filesystem: '/dev/mapper/rl-var', freeBytes: 4822308 * 1024 });
+    expect(f.memoryBytes).toBe(1813480 * 1024);
+  });
+
+  it('rpm versions without the zero epoch, versionlock holds (and ! excludes do not)', () => {
+    expect(f.packageManager).toBe('rpm');
+    expect(f.packages.haproxy).toEqual({ installed: true, version: '2.4.22-1.el9', held: true, arch: 'aarch64' });
+    expect(f.packages.keepalived).toEqual({ installed: true, version: '2.2.8-3.el9', held: false, arch: 'aarch64' });
+    expect(f.packages.nginx).toEqual({ installed: false });
+  });
+
+  it('br_netfilter absent: its sysctls are absent too', () => {
+    expect(f.modules).toEqual({ br_netfilter: 'absent', overlay: 'builtin' });
+    expect(f.sysctls['net.bridge.bridge-nf-call-iptables']).toBeNull();
+    expect(f.sysctls['net.ipv4.ip_nonlocal_bind']).toBe('1');
+  });
+
+  it('failed unit, chronyd, empty config file, no Kubernetes', () => {
+    expect(f.units.keepalived).toMatchObject({ exists: true, active: false, enabled: true, activeState: 'failed' });
+    expect(f.units.chronyd).toMatchObject({ exists: true, active: true });
+    expect(f.units.chrony).toMatchObject({ exists: false });
+    expect(f.timeSync).toEqual({ service: 'chronyd', source: 'chronyc', synchronized: true });
+    expect(f.files['/etc/keepalived/keepalived.conf']).toMatchObject({
+      exists: true,
+      size: 0,
+      content: '',
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    });
+    expect(f.files['/etc/yum.repos.d/hactl-kubernetes.repo']!.content).toContain('baseurl=https://pkgs.k8s.io/core:/stable:/v1.29/rpm/');
+    expect(f.kubernetes).toEqual({ present: false, confFiles: [], manifests: [], kubeletConfig: false, caPresent: false });
+    expect(f.certificates).toEqual([]);
+    expect(f.interfaces.find((i) => i.name === 'eth1')).toMatchObject({ up: false, addresses: [] });
+  });
+});
+
+describe('parse: fallbacks and failures', () => {
+  it('refuses truncated output (the connection died mid-probe)', () => {
+    const text = fixture('debian12.txt');
+    expect(() => parseProbeOutput(text.slice(0, text.indexOf('@@hactl:section files')), req)).toThrow(ProbeParseError);
+  });
+
+  it('time sync from each source', () => {
+    expect(parseTimeSync(['source chronyc', 'Leap status     : Not synchronised'], ['chronyd'])).toEqual({ service: 'chronyd', source: 'chronyc', synchronized: false });
+    expect(parseTimeSync(['source chronyc', '506 Cannot talk to daemon'], [])).toEqual({ service: 'none', source: 'chronyc', synchronized: false });
+    expect(parseTimeSync(['source timesyncd-flag', 'timesyncd-synchronized'], ['systemd-timesyn'])).toMatchObject({ synchronized: true });
+    expect(parseTimeSync(['source timedatectl', 'NTP=no', 'NTPSynchronized=yes'], [])).toEqual({ service: 'none', source: 'timedatectl', synchronized: true, ntpEnabled: false });
+    expect(parseTimeSync([], [])).toEqual({ service: 'none', source: 'none' });
+  });
+
+  it('CPU lists', () => {
+    expect(countCpuList('0')).toBe(1);
+    expect(countCpuList('0-3,8,10-11\n')).toBe(7);
+  });
+
+  it('openssl dates', () => {
+    expect(parseOpensslDate('Mar  2 09:00:11 2027 GMT')).toBe('2027-03-02T09:00:11.000Z');
+    expect(parseOpensslDate('garbage')).toBeUndefined();
+  });
+
+  it('certificates without openssl are listed with the reason', () => {
+    expect(parseCerts(['@@hactl:cert /etc/kubernetes/pki/ca.crt'], 0, true)).toEqual([{ path: '/etc/kubernetes/pki/ca.crt', error: 'openssl not installed' }]);
+    expect(parseCerts(['@@hactl:cert /x.crt', 'Could not read certificate from <stdin>'], 0, false)).toEqual([
+      { path: '/x.crt', error: 'Could not read certificate from <stdin>' },
+    ]);
+  });
+
+  it('listening sockets from /proc/net when ss is missing', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 20001 1 0000000000000000 100 0 0 10 0',
+      '   1: 0100007F:2710 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 20002 1 0000000000000000 100 0 0 10 0',
+      '   2: 0B0012C6:0016 010012C6:D431 01 00000000:00000000 02:0009D5A8 00000000     0        0 20003 4 0000000000000000 20 4 29 10 -1',
+    ];
+    expect(parseProcNet(tcp, 'tcp', false)).toEqual([
+      { proto: 'tcp', port: 22, address: '0.0.0.0' },
+      { proto: 'tcp', port: 10000, address: '127.0.0.1' },
+    ]);
+    const tcp6 = [
+      '  sl  local_address                         remote_address                        st',
+      '   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000',
+      '   1: 00000000000000000000000001000000:0019 00000000000000000000000000000000:0000 0A 00000000:00000000',
+    ];
+    expect(parseProcNet(tcp6, 'tcp', true)).toEqual([
+      { proto: 'tcp', port: 22, address: '::' },
+      { proto: 'tcp', port: 25, address: '::1' },
+    ]);
+    const udp = ['  sl  local_address rem_address   st', '  1: 00000000:0143 00000000:0000 07 00000000:00000000'];
+    expect(parseProcNet(udp, 'udp', false)).toEqual([{ proto: 'udp', port: 323, address: '0.0.0.0' }]);
+  });
+
+  it('units on a host whose PID 1 is not systemd: unit files and wants links only', () => {
+    const r = parseUnits(['init other', 'file etcd.service /usr/lib/systemd/system', 'wanted etcd.service', 'file kubelet.service /etc/systemd/system'], [
+      'etcd',
+      'kubelet',
+      'haproxy',
+    ]);
+    expect(r.init).toBe('other');
+    expect(r.units).toEqual({
+      etcd: { exists: true, active: false, enabled: true },
+      kubelet: { exists: true, active: false, enabled: false },
+      haproxy: { exists: false, active: false, enabled: false },
+    });
+  });
+});
+
+describe('parse: Debian 12 lab host (real capture)', () => {
+  const f = parseProbeOutput(fixture('debian12-lab.txt'), req);
+
+  it('reads what the lab host really is', () => {
+    expect(f.hostname).toBe('cp2');
+    expect(f.os).toMatchObject({ id: 'debian', versionId: '12', family: 'debian' });
+    expect([f.arch, f.cpus, f.init, f.packageManager]).toEqual(['x86_64', 2, 'systemd', 'dpkg']);
+    expect(f.interfaces.map((i) => [i.name, i.addresses, i.up])).toEqual([
+      ['lo', ['127.0.0.1/8'], true],
+      ['eth0', ['198.18.0.14/24'], true],
+    ]);
+    expect(f.disks.map((d) => [d.path, d.mountedOn, d.filesystem])).toEqual([
+      ['/', '/', 'overlay'],
+      ['/var', '/', 'overlay'],
+    ]);
+    // No modules at all in the lab; both functions are built into its kernel.
+    expect(f.modules).toEqual({ br_netfilter: 'builtin', overlay: 'builtin' });
+    expect(f.sysctls['net.bridge.bridge-nf-call-iptables']).toBe('1');
+    expect(f.swap).toEqual({ activeBytes: 0, devices: [], fstabEntries: [] });
+  });
+
+  it('a fresh host: nothing managed installed, a masked unit, no time service', () => {
+    expect(Object.values(f.packages).every((p) => !p.installed)).toBe(true);
+    expect(f.units['systemd-timesyncd']).toEqual({ exists: true, active: false, enabled: false, activeState: 'inactive', unitFileState: 'masked' });
+    expect(f.units.kubelet!.exists).toBe(false);
+    expect(f.timeSync).toEqual({ service: 'none', source: 'timedatectl', synchronized: false, ntpEnabled: false });
+    expect(f.files['/etc/hostname']).toMatchObject({ exists: true, content: 'cp2\n', mode: 0o644, owner: 'root' });
+    expect(f.listeningPorts).toEqual([
+      { proto: 'tcp', port: 22, address: '0.0.0.0', process: 'sshd' },
+      { proto: 'tcp', port: 22, address: '::', process: 'sshd' },
+    ]);
+    expect(f.processes).toContain('sshd');
+    expect(f.kubernetes.present).toBe(false);
+    expect(f.missingTools).toEqual([]);
+  });
+});

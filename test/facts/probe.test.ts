@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, hostname } from 'node:os';
+import { mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultFactRequest } from '../../src/facts/default-request.js';
+import { parseProbeOutput } from '../../src/facts/parse.js';
+import { probeObservation, probeScript } from '../../src/facts/probe.js';
+import { FactRequestError, mergeRequests } from '../../src/facts/request.js';
+import type { FactRequest } from '../../src/facts/types.js';
+
+const shells = ['sh', 'dash', 'bash'].filter((s) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${s}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+describe('probe script', () => {
+  it('is one POSIX script, valid for every shell available here', () => {
+    const script = probeScript(defaultFactRequest());
+    for (const sh of shells) execFileSync(sh, ['-n', '-c', script]);
+    expect(probeObservation(defaultFactRequest()).kind).toBe('observation');
+  });
+
+  for (const sh of shells) {
+    it(`runs under ${sh} on this machine and its output parses to this machine's facts`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hactl-probe-'));
+      const file = join(dir, "odd name's.conf");
+      writeFileSync(file, 'a=1\n');
+      chmodSync(file, 0o600);
+      const req: FactRequest = { ...defaultFactRequest(), files: [...defaultFactRequest().files, file, join(dir, 'absent')] };
+      const out = execFileSync(sh, ['-c', probeScript(req)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const f = parseProbeOutput(out, req);
+      expect(f.hostname).toBe(hostname());
+      expect(f.cpus).toBe(cpus().length);
+      expect(f.os.id).toBe(/^ID=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))![1]!.replace(/"/g, ''));
+      expect(f.memoryBytes).toBeGreaterThan(0);
+      expect(f.disks[0]!.path).toBe('/');
+      expect(f.disks[0]!.sizeBytes).toBeGreaterThan(f.disks[0]!.freeBytes);
+      expect(f.interfaces.find((i) => i.name === 'lo')?.addresses).toContain('127.0.0.1/8');
+      expect(f.sysctls['net.ipv4.ip_forward']).toBe(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim());
+      expect(f.sysctls['vm.swappiness']).toBe(readFileSync('/proc/sys/vm/swappiness', 'utf8').trim());
+      expect(f.files[file]).toEqual({
+        exists: true,
+        type: 'file',
+        size: 4,
+        mode: 0o600,
+        owner: execFileSync('id', ['-un'], { encoding: 'utf8' }).trim(),
+        group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim(),
+        content: 'a=1\n',
+        sha256: createHash('sha256').update('a=1\n').digest('hex'),
+      });
+      expect(f.files[join(dir, 'absent')]).toEqual({ exists: false });
+      expect(Math.abs(f.clockEpochSeconds - Date.now() / 1000)).toBeLessThan(30);
+    });
+  }
+
+  it('large files get a hash but no content', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-probe-'));
+    const big = join(dir, 'big');
+    writeFileSync(big, Buffer.alloc(70 * 1024, 65));
+    const req: FactRequest = { packages: [], units: [], sysctls: [], files: [big] };
+    const f = parseProbeOutput(execFileSync('sh', ['-c', probeScript(req)], { encoding: 'utf8' }), req);
+    expect(f.files[big]).toMatchObject({ exists: true, size: 70 * 1024 });
+    expect(f.files[big]!.content).toBeUndefined();
+    expect(f.files[big]!.sha256).toBe(createHash('sha256').update(Buffer.alloc(70 * 1024, 65)).digest('hex'));
+  });
+
+  it('refuses request values that could smuggle shell code', () => {
+    const base = defaultFactRequest();
+    expect(() => probeScript({ ...base, packages: ['kubelet; rm -rf /'] })).toThrow(FactRequestError);
+    expect(() => probeScript({ ...base, units: ['$(reboot)'] })).toThrow(FactRequestError);
+    expect(() => probeScript({ ...base, files: ['relative/path'] })).toThrow(FactRequestError);
+    expect(() => probeScript({ ...base, files: ['/etc/x\nreboot'] })).toThrow(FactRequestError);
+    expect(() => probeScript({ ...base, sysctls: ['net.ipv4.ip_forward`id`'] })).toThrow(FactRequestError);
+    // Paths are free-form but quoted: a `$(...)` in a path stays a name.
+    expect(probeScript({ ...base, files: ['/tmp/$(reboot)'] })).toContain("'/tmp/$(reboot)'");
+  });
+
+  it('merges requests without duplicates', () => {
+    const m = mergeRequests(
+      { packages: ['a', 'b'], units: ['x'], files: [], sysctls: [] },
+      { packages: ['b', 'c'], units: ['x'], files: ['/f'], sysctls: ['k'], certDirs: ['/d'] },
+    );
+    expect(m).toEqual({ packages: ['a', 'b', 'c'], units: ['x'], files: ['/f'], sysctls: ['k'], modules: [], certDirs: ['/d'] });
+  });
+});

@@ -1,0 +1,68 @@
+// npm run lab -- up [--topology NAME] [--light N] [--fresh] | down | status [--json]
+import { interruptLabUp, labDown, labStatus, labUp } from './lab.js';
+
+const log = (m: string): void => console.error(`lab: ${m}`);
+
+function usage(): never {
+  console.error('usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--fresh] | down | status [--json]');
+  process.exit(2);
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i === -1) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) usage();
+  return v;
+}
+
+async function main(): Promise<void> {
+  const [cmd, ...args] = process.argv.slice(2);
+  if (cmd === 'up') {
+    const topology = flag(args, '--topology');
+    const lightText = flag(args, '--light');
+    const light = lightText === undefined ? undefined : Number(lightText);
+    let signals = 0;
+    // Ctrl-C during bring-up must not leave half a lab behind: bring-up stops at its next step and
+    // tears down what it made; a second Ctrl-C tears down at once.
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++;
+      log(`${sig}: tearing down`);
+      interruptLabUp(sig);
+      if (signals > 1) labDown({ log }).finally(() => process.exit(130));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const started = Date.now();
+    const state = await labUp({ topology, light, fresh: args.includes('--fresh'), log });
+    log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; mirror ${state.mirrorUrl}`);
+    for (const h of state.hosts) console.log(`${h.name}\t${h.address}\t${h.kind}\t${h.roles.join(',')}`);
+    process.exit(0);
+  } else if (cmd === 'down') {
+    const started = Date.now();
+    await labDown({ log });
+    log(`down in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } else if (cmd === 'status') {
+    const s = await labStatus();
+    if (args.includes('--json')) {
+      console.log(JSON.stringify(s, null, 2));
+      return;
+    }
+    console.log(s.up ? `up: ${s.topology}, mirror ${s.mirrorUrl} (${s.mirrorRunning ? 'serving' : 'NOT serving'})` : 'down');
+    for (const h of s.hosts) {
+      const mem = h.memoryBytes === undefined ? '-' : `${(h.memoryBytes / 1048576).toFixed(1)} MiB`;
+      console.log(`${h.name}\t${h.address}\t${h.kind}\t${h.running ? 'running' : 'stopped'}\tsshd ${h.sshd ? 'up' : 'down'}\t${mem}`);
+    }
+    const l = s.leftovers;
+    if (!s.up && (l.netns.length || l.links.length || l.cgroups || l.hostDirs.length)) {
+      console.log(`leftovers: netns [${l.netns.join(' ')}] links [${l.links.join(' ')}] cgroups ${l.cgroups} dirs [${l.hostDirs.join(' ')}]`);
+    }
+  } else {
+    usage();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`lab: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

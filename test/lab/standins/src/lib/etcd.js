@@ -1,0 +1,103 @@
+// etcd v3 through its JSON gRPC gateway (served on the client port) with client certificates.
+// Chosen over shelling out to etcdctl: one TLS connection per request, no process per call, and the
+// apiserver needs compare-and-swap transactions, which the gateway exposes as /v3/kv/txn.
+import fs from 'node:fs';
+import https from 'node:https';
+
+const b64 = (s) => Buffer.from(s).toString('base64');
+const unb64 = (s) => (s ? Buffer.from(s, 'base64').toString('utf8') : '');
+
+// Keys after the prefix: the last byte incremented, etcd's idiom for a prefix range.
+export function prefixEnd(prefix) {
+  const b = Buffer.from(prefix);
+  b[b.length - 1] += 1;
+  return b.toString('base64');
+}
+
+export class Etcd {
+  constructor({ endpoints, ca, cert, key, timeoutMs = 5000 }) {
+    this.endpoints = endpoints.map((e) => new URL(e));
+    this.tls = { ca: fs.readFileSync(ca), cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
+    this.timeoutMs = timeoutMs;
+    this.next = 0;
+  }
+
+  post1(ep, p, body, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const data = Buffer.from(JSON.stringify(body));
+      const req = https.request({
+        host: ep.hostname, port: ep.port, path: p, method: 'POST', ...this.tls, agent: false,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': data.length }, timeout: timeoutMs,
+      }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let j; try { j = JSON.parse(text); } catch { j = { error: text }; }
+          if (res.statusCode !== 200) reject(Object.assign(new Error(`etcd ${p}: ${j.error || j.message || res.statusCode}`), { etcd: true }));
+          else resolve(j);
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`etcd ${p}: timeout on ${ep.host}`)));
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+
+  // Try the endpoints in turn, starting from the last one that answered.
+  async post(p, body, timeoutMs = this.timeoutMs) {
+    let last;
+    for (let i = 0; i < this.endpoints.length; i++) {
+      const idx = (this.next + i) % this.endpoints.length;
+      try {
+        const r = await this.post1(this.endpoints[idx], p, body, timeoutMs);
+        this.next = idx;
+        return r;
+      } catch (e) { last = e; }
+    }
+    throw last;
+  }
+
+  async get(key) {
+    const r = await this.post('/v3/kv/range', { key: b64(key) });
+    const kv = r.kvs?.[0];
+    return { revision: +r.header.revision, kv: kv && decodeKv(kv) };
+  }
+
+  async list(prefix) {
+    const r = await this.post('/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) });
+    return { revision: +r.header.revision, kvs: (r.kvs || []).map(decodeKv) };
+  }
+
+  // Put only when the key's mod_revision is `modRev` (0: the key must not exist).
+  async putIf(key, value, modRev) {
+    const cmp = [{ key: b64(key), target: 'MOD', result: 'EQUAL', mod_revision: String(modRev) }];
+    const r = await this.post('/v3/kv/txn', {
+      compare: cmp,
+      success: [{ request_put: { key: b64(key), value: b64(value) } }],
+      failure: [{ request_range: { key: b64(key) } }],
+    });
+    if (!r.succeeded) {
+      const kv = r.responses?.[0]?.response_range?.kvs?.[0];
+      return { ok: false, current: kv && decodeKv(kv) };
+    }
+    return { ok: true, revision: +r.header.revision };
+  }
+
+  async deleteIf(key, modRev) {
+    const r = await this.post('/v3/kv/txn', {
+      compare: [{ key: b64(key), target: 'MOD', result: 'EQUAL', mod_revision: String(modRev) }],
+      success: [{ request_delete_range: { key: b64(key) } }],
+    });
+    return { ok: !!r.succeeded, revision: +r.header.revision };
+  }
+
+  status(endpoint) { return this.post1(new URL(endpoint), '/v3/maintenance/status', {}, this.timeoutMs); }
+  memberList() { return this.post('/v3/cluster/member/list', {}); }
+  memberAdd(peerURLs) { return this.post('/v3/cluster/member/add', { peerURLs }); }
+  memberRemove(id) { return this.post('/v3/cluster/member/remove', { ID: id }); }
+}
+
+function decodeKv(kv) {
+  return { key: unb64(kv.key), value: unb64(kv.value), modRevision: +kv.mod_revision, createRevision: +kv.create_revision };
+}

@@ -1,0 +1,123 @@
+// A small Kubernetes REST client: kubeconfig (embedded data or file paths), client certs or tokens.
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import os from 'node:os';
+import YAML from './yaml.js';
+
+export function loadKubeconfig(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  const kc = YAML.parse(text);
+  const ctxName = kc['current-context'];
+  const ctx = (kc.contexts || []).find((c) => c.name === ctxName)?.context;
+  if (!ctx) throw new Error(`${file}: no current context`);
+  const cluster = (kc.clusters || []).find((c) => c.name === ctx.cluster)?.cluster;
+  const user = (kc.users || []).find((u) => u.name === ctx.user)?.user || {};
+  if (!cluster) throw new Error(`${file}: context ${ctxName} names no cluster`);
+  const rel = (p) => (path.isAbsolute(p) ? p : path.join(path.dirname(file), p));
+  const data = (inline, f) => (inline ? Buffer.from(inline, 'base64') : f ? fs.readFileSync(rel(f)) : undefined);
+  return {
+    file, server: cluster.server, namespace: ctx.namespace,
+    ca: data(cluster['certificate-authority-data'], cluster['certificate-authority']),
+    cert: data(user['client-certificate-data'], user['client-certificate']),
+    key: data(user['client-key-data'], user['client-key']),
+    token: user.token,
+  };
+}
+
+export function defaultKubeconfigPath(flag) {
+  if (flag) return flag;
+  if (process.env.KUBECONFIG) return process.env.KUBECONFIG.split(':')[0];
+  return path.join(os.homedir(), '.kube', 'config');
+}
+
+export function kubeconfigYaml({ cluster = 'kubernetes', server, caPem, user, certPem, keyPem, token }) {
+  const u = token ? { token } : {
+    'client-certificate-data': Buffer.from(certPem).toString('base64'),
+    'client-key-data': Buffer.from(keyPem).toString('base64'),
+  };
+  return YAML.stringify({
+    apiVersion: 'v1',
+    clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(caPem).toString('base64'), server }, name: cluster }],
+    contexts: [{ context: { cluster, user }, name: `${user}@${cluster}` }],
+    'current-context': `${user}@${cluster}`,
+    kind: 'Config',
+    preferences: {},
+    users: [{ name: user, user: u }],
+  });
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status; this.body = body;
+  }
+}
+
+// conn: {server, ca, cert, key, token, insecure}
+export function request(conn, method, urlPath, body, { timeoutMs = 10000, contentType } = {}) {
+  const u = new URL(urlPath, conn.server);
+  return new Promise((resolve, reject) => {
+    const headers = { Accept: 'application/json' };
+    let payload;
+    if (body !== undefined) {
+      payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      headers['Content-Type'] = contentType || 'application/json';
+      headers['Content-Length'] = payload.length;
+    }
+    if (conn.token) headers.Authorization = `Bearer ${conn.token}`;
+    const req = https.request({
+      host: u.hostname, port: u.port || 443, path: u.pathname + u.search, method, headers,
+      ca: conn.ca, cert: conn.cert, key: conn.key,
+      rejectUnauthorized: !conn.insecure, agent: false, timeout: timeoutMs,
+      servername: /^[\d.]+$/.test(u.hostname) ? undefined : u.hostname,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let j;
+        try { j = text ? JSON.parse(text) : undefined; } catch { j = text; }
+        if (res.statusCode >= 400) reject(new ApiError(res.statusCode, typeof j === 'object' ? j : { message: text }));
+        else resolve(j);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${u}`)));
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+export function client(conn) {
+  const r = (m, p, b, o) => request(conn, m, p, b, o);
+  return {
+    conn,
+    get: (p, o) => r('GET', p, undefined, o),
+    post: (p, b, o) => r('POST', p, b, o),
+    put: (p, b, o) => r('PUT', p, b, o),
+    patch: (p, b, o) => r('PATCH', p, b, { contentType: 'application/merge-patch+json', ...o }),
+    del: (p, o) => r('DELETE', p, undefined, o),
+    // Create, or on conflict replace keeping the stored resourceVersion.
+    async apply(p, obj) {
+      const name = obj.metadata.name;
+      try { return await r('POST', p, obj); } catch (e) {
+        if (e.status !== 409) throw e;
+        const cur = await r('GET', `${p}/${name}`);
+        return r('PUT', `${p}/${name}`, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } });
+      }
+    },
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function retry(what, fn, { timeoutMs = 60000, everyMs = 1000 } = {}) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try { return await fn(); } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`${what}: ${last?.message || last}`);
+    await sleep(everyMs);
+  }
+}

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { observeAndPlan } from '../../src/commands/plan.js';
+import { compile } from '../../src/graph/compile.js';
+import { hasChanges } from '../../src/plan/model.js';
+import { factRequestFor, previousHosts } from '../../src/plan/planner.js';
+import { validatePlanDocument } from '../../src/plan/saved.js';
+import { HostPool } from '../../src/transport/pool.js';
+import type { ExecResult, Observation, Transport } from '../../src/transport/transport.js';
+import { renderPlan } from '../../src/views/index.js';
+import { applyPlan, bareCluster, FACT_FIXTURES, localFiles, planSpec, specFixture, TEST_ENV } from '../resources/helpers.js';
+
+const spec = specFixture('ha-haproxy.yaml');
+
+describe('planCluster', () => {
+  it('produces a plan document the plan schema accepts, the same bytes every time', () => {
+    const facts = bareCluster(spec, (h) => (h.startsWith('lb') ? 'rocky9' : 'debian12'));
+    const a = planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec) }).plan;
+    const b = planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec) }).plan;
+    expect(validatePlanDocument(JSON.parse(JSON.stringify(a)))).toEqual([]);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(hasChanges(a)).toBe(true);
+  });
+
+  it('marks every resource of an unreachable host as read with the reason, and says so as an error', () => {
+    const facts = bareCluster(spec, 'debian12');
+    const { plan } = planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec), unreachable: { cp2: 'connect ECONNREFUSED 10.0.0.12:22' } });
+    const cp2 = plan.changes.filter((c) => c.host === 'cp2');
+    expect(cp2.length).toBeGreaterThan(3);
+    for (const c of cp2) {
+      expect(c.action).toBe('read');
+      expect(c.reason).toBe('host unreachable: connect ECONNREFUSED 10.0.0.12:22');
+      expect(c.steps).toEqual([]);
+    }
+    expect(plan.hosts.find((h) => h.name === 'cp2')).toEqual({ name: 'cp2', address: '10.0.0.12', unreachable: 'connect ECONNREFUSED 10.0.0.12:22' });
+    expect(plan.diagnostics).toContainEqual({ severity: 'error', host: 'cp2', message: expect.stringContaining('could not be observed (connect ECONNREFUSED') });
+    // The other hosts are planned all the same.
+    expect(plan.changes.find((c) => c.id === 'containerd@cp1')?.action).toBe('create');
+  });
+
+  it('shows kinds this version does not plan as read with a reason, never as a no-op', () => {
+    const { plan } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec) });
+    for (const id of ['kubeadm-init@cp1', 'join-control-plane@cp2', 'join-worker@worker1', 'cni', 'node-config@cp1', 'smoke-test']) {
+      const c = plan.changes.find((x) => x.id === id);
+      expect(c, id).toBeDefined();
+      expect(c!.action).toBe('read');
+      expect(c!.reason).toBe('not yet planned by this version of hactl');
+    }
+    const w = plan.diagnostics.find((d) => d.message.startsWith('not yet planned by this version of hactl'));
+    expect(w?.severity).toBe('warning');
+    expect(w?.message).toContain('kubeadm-init');
+    expect(plan.changes.find((c) => c.id === 'kubeadm-init@cp1')!.dependsOn).toContain('kube-packages@cp1');
+  });
+
+  it('plans the removal of a host that left the spec (remembered in the hactl block of /etc/hosts)', () => {
+    const facts = bareCluster(spec, 'debian12');
+    const converged = applyPlan(spec, facts, planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec) }));
+    const cp1 = structuredClone(converged.get('cp1')!);
+    cp1.files['/etc/hosts']!.content = cp1.files['/etc/hosts']!.content!.replace('# END hactl', '10.0.0.22 worker2\n# END hactl');
+    converged.set('cp1', cp1);
+    expect([...previousHosts(new Map([...converged].map(([k, f]) => [k, { ok: true as const, facts: f }]))).keys()]).toContain('worker2');
+
+    const { plan } = planSpec(spec, converged, { env: TEST_ENV, localFiles: localFiles(spec) });
+    expect(plan.hosts.find((h) => h.name === 'worker2')).toEqual({ name: 'worker2', address: '10.0.0.22', removed: true });
+    const removal = plan.changes.find((c) => c.id === 'host-removal@worker2');
+    expect(removal?.action).toBe('delete');
+    expect(removal?.kind).toBe('host-removal');
+    expect(removal?.reason).toContain('no longer in the spec');
+    expect(removal?.steps[0]).toContain('drain node worker2');
+    expect(plan.diagnostics).toContainEqual({ severity: 'warning', host: 'worker2', message: expect.stringContaining('removal is planned') });
+    // cp1's /etc/hosts loses the line, which os-prep shows as its own change.
+    expect(plan.changes.find((c) => c.id === 'os-prep@cp1')?.files.find((f) => f.path === '/etc/hosts')?.diff).toContain('-10.0.0.22 worker2');
+    // Nothing else changes on a converged cluster.
+    expect(plan.changes.filter((c) => c.action !== 'no-op' && c.action !== 'read').map((c) => c.id).sort()).toEqual(['host-removal@worker2', 'os-prep@cp1']);
+  });
+
+  it('marks resources whose versions depend on pending package sources', () => {
+    const { plan } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec) });
+    expect(plan.changes.find((c) => c.id === 'kube-packages@worker1')?.pendingOn).toEqual(['package-sources@worker1']);
+    expect(plan.changes.find((c) => c.id === 'lb-haproxy@lb1')?.pendingOn).toEqual(['package-sources@lb1']);
+    expect(plan.changes.find((c) => c.id === 'package-sources@lb1')?.pendingOn).toBeUndefined();
+  });
+});
+
+describe('secrets', () => {
+  it('the VRRP password appears in no view of the plan and in no step; only in the sensitive write itself', () => {
+    const password = 'Q7#zk!p2';
+    const facts = bareCluster(spec, 'debian12');
+    const detailed = planSpec(spec, facts, { env: { HACTL_TEST_VRRP: password }, localFiles: localFiles(spec) });
+    for (const format of ['human', 'json', 'markdown'] as const) expect(renderPlan(detailed.plan, format)).not.toContain(password);
+    expect(JSON.stringify(detailed.plan)).not.toContain(password);
+    const ops = [...detailed.operations.values()].flat();
+    for (const o of ops) expect(o.description).not.toContain(password);
+    const carrying = ops.filter((o) => 'writeFile' in o && o.writeFile.content.includes(password));
+    expect(carrying.length).toBe(2); // lb1 and lb2's candidate keepalived.conf
+    for (const o of carrying) expect(o.sensitive).toBe(true);
+    for (const o of ops) if ('command' in o) expect(o.command).not.toContain(password);
+
+    // A changed password is still only "changed".
+    const converged = applyPlan(spec, facts, detailed);
+    const again = planSpec(spec, converged, { env: { HACTL_TEST_VRRP: 'other-pw' }, localFiles: localFiles(spec) });
+    const f = again.plan.changes.find((c) => c.id === 'lb-keepalived@lb1')!.files[0]!;
+    expect(f).toEqual({ path: '/etc/keepalived/keepalived.conf', action: 'update', mode: { before: '0600', after: '0600' }, diff: '', sensitive: true });
+    for (const format of ['human', 'json', 'markdown'] as const) {
+      const out = renderPlan(again.plan, format);
+      expect(out).not.toContain(password);
+      expect(out).not.toContain('other-pw');
+    }
+  });
+});
+
+describe('factRequestFor', () => {
+  it('unions what every kind reads with the defaults', () => {
+    const req = factRequestFor(spec, compile(spec));
+    expect(req.files).toEqual(expect.arrayContaining([
+      '/etc/containerd/config.toml',
+      '/etc/containerd/certs.d/docker.io/hosts.toml',
+      '/etc/containerd/certs.d/harbor.corp.internal/hosts.toml',
+      '/etc/containerd/certs.d/harbor.corp.internal/ca.crt',
+      '/etc/apt/keyrings/hactl-kubernetes-0.asc',
+      '/etc/pki/rpm-gpg/hactl-kubernetes-0.asc',
+      '/etc/apt/sources.list',
+      '/etc/yum.repos.d/rocky.repo',
+      '/etc/keepalived/keepalived.conf',
+      '/etc/haproxy/haproxy.cfg',
+    ]));
+    // Only kinds in the graph add to it: no kube-vip here.
+    expect(req.files).not.toContain('/etc/kubernetes/manifests/kube-vip.yaml');
+    expect(req.packages).toEqual(expect.arrayContaining(['python3-dnf-plugin-versionlock', 'kubeadm', 'containerd.io', 'chrony']));
+    expect(req.modules).toEqual(expect.arrayContaining(['br_netfilter', 'overlay']));
+    expect(new Set(req.files).size).toBe(req.files.length);
+  });
+});
+
+describe('plan observes, never writes', () => {
+  it('every host is only observed through the read-only pool: no exec, write or upload reaches a host', async () => {
+    const calls: string[] = [];
+    const probe = (h: string) => readFileSync(`${FACT_FIXTURES}${h.startsWith('lb') ? 'rocky9' : 'debian12'}.txt`, 'utf8');
+    const fake = (host: string): Transport => ({
+      host,
+      readOnly: false,
+      exec: async (cmd) => (calls.push(`${host} exec ${cmd}`), result('')),
+      observe: async (o: Observation) => (calls.push(`${host} observe ${o.name}`), result(probe(host))),
+      readFile: async (p) => (calls.push(`${host} read ${p}`), undefined),
+      writeFile: async (p) => void calls.push(`${host} write ${p}`),
+      upload: async (_l, r) => void calls.push(`${host} upload ${r}`),
+      close: async () => undefined,
+    });
+    const pool = new HostPool({ readOnly: true, connect: async (t) => fake(t.name) });
+    const plan = await observeAndPlan({ spec, specFile: 'cluster.yaml', specText: 'spec', pool, env: TEST_ENV, localFiles: localFiles(spec) });
+    await pool.close();
+    expect(calls.sort()).toEqual(spec.hosts.map((h) => `${h.name} observe facts-probe`).sort());
+    expect(plan.hosts.every((h) => h.unreachable === undefined && h.factsDigest !== undefined)).toBe(true);
+    expect(plan.changes.find((c) => c.id === 'lb-haproxy@lb1')?.action).toBe('update');
+  });
+
+  it('refuses a pool that could write', async () => {
+    const pool = new HostPool({ readOnly: false, connect: async () => { throw new Error('not reached'); } });
+    await expect(observeAndPlan({ spec, specFile: 'c', specText: '', pool, env: {}, localFiles: new Map() })).rejects.toThrow(/read-only/);
+  });
+});
+
+function result(stdout: string): ExecResult {
+  return { code: 0, stdout, stderr: '', durationMs: 5 };
+}
