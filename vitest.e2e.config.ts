@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// End-to-end tests against the host lab (real namespaces, systemd, sshd). Needs root.
+// End-to-end tests against the host lab (real namespaces, systemd, sshd), and the Kubernetes
+// stand-ins' own tests (real etcd on loopback, private namespaces). Needs root.
 export default defineConfig({
   test: {
-    include: ['test/e2e/**/*.test.ts'],
+    include: ['test/e2e/**/*.test.ts', 'test/lab/standins/**/*.test.ts'],
     globalSetup: ['test/e2e/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 300_000,

@@ -27,17 +27,29 @@ const ROUNDS = opt('--rounds', 5);
 const LIGHT = opt('--light', 20);
 const log = (m: string) => console.error(`bench: ${m}`);
 
-function run(cmd: string, argv: string[], opts: { cwd?: string; okCodes?: number[] } = {}): Promise<number> {
+let cpuFileSeq = 0;
+const cpuDir = mkdtempSync(join(tmpdir(), 'hactl-bench-cpu-'));
+
+/** Run a process to completion; resolves with wall-clock ms and the CPU ms (user + sys) it used. */
+function run(cmd: string, argv: string[], opts: { okCodes?: number[] } = {}): Promise<{ ms: number; cpuMs: number }> {
   return new Promise((resolvePromise, reject) => {
+    const cpuFile = join(cpuDir, `cpu.${++cpuFileSeq}`);
     const started = performance.now();
-    const p = spawn(cmd, argv, { cwd: opts.cwd ?? repo, stdio: ['ignore', 'ignore', 'pipe'] });
+    // GNU time reports the child's CPU time, which Node cannot see.
+    const p = spawn('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, cmd, ...argv], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
     p.on('close', (code) => {
       const ms = performance.now() - started;
-      if (!(opts.okCodes ?? [0]).includes(code ?? -1)) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.slice(0, 400)}`));
-      else resolvePromise(ms);
+      if (!(opts.okCodes ?? [0]).includes(code ?? -1)) {
+        reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.slice(0, 400)} ${out.slice(-1500)}`));
+        return;
+      }
+      const [u, sy] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      resolvePromise({ ms, cpuMs: ((u ?? 0) + (sy ?? 0)) * 1000 });
     });
   });
 }
@@ -49,6 +61,21 @@ const median = (xs: number[]) => {
 };
 
 async function main(): Promise<void> {
+  // The CLI runs from dist/ as users run it: build it (type errors elsewhere do not stop emit).
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
+  } catch {
+    log('tsc reported errors (emitted anyway)');
+  }
+  if (!existsSync(join(repo, 'dist', 'commands', 'facts.js'))) throw new Error('dist/commands/facts.js missing after build');
+
+  // The floor as plain JavaScript run by plain node, like the CLI (no tsx start-up in either).
+  const floorDir = join(repo, 'node_modules', '.cache', 'hactl-bench');
+  mkdirSync(floorDir, { recursive: true });
+  const floorJs = join(floorDir, 'floor.mjs');
+  const src = readFileSync(join(repo, 'bench', 'floor.ts'), 'utf8');
+  writeFileSync(floorJs, ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+
   let state: LabState | undefined = readLabState();
   let broughtUp = false;
   const anyLab = args.includes('--any-lab');
@@ -61,21 +88,6 @@ async function main(): Promise<void> {
     broughtUp = true;
   }
   try {
-    // The CLI runs from dist/ as users run it: build it (type errors elsewhere do not stop emit).
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
-    } catch {
-      log('tsc reported errors (emitted anyway)');
-    }
-    if (!existsSync(join(repo, 'dist', 'commands', 'facts.js'))) throw new Error('dist/commands/facts.js missing after build');
-
-    // The floor as plain JavaScript run by plain node, like the CLI (no tsx start-up in either).
-    const floorDir = join(repo, 'node_modules', '.cache', 'hactl-bench');
-    mkdirSync(floorDir, { recursive: true });
-    const floorJs = join(floorDir, 'floor.mjs');
-    const src = readFileSync(join(repo, 'bench', 'floor.ts'), 'utf8');
-    writeFileSync(floorJs, ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
-
     const dir = mkdtempSync(join(tmpdir(), 'hactl-bench-'));
     const spec = join(dir, 'cluster.yaml');
     const hosts = state.hosts;
@@ -99,12 +111,12 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
 
-    const cases: Record<string, () => Promise<number>> = {
+    const cases: Record<string, () => Promise<{ ms: number; cpuMs: number }>> = {
       [`hactl facts (spec default parallelism)`]: () => run('node', ['bin/run.js', 'facts', '-f', spec, '-o', 'json']),
       [`hactl facts --parallelism ${hosts.length}`]: () => run('node', ['bin/run.js', 'facts', '-f', spec, '-o', 'json', '--parallelism', String(hosts.length)]),
       [`${hosts.length} x OpenSSH ssh true`]: async () => {
         const started = performance.now();
-        await Promise.all(
+        const each = await Promise.all(
           hosts.map((h) =>
             run('ssh', [
               '-o', 'StrictHostKeyChecking=yes',
@@ -118,34 +130,51 @@ async function main(): Promise<void> {
             ]),
           ),
         );
-        return performance.now() - started;
+        return { ms: performance.now() - started, cpuMs: each.reduce((a, r) => a + r.cpuMs, 0) };
       },
       'ssh2 floor (bench/floor.ts)': () => run('node', [floorJs, hostsFile, clientKeyFile]),
     };
 
     // Check every case works once before timing anything.
-    for (const [name, fn] of Object.entries(cases)) log(`warm-up ${name}: ${(await fn()).toFixed(0)} ms`);
+    for (const [name, fn] of Object.entries(cases)) log(`warm-up ${name}: ${(await fn()).ms.toFixed(0)} ms`);
     const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+    const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     for (let r = 0; r < ROUNDS; r++) {
       // Interleaved, so every case sees the same machine load.
-      for (const [name, fn] of Object.entries(cases)) times[name]!.push(await fn());
+      for (const [name, fn] of Object.entries(cases)) {
+        const m = await fn();
+        times[name]!.push(m.ms);
+        cpu[name]!.push(m.cpuMs);
+      }
       log(`round ${r + 1}/${ROUNDS} done`);
     }
 
+    // Other engineers share the one lab: make sure it is still the one measured.
+    const now = readLabState();
+    if (!now || JSON.stringify(now.hosts) !== JSON.stringify(state.hosts)) throw new Error('the lab changed during the run (taken over?): figures discarded');
     const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
     const [factsDefault, factsFull, openssh, floor] = Object.values(med) as [number, number, number, number];
     const kinds = [...new Set(hosts.map((h) => h.kind))].join('+');
     console.log(`hosts: ${hosts.length} ${kinds} lab hosts (${state.topology}); rounds: ${ROUNDS}; load average before: ${loadBefore}; medians in seconds`);
-    for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(44)} ${(v / 1000).toFixed(3)}  (runs: ${times[k]!.map((x) => (x / 1000).toFixed(2)).join(' ')})`);
+    for (const [k, v] of Object.entries(med)) {
+      const runs = times[k]!.map((x) => (x / 1000).toFixed(2)).join(' ');
+      console.log(`  ${k.padEnd(44)} ${(v / 1000).toFixed(3)}  local CPU ${(median(cpu[k]!) / 1000).toFixed(3)}  (runs: ${runs})`);
+    }
     console.log('ratios of medians:');
     console.log(`  hactl facts / ssh2 floor          ${(factsDefault / floor).toFixed(2)}x (default parallelism), ${(factsFull / floor).toFixed(2)}x (--parallelism ${hosts.length})   target <= 1.5x`);
     console.log(`  hactl facts / OpenSSH ssh true    ${(factsDefault / openssh).toFixed(2)}x (default parallelism), ${(factsFull / openssh).toFixed(2)}x (--parallelism ${hosts.length})`);
     console.log(`  OpenSSH ssh true / ssh2 floor     ${(openssh / floor).toFixed(2)}x`);
   } finally {
     if (broughtUp) {
-      log('tearing down the lab this benchmark brought up');
-      await labDown({ log });
+      // Only if it is still ours: another engineer's run may have replaced it meanwhile.
+      const now = readLabState();
+      if (now && JSON.stringify(now.hosts) === JSON.stringify(state.hosts)) {
+        log('tearing down the lab this benchmark brought up');
+        await labDown({ log });
+      } else {
+        log('the lab is no longer the one this benchmark brought up: leaving it alone');
+      }
     }
   }
 }

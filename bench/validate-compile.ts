@@ -177,7 +177,7 @@ async function main(argv: string[]): Promise<void> {
       `target: ${TARGET.hosts} hosts in < ${TARGET.seconds} s and < ${TARGET.megabytes} MB peak RSS -> ` +
         `cold ${verdict(t.cold.totalMs)}; warm ${verdict(t.warm.totalMs)}`,
     );
-    console.log(`  (CPU time, which load from other processes does not inflate: cold ${ms(t.cold.cpuMs)} ms, warm ${ms(t.warm.cpuMs)} ms)`);
+    console.log(`  (CPU time, less inflated than wall time by other processes on the machine: cold ${ms(t.cold.cpuMs)} ms, warm ${ms(t.warm.cpuMs)} ms)`);
   }
   if (profDir) console.log(`CPU profiles in ${profDir} (open in Chrome DevTools or speedscope)`);
 }

@@ -10,7 +10,8 @@ fi
 # Debian packages the host lab (test/lab) runs on the outer machine: mmdebstrap builds the hosts'
 # base image, apt/dpkg-dev build the local mirror, iproute2 wires the namespaces, openssh-client
 # talks to the hosts, util-linux provides nsenter/unshare.
-lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates)
+# etcd-server and openssl: the Kubernetes stand-ins' own tests run a real etcd on loopback.
+lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server openssl)
 missing=()
 for p in "${lab_packages[@]}"; do
   if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
@@ -28,9 +29,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   trap 'rm -f "$apt_log"' EXIT
   # One index refresh; an unreachable third-party source must not stop the install.
   apt-get "${apt_opts[@]}" update >"$apt_log" 2>&1 || echo "setup: apt-get update reported errors, continuing" >&2
+  # Packages with daemons (etcd) must not start one on this machine: deny service starts while
+  # installing, unless the machine already has its own policy.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+  fi
   if ! apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}" >"$apt_log" 2>&1; then
+    [ "$own_policy" = 1 ] && rm -f "$policy"
     cat "$apt_log" >&2
     exit 1
   fi
+  [ "$own_policy" = 1 ] && rm -f "$policy"
   echo "setup: installed ${missing[*]}"
 fi

@@ -254,27 +254,49 @@ export class Executor {
     }
 
     log?.host(host.name, `${node.id}: ${before.operations.length} step(s)`);
-    await this.o.withTransport(host, async (raw) => {
-      const t = log ? new LoggedTransport(raw, log, node.id) : raw;
-      for (const op of before.operations) {
-        if (signal.aborted) throw new StepError(`stopped before "${op.description}": ${reasonOf(signal)}`);
-        this.o.onStep?.(node.id, op.description);
-        if ('writeFile' in op) {
-          const w = op.writeFile;
-          await raceAbort(t.writeFile(w.path, w.content, { mode: w.mode, ...(w.owner ? { owner: w.owner } : {}), ...(w.group ? { group: w.group } : {}) }), signal, op.description);
-        } else {
-          const r = await raceAbort(
-            t.exec(op.command, { secrets, ...(this.o.commandTimeoutMs !== undefined ? { timeoutMs: this.o.commandTimeoutMs } : {}) }),
-            signal,
-            op.description,
-          );
-          if (r.code !== 0) {
-            const why = maskSecrets(clipLines(r.stderr || r.stdout), secrets);
-            throw new StepError(`step "${op.description}" exited ${r.code}${why ? `: ${why}` : ''}`);
-          }
-        }
+    // Outputs a step keeps for a later one (a join command made on the first control-plane host).
+    const captured = new Map<string, string>();
+    for (const op of before.operations) {
+      if (signal.aborted) throw new StepError(`stopped before "${op.description}": ${reasonOf(signal)}`);
+      this.o.onStep?.(node.id, op.description);
+      if ('writeFile' in op) {
+        const w = op.writeFile;
+        await this.o.withTransport(host, (raw) => {
+          const t = log ? new LoggedTransport(raw, log, node.id) : raw;
+          return raceAbort(t.writeFile(w.path, w.content, { mode: w.mode, ...(w.owner ? { owner: w.owner } : {}), ...(w.group ? { group: w.group } : {}) }), signal, op.description);
+        });
+        continue;
       }
-    });
+      const on = op.runOn === undefined ? host : this.hosts.get(op.runOn);
+      if (on === undefined) throw new StepError(`step "${op.description}" is to run on ${op.runOn}, which is not in the spec`);
+      let stdin: string | undefined;
+      if (op.stdinFrom !== undefined) {
+        stdin = captured.get(op.stdinFrom);
+        if (stdin === undefined) throw new StepError(`step "${op.description}" needs the output of an earlier step ("${op.stdinFrom}"), which did not run`);
+      }
+      const quiet = op.sensitive === true || op.captureAs !== undefined;
+      const r = await this.o.withTransport(on, (raw) => {
+        // A command carrying a secret, or whose output is one, is logged by its description only.
+        const t = log && !quiet ? new LoggedTransport(raw, log, node.id) : raw;
+        if (quiet) log?.host(on.name, `${node.id}: $ (${op.description}: ${op.sensitive ? 'command' : 'output'} not logged, it carries a secret)`);
+        return raceAbort(
+          t.exec(op.command, { secrets, ...(stdin !== undefined ? { stdin } : {}), ...(this.o.commandTimeoutMs !== undefined ? { timeoutMs: this.o.commandTimeoutMs } : {}) }),
+          signal,
+          op.description,
+        );
+      });
+      if (quiet) log?.host(on.name, `${node.id}:   exit ${r.code} in ${Math.round(r.durationMs)} ms`);
+      if (op.captureAs !== undefined && r.code === 0) {
+        captured.set(op.captureAs, r.stdout);
+        const found = capturedSecrets(r.stdout);
+        secrets.push(...found);
+        log?.addSecrets(found);
+      }
+      if (r.code !== 0) {
+        const why = op.captureAs !== undefined ? maskSecrets(clipLines(r.stderr), secrets) : maskSecrets(clipLines(r.stderr || r.stdout), secrets);
+        throw new StepError(`step "${op.description}"${on !== host ? ` on ${on.name}` : ''} exited ${r.code}${why ? `: ${why}` : ''}`);
+      }
+    }
 
     this.o.onStep?.(node.id, 'verifying');
     const after = this.derive(node, await this.observe(host, 'verify'));
@@ -288,6 +310,16 @@ export class Executor {
       await this.o.controlPlaneGate(node, signal);
     }
   }
+}
+
+/**
+ * What to mask of a captured output: all of it, and each word in it that looks like a credential
+ * (16 characters or more, with a digit: tokens, hashes, keys), since a later message may quote
+ * one word of it alone. Masking a harmless long word too costs only readability.
+ */
+export function capturedSecrets(output: string): string[] {
+  const words = output.split(/\s+/).filter((w) => w.length >= 16 && /\d/.test(w));
+  return [output.trim(), ...words].filter((x) => x.length > 0);
 }
 
 /** A change as the plan stores it: masked and in normal form. */

@@ -12,7 +12,7 @@ import { checkStale } from '../plan/saved.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import type { HostPool } from '../transport/pool.js';
 import { Executor, type ProbeFn, type ProbeResult, type WithTransport } from './executor.js';
-import { ApplyLock, type LockHost, type LockOptions } from './lock.js';
+import { ApplyLock, type HeldLock, type LockHost, type LockOptions } from './lock.js';
 import { waitForReadyz } from './readyz.js';
 import type { RunLog } from './runlog.js';
 import { restrictPlan, selectTargets, unsupportedKinds } from './select.js';
@@ -107,6 +107,11 @@ export function precheck(input: Pick<ApplyInput, 'graph' | 'plan' | 'targets'>):
         `apply a subset with --target <id|kind> (what a target depends on is included)`,
     );
   }
+  // Changes outside the graph (a host's removal) have no kind to carry them out yet.
+  const outside = input.plan.changes.filter((c) => !input.graph.hasNode(c.id) && c.action !== 'no-op' && c.action !== 'read');
+  if (outside.length > 0 && (input.targets ?? []).length === 0) {
+    reasons.push(`this version of hactl cannot apply ${outside.map((c) => `${c.kind} (${c.id})`).join(', ')}; apply a subset with --target <id|kind>`);
+  }
   const plan = restrictPlan(input.plan, sel.ids);
   const missing = [...sel.ids].filter((id) => !plan.changes.some((c) => c.id === id));
   if (missing.length > 0) reasons.push(`the plan has no entry for ${missing.sort().join(', ')} (was it made from another spec?)`);
@@ -140,23 +145,29 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
   const lockTarget = lockHostOf(input.spec);
   const lock = new ApplyLock(input.lock?.host ?? execOn(input.access, lockTarget), input.lock ?? {});
   let waitedNoted = false;
-  const held = await lock.acquire({
-    operation: input.operation,
-    timeoutMs: input.lock?.timeoutMs ?? 0,
-    pollMs: input.lock?.pollMs ?? 2000,
-    ...(input.signal ? { signal: input.signal } : {}),
-    onWait: (l) => {
-      if (waitedNoted) return;
-      waitedNoted = true;
-      note(`waiting for the apply lock on ${lock.host.name}: held by ${l.info?.holder ?? 'unknown'} (operation "${l.info?.operation ?? '?'}", lock ID ${l.info?.id ?? '?'})`);
-    },
-    onLost: (why) => {
-      stoppedBy = why;
-      note(`${why}: starting nothing new`);
-      stop.abort(new Error(why));
-    },
-    onRefreshError: (e) => log?.event(`refreshing the lock failed (will retry): ${e.message}`),
-  });
+  let held: HeldLock;
+  try {
+    held = await lock.acquire({
+      operation: input.operation,
+      timeoutMs: input.lock?.timeoutMs ?? 0,
+      pollMs: input.lock?.pollMs ?? 2000,
+      ...(input.signal ? { signal: input.signal } : {}),
+      onWait: (l) => {
+        if (waitedNoted) return;
+        waitedNoted = true;
+        note(`waiting for the apply lock on ${lock.host.name}: held by ${l.info?.holder ?? 'unknown'} (operation "${l.info?.operation ?? '?'}", lock ID ${l.info?.id ?? '?'})`);
+      },
+      onLost: (why) => {
+        stoppedBy = why;
+        note(`${why}: starting nothing new`);
+        stop.abort(new Error(why));
+      },
+      onRefreshError: (e) => log?.event(`refreshing the lock failed (will retry): ${e.message}`),
+    });
+  } catch (e) {
+    input.signal?.removeEventListener('abort', onStop);
+    throw e;
+  }
   log?.event(`lock ${held.id} taken on ${held.host} (${held.path})`);
 
   try {

@@ -66,7 +66,7 @@ export class RunLog {
   command(host: string, entry: { resource?: string; command: string; result?: ExecResult; error?: string; stdin?: boolean }, extra: readonly string[] = []): void {
     const lines = [`[${new Date().toISOString()}] ${entry.resource ? `${entry.resource}: ` : ''}$ ${entry.command}${entry.stdin ? ' (with input)' : ''}`];
     if (entry.result) {
-      lines.push(`  exit ${entry.result.code} in ${entry.result.durationMs} ms`);
+      lines.push(`  exit ${entry.result.code} in ${Math.round(entry.result.durationMs)} ms`);
       if (entry.result.stdout) lines.push('  stdout:', indent(clip(entry.result.stdout)));
       if (entry.result.stderr) lines.push('  stderr:', indent(clip(entry.result.stderr)));
     }
@@ -117,7 +117,7 @@ export class LoggedTransport implements Transport {
     try {
       const r = await this.inner.observe(o);
       // The probe's output is the facts, not a record of what happened: its size is enough.
-      this.log.host(this.host, `${this.resource ? `${this.resource}: ` : ''}observe ${o.name}: exit ${r.code} in ${r.durationMs} ms, ${r.stdout.length} bytes`);
+      this.log.host(this.host, `${this.resource ? `${this.resource}: ` : ''}observe ${o.name}: exit ${r.code} in ${Math.round(r.durationMs)} ms, ${r.stdout.length} bytes`);
       return r;
     } catch (e) {
       this.log.host(this.host, `${this.resource ? `${this.resource}: ` : ''}observe ${o.name}: error after ${Date.now() - start} ms: ${(e as Error).message}`);

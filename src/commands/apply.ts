@@ -5,10 +5,11 @@ import { Args, Command, Flags } from '@oclif/core';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { compile } from '../graph/compile.js';
 import { hasChanges, type Plan } from '../plan/model.js';
-import { factRequestFor, localFilesFor, planClusterDetailed, type HostObservation } from '../plan/planner.js';
+import { factRequestFor, localFilesFor } from '../plan/planner.js';
 import { loadSavedPlan } from '../plan/saved.js';
 import { HostPool } from '../transport/pool.js';
 import { renderHuman, shouldColor } from '../views/index.js';
+import { observeAndPlan } from './plan.js';
 import { parseDuration } from '../apply/duration.js';
 import { Progress, renderSummary } from '../apply/progress.js';
 import { applyCluster, poolAccess, precheck } from '../apply/run.js';
@@ -119,10 +120,13 @@ export default class Apply extends Command {
         const pre = precheck({ graph, plan, targets });
         if (pre.reasons.length > 0) return this.refuse(pre.reasons);
       } else {
-        // Plan now, read-only, exactly as `hactl plan` does.
-        const results = await Promise.all(spec.hosts.map(async (h) => [h.name, await access.probe(h)] as const));
-        const facts = new Map<string, HostObservation>(results);
-        plan = planClusterDetailed({ spec, specFile, specSha256, graph, facts, env: process.env, localFiles }).plan;
+        // Plan now exactly as `hactl plan` does, through a read-only pool.
+        const observer = new HostPool({ readOnly: true, parallelism: spec.ssh.parallelism, acceptNewHostKeys: flags['accept-new-host-keys'] });
+        try {
+          plan = await observeAndPlan({ spec, specFile, specText, pool: observer, env: process.env, localFiles });
+        } finally {
+          await observer.close();
+        }
         const pre = precheck({ graph, plan, targets });
         const shown = pre.plan ?? plan;
         this.log(renderHuman(shown, { color: shouldColor(process.stdout, process.env) }).replace(/\n$/, ''));

@@ -1,9 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import { fileFlag, outputFlag } from '../cli/flags.js';
 import { loadSpecOrExit } from '../cli/spec.js';
-import { gatherFacts } from '../facts/gather.js';
-import { renderFactsSummary } from '../facts/summary.js';
-import { HostPool } from '../transport/pool.js';
 
 export default class Facts extends Command {
   static override summary = 'Observe the hosts (read-only) and print what hactl knows about them';
@@ -34,6 +31,13 @@ export default class Facts extends Command {
       if (unknown.length) this.error(`no such host in ${flags.file}: ${unknown.join(', ')}`, { exit: 2 });
       hosts = hosts.filter((h) => flags.host!.includes(h.name));
     }
+    // Loaded here, not at the top: without an oclif manifest every command module is imported
+    // on every invocation, and ssh2 is worth sparing the others.
+    const [{ HostPool }, { gatherFacts }, { renderFactsSummary }] = await Promise.all([
+      import('../transport/pool.js'),
+      import('../facts/gather.js'),
+      import('../facts/summary.js'),
+    ]);
     // Observation only: the pool hands out read-only transports.
     const pool = new HostPool({
       readOnly: true,

@@ -5,13 +5,12 @@ import { fileFlag, outputFlagWith } from '../cli/flags.js';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { gatherFacts } from '../facts/gather.js';
 import { compile } from '../graph/compile.js';
-import { hasChanges } from '../plan/model.js';
+import { hasChanges, type Plan as PlanModel } from '../plan/model.js';
 import { factRequestFor, localFilesFor, planCluster, type HostObservation } from '../plan/planner.js';
 import { savePlan } from '../plan/saved.js';
+import type { ClusterSpec } from '../spec/types.js';
 import { HostPool } from '../transport/pool.js';
 import { OUTPUT_FORMATS, renderPlan, shouldColor } from '../views/index.js';
-import type { ClusterSpec } from '../spec/types.js';
-import type { Plan as PlanModel } from '../plan/model.js';
 
 /**
  * Observe every host through `pool` (which must be read-only) and plan. The command's whole

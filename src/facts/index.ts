@@ -4,3 +4,4 @@ export { mergeRequests, validateRequest, unitName, FactRequestError } from './re
 export { probeScript, probeObservation, MAX_CONTENT_BYTES } from './probe.js';
 export { parseProbeOutput, ProbeParseError } from './parse.js';
 export { gatherFacts, gatherHostFacts, type FactsResult } from './gather.js';
+export { renderFactsSummary } from './summary.js';

@@ -67,9 +67,10 @@ if [ -r "$f" ]; then grep -E ${q(`/(${modules.map((m) => m.replace(/[-_]/g, '[-_
 while read -r a b; do [ "$a" = overlay ] || [ "$b" = overlay ] && printf 'function overlay\n'; done < /proc/filesystems`);
   }
 
+  // Package names start with a letter or digit (request.ts), so rpm needs no `--` (popt may not take it).
   add(String.raw`h packages
 if has dpkg-query; then printf 'manager dpkg\n'; ${req.packages.length ? String.raw`dpkg-query -W -f='${D}{Package}\t${D}{Version}\t${D}{Architecture}\t${D}{db:Status-Abbrev}\n' -- ${words(req.packages)} 2>/dev/null` : ':'}
-elif has rpm; then printf 'manager rpm\n'; ${req.packages.length ? String.raw`rpm -q --qf '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\tinstalled\n' -- ${words(req.packages)} 2>/dev/null | grep '	'` : ':'}
+elif has rpm; then printf 'manager rpm\n'; ${req.packages.length ? String.raw`rpm -q --qf '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\tinstalled\n' ${words(req.packages)} 2>/dev/null | grep '	'` : ':'}
   if [ -r /etc/dnf/plugins/versionlock.list ]; then h versionlock; dump /etc/dnf/plugins/versionlock.list; fi
 else printf 'manager none\n'; miss dpkg-query; miss rpm; fi`);
 

@@ -116,8 +116,9 @@ function addContainerRuntime(b: GraphBuilder, p: Placement): void {
 /**
  * keepalived-haproxy / keepalived-nginx: the proxy first, then keepalived, so the VIP is only
  * claimed by a host that can already forward to the apiservers. kube-vip is a static pod on each
- * control-plane host once its packages are in; where it goes relative to init and joins is set
- * by those stages.
+ * control-plane host, written once its packages are in and before that host's init or join, which
+ * start the kubelet that runs it. (kubeadm join only refuses its own manifest files in
+ * /etc/kubernetes/manifests since 1.23, kubernetes/kubernetes#104942, so the file may be there.)
  */
 function addLoadBalancer(b: GraphBuilder, p: Placement): void {
   const proxy = p.proxy;
@@ -176,11 +177,10 @@ function addCni(b: GraphBuilder, p: Placement, init: string): string {
 
 /**
  * Further control-plane hosts join one at a time, each after the previous one: with stacked etcd
- * every join adds a member, and adding two at once can cost quorum. The chain makes the order
- * explicit; the serial group keeps the walker from overlapping them with other membership work.
- *
- * kube-vip goes on a joining host only after its join: kubeadm join's preflight requires an empty
- * /etc/kubernetes/manifests (DirAvailable check), and the VIP is already held by the first host.
+ * every join adds a member, and adding two at once can cost quorum. External etcd keeps the chain
+ * too: it costs a few minutes and leaves one control-plane change in flight at any time. The chain
+ * makes the order explicit; the serial group keeps the walker from overlapping them with other
+ * membership work.
  */
 function addControlPlaneJoins(b: GraphBuilder, p: Placement, init: string): Map<string, string> {
   const joined = new Map<string, string>([[p.firstControlPlane.name, init]]);
@@ -188,7 +188,7 @@ function addControlPlaneJoins(b: GraphBuilder, p: Placement, init: string): Map<
   for (const h of p.controlPlane.slice(1)) {
     const join = b.add('join-control-plane', h.name, { serialGroup: CONTROL_PLANE_GROUP });
     b.needs(join, previous, at('kube-packages', h));
-    if (b.has(at('kube-vip', h))) b.needs(at('kube-vip', h), join);
+    if (b.has(at('kube-vip', h))) b.needs(join, at('kube-vip', h));
     joined.set(h.name, join);
     previous = join;
   }
@@ -213,10 +213,10 @@ function addNodeConfig(b: GraphBuilder, p: Placement, joined: Map<string, string
   });
 }
 
-/** The smoke test needs pod networking and every node in its final shape, VIP members included. */
+/** The smoke test needs pod networking and every node in its final shape. */
 function addSmokeTest(b: GraphBuilder, p: Placement, cni: string, nodeConfigs: string[]): void {
   const smoke = b.add('smoke-test', p.firstControlPlane.name, { clusterWide: true });
-  b.needs(smoke, cni, ...nodeConfigs, ...p.kubeVipHosts.map((h) => at('kube-vip', h)));
+  b.needs(smoke, cni, ...nodeConfigs);
 }
 
 export function compile(spec: ClusterSpec): ResourceGraph {

@@ -3,7 +3,7 @@
 
 import { dependenciesOf, topologicalLayers } from './compile.js';
 import { compareIds, sortIds } from './order.js';
-import type { ResourceGraph, ResourceNode } from './types.js';
+import type { ResourceGraph } from './types.js';
 
 export interface RenderOptions {
   /** Group each host's resources in a subgraph (mermaid `subgraph`, DOT `cluster_`). */
@@ -11,10 +11,10 @@ export interface RenderOptions {
 }
 
 export const GRAPH_FORMATS = ['mermaid', 'dot', 'text'] as const;
+export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
 /** Mermaid refuses flowcharts with more edges than this unless the page raises `maxEdges` (GitHub does not). */
 export const MERMAID_MAX_EDGES = 500;
-export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
 export function render(g: ResourceGraph, format: GraphFormat, opts: RenderOptions = {}): string {
   switch (format) {
@@ -34,16 +34,12 @@ function sortedEdges(g: ResourceGraph): Array<[string, string]> {
     .sort((a, b) => compareIds(a[0], b[0]) || compareIds(a[1], b[1]));
 }
 
-function nodeOf(g: ResourceGraph, id: string): ResourceNode {
-  return g.node(id);
-}
-
 /** Per-host resources grouped by host (hosts in natural order); cluster-wide ones apart. */
 function groupByHost(g: ResourceGraph): { hosts: Map<string, string[]>; clusterWide: string[] } {
   const hosts = new Map<string, string[]>();
   const clusterWide: string[] = [];
   for (const id of sortIds(g.nodes())) {
-    const node = nodeOf(g, id);
+    const node = g.node(id);
     // Cluster-wide resources have an id without `@host`; they are drawn outside any host.
     if (!id.includes('@')) {
       clusterWide.push(id);
@@ -132,7 +128,7 @@ export function renderText(g: ResourceGraph): string {
   topologicalLayers(g).forEach((layer, i) => {
     lines.push(`stage ${i + 1}:`);
     for (const id of layer) {
-      const node = nodeOf(g, id);
+      const node = g.node(id);
       const deps = dependenciesOf(g, id);
       const serial = node.serialGroup ? ` [serial: ${node.serialGroup}]` : '';
       lines.push(`  ${id}${serial}${deps.length > 0 ? `  <- ${deps.join(', ')}` : ''}`);

@@ -4,6 +4,7 @@
 // a host that left the spec), never shown as a quiet no-op.
 
 import { isIP } from 'node:net';
+import type { ClusterFacts } from '../facts/cluster.js';
 import { defaultFactRequest } from '../facts/default-request.js';
 import { mergeRequests } from '../facts/request.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
@@ -29,6 +30,8 @@ export interface PlanClusterInput {
   env: Readonly<Record<string, string | undefined>>;
   /** Contents of the local files the spec names (CA files, signing keys), by expanded path. */
   localFiles: ReadonlyMap<string, string>;
+  /** Cluster-level facts (src/facts/cluster.ts), when a control-plane host with admin.conf answered. */
+  clusterFacts?: ClusterFacts;
   createdAt?: Date;
 }
 
@@ -56,6 +59,7 @@ export function factRequestFor(spec: ClusterSpec, graph: ResourceGraph): FactReq
 export function localFilesFor(spec: ClusterSpec): string[] {
   const out = new Set<string>();
   for (const r of spec.containerd.privateRegistries) if (r.caFile !== undefined) out.add(r.caFile);
+  if (spec.cni.plugin === 'manifest' && spec.cni.manifest !== undefined) out.add(spec.cni.manifest);
   for (const set of ['os', 'kubernetes'] as const) {
     for (const s of spec.packages.apt[set]) if (s.keyFile !== undefined && !s.trusted) out.add(s.keyFile);
     for (const s of spec.packages.dnf[set]) if (s.gpgkeyFile !== undefined) out.add(s.gpgkeyFile);
@@ -157,13 +161,23 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
       env: input.env,
       localFiles: input.localFiles,
       ...(obs.clockSkewSeconds !== undefined ? { clockSkewSeconds: obs.clockSkewSeconds } : {}),
+      ...(input.clusterFacts !== undefined ? { clusterFacts: input.clusterFacts } : {}),
     };
     const at = { resource: id, host: node.host };
     const desired = def.desired(ctx);
     desired.secrets.forEach((s) => secrets.add(s));
     diagnostics.push(...desired.diagnostics.map((d) => ({ ...at, ...d })), ...(def.check?.(ctx) ?? []).map((d) => ({ ...at, ...d })));
     if (def.readOnly) {
-      changes.set(id, resourceChange(node, { action: 'read', reason: 'checks only; changes nothing', dependsOn }));
+      const reads = def.readOperations?.(ctx) ?? [];
+      changes.set(id, resourceChange(node, { action: 'read', reason: 'checks only; changes nothing', dependsOn, steps: reads.map((o) => o.description) }));
+      continue;
+    }
+    if (desired.actions?.deferred !== undefined) {
+      const waiting = (desired.actions.pendingOn ?? []).filter((p) => {
+        const c = changes.get(p);
+        return c !== undefined && c.action !== 'no-op' && c.action !== 'read';
+      });
+      changes.set(id, resourceChange(node, { action: 'read', reason: desired.actions.deferred, dependsOn, pendingOn: waiting }));
       continue;
     }
     const conv = converge(desired, obs.facts);
@@ -176,6 +190,11 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
         const c = changes.get(p);
         return installs && c !== undefined && c.action !== 'no-op' && c.action !== 'read';
       });
+    // A kind's own actions may wait on resources elsewhere (a join on kubeadm init).
+    for (const p of desired.actions?.pendingOn ?? []) {
+      const c = changes.get(p);
+      if (c !== undefined && c.action !== 'no-op' && c.action !== 'read' && !pendingOn.includes(p)) pendingOn.push(p);
+    }
     let change = resourceChange(node, {
       attributes: conv.attributes,
       files: conv.files,
@@ -183,12 +202,14 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
       dependsOn,
       pendingOn,
     });
-    if (createdFromNothing(change)) change = { ...change, action: 'create' };
-    if (pendingOn.length > 0) {
+    if (createdFromNothing(change) || (desired.actions?.creates === true && change.action !== 'no-op')) change = { ...change, action: 'create' };
+    if (pendingOn.length > 0 && !installs) {
+      change.reason = `what this does depends on ${pendingOn.join(', ')}, which is not applied yet`;
+    } else if (pendingOn.length > 0) {
       change.reason = `the package versions available here are known only after ${pendingOn.join(', ')} is applied`;
     }
     if (desired.unknown.length > 0) {
-      change.reason = `part of the desired state is unknown until ${desired.unknown.join(', ')} can be computed`;
+      change.reason = `not all of the desired state is known (${desired.unknown.join(', ')}): see this resource's errors`;
     }
     changes.set(id, change);
     operations.set(id, conv.operations);
@@ -205,23 +226,32 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   for (const [name, prev] of previousHosts(input.facts)) {
     if (hostsByName.has(name)) continue;
     planHosts.push({ name, address: prev.address, removed: true });
-    // Not a graph kind: removal walks no graph, it is what apply must do before anything else.
+    // Not a graph kind: a removal walks no graph; apply has to do it before anything else.
     const removal: ResourceChange = {
-      ...resourceChange({ id: `host-removal@${name}`, kind: 'preflight', host: name }, {
-          action: 'delete',
-          reason: `host ${name} (${prev.address}) is no longer in the spec (it is in the hactl block of /etc/hosts on ${prev.seenOn})`,
-          steps: [
-            `drain node ${name} (kubectl drain --ignore-daemonsets --delete-emptydir-data)`,
-            `remove its etcd member, if it has one (one member at a time)`,
-            `delete node ${name} from the cluster`,
-            `kubeadm reset on ${name}, if it can still be reached`,
-          ],
-        }),
+      id: `host-removal@${name}`,
       kind: 'host-removal',
+      host: name,
+      action: 'delete',
+      reason: `host ${name} (${prev.address}) is no longer in the spec (it is in the hactl block of /etc/hosts on ${prev.seenOn})`,
+      attributes: [],
+      files: [],
+      steps: [
+        `drain node ${name} (kubectl drain --ignore-daemonsets --delete-emptydir-data)`,
+        'remove its etcd member, if it has one (one member at a time)',
+        `delete node ${name} from the cluster`,
+        `kubeadm reset on ${name}, if it can still be reached`,
+      ],
+      dependsOn: [],
     };
     changes.set(removal.id, removal);
     diagnostics.push({ severity: 'warning', host: name, message: `host ${name} is no longer in the spec: its removal is planned` });
   }
+
+  // Certificates due for renewal, as the hosts' clocks see them.
+  const renewBefore = spec.kubernetes.certificates.renewBeforeDays;
+  const expiringCertificates = [...observed].flatMap(([host, f]) =>
+    f.certificates.filter((c) => c.daysLeft !== undefined && c.daysLeft < renewBefore).map((c) => ({ host, path: c.path, daysLeft: c.daysLeft! })),
+  );
 
   const plan = buildPlan({
     createdAt: input.createdAt ?? new Date(),
@@ -229,6 +259,10 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     hosts: planHosts,
     changes: [...changes.values()],
     diagnostics,
+    cluster: {
+      expiringCertificates,
+      ...(input.clusterFacts && Object.keys(input.clusterFacts.leaseHolders).length > 0 ? { leaseHolders: { ...input.clusterFacts.leaseHolders } } : {}),
+    },
     secrets: [...secrets],
   });
   return { plan, operations };

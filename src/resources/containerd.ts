@@ -13,7 +13,6 @@ import { managedHeader } from '../plan/model.js';
 import type { ClusterSpec, PrivateRegistry } from '../spec/types.js';
 import { packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredFile } from './desired.js';
-import { VERSIONLOCK_PLUGIN } from './kube-packages.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const CONFIG_TOML = '/etc/containerd/config.toml';
@@ -110,7 +109,6 @@ function desired(ctx: ResourceContext): Desired {
   // Debian's own containerd carries suffixes such as `1.6.20~ds1-1`: match the upstream version.
   // A pinned version is also held, so a routine upgrade does not move the runtime under the kubelet.
   if (cd.version !== undefined) {
-    if (packageManagerOf(ctx.facts) === 'dnf') d.packages.push({ name: VERSIONLOCK_PLUGIN });
     d.packages.push({ name: pkg, version: `${cd.version}*`, hold: true });
   } else {
     d.packages.push({ name: pkg });
@@ -128,10 +126,11 @@ function desired(ctx: ResourceContext): Desired {
       continue;
     }
     auths.push({ host: r.host, username, password });
-    d.secrets.push(password);
+    // The file holds the password TOML-escaped: mask that spelling too.
+    d.secrets.push(password, toml(password).slice(1, -1));
   }
   const config: DesiredFile = { path: CONFIG_TOML, content: renderConfigToml(spec, auths), mode: auths.length > 0 ? 0o600 : 0o644 };
-  if (auths.length > 0) config.secrets = auths.map((a) => a.password);
+  if (auths.length > 0) config.secrets = [...new Set(d.secrets)];
   d.files.push(config);
 
   const cas = new Map<string, string>();
@@ -161,7 +160,7 @@ export function registries(spec: ClusterSpec): string[] {
 export const containerd: ResourceKindDef = {
   kind: 'containerd',
   factRequest: (spec) => ({
-    packages: ['containerd', 'containerd.io', 'runc', VERSIONLOCK_PLUGIN],
+    packages: ['containerd', 'containerd.io', 'runc'],
     units: ['containerd'],
     files: [
       CONFIG_TOML,

@@ -27,7 +27,9 @@ export type Effect =
   | { type: 'sysctl'; key: string; value: string }
   | { type: 'module'; name: string }
   | { type: 'swapoff' }
-  | { type: 'hostname'; name: string };
+  | { type: 'hostname'; name: string }
+  /** kubeadm wrote these under /etc/kubernetes (names as in KubernetesFacts.confFiles and .manifests). */
+  | { type: 'kubernetes'; confFiles?: string[]; manifests?: string[] };
 
 interface OperationBase {
   /** One line for the plan's steps and apply's log; never a secret. */
@@ -38,6 +40,16 @@ interface OperationBase {
 }
 export interface CommandOperation extends OperationBase {
   command: string;
+  /**
+   * Run on this spec host instead of the resource's own (e.g. `kubeadm token create` on the first
+   * control-plane host for a join). Commands using it guard themselves so that they fail, never
+   * act, where they are run on the wrong host.
+   */
+  runOn?: string;
+  /** Keep the command's stdout, unlogged and masked as a secret, under this name for a later step. */
+  captureAs?: string;
+  /** Feed the output captured under this name to the command's standard input. */
+  stdinFrom?: string;
 }
 export interface WriteFileOperation extends OperationBase {
   writeFile: { path: string; content: string; mode: number; owner?: string; group?: string };
@@ -66,6 +78,8 @@ export const octal = (mode: number): string => mode.toString(8).padStart(4, '0')
 
 const APT_INSTALL =
   'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold --allow-downgrades';
+
+export const APT_UPDATE = 'DEBIAN_FRONTEND=noninteractive apt-get update -q';
 
 interface PackageDecision {
   p: DesiredPackage;
@@ -115,9 +129,11 @@ function packageOps(pm: PackageManager | undefined, decisions: PackageDecision[]
     if (install.length > 0) {
       const heldAny = install.some((d) => d.held);
       const args = install.map((d) => (d.p.version !== undefined ? `${d.p.name}=${d.p.version}` : d.p.name));
+      const cmd = `${APT_INSTALL}${heldAny ? ' --allow-change-held-packages' : ''} -- ${shellJoin(args)}`;
       ops.push({
         description: `install ${args.join(', ')} (apt)`,
-        command: `${APT_INSTALL}${heldAny ? ' --allow-change-held-packages' : ''} -- ${shellJoin(args)}`,
+        // Package lists may be missing or stale (images ship without them): refresh once and retry.
+        command: `${cmd} || { ${APT_UPDATE} && ${cmd}; }`,
         effects: install.map(installEffect),
       });
     }
@@ -177,13 +193,15 @@ function observedContent(facts: HostFacts, path: string): string | null | undefi
   return f.content;
 }
 
-function fileOps(f: DesiredFile & { content: string }, exists: boolean): Operation[] {
+function fileOps(f: DesiredFile & { content: string }, exists: boolean, ensuredDirs: Set<string>): Operation[] {
   const ops: Operation[] = [];
   const dir = posix.dirname(f.path);
   const write = { path: f.path, content: f.content, mode: f.mode, ...(f.owner ? { owner: f.owner } : {}), ...(f.group ? { group: f.group } : {}) };
   const effect: Effect = { type: 'file', ...write };
-  const sens = f.sensitive ? { sensitive: true } : {};
-  if (!exists) {
+  // A file with a secret inside is a sensitive write even when its diff is shown masked.
+  const sens = f.sensitive || (f.secrets?.length ?? 0) > 0 ? { sensitive: true } : {};
+  if (!exists && !ensuredDirs.has(dir)) {
+    ensuredDirs.add(dir);
     ops.push({ description: `create directory ${dir}`, command: `install -d -m 0755 -- ${shellQuote(dir)}`, effects: [] });
   }
   if (f.validate !== undefined) {
@@ -222,10 +240,12 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     return d;
   });
   const packageChanged = new Set(decisions.filter((d) => d.install).map((d) => d.p.name));
-  const operations: Operation[] = packageOps(pm, decisions, diagnostics);
+  const packageSteps = packageOps(pm, decisions, diagnostics);
+  const operations: Operation[] = desired.packagesAfterFiles ? [] : packageSteps;
 
   // Files.
   const changedPaths = new Set<string>();
+  const ensuredDirs = new Set<string>();
   for (const f of desired.files) {
     const ff = facts.files[f.path];
     const exists = ff?.exists === true;
@@ -283,12 +303,13 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     }
     if (sameContent && sameMeta) continue;
     if (!sameContent) changedPaths.add(f.path);
-    operations.push(...fileOps({ ...f, content }, exists));
+    operations.push(...fileOps({ ...f, content }, exists, ensuredDirs));
   }
 
   for (const t of desired.triggers) {
     if (t.paths.some((p) => changedPaths.has(p))) operations.push({ description: t.description, command: t.command, effects: [] });
   }
+  if (desired.packagesAfterFiles) operations.push(...packageSteps);
 
   // Kernel: modules before sysctls (net.bridge.* only exists once br_netfilter is in).
   for (const m of desired.modules) {
@@ -351,6 +372,10 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     }
   }
 
+  if (desired.actions) {
+    attributes.push(...desired.actions.attributes);
+    operations.push(...desired.actions.operations);
+  }
   for (const name of desired.unknown) attributes.push(attr(name, undefined, unknown()));
   return { attributes, files, operations, diagnostics };
 }

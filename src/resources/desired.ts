@@ -2,7 +2,8 @@
 // A kind says what it wants in these terms; converge.ts diffs them against HostFacts and derives
 // the operations apply runs. Kind-specific checks come back as diagnostics.
 
-import type { Diagnostic, NormalizeOptions } from '../plan/model.js';
+import type { AttributeChange, Diagnostic, NormalizeOptions } from '../plan/model.js';
+import type { Operation } from './converge.js';
 
 export interface DesiredFile {
   path: string;
@@ -67,6 +68,11 @@ export interface Desired {
   units: DesiredUnit[];
   /** Runtime values; the file that persists them is one of `files` (`sysctlFile`). */
   sysctls: DesiredSysctl[];
+  /**
+   * Install packages only after the files and their triggers: packages that come from the
+   * repositories this very resource configures.
+   */
+  packagesAfterFiles?: boolean;
   /** Loaded with `sysctl -p` when a runtime value differs. */
   sysctlFile?: string;
   /** Kernel modules that must be present now (loaded or built in). */
@@ -84,6 +90,26 @@ export interface Desired {
    * plan marks them "(known after apply)" and apply refuses until they are known.
    */
   unknown: string[];
+  /**
+   * Kind-specific work the primitives cannot say (kubeadm init, a join, kubectl apply), decided by
+   * the kind from the facts: its attributes join the plan's and its operations run after all the
+   * primitives' operations. Each operation's effects must remove its reason, as for the primitives.
+   */
+  actions?: DesiredActions;
+}
+
+export interface DesiredActions {
+  attributes: AttributeChange[];
+  operations: Operation[];
+  /** Resource ids (any host) whose pending change this resource's outcome depends on. */
+  pendingOn?: string[];
+  /** The resource does not exist yet (a node to join): planned as `create` rather than `update`. */
+  creates?: boolean;
+  /**
+   * Nothing can be compared yet (the cluster facts this kind reads are absent): planned as `read`
+   * with this reason, without operations; attributes and operations are ignored.
+   */
+  deferred?: string;
 }
 
 export function emptyDesired(): Desired {

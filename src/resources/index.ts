@@ -3,7 +3,13 @@
 
 import type { ResourceKind } from '../graph/types.js';
 import { containerd } from './containerd.js';
+import { joinControlPlane } from './join-control-plane.js';
+import { joinWorker } from './join-worker.js';
+import { kubeadmInit } from './kubeadm-init.js';
 import { kubePackages } from './kube-packages.js';
+import { cni } from './cni.js';
+import { nodeConfig } from './node-config.js';
+import { smokeTest } from './smoke-test.js';
 import { kubeVip } from './kube-vip.js';
 import { lbHaproxy } from './lb-haproxy.js';
 import { lbKeepalived } from './lb-keepalived.js';
@@ -23,6 +29,12 @@ export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   lbNginx,
   lbKeepalived,
   kubeVip,
+  kubeadmInit,
+  cni,
+  joinControlPlane,
+  joinWorker,
+  nodeConfig,
+  smokeTest,
 ];
 
 const BY_KIND = new Map<ResourceKind, ResourceKindDef>(RESOURCE_CATALOG.map((k) => [k.kind, k]));

@@ -7,6 +7,7 @@
 // (kube-vip issue #684); the others join an existing cluster and mount admin.conf.
 
 import { isIP } from 'node:net';
+import { managedHeader } from '../plan/model.js';
 import { APISERVER_PORT } from '../spec/constants.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
@@ -30,7 +31,7 @@ export function renderKubeVipManifest(p: { version: string; iface: string; vip: 
   ];
   const q = (s: string) => JSON.stringify(s);
   return [
-    '# managed by hactl; local edits are overwritten on apply',
+    managedHeader(),
     'apiVersion: v1',
     'kind: Pod',
     'metadata:',

@@ -8,8 +8,7 @@
 // the file is then sensitive (the plan shows only that it changes).
 
 import { isIP } from 'node:net';
-import type { Diagnostic } from '../plan/model.js';
-import { managedHeader } from '../plan/model.js';
+import { managedHeader, type Diagnostic } from '../plan/model.js';
 import type { Host } from '../spec/types.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
@@ -18,6 +17,7 @@ export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
 
 /** VRRPv2 PASS authentication uses the first 8 characters only. */
 const AUTH_PASS_MAX = 8;
+const SAFE_PASS = /^[^\s!#"'{}\\]+$/;
 
 export interface KeepalivedParams {
   routerId: string;
@@ -97,7 +97,7 @@ function desired(ctx: ResourceContext): Desired {
   if (isIP(vip) === 0) d.diagnostics.push({ severity: 'error', ...at, message: `controlPlaneEndpoint.host ${vip} must be an IP address for keepalived to hold it` });
   const srcIp = sourceAddress(ctx, host, k.interface);
   const peers: string[] = [];
-  for (const h of ctx.placement.proxyHosts) {
+  for (const h of k.unicast ? ctx.placement.proxyHosts : []) {
     if (h.name === host.name) continue;
     const a = sourceAddress(ctx, h, k.interface);
     if (a === undefined) d.diagnostics.push({ severity: 'error', ...at, message: `unicast peer ${h.name}: no IP address known (its address is a name and it could not be observed)` });
@@ -114,10 +114,21 @@ function desired(ctx: ResourceContext): Desired {
       d.units.push({ name: 'keepalived', enabled: true, active: true });
       return d;
     }
+    d.secrets.push(password);
+    // keepalived.conf has no escapes: `!` and `#` start comments, blanks split words, braces open blocks.
+    if (!SAFE_PASS.test(password)) {
+      d.diagnostics.push({
+        severity: 'error',
+        ...at,
+        message: `the VRRP password in ${k.authPasswordEnv} has characters keepalived.conf cannot carry (blanks, quotes, braces, backslash, ! or #)`,
+      });
+      d.unknown.push(`file ${KEEPALIVED_CONF}`);
+      d.units.push({ name: 'keepalived', enabled: true, active: true });
+      return d;
+    }
     if (password.length > AUTH_PASS_MAX) {
       d.diagnostics.push({ severity: 'warning', ...at, message: `the VRRP password in ${k.authPasswordEnv} is longer than ${AUTH_PASS_MAX} characters; keepalived uses only the first ${AUTH_PASS_MAX}` });
     }
-    d.secrets.push(password);
   }
   const content = renderKeepalivedConf({
     routerId: host.name,

@@ -11,14 +11,17 @@
 //   clash with the distro's ids; keys in /etc/pki/rpm-gpg/hactl-<set>-<n>.asc. With
 //   `replaceDefaults`, the distro's .repo files (rocky*.repo, redhat.repo) are moved aside the
 //   same way. Then `dnf makecache`.
-// Versions are held by the kinds that install packages (kube-packages, containerd).
+// Versions are held by the kinds that install packages (kube-packages, containerd); on dnf the
+// versionlock plugin they need is installed here, after the repositories.
 
 import { HACTL_FILES } from '../facts/default-request.js';
 import { managedHeader, type Diagnostic } from '../plan/model.js';
 import type { AptSource, ClusterSpec, DnfSource } from '../spec/types.js';
-import { packageManagerOf } from './converge.js';
+import { APT_UPDATE, packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredFile } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+
+export const VERSIONLOCK_PLUGIN = 'python3-dnf-plugin-versionlock';
 
 export const APT_DISTRO_SOURCES = ['/etc/apt/sources.list', '/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list.d/ubuntu.sources'];
 export const DNF_DISTRO_REPOS = [
@@ -123,10 +126,16 @@ function desired(ctx: ResourceContext): Desired {
       message: `no packages.${pm}.kubernetes sources: kubeadm, kubelet and kubectl must come from a source already configured on the host`,
     });
   }
+  // Holding versions on dnf needs the versionlock plugin; it comes from the OS repositories just
+  // configured, so it is installed after them (and before anything that holds a version).
+  if (pm === 'dnf') {
+    d.packages.push({ name: VERSIONLOCK_PLUGIN });
+    d.packagesAfterFiles = true;
+  }
   const every = d.files.map((f) => f.path);
   d.triggers.push(
     pm === 'apt'
-      ? { paths: every, description: 'refresh the package lists (apt-get update)', command: 'DEBIAN_FRONTEND=noninteractive apt-get update -q' }
+      ? { paths: every, description: 'refresh the package lists (apt-get update)', command: APT_UPDATE }
       : { paths: every, description: 'refresh the repository metadata (dnf makecache)', command: 'dnf -y -q makecache' },
   );
   return d;
@@ -138,7 +147,7 @@ function factRequest(spec: ClusterSpec) {
     ...spec.packages.dnf[set].map((_, i) => dnfKeyPath(set, i)),
   ]);
   return {
-    packages: [],
+    packages: [VERSIONLOCK_PLUGIN],
     units: [],
     files: [HACTL_FILES.aptOs, HACTL_FILES.aptKubernetes, HACTL_FILES.dnfOs, HACTL_FILES.dnfKubernetes, ...APT_DISTRO_SOURCES, ...DNF_DISTRO_REPOS, ...keys],
     sysctls: [],

@@ -2,11 +2,13 @@
 // wants (in desired.ts primitives), and checks of its own. The shared engine (converge.ts) does
 // the diffing and derives the operations; the planner (src/plan/planner.ts) walks the graph.
 
+import type { ClusterFacts } from '../facts/cluster.js';
 import type { HostFacts, FactRequest } from '../facts/types.js';
 import type { Placement } from '../graph/compile.js';
 import type { ResourceKind, ResourceNode } from '../graph/types.js';
 import type { Diagnostic } from '../plan/model.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
+import type { Operation } from './converge.js';
 import type { Desired } from './desired.js';
 
 export interface ResourceContext {
@@ -23,6 +25,8 @@ export interface ResourceContext {
   localFiles: ReadonlyMap<string, string>;
   /** This machine's clock minus the host's, in seconds, when the gatherer measured it. */
   clockSkewSeconds?: number;
+  /** What the API server reports (src/facts/cluster.ts); absent while there is no cluster to ask. */
+  clusterFacts?: ClusterFacts;
 }
 
 export interface ResourceKindDef {
@@ -35,6 +39,12 @@ export interface ResourceKindDef {
   check?(ctx: ResourceContext): Diagnostic[];
   /** Read-only kinds plan as `read` and never have operations. */
   readOnly?: boolean;
+  /**
+   * Read-only kinds that observe by acting (a smoke test creates a pod and removes it again): the
+   * commands apply runs, every time, failing the resource when one fails. Shown as the steps of
+   * the `read`; they change nothing that stays.
+   */
+  readOperations?(ctx: ResourceContext): Operation[];
   /**
    * Kinds of predecessors (same host) whose pending change this kind's diff depends on: while one
    * of them changes, the plan marks this resource pendingOn it (e.g. versions available only

@@ -2,9 +2,10 @@
 // messages with a path the positions module can place.
 
 import { readFileSync } from 'node:fs';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+// Precompiled from the schema (scripts/gen-schema-validator.mjs): compiling it at run time cost
+// every invocation a few hundred milliseconds. test/spec/schema-validator.test.ts keeps it fresh.
+import validateGenerated from './schema-validator.generated.js';
 import { closest } from './suggest.js';
 import type { Path, PathSegment } from './positions.js';
 
@@ -21,38 +22,24 @@ export interface SchemaProblem {
 
 type JsonSchema = Record<string, unknown>;
 
-let cached: { schema: JsonSchema; validate: ValidateFunction } | undefined;
-
-export function clusterSchema(): JsonSchema {
-  return compiled().schema;
+interface GeneratedValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
 
-function compiled(): { schema: JsonSchema; validate: ValidateFunction } {
-  if (cached) return cached;
-  const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema;
-  const ajv = new Ajv2020Module.default({
-    allErrors: true,
-    // parentSchema and data on every error: needed for allowed keys and "got ..." in messages.
-    verbose: true,
-    // Fills the schema's static defaults in place; the dynamic ones live in defaults.ts.
-    useDefaults: true,
-    strict: true,
-    // `then: {required: [...]}` names properties declared beside the if, not inside it.
-    strictRequired: false,
-  });
-  addFormatsModule.default(ajv, ['ipv4', 'ipv6']);
-  // Annotations carrying the plain-words description of a pattern or of an anyOf.
-  ajv.addKeyword({ keyword: 'x-pattern-message', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
-  cached = { schema, validate: ajv.compile(schema) };
-  return cached;
+const validate = validateGenerated as unknown as GeneratedValidator;
+let cachedSchema: JsonSchema | undefined;
+
+/** The schema itself: messages need its allowed keys and descriptions. */
+export function clusterSchema(): JsonSchema {
+  cachedSchema ??= JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema;
+  return cachedSchema;
 }
 
 /** Validates `data` (and fills in schema defaults in place); returns problems in plain words. */
 export function validateSchema(data: unknown): SchemaProblem[] {
-  const { validate, schema } = compiled();
   if (validate(data)) return [];
-  return translate(validate.errors ?? [], data, schema);
+  return translate(validate.errors ?? [], data, clusterSchema());
 }
 
 function toPath(instancePath: string, root: unknown): PathSegment[] {

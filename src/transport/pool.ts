@@ -1,34 +1,12 @@
 // One connection per host, opened lazily and reused by observation and apply alike, and one
 // cap on how many hosts are worked on at once, shared by every caller of the pool.
 import { ReadOnlyTransport } from './readonly.js';
+import { Semaphore } from './semaphore.js';
 import { SshConnector, type ConnectorOptions, type HostTarget, type SshTransport } from './ssh.js';
 import type { Observer, Transport } from './transport.js';
 
 /** Enough for a few hundred hosts without exhausting file descriptors or the local CPU. */
 export const DEFAULT_PARALLELISM = 32;
-
-export class Semaphore {
-  private active = 0;
-  private readonly waiters: Array<() => void> = [];
-  constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`parallelism must be a positive integer, got ${limit}`);
-  }
-  get inUse(): number {
-    return this.active;
-  }
-  async acquire(): Promise<void> {
-    if (this.active < this.limit) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next(); // the slot passes straight to the next waiter
-    else this.active--;
-  }
-}
 
 /** Opens a connection; the pool uses ssh2 unless a test gives it something else. */
 export type Connect = (target: HostTarget) => Promise<Transport & { isOpen?: boolean }>;
@@ -147,3 +125,4 @@ export class HostPool {
 }
 
 export type { HostTarget, SshTransport };
+export { Semaphore };

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { BastionSettings, SshSettings } from '../spec/types.js';
 import { KnownHosts, hostKeyAlgorithms, knownHostsName, type HostKeyVerdict } from './known-hosts.js';
 import { shellQuote } from './quote.js';
+import { Semaphore } from './semaphore.js';
 import {
   AuthError,
   CommandTimeoutError,
@@ -61,6 +62,8 @@ class AttemptError extends Error {
   constructor(
     readonly error: TransportError,
     readonly retryable: boolean,
+    /** A silent host costs a whole connect timeout per attempt: those are retried only once. */
+    readonly timedOut = false,
   ) {
     super(error.message);
   }
@@ -97,7 +100,7 @@ export class SshConnector {
         return new SshTransport(target, client, this.opts.log);
       } catch (err) {
         if (!(err instanceof AttemptError)) throw err;
-        if (!err.retryable || attempt >= this.opts.attempts) throw err.error;
+        if (!err.retryable || attempt >= this.opts.attempts || (err.timedOut && attempt >= 2)) throw err.error;
         this.opts.log?.(`${target.name}: connect attempt ${attempt} failed (${err.error.message}); retrying in ${delay} ms`);
         await sleep(delay);
         delay *= 2;
@@ -302,7 +305,8 @@ function classifyConnectError(
   if (err.level === 'client-authentication') {
     return new AttemptError(new AuthError(label, user, 'the server accepted none of the offered credentials'), false);
   }
-  if (err.level === 'client-timeout') return new AttemptError(new HostUnreachableError(label, 'timed out waiting for the SSH handshake'), true);
+  if (err.level === 'client-timeout') return new AttemptError(new HostUnreachableError(label, 'timed out waiting for the SSH handshake'), true, true);
+  if (err.code === 'ETIMEDOUT') return new AttemptError(new HostUnreachableError(label, `${err.code}: ${err.message}`), true, true);
   if (err.code && RETRYABLE_CODES.has(err.code)) return new AttemptError(new HostUnreachableError(label, `${err.code}: ${err.message}`), true);
   return new AttemptError(new HostUnreachableError(label, err.message), false);
 }
@@ -328,6 +332,9 @@ interface RawResult {
   durationMs: number;
 }
 
+/** OpenSSH's sshd allows 10 sessions per connection (MaxSessions); stay under it. */
+const MAX_CHANNELS = 8;
+
 const SUDO_PASSWORD = /sudo: (a password is required|a terminal is required|\d+ incorrect password attempts?)/;
 
 export class SshTransport implements Transport {
@@ -338,6 +345,7 @@ export class SshTransport implements Transport {
   private closed: string | undefined;
   private readonly pending = new Set<(reason: string) => void>();
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  private readonly channels = new Semaphore(MAX_CHANNELS);
 
   constructor(
     target: HostTarget,
@@ -375,7 +383,16 @@ export class SshTransport implements Transport {
     return { line: useSudo ? `sudo -n -- sh -c ${shellQuote(cmd)}` : cmd, sudo: useSudo };
   }
 
-  private execRaw(cmd: string, opts: ExecOptions = {}, label?: string): Promise<RawResult> {
+  private async execRaw(cmd: string, opts: ExecOptions = {}, label?: string): Promise<RawResult> {
+    await this.channels.acquire();
+    try {
+      return await this.execChannel(cmd, opts, label);
+    } finally {
+      this.channels.release();
+    }
+  }
+
+  private execChannel(cmd: string, opts: ExecOptions, label?: string): Promise<RawResult> {
     const shown = label ?? describeCommand(cmd, opts.secrets);
     const { line, sudo } = this.wrap(cmd, opts.sudo);
     if (this.closed !== undefined) return Promise.reject(new ConnectionLostError(this.host, shown, this.closed));

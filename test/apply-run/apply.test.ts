@@ -8,13 +8,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApplyLock, LockHeldError } from '../../src/apply/lock.js';
 import { renderSummary } from '../../src/apply/progress.js';
+import { Executor } from '../../src/apply/executor.js';
 import { applyCluster, type ApplyInput, type ApplyOutcome } from '../../src/apply/run.js';
 import { RunLog } from '../../src/apply/runlog.js';
 import { restrictPlan, selectTargets } from '../../src/apply/select.js';
 import type { WalkEvent } from '../../src/apply/walker.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import { compile } from '../../src/graph/compile.js';
-import type { ResourceNode } from '../../src/graph/types.js';
+import { RESOURCE_KINDS, type ResourceNode } from '../../src/graph/types.js';
+import { kindDef } from '../../src/resources/index.js';
 import { hasChanges, sha256 } from '../../src/plan/model.js';
 import type { DetailedPlan } from '../../src/plan/planner.js';
 import type { Operation } from '../../src/resources/converge.js';
@@ -193,7 +195,11 @@ describe('apply', () => {
     const o = await applyCluster(s.input);
     expect(o.status).toBe('refused');
     if (o.status !== 'refused') return;
-    expect(o.reasons[0]).toMatch(/^this version of hactl cannot apply kubeadm-init \(kubeadm-init@cp1\), cni \(cni\), join-control-plane \(join-control-plane@cp2, join-control-plane@cp3\), join-worker \(join-worker@w1\), node-config \(.*\), smoke-test \(smoke-test\); apply a subset with --target/);
+    // Whatever the catalog lacks today, named with its resources, in deployment order.
+    const missing = RESOURCE_KINDS.filter((k) => kindDef(k) === undefined && s.input.graph.nodes().some((id) => s.input.graph.node(id).kind === k));
+    expect(missing.length).toBeGreaterThan(0);
+    const named = missing.map((k) => `${k} (${s.input.graph.nodes().filter((id) => s.input.graph.node(id).kind === k).sort().join(', ')})`);
+    expect(o.reasons[0]).toBe(`this version of hactl cannot apply ${named.join(', ')}; apply a subset with --target <id|kind> (what a target depends on is included)`);
     expect(s.lockHost.count).toBe(0);
     expect(s.world.calls).toEqual([]);
 
@@ -263,6 +269,20 @@ describe('apply', () => {
     }
   });
 
+  it('never runs two resources of one host at once, even when nothing orders them', async () => {
+    const s = setup({ delayMs: 3 });
+    // package-sources and os-prep of every host, with no edge between them.
+    const graph = graphOf(s.spec.hosts.flatMap((h) => [`package-sources@${h.name}`, `os-prep@${h.name}`].map((id) => s.input.graph.node(id))));
+    const plan = restrictPlan(s.detailed.plan, new Set(graph.nodes()));
+    const o = done(await applyCluster({ ...s.input, graph, plan, targets: [], parallelism: 10 }));
+    expect(o.result.failed).toEqual([]);
+    const iv = intervals(s.events, (id) => graph.node(id).host);
+    expect(iv).toHaveLength(12);
+    expect(overlapping(iv).filter(([a, b]) => a.host === b.host)).toEqual([]);
+    // Different hosts did overlap: the cap was not the reason.
+    expect(overlapping(iv).length).toBeGreaterThan(0);
+  });
+
   it('runs the control-plane group one host at a time, each gated on /readyz through the first control-plane host', async () => {
     let readyAfter = 0;
     const gateLog: string[] = [];
@@ -278,7 +298,8 @@ describe('apply', () => {
     const cp = ['cp1', 'cp2', 'cp3'];
     const nodes: ResourceNode[] = cp.map((h) => ({ id: `os-prep@${h}`, kind: 'os-prep', host: h, serialGroup: 'control-plane' }));
     const graph = graphOf([...nodes, { id: 'os-prep@w1', kind: 'os-prep', host: 'w1' }]);
-    const o = done(await applyCluster({ ...s.input, graph, targets: [], readyz: { intervalMs: 5, timeoutMs: 5000 } }));
+    const plan = restrictPlan(s.detailed.plan, new Set(graph.nodes()));
+    const o = done(await applyCluster({ ...s.input, graph, plan, targets: [], readyz: { intervalMs: 5, timeoutMs: 5000 } }));
     expect(o.result.succeeded.sort()).toEqual(['os-prep@cp1', 'os-prep@cp2', 'os-prep@cp3', 'os-prep@w1']);
     const iv = intervals(s.events, (id) => graph.node(id).host).filter((i) => i.id !== 'os-prep@w1');
     expect(overlapping(iv)).toEqual([]);
@@ -305,5 +326,95 @@ describe('apply', () => {
     expect(o.result.cancelled).toContain('lb-keepalived@lb1');
     expect(existsSync(lockPath)).toBe(false);
     expect(renderSummary(o.result, o.plan, { stoppedBy: o.stoppedBy! })).toMatch(/Cancelled \(\d+\):[\s\S]*Apply failed \(interrupted\)\./);
+  });
+});
+
+describe('executor', () => {
+  it('fails a kind it cannot apply honestly, and logs a secret-carrying command by its description only', async () => {
+    const s = setup();
+    const ex = new Executor({ spec: s.spec, plan: s.detailed.plan, facts: new Map(s.world.facts), probe: s.world.probe, withTransport: s.world.withTransport, env: ENV, localFiles: new Map(), log: s.log });
+    const never = new AbortController().signal;
+    const unknownKind = 'frobnicate' as ResourceNode['kind'];
+    await expect(ex.run({ id: 'frobnicate@cp1', kind: unknownKind, host: 'cp1' }, never)).rejects.toThrow('not implemented: frobnicate');
+    expect(s.world.calls).toEqual([]);
+
+    // A plan whose os-prep step is marked as carrying a secret (as a join command would be).
+    const ops = s.detailed.operations.get('os-prep@w1')!;
+    expect(ops.some((o) => 'command' in o && o.command === 'swapoff -a')).toBe(true);
+    const sensitive = new Executor({
+      spec: s.spec,
+      plan: s.detailed.plan,
+      facts: new Map(s.world.facts),
+      probe: s.world.probe,
+      withTransport: s.world.withTransport,
+      env: ENV,
+      localFiles: new Map(),
+      log: s.log,
+    });
+    const derive = sensitive.derive.bind(sensitive);
+    sensitive.derive = (node, facts) => {
+      const d = derive(node, facts);
+      return { ...d, operations: d.operations.map((o) => ('command' in o && o.command === 'swapoff -a' ? { ...o, sensitive: true } : o)) };
+    };
+    await sensitive.run({ id: 'os-prep@w1', kind: 'os-prep', host: 'w1' }, never);
+    const w1 = readFileSync(join(s.log.dir, 'w1.log'), 'utf8');
+    expect(w1).toContain('os-prep@w1: $ (turn swap off (/swap.img): command not logged, it carries a secret)');
+    expect(w1).not.toContain('swapoff -a');
+    expect(s.world.commandsOn('w1')).toContain('swapoff -a');
+    expect(w1).toContain('os-prep@w1: verified');
+  });
+});
+
+describe('precheck', () => {
+  it('refuses a planned host removal, which has no kind to apply it yet, unless targets leave it out', async () => {
+    const s = setup();
+    const plan = {
+      ...s.detailed.plan,
+      changes: [...s.detailed.plan.changes, { id: 'host-removal@w9', kind: 'host-removal', host: 'w9', action: 'delete' as const, attributes: [], files: [], steps: ['drain node w9'], dependsOn: [] }],
+    };
+    const { precheck } = await import('../../src/apply/run.js');
+    const all = precheck({ graph: s.input.graph, plan, targets: [] });
+    expect(all.reasons).toContain('this version of hactl cannot apply host-removal (host-removal@w9); apply a subset with --target <id|kind>');
+    expect(precheck({ graph: s.input.graph, plan, targets: ['os-prep@w1'] }).reasons).toEqual([]);
+  });
+});
+
+describe('steps that run elsewhere and pass secrets along', () => {
+  it('runs runOn steps on that host, feeds captured output to stdinFrom, and never logs or shows it', async () => {
+    const TOKEN = 'abcdef.0123456789abcdef';
+    const joinLine = `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash sha256:1234\n`;
+    const s = setup({
+      answer: (h, cmd) => {
+        if (cmd === 'make-join') return h === 'cp1' ? { code: 0, stdout: joinLine, stderr: '', durationMs: 0 } : { code: 1, stdout: '', stderr: 'not here', durationMs: 0 };
+        if (cmd === 'use-join') return { code: 0, stdout: `joined with ${TOKEN}\n`, stderr: '', durationMs: 0 };
+        if (cmd === 'fail-join') return { code: 1, stdout: '', stderr: `error: token ${TOKEN} rejected`, durationMs: 0 };
+        return undefined;
+      },
+    });
+    const calls = () => s.world.calls.filter((c) => ['make-join', 'use-join', 'fail-join'].includes(c.what)).map((c) => `${c.host} ${c.what}`);
+    const make = (last: string) => {
+      const ex = new Executor({ spec: s.spec, plan: s.detailed.plan, facts: new Map(s.world.facts), probe: s.world.probe, withTransport: s.world.withTransport, env: ENV, localFiles: new Map(), log: s.log });
+      const derive = ex.derive.bind(ex);
+      ex.derive = (node, facts) => {
+        const d = derive(node, facts);
+        if (d.operations.length === 0) return d;
+        const steps: Operation[] = [
+          { description: 'make a join command on cp1', command: 'make-join', runOn: 'cp1', captureAs: 'join', effects: [] },
+          { description: 'join', command: last, stdinFrom: 'join', effects: [] },
+        ];
+        return { ...d, operations: [...steps, ...d.operations] };
+      };
+      return ex;
+    };
+    const never = new AbortController().signal;
+    await make('use-join').run({ id: 'os-prep@w1', kind: 'os-prep', host: 'w1' }, never);
+    expect(calls()).toEqual(['cp1 make-join', 'w1 use-join']);
+    expect(s.world.calls.find((c) => c.what === 'use-join')!.opts?.stdin).toBe(joinLine);
+
+    const err = await make('fail-join').run({ id: 'os-prep@lb1', kind: 'os-prep', host: 'lb1' }, never).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe('step "join" exited 1: error: token (sensitive value) rejected');
+    for (const f of readdirSync(s.log.dir)) expect(readFileSync(join(s.log.dir, f), 'utf8')).not.toContain(TOKEN);
+    expect(readFileSync(join(s.log.dir, 'cp1.log'), 'utf8')).toContain('os-prep@w1: $ (make a join command on cp1: output not logged, it carries a secret)');
   });
 });

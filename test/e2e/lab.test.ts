@@ -8,7 +8,9 @@ import { describe, expect, inject, it } from 'vitest';
 import {
   BRIDGE,
   clientKeyFile,
+  hostsFile,
   knownHostsFile,
+  ledgerFile,
   findProcesses,
   hostMemoryBytes,
   killHost,
@@ -166,6 +168,28 @@ describe('host lab (ha-stacked)', () => {
     expect((await sshExec('w2', 'command -v socat')).code).not.toBe(0);
   });
 
+  it('serves Debian and the stand-in packages also as separate repositories', async () => {
+    const state = current();
+    const index = async (repo: string): Promise<string[]> => {
+      const res = await fetch(`${state.mirrorUrl}${repo}Packages`);
+      expect(res.status).toBe(200);
+      return [...(await res.text()).matchAll(/^Package: (\S+)$/gm)].map((m) => m[1] as string);
+    };
+    const all = await index('');
+    const debian = await index('debian/');
+    const kube = await index('kubernetes/');
+    expect(debian).toEqual(expect.arrayContaining(['containerd', 'runc', 'haproxy', 'keepalived', 'etcd-server', 'nodejs']));
+    expect([...debian, ...kube].sort()).toEqual([...all].sort());
+    const sources = [mirrorSourceLine(state.mirrorUrl, 'debian'), mirrorSourceLine(state.mirrorUrl, 'kubernetes')].join('\\n');
+    const r = await sshExec(
+      'w2',
+      `rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; printf '${sources}\\n' > /etc/apt/sources.list.d/lab.list && ` +
+        'apt-get -q update >/dev/null && apt-cache pkgnames | sort -u',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining([...new Set([...debian, ...kube])]));
+  });
+
   it('stops and starts sshd, kills a process by name, takes a link down and up', async () => {
     await stopSshd('w2');
     expect(await sshWorks('w2')).toBe(false);
@@ -210,14 +234,45 @@ describe('host lab (ha-stacked)', () => {
 });
 
 describe('host lab lifecycle', () => {
+  it('cleans up after a crashed run that lost its state files', async () => {
+    const crashed = current();
+    const ledger = JSON.parse(readFileSync(ledgerFile, 'utf8')) as { mirror?: { pid: number } };
+    const mirrorPid = ledger.mirror?.pid;
+    expect(mirrorPid !== undefined && existsSync(`/proc/${mirrorPid}`)).toBe(true);
+    rmSync(ledgerFile);
+    rmSync(hostsFile);
+    const single = await labUp({ topology: 'single', log });
+    expect(crashed.hosts.filter((h) => existsSync(`/proc/${h.pid}`)).map((h) => h.name)).toEqual([]);
+    const newMirror = (JSON.parse(readFileSync(ledgerFile, 'utf8')) as { mirror?: { pid: number } }).mirror?.pid;
+    expect(newMirror).not.toBe(mirrorPid);
+    expect(existsSync(`/proc/${mirrorPid}`)).toBe(false);
+    const netns = readdirSync('/run/netns').filter((n) => n.startsWith('hl-'));
+    expect(netns).toEqual(['hl-node1']);
+    expect((await sshExec('node1', 'hostname')).stdout).toBe('node1\n');
+    expect(single.hosts).toHaveLength(1);
+  });
+
   it('leaves nothing behind after down; runs light hosts; comes back up', async () => {
     const pidsOf = (s: LabState): number[] => s.hosts.map((h) => h.pid);
     let pids = pidsOf(current());
     let started = Date.now();
     await labDown({ log });
-    log(`teardown of ha-stacked: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`teardown of one host: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(await leftovers(pids)).toEqual([]);
     expect(existsSync(clientKeyFile)).toBe(true);
+
+    started = Date.now();
+    const external = await labUp({ topology: 'ha-external', log });
+    log(`ha-external up: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const names = ['lb1', 'lb2', 'etcd1', 'etcd2', 'etcd3', 'cp1', 'cp2', 'cp3', 'w1'];
+    expect(external.hosts.map((h) => h.name)).toEqual(names);
+    const hostnames = await Promise.all(external.hosts.map((h) => sshExec(h.name, 'hostname')));
+    expect(hostnames.map((r) => r.stdout.trim())).toEqual(names);
+    pids = pidsOf(external);
+    started = Date.now();
+    await labDown({ log });
+    log(`teardown of ha-external: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(await leftovers(pids)).toEqual([]);
 
     started = Date.now();
     const light = await labUp({ light: 20, log });

@@ -174,7 +174,7 @@ describe('a 3-control-plane stacked cluster built by hand with the stand-ins', (
     }, 90_000);
     log(`leases moved ${((Date.now() - t0) / 1000).toFixed(1)} s after the stop: ${JSON.stringify(moved)}; API via VIP answered ${answered}, failed ${failed}`);
     expect(answered).toBeGreaterThan(0);
-    const health = await sh(probe, `${ETCDCTL} --endpoints ${survivors.map((s) => `https://${addr(s)}:2379`).join(',')} endpoint health`);
+    const health = await sh(probe, `${ETCDCTL} --endpoints ${survivors.map((s) => `https://${addr(s)}:2379`).join(',')} endpoint health 2>&1`);
     expect(health.match(/is healthy/g)).toHaveLength(2);
     await sh(probe, `${KC} apply -f - <<'Y'
 apiVersion: v1

@@ -145,14 +145,14 @@ describe('compile: load balancer variants', () => {
     expect(before.has('lb-haproxy@master2')).toBe(true);
   });
 
-  it('kube-vip: before init on the first host, after the join on the others (join wants an empty manifests dir)', () => {
+  it('kube-vip: on each control-plane host after its packages, before its own init or join', () => {
     const g = graphOf(SHAPES['kube-vip']!);
     expect(ofKind(g, 'kube-vip').sort()).toEqual(['kube-vip@master1', 'kube-vip@master2', 'kube-vip@master3']);
-    expect(dependenciesOf(g, 'kube-vip@master1')).toEqual(['kube-packages@master1']);
+    expect(dependenciesOf(g, 'kube-vip@master2')).toEqual(['kube-packages@master2']);
     expect(dependenciesOf(g, 'kubeadm-init@master1')).toContain('kube-vip@master1');
-    expect(dependenciesOf(g, 'kube-vip@master3')).toEqual(['join-control-plane@master3', 'kube-packages@master3']);
-    expect(ancestors(g, 'join-control-plane@master3').has('kube-vip@master3')).toBe(false);
-    expect(dependenciesOf(g, 'smoke-test')).toContain('kube-vip@master2');
+    expect(dependenciesOf(g, 'join-control-plane@master3')).toContain('kube-vip@master3');
+    // Only the first host's kube-vip holds up init; the others wait for nothing but their host.
+    expect(ancestors(g, 'kubeadm-init@master1').has('kube-vip@master2')).toBe(false);
     expect(ofKind(g, 'lb-keepalived')).toEqual([]);
   });
 

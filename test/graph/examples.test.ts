@@ -68,13 +68,13 @@ describe('examples', () => {
     for (const m of members) expect(dependenciesOf(graph, init)).toContain(m);
   });
 
-  it('kube-vip: on the first host before init, on the others after their join', () => {
+  it('kube-vip: on every control-plane host before its init or join, no keepalived', () => {
     const { spec, graph } = loaded.get('kube-vip.yaml')!;
     const cps = spec.hosts.filter((h) => h.roles.includes('control-plane'));
     const [first, ...rest] = cps;
     expect(rest.length).toBeGreaterThan(0);
     expect(dependenciesOf(graph, `kubeadm-init@${first!.name}`)).toContain(`kube-vip@${first!.name}`);
-    for (const h of rest) expect(dependenciesOf(graph, `kube-vip@${h.name}`)).toContain(`join-control-plane@${h.name}`);
+    for (const h of rest) expect(dependenciesOf(graph, `join-control-plane@${h.name}`)).toContain(`kube-vip@${h.name}`);
     expect(kindsOf(graph).has('lb-keepalived')).toBe(false);
   });
 });

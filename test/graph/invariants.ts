@@ -34,6 +34,15 @@ export function checkGraph(spec: ClusterSpec, g: ResourceGraph): void {
   const dangling = edges.filter((e) => g.node(e.v)?.id !== e.v || g.node(e.w)?.id !== e.w);
   expect(dangling).toEqual([]);
 
+  // Ids are `kind@host`, or the kind alone for the cluster-wide resources, which still name a host.
+  const clusterWide = new Set(['etcd-pki', 'cni', 'smoke-test']);
+  const hostNames = new Set(spec.hosts.map((h) => h.name));
+  const badIds = ids.filter((id) => {
+    const n = g.node(id);
+    return id !== (clusterWide.has(n.kind) ? n.kind : `${n.kind}@${n.host}`) || !hostNames.has(n.host);
+  });
+  expect(badIds).toEqual([]);
+
   // The topological order holds every resource once and respects every edge.
   const order = topologicalOrder(g);
   expect(new Set(order).size).toBe(g.nodeCount());

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       const mem = h.memoryBytes === undefined ? '-' : `${(h.memoryBytes / 1048576).toFixed(1)} MiB`;
       console.log(`${h.name}\t${h.address}\t${h.kind}\t${h.running ? 'running' : 'stopped'}\tsshd ${h.sshd ? 'up' : 'down'}\t${mem}`);
     }
+    if (s.lockedBy !== undefined) console.log(`in use by PID ${s.lockedBy}`);
     const l = s.leftovers;
     if (!s.up && (l.netns.length || l.links.length || l.cgroups || l.hostDirs.length)) {
       console.log(`leftovers: netns [${l.netns.join(' ')}] links [${l.links.join(' ')}] cgroups ${l.cgroups} dirs [${l.hostDirs.join(' ')}]`);

@@ -21,4 +21,4 @@ export { hostMemoryBytes } from './cgroups.js';
 export { mirrorSourceLine } from './mirror.js';
 export { topology } from './topology.js';
 export type { Topology, TopologyName, HostKind, LabRole } from './topology.js';
-export { clientKeyFile, knownHostsFile, hostsFile, stateDir, BRIDGE, BRIDGE_ADDRESS } from './paths.js';
+export { clientKeyFile, knownHostsFile, hostsFile, ledgerFile, stateDir, BRIDGE, BRIDGE_ADDRESS } from './paths.js';

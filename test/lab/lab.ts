@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { cgroupPids, hostMemoryBytes, labCgroupsExist, removeCgroups } from './cgroups.js';
+import { cgroupPids, createHostCgroups, hostMemoryBytes, labCgroupsExist, removeCgroups } from './cgroups.js';
 import { mapLimit, run, sleep } from './exec.js';
 import {
   HOSTS_ROOT,
@@ -45,6 +45,9 @@ export interface LabUpOptions {
   log?: (msg: string) => void;
 }
 
+/** The mirror server's cgroup under the lab's; no host is named like this. */
+const MIRROR_CGROUP = '_mirror';
+
 let interrupted: string | undefined;
 
 /** Makes a bring-up in progress stop at its next step (and tear down what it made). */
@@ -83,10 +86,28 @@ async function startMirrorServer(dir: string): Promise<ProcRef> {
   const log = openSync(join(stateDir, 'mirror.log'), 'w');
   let child;
   try {
+    // In the lab's own cgroup, like the hosts, so teardown finds it even without the ledger.
+    const procs = createHostCgroups(MIRROR_CGROUP);
     child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(labSourceDir, 'mirror-server.ts'), dir, BRIDGE_ADDRESS, String(MIRROR_PORT)],
-      { cwd: repoRoot, detached: true, stdio: ['ignore', log, log] },
+      'sh',
+      [
+        '-c',
+        'for f in $HL_CGROUP_PROCS; do echo $$ > "$f"; done; exec "$@"',
+        'mirror-server',
+        process.execPath,
+        '--import',
+        'tsx',
+        join(labSourceDir, 'mirror-server.ts'),
+        dir,
+        BRIDGE_ADDRESS,
+        String(MIRROR_PORT),
+      ],
+      {
+        cwd: repoRoot,
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: { ...process.env, HL_CGROUP_PROCS: procs.join(' ') },
+      },
     );
   } finally {
     closeSync(log);
@@ -456,6 +477,8 @@ export interface LabStatus {
   mirrorRunning: boolean;
   hosts: HostStatus[];
   leftovers: { netns: string[]; links: string[]; cgroups: boolean; hostDirs: string[] };
+  /** PID of the process holding the lab (a test run, or a bring-up or teardown in progress). */
+  lockedBy?: number;
 }
 
 export async function labStatus(): Promise<LabStatus> {
@@ -481,6 +504,7 @@ export async function labStatus(): Promise<LabStatus> {
     mirrorRunning: alive(ledger.mirror),
     hosts,
     leftovers: { netns, links, cgroups: labCgroupsExist(), hostDirs },
+    lockedBy: lockOwner(),
   };
 }
 

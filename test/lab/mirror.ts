@@ -25,6 +25,7 @@ export const MIRROR_PACKAGES = [
   'haproxy',
   'keepalived',
   'nginx',
+  'libnginx-mod-stream',
   'etcd-server',
   'etcd-client',
   'chrony',

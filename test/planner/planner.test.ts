@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { observeAndPlan } from '../../src/commands/plan.js';
 import { compile } from '../../src/graph/compile.js';
@@ -8,7 +9,7 @@ import { validatePlanDocument } from '../../src/plan/saved.js';
 import { HostPool } from '../../src/transport/pool.js';
 import type { ExecResult, Observation, Transport } from '../../src/transport/transport.js';
 import { renderPlan } from '../../src/views/index.js';
-import { applyPlan, bareCluster, FACT_FIXTURES, localFiles, planSpec, specFixture, TEST_ENV } from '../resources/helpers.js';
+import { applyPlan, bareCluster, FACT_FIXTURES, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from '../resources/helpers.js';
 
 const spec = specFixture('ha-haproxy.yaml');
 
@@ -39,8 +40,14 @@ describe('planCluster', () => {
   });
 
   it('shows kinds this version does not plan as read with a reason, never as a no-op', () => {
-    const { plan } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec) });
-    for (const id of ['kubeadm-init@cp1', 'join-control-plane@cp2', 'join-worker@worker1', 'cni', 'node-config@cp1', 'smoke-test']) {
+    // External etcd: its kinds are the ones not planned yet.
+    const ext = specFromText(
+      readFileSync(`${FIXTURES}ha-haproxy.yaml`, 'utf8')
+        .replace('hosts:\n', 'etcd: { topology: external }\nhosts:\n  - { name: etcd1, address: 10.0.0.31, roles: [etcd] }\n'),
+      `${FIXTURES}ha-haproxy.yaml`,
+    );
+    const { plan } = planSpec(ext, bareCluster(ext, 'debian12'), { env: TEST_ENV, localFiles: localFiles(ext) });
+    for (const id of ['etcd-pki', 'etcd@etcd1']) {
       const c = plan.changes.find((x) => x.id === id);
       expect(c, id).toBeDefined();
       expect(c!.action).toBe('read');
@@ -48,7 +55,7 @@ describe('planCluster', () => {
     }
     const w = plan.diagnostics.find((d) => d.message.startsWith('not yet planned by this version of hactl'));
     expect(w?.severity).toBe('warning');
-    expect(w?.message).toContain('kubeadm-init');
+    expect(w?.message).toContain('etcd-pki');
     expect(plan.changes.find((c) => c.id === 'kubeadm-init@cp1')!.dependsOn).toContain('kube-packages@cp1');
   });
 
@@ -74,6 +81,22 @@ describe('planCluster', () => {
     expect(plan.changes.filter((c) => c.action !== 'no-op' && c.action !== 'read').map((c) => c.id).sort()).toEqual(['host-removal@worker2', 'os-prep@cp1']);
   });
 
+  it('lists certificates due for renewal (fewer days left than kubernetes.certificates.renewBeforeDays)', () => {
+    const facts = bareCluster(spec, 'debian12');
+    const cp1 = facts.get('cp1')!;
+    cp1.certificates = [
+      { path: '/etc/kubernetes/pki/apiserver.crt', daysLeft: 12 },
+      { path: '/etc/kubernetes/pki/ca.crt', daysLeft: 3000 },
+      { path: '/etc/kubernetes/pki/front-proxy-client.crt', daysLeft: -2 },
+      { path: '/etc/kubernetes/pki/odd.crt', error: 'unable to load certificate' },
+    ];
+    const { plan } = planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec) });
+    expect(plan.cluster?.expiringCertificates).toEqual([
+      { host: 'cp1', path: '/etc/kubernetes/pki/front-proxy-client.crt', daysLeft: -2 },
+      { host: 'cp1', path: '/etc/kubernetes/pki/apiserver.crt', daysLeft: 12 },
+    ]);
+  });
+
   it('marks resources whose versions depend on pending package sources', () => {
     const { plan } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec) });
     expect(plan.changes.find((c) => c.id === 'kube-packages@worker1')?.pendingOn).toEqual(['package-sources@worker1']);
@@ -84,7 +107,7 @@ describe('planCluster', () => {
 
 describe('secrets', () => {
   it('the VRRP password appears in no view of the plan and in no step; only in the sensitive write itself', () => {
-    const password = 'Q7#zk!p2';
+    const password = 'Q7zk-p2';
     const facts = bareCluster(spec, 'debian12');
     const detailed = planSpec(spec, facts, { env: { HACTL_TEST_VRRP: password }, localFiles: localFiles(spec) });
     for (const format of ['human', 'json', 'markdown'] as const) expect(renderPlan(detailed.plan, format)).not.toContain(password);
@@ -106,6 +129,35 @@ describe('secrets', () => {
       expect(out).not.toContain(password);
       expect(out).not.toContain('other-pw');
     }
+  });
+});
+
+describe('registry credentials', () => {
+  it('go into config.toml (0600); the diff masks the password and the write is marked sensitive', () => {
+    const text = readFileSync(new URL('../fixtures/resources/ha-haproxy.yaml', import.meta.url), 'utf8').replace(
+      '      caFile: files/harbor-ca.crt\n',
+      '      caFile: files/harbor-ca.crt\n      usernameEnv: HACTL_TEST_REG_USER\n      passwordEnv: HACTL_TEST_REG_PASS\n',
+    );
+    const withAuth = specFromText(text, fileURLToPath(new URL('../fixtures/resources/auth.yaml', import.meta.url)));
+    const detailed = planSpec(withAuth, bareCluster(withAuth, 'debian12'), { env: TEST_ENV, localFiles: localFiles(withAuth) });
+    const f = detailed.plan.changes.find((c) => c.id === 'containerd@cp1')!.files.find((x) => x.path === '/etc/containerd/config.toml')!;
+    expect(f.mode).toEqual({ after: '0600' });
+    expect(f.diff).toContain('+[plugins."io.containerd.grpc.v1.cri".registry.configs."harbor.corp.internal".auth]');
+    expect(f.diff).toContain('+  username = "robot$ci"');
+    expect(f.diff).toContain('+  password = "(sensitive value)"');
+    const password = TEST_ENV.HACTL_TEST_REG_PASS!;
+    for (const format of ['human', 'json', 'markdown'] as const) {
+      const out = renderPlan(detailed.plan, format);
+      expect(out).not.toContain(password);
+      expect(out).not.toContain('r3g-Pa55');
+    }
+    const write = detailed.operations.get('containerd@cp1')!.find((o) => 'writeFile' in o && o.writeFile.path === '/etc/containerd/config.toml')!;
+    expect(write.sensitive).toBe(true);
+    // The password is TOML-escaped in the file: the raw value has a double quote.
+    expect('writeFile' in write && write.writeFile.content).toContain('password = "r3g-Pa55\\"word"');
+
+    const missing = planSpec(withAuth, bareCluster(withAuth, 'debian12'), { env: { HACTL_TEST_VRRP: 'x' }, localFiles: localFiles(withAuth) });
+    expect(missing.plan.diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', resource: 'containerd@cp1', message: expect.stringContaining('HACTL_TEST_REG_USER, HACTL_TEST_REG_PASS not set') }));
   });
 });
 

@@ -19,7 +19,7 @@ const specArb = fc.record({
   sandbox: fc.constantFrom('registry.k8s.io/pause:3.10', 'harbor.corp.internal/k8s/pause:3.9'),
   systemdCgroup: fc.boolean(),
   mirrors: fc.subarray(['docker.io', 'quay.io', 'registry.k8s.io']),
-  privateRegistry: fc.option(fc.record({ ca: fc.boolean(), insecure: fc.boolean() }), { nil: undefined }),
+  privateRegistry: fc.option(fc.record({ ca: fc.boolean(), insecure: fc.boolean(), auth: fc.boolean() }), { nil: undefined }),
   replaceDefaults: fc.boolean(),
   kubeSources: fc.boolean(),
   vrrpPassword: fc.boolean(),
@@ -47,7 +47,14 @@ function specYaml(s: SpecShape): string {
       systemdCgroup: s.systemdCgroup,
       registryMirrors: s.mirrors.map((r) => ({ registry: r, endpoints: [`https://mirror.corp.internal/v2/${r.split('.')[0]}`] })),
       privateRegistries: s.privateRegistry
-        ? [{ host: 'harbor.corp.internal', insecureSkipVerify: s.privateRegistry.insecure, ...(s.privateRegistry.ca ? { caFile: 'files/harbor-ca.crt' } : {}) }]
+        ? [
+            {
+              host: 'harbor.corp.internal',
+              insecureSkipVerify: s.privateRegistry.insecure,
+              ...(s.privateRegistry.ca ? { caFile: 'files/harbor-ca.crt' } : {}),
+              ...(s.privateRegistry.auth ? { usernameEnv: 'HACTL_TEST_REG_USER', passwordEnv: 'HACTL_TEST_REG_PASS' } : {}),
+            },
+          ]
         : [],
     },
     packages: {

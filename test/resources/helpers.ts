@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ClusterFacts } from '../../src/facts/cluster.js';
 import { parseFstabSwap, parseProbeOutput } from '../../src/facts/parse.js';
 import { defaultFactRequest } from '../../src/facts/default-request.js';
 import { mergeRequests } from '../../src/facts/request.js';
@@ -29,8 +30,8 @@ export function specFixture(name: string): ClusterSpec {
   return specFromText(readFileSync(`${FIXTURES}${name}`, 'utf8'), `${FIXTURES}${name}`);
 }
 
-/** The environment tests plan with: the VRRP password the fixture specs name. */
-export const TEST_ENV: Record<string, string> = { HACTL_TEST_VRRP: 'Vr9!pw' };
+/** The environment tests plan with: the secrets the fixture specs name. */
+export const TEST_ENV: Record<string, string> = { HACTL_TEST_VRRP: 'Vr9.pw', HACTL_TEST_REG_USER: 'robot$ci', HACTL_TEST_REG_PASS: 'r3g-Pa55"word' };
 
 /** The local files a spec names, read as the plan command reads them. */
 export function localFiles(spec: ClusterSpec): Map<string, string> {
@@ -91,6 +92,7 @@ export interface PlanOptions {
   env?: Record<string, string | undefined>;
   localFiles?: Map<string, string>;
   unreachable?: Record<string, string>;
+  clusterFacts?: ClusterFacts;
 }
 
 export function planSpec(spec: ClusterSpec, facts: Map<string, HostFacts>, opts: PlanOptions = {}): DetailedPlan {
@@ -108,6 +110,7 @@ export function planSpec(spec: ClusterSpec, facts: Map<string, HostFacts>, opts:
     facts: obs,
     env: opts.env ?? {},
     localFiles: opts.localFiles ?? new Map(),
+    ...(opts.clusterFacts ? { clusterFacts: opts.clusterFacts } : {}),
     createdAt: new Date('2026-11-22T08:00:00Z'),
   });
 }
@@ -204,6 +207,20 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
         case 'hostname':
           f.hostname = e.name;
           break;
+        case 'kubernetes': {
+          // kubeadm refuses to run without its packages and the runtime.
+          if (!f.packages.kubeadm?.installed) throw new Error(`kubeadm: command not found: ${cmd}`);
+          const k = f.kubernetes;
+          f.kubernetes = {
+            ...k,
+            present: true,
+            confFiles: [...new Set([...k.confFiles, ...(e.confFiles ?? [])])].sort(),
+            manifests: [...new Set([...k.manifests, ...(e.manifests ?? [])])].sort(),
+            kubeletConfig: true,
+            caPresent: true,
+          };
+          break;
+        }
       }
     }
   }

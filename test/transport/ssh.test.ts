@@ -19,7 +19,10 @@ import {
   UnknownHostKeyError,
   observation,
 } from '../../src/transport/transport.js';
+import ssh2 from 'ssh2';
 import { TestSshServer, newKey, publicBlob } from './ssh-server.js';
+
+const ssh2utils = ssh2.utils;
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-transport-'));
 const clientKey = newKey();
@@ -129,6 +132,43 @@ describe('ssh transport against ssh2 Server', () => {
     const err = await new SshConnector({ env: {} }).connect(target({ passphraseEnv: 'HACTL_TEST_PASSPHRASE' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthError);
     expect((err as Error).message).toContain('HACTL_TEST_PASSPHRASE');
+  });
+
+  it('an encrypted key file is opened with the passphrase from the named variable', async () => {
+    const enc = ssh2utils.generateKeyPairSync('ed25519', { passphrase: 'correct horse', cipher: 'aes256-cbc', rounds: 4 });
+    const encFile = join(dir, 'id_encrypted');
+    writeFileSync(encFile, enc.private, { mode: 0o600 });
+    const srv = new TestSshServer({ hostKey: server.hostKey, users: { root: [enc.public] } });
+    const port = await srv.listen();
+    try {
+      const kh = freshKnownHosts(khLine(port, server.hostKey.public));
+      const t = await new SshConnector({ env: { HACTL_KEY_PASS: 'correct horse' } }).connect(target({ port, knownHostsFile: kh, privateKeyFile: encFile, passphraseEnv: 'HACTL_KEY_PASS' }));
+      expect((await t.exec('echo unlocked')).stdout).toBe('unlocked\n');
+      await t.close();
+      const err = (await new SshConnector({ env: { HACTL_KEY_PASS: 'wrong horse' } })
+        .connect(target({ port, knownHostsFile: kh, privateKeyFile: encFile, passphraseEnv: 'HACTL_KEY_PASS' }))
+        .catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(AuthError);
+      expect(err.message).not.toContain('wrong horse');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('authenticates through ssh-agent when no key file is configured', async () => {
+    const sock = join(dir, 'agent.sock');
+    const agentOut = execFileSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agentOut)![1]);
+    try {
+      execFileSync('ssh-add', [keyFile], { env: { SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const t = await new SshConnector({ env: { SSH_AUTH_SOCK: sock } }).connect(target({ privateKeyFile: undefined }));
+      expect((await t.exec('echo via-agent')).stdout).toBe('via-agent\n');
+      await t.close();
+      const err = await new SshConnector({ env: {} }).connect(target({ privateKeyFile: undefined })).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/SSH_AUTH_SOCK is not set/);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+    }
   });
 
   it('host key mismatch: hard error naming the host and both fingerprints', async () => {
@@ -271,6 +311,26 @@ describe('ssh transport against ssh2 Server', () => {
     }
   });
 
+  it('a host that accepts TCP but never speaks SSH times out, and is retried only once', async () => {
+    let accepted = 0;
+    const silent = createServer((sock) => {
+      accepted++;
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const err = await new SshConnector({ attempts: 5, backoffMs: 20 })
+        .connect(target({ port, connectTimeoutSeconds: 1, knownHostsFile: freshKnownHosts('') }))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HostUnreachableError);
+      expect((err as Error).message).toMatch(/timed out waiting for the SSH handshake/);
+      expect(accepted).toBe(2);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('reaches a host through a bastion (forwarded channel), both host keys checked', async () => {
     const bastion = new TestSshServer({ users: { jump: [clientKey.public] }, forwarding: true });
     const bport = await bastion.listen();
@@ -309,6 +369,18 @@ describe('host pool', () => {
     expect(server.peakRunning).toBeLessThanOrEqual(2);
     server.peakRunning = Math.max(server.peakRunning, peakBefore);
     await pool.close();
+  });
+
+  it('many commands at once on one connection stay under sshd MaxSessions', async () => {
+    const t = await new SshConnector().connect(target());
+    const peakBefore = server.peakRunning;
+    server.peakRunning = 0;
+    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => t.exec(`sleep 0.1; echo ${i}`)));
+    expect(outs.map((o) => o.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));
+    expect(server.peakRunning).toBeLessThanOrEqual(8);
+    expect(server.peakRunning).toBeGreaterThan(1);
+    server.peakRunning = Math.max(server.peakRunning, peakBefore);
+    await t.close();
   });
 
   it('one connection per host, reused across calls', async () => {

@@ -5,13 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, buildPackages, extractRoot } from './test/harness.js';
+import { Harness, buildPackages, extractRoot, standinsDir } from './test/harness.js';
 
 const IP = { cp1: '198.19.255.11', cp2: '198.19.255.12', cp3: '198.19.255.13', w1: '198.19.255.21' } as const;
 // The harness host lacks these binaries; every other preflight check runs for real.
 const IGNORE = '--ignore-preflight-errors=FileExisting-conntrack,FileExisting-iptables';
 const KC = 'kubectl --kubeconfig /etc/kubernetes/admin.conf';
-const CNI = `{"cniVersion":"1.0.0","name":"lab","plugins":[{"type":"bridge","bridge":"cni0","ipam":{"type":"host-local","subnet":"10.244.0.0/24"}}]}`;
 
 const work = mkdtempSync(join(tmpdir(), 'standins-test-'));
 const debs = join(work, 'debs');
@@ -79,6 +78,15 @@ describe('a stacked HA cluster made by kubeadm', () => {
     expect(ipf.stdout).toContain('[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1');
   });
 
+  it('kubeadm config validate rejects unknown fields and v1beta4 before 1.31', () => {
+    const bad = h.sh('cp1', `printf 'apiVersion: kubeadm.k8s.io/v1beta3\\nkind: ClusterConfiguration\\nnetworking:\\n  podSubnets: 10.244.0.0/16\\n' > /run/kubelet-standin/bad.yaml; kubeadm config validate --config /run/kubelet-standin/bad.yaml 2>&1`);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('strict decoding error: unknown field "networking.podSubnets"');
+    const b4 = 'printf "apiVersion: kubeadm.k8s.io/v1beta4\\nkind: ClusterConfiguration\\n" > /run/kubelet-standin/b4.yaml; kubeadm config validate --config /run/kubelet-standin/b4.yaml 2>&1';
+    expect(h.sh('cp1', b4).code).toBe(1);
+    expect(h.sh('cp1', b4, { rootfs: roots['1.31.1']! }).stdout.trim()).toBe('ok');
+  });
+
   it('init brings up etcd, apiserver, controller-manager and scheduler as static pods', () => {
     const cfg = `apiVersion: kubeadm.k8s.io/v1beta3
 kind: ClusterConfiguration
@@ -92,7 +100,7 @@ kind: InitConfiguration
 bootstrapTokens:
   - token: abcdef.0123456789abcdef
 `;
-    const out = ok('cp1', `cat > /tmp/kubeadm.yaml <<'Y'\n${cfg}Y\nkubeadm init --config /tmp/kubeadm.yaml --upload-certs ${IGNORE}`);
+    const out = ok('cp1', `cat > /run/kubelet-standin/kubeadm.yaml <<'Y'\n${cfg}Y\nkubeadm init --config /run/kubelet-standin/kubeadm.yaml --upload-certs ${IGNORE}`);
     expect(out).toContain('Your Kubernetes control-plane has initialized successfully!');
     const m = /kubeadm join \S+ --token (\S+) \\\n\t--discovery-token-ca-cert-hash (sha256:[0-9a-f]{64}) \\\n\t--control-plane --certificate-key ([0-9a-f]{64})/.exec(out);
     expect(m).not.toBeNull();
@@ -124,6 +132,10 @@ bootstrapTokens:
     const bad = h.sh('w1', `kubeadm join ${IP.cp1}:6443 --token ${join_.token} --discovery-token-ca-cert-hash sha256:${'0'.repeat(64)} ${IGNORE} 2>&1`);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('none of the public keys');
+    const badKey = h.sh('w1', `kubeadm join ${IP.cp1}:6443 --token ${join_.token} --discovery-token-ca-cert-hash ${join_.hash} --control-plane --certificate-key ${'1'.repeat(64)} ${IGNORE} 2>&1`);
+    expect(badKey.code).toBe(1);
+    expect(badKey.stdout).toContain('error decoding secret data with provided key: cipher: message authentication failed');
+    expect(h.sh('w1', 'ls /etc/kubernetes/pki').stdout.trim()).toBe('');
   });
 
   it('joins a worker through TLS bootstrap; nodes are Ready only with a CNI config', async () => {
@@ -134,9 +146,12 @@ bootstrapTokens:
     expect(ok('w1', 'cat /etc/kubernetes/kubelet.conf')).toContain('client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem');
     await until('nodes registered', () => ok('cp1', `${KC} get nodes --no-headers`).trim().split('\n').length === 4);
     expect(ok('cp1', `${KC} get nodes --no-headers`)).not.toMatch(/\sReady\s/);
-    for (const n of ['cp1', 'cp2', 'cp3', 'w1']) ok(n, `echo '${CNI}' > /etc/cni/net.d/10-lab.conflist`);
-    const waited = ok('cp1', `${KC} wait --for=condition=Ready node --all --timeout=60s`);
+    // The lab CNI DaemonSet: its pods run as processes on every node and write the CNI config.
+    ok('cp1', `${KC} apply -f ${standinsDir}/manifests/lab-cni.yaml`);
+    const waited = ok('cp1', `${KC} wait --for=condition=Ready node --all --timeout=90s`);
     expect(waited.trim().split('\n')).toHaveLength(4);
+    expect(JSON.parse(ok('w1', 'cat /etc/cni/net.d/10-lab-bridge.conflist')).plugins[0].ipam.ranges[0][0].subnet).toBe('10.244.21.0/24');
+    await until('lab-cni pods ready', () => JSON.parse(ok('cp1', `${KC} -n kube-system get ds lab-cni -o json`)).status.numberReady === 4 || undefined);
   });
 
   it('places pods on Ready nodes only: DaemonSet and Deployment on the untainted worker', async () => {
@@ -159,19 +174,40 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: registry.k8s.io/pause:3.9}]}
 `;
-    const applied = ok('cp1', `cat > /tmp/m.yaml <<'Y'\n${manifest}Y\n${KC} apply -f /tmp/m.yaml`);
+    const applied = ok('cp1', `cat > /run/kubelet-standin/m.yaml <<'Y'\n${manifest}Y\n${KC} apply -f /run/kubelet-standin/m.yaml`);
     expect(applied).toBe('daemonset.apps/agent created\ndeployment.apps/web created\n');
-    expect(ok('cp1', `${KC} apply -f /tmp/m.yaml`)).toBe('daemonset.apps/agent unchanged\ndeployment.apps/web unchanged\n');
+    expect(ok('cp1', `${KC} apply -f /run/kubelet-standin/m.yaml`)).toBe('daemonset.apps/agent unchanged\ndeployment.apps/web unchanged\n');
     const placed = await until('pods placed', () => {
       const pods = JSON.parse(ok('cp1', `${KC} get pods -o json`)).items as Array<{ metadata: { name: string }; spec: { nodeName?: string } }>;
       return pods.length === 3 && pods.every((p) => p.spec.nodeName) ? pods : undefined;
     });
     expect(new Set(placed.map((p) => p.spec.nodeName))).toEqual(new Set(['w1']));
     expect(JSON.parse(ok('cp1', `${KC} get ds agent -o json`)).status.desiredNumberScheduled).toBe(1);
+    // pause runs as a process: the Deployment becomes ready (no pod network: no pod IP).
+    await until('web ready', () => JSON.parse(ok('cp1', `${KC} get deploy web -o json`)).status?.readyReplicas === 2 || undefined);
+    expect(ok('cp1', `${KC} get deploy web`)).toMatch(/^web\s+2\/2\s+2\s+2\s+\S+$/m);
+    expect(ok('cp1', `${KC} get pods -o wide --no-headers`)).toMatch(/^web-\S+\s+1\/1\s+Running\s+0\s+\S+\s+<none>\s+w1\s/m);
     expect(ok('cp1', `${KC} delete deployment web`)).toBe('deployment.apps "web" deleted\n');
   });
 
-  it('upgrades the control plane by one patch with kubeadm upgrade apply and node', async () => {
+  it('reset removes a control-plane host from etcd; it rejoins with re-uploaded certificates', async () => {
+    const out = ok('cp3', 'kubeadm reset -f');
+    expect(out).toContain('[reset] Removed member cp3 from the etcd cluster');
+    expect(ok('cp3', 'ls /etc/kubernetes/manifests /etc/kubernetes/pki /var/lib/etcd | grep -v :$ | grep -v ^$ || true').trim()).toBe('');
+    const etcdctl = 'ETCDCTL_API=3 etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key member list';
+    expect(ok('cp1', etcdctl).trim().split('\n')).toHaveLength(2);
+    ok('cp1', `${KC} delete node cp3`);
+    const up = ok('cp1', 'kubeadm init phase upload-certs --upload-certs');
+    const key = /Using certificate key:\n([0-9a-f]{64})/.exec(up)?.[1];
+    expect(key).toBeDefined();
+    const cmd = ok('cp1', `kubeadm token create --print-join-command --certificate-key ${key}`).trim();
+    expect(cmd).toContain(`--control-plane --certificate-key ${key}`);
+    expect(ok('cp3', `${cmd} ${IGNORE}`)).toContain('A new etcd member was added to the local/stacked etcd cluster.');
+    expect(ok('cp1', etcdctl).trim().split('\n')).toHaveLength(3);
+    ok('cp1', `${KC} wait --for=condition=Ready node cp3 --timeout=90s`);
+  });
+
+  it('upgrades the control plane by one patch, then one minor, with kubeadm upgrade apply and node', async () => {
     const r = roots['1.30.4']!;
     const tooNew = h.sh('cp1', `kubeadm upgrade apply v1.31.1 -y 2>&1`, { rootfs: r });
     expect(tooNew.code).toBe(1);
@@ -181,6 +217,15 @@ spec:
     for (const n of ['cp2', 'cp3']) expect(ok(n, 'kubeadm upgrade node', r)).toContain('The control plane instance for this node was successfully updated!');
     for (const [n, ip] of [['cp1', IP.cp1], ['cp2', IP.cp2], ['cp3', IP.cp3]] as const)
       expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.30.4');
+    // Then one minor: kubeadm 1.31 also moves etcd's image tag and stores kubeadm-config as v1beta4.
+    const r31 = roots['1.31.1']!;
+    expect(ok('cp1', 'kubeadm upgrade apply v1.31.1 -y', r31)).toContain('Component "etcd" upgraded successfully!');
+    for (const n of ['cp2', 'cp3']) ok(n, 'kubeadm upgrade node', r31);
+    for (const [n, ip] of [['cp1', IP.cp1], ['cp2', IP.cp2], ['cp3', IP.cp3]] as const) {
+      expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.31.1');
+      expect(ok(n, 'grep image: /etc/kubernetes/manifests/etcd.yaml')).toContain('registry.k8s.io/etcd:3.5.15-0');
+    }
+    expect(ok('cp1', `${KC} -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}'`)).toContain('apiVersion: kubeadm.k8s.io/v1beta4');
     const exp = ok('cp1', 'kubeadm certs check-expiration', r);
     expect(exp).toMatch(/^apiserver {18}\w{3} \d\d, \d{4} \d\d:\d\d UTC {3}364d {12}ca {22}no/m);
     expect(exp).toMatch(/^etcd-ca\s+\w{3} \d\d, \d{4} \d\d:\d\d UTC {3}9y/m);
@@ -208,7 +253,7 @@ spec:
     console.error(`leases moved ${((Date.now() - t0) / 1000).toFixed(1)} s after ${victim} was killed: ${after.join(', ')}`);
     for (const hld of after) expect(survivors).toContain(hld);
     expect(ok(s, `${KC} ${server} get --raw /readyz`).trim()).toBe('ok');
-    ok(s, `${KC} ${server} apply -f /tmp/m.yaml`);
+    expect(ok(s, `${KC} ${server} apply -f - <<'Y'\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: after-loss, namespace: default}\ndata: {a: b}\nY`)).toBe('configmap/after-loss created\n');
     // A second loss leaves one etcd member of three: no quorum, the survivor's apiserver is not ready.
     h.kill(survivors[1]!);
     const last = survivors[0]!;

@@ -97,7 +97,7 @@ function which(bin) {
   return (process.env.PATH || '').split(':').some((d) => { try { fs.accessSync(path.join(d, bin), fs.constants.X_OK); return true; } catch { return false; } });
 }
 // kubeadm polls its API calls (timeouts.kubernetesAPICall); here: retry network errors and 5xx for 60 s.
-async function api(what, fn) {
+async function withRetry(what, fn) {
   const end = Date.now() + 60000;
   for (;;) {
     try { return await fn(); } catch (e) {
@@ -503,7 +503,7 @@ async function discover({ endpoint, token, hashes, unsafeSkip }) {
   }
   say(`[discovery] Cluster info signature and contents are valid and TLS certificate validates against pinned roots, will use API Server "${endpoint}"`);
   const conn = { server: parsed.clusters[0].cluster.server, ca: Buffer.from(caPem), token };
-  await api('cluster-info', () => request(conn, 'GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info'));
+  await withRetry('cluster-info', () => request(conn, 'GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info'));
   say(`[discovery] Successfully established connection with API Server "${endpoint}"`);
   return { conn, caPem, server: parsed.clusters[0].cluster.server };
 }
@@ -539,18 +539,18 @@ async function join(pos, flags) {
   const boot = client(conn);
   say('[preflight] Reading configuration from the cluster...');
   say("[preflight] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
-  const kcm = await api('kubeadm-config', () => boot.get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config'));
+  const kcm = await withRetry('kubeadm-config', () => boot.get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config'));
   const clusterConf = loadConfig(kcm.data.ClusterConfiguration, 99).ClusterConfiguration;
   const cc = clusterDefaults(clusterConf, V.gitVersion);
   const kver = parseVersion(cc.kubernetesVersion);
   const kv = kubeletVersion();
   if (kv && (kv.minor > kver.minor)) throw new PhaseError('kubelet-start', `cannot get Node "${nodeName}": the kubelet version is higher than the control plane version. Kubelet version: "${kv.s}" Control plane version: "${kver.s}"`);
   try {
-    const n = await api('node', () => boot.get(`/api/v1/nodes/${nodeName}`));
+    const n = await withRetry('node', () => boot.get(`/api/v1/nodes/${nodeName}`));
     const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     if (ready) throw new PhaseError('kubelet-start', `a Node with name "${nodeName}" and status "Ready" already exists in the cluster. You must delete the existing Node or change the name of this new joining Node`);
   } catch (e) { if (e instanceof PhaseError) throw e; if (e.status !== 404 && e.status !== 403) throw e; }
-  const kubeletCm = await api('kubelet-config', () => boot.get('/api/v1/namespaces/kube-system/configmaps/kubelet-config'));
+  const kubeletCm = await withRetry('kubelet-config', () => boot.get('/api/v1/namespaces/kube-system/configmaps/kubelet-config'));
 
   let rootCa;
   if (controlPlane) {
@@ -560,7 +560,7 @@ async function join(pos, flags) {
     pullImages(cc, cc.kubernetesVersion);
     if (certKey) {
       say('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
-      const sec = await api('kubeadm-certs', () => boot.get('/api/v1/namespaces/kube-system/secrets/kubeadm-certs')).catch((e) => {
+      const sec = await withRetry('kubeadm-certs', () => boot.get('/api/v1/namespaces/kube-system/secrets/kubeadm-certs')).catch((e) => {
         throw new PhaseError('control-plane-prepare/download-certs', `error downloading certs: error downloading the secret: ${e.message}`);
       });
       say(`[download-certs] Saving the certificates to the folder: "${cc.certificatesDir}"`);
@@ -598,11 +598,11 @@ async function join(pos, flags) {
   if (controlPlane) {
     const admin = client(loadKubeconfig(`${KDIR}/admin.conf`));
     if (cc.etcd.local) {
-      const eps = await api('etcd endpoints', () => etcdEndpoints(admin));
+      const eps = await withRetry('etcd endpoints', () => etcdEndpoints(admin));
       const etcd = new Etcd({ endpoints: eps, ca: `${cc.certificatesDir}/etcd/ca.crt`, cert: `${cc.certificatesDir}/apiserver-etcd-client.crt`, key: `${cc.certificatesDir}/apiserver-etcd-client.key` });
       const peer = `https://${ip}:2380`;
       // A learner first (kubeadm's EtcdLearnerMode), promoted once in sync: quorum is unchanged meanwhile.
-      const added = await api('etcd member add', () => etcd.post('/v3/cluster/member/add', { peerURLs: [peer], isLearner: true }));
+      const added = await withRetry('etcd member add', () => etcd.post('/v3/cluster/member/add', { peerURLs: [peer], isLearner: true }));
       const members = added.members.map((m) => (m.peerURLs?.includes(peer) ? { ...m, name: nodeName } : m)).filter((m) => m.name);
       const initialCluster = members.flatMap((m) => m.peerURLs.map((u) => `${m.name}=${u}`)).join(',');
       say('[etcd] Announced new etcd member joining to the existing etcd cluster');
@@ -885,6 +885,20 @@ async function upgradeControlPlane(api, cc, version, renew) {
   }
   say(`[upgrade/staticpods] Writing new Static Pod manifests to "${MANIFESTS}"`);
   cc.kubernetesVersion = version;
+  // etcd first, as kubeadm: only the image tag changes (the lab runs one Debian etcd for every tag).
+  if (exists(`${MANIFESTS}/etcd.yaml`)) {
+    const etcdPod = YAML.parse(readText(`${MANIFESTS}/etcd.yaml`));
+    const want = `${cc.imageRepository}/etcd:${ETCD_TAG}`;
+    if (etcdPod.spec.containers[0].image === want) say('[upgrade/staticpods] Current and new manifests of etcd are equal, skipping upgrade');
+    else {
+      const before = await api.get(`/api/v1/namespaces/kube-system/pods/etcd-${nodeName}`).then((p) => p.metadata.annotations?.['kubernetes.io/config.hash']).catch(() => undefined);
+      etcdPod.spec.containers[0].image = want;
+      say('[upgrade/staticpods] Preparing for "etcd" upgrade');
+      write(`${MANIFESTS}/etcd.yaml`, stringify(etcdPod), 0o600);
+      await waitStaticPod(api, 'etcd', nodeName, before);
+      say('[upgrade/staticpods] Component "etcd" upgraded successfully!');
+    }
+  }
   const docs = {
     'kube-apiserver': apiserverManifest({ cc, ip: host, port, image: image(cc, 'kube-apiserver', version) }),
     'kube-controller-manager': controllerManagerManifest({ cc, image: image(cc, 'kube-controller-manager', version) }),
@@ -926,7 +940,10 @@ async function upgrade(pos, flags) {
       const p = await api.get(`/api/v1/namespaces/kube-system/pods/${c}-${n.metadata.name}`).catch(() => null);
       rows.push([c, n.metadata.name, p?.spec?.containers?.[0]?.image?.split(':').pop() || '', V.gitVersion]);
     }
-    for (const n of cps) rows.push(['etcd', n.metadata.name, ETCD_TAG, ETCD_TAG]);
+    for (const n of cps) {
+      const p = await api.get(`/api/v1/namespaces/kube-system/pods/etcd-${n.metadata.name}`).catch(() => null);
+      if (p) rows.push(['etcd', n.metadata.name, p.spec.containers[0].image.split(':').pop(), ETCD_TAG]);
+    }
     say(table(rows));
     say(`\nYou can now apply the upgrade by executing the following command:\n\n\tkubeadm upgrade apply ${V.gitVersion}\n`);
     say('_____________________________________________________________________\n');
@@ -959,7 +976,6 @@ async function upgrade(pos, flags) {
     }
     say(`[upgrade/apply] Upgrading your Static Pod-hosted control plane to version "${target.s}" (timeout: 5m0s)...`);
     await upgradeControlPlane(api, cc, target.s, flags['certificate-renewal'] === undefined || truthy(flags['certificate-renewal']));
-    say('[upgrade/staticpods] Current and new manifests of etcd are equal, skipping upgrade');
     const doc = clusterConfigDoc(cc, OWN.minor);
     await api.put('/api/v1/namespaces/kube-system/configmaps/kubeadm-config', { ...cm, data: { ...cm.data, ClusterConfiguration: stringify(doc) } });
     say('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace');

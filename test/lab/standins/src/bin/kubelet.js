@@ -40,6 +40,7 @@ const v = versionInfo();
 
 // ---------- static pods ----------
 const pods = new Map(); // file -> state
+const apiPods = new Map(); // pod uid -> state, for pods from the API bound to this node
 function podFromFile(file) {
   const text = fs.readFileSync(file, 'utf8');
   return { pod: YAML.parse(text), hash: crypto.createHash('sha256').update(text).digest('hex').slice(0, 32) };
@@ -51,11 +52,15 @@ function startContainer(st) {
   if (img.error) { st.waiting = img.error; log(`pod ${st.name}: ${img.error}`); return; }
   const cmd = [...(c.command || []), ...(c.args || [])];
   const argv = [...img.exec, ...(cmd[0] && path.basename(cmd[0]) === img.replacesCommand ? cmd.slice(1) : cmd)];
-  const dir = path.join(podLogDir, `${st.pod.metadata.namespace || 'default'}_${st.name}-${nodeName}_${st.hash.slice(0, 8)}`, c.name);
+  const dir = path.join(podLogDir, `${st.pod.metadata.namespace || 'default'}_${st.logName || `${st.name}-${nodeName}`}_${st.hash.slice(0, 8)}`, c.name);
   fs.mkdirSync(dir, { recursive: true });
   const out = fs.openSync(path.join(dir, `${st.restarts}.log`), 'a');
   const env = { PATH: process.env.PATH, HOME: '/root' };
-  for (const e of c.env || []) if (e.value !== undefined) env[e.name] = e.value;
+  const fields = { 'spec.nodeName': nodeName, 'metadata.name': st.logName || `${st.name}-${nodeName}`, 'metadata.namespace': st.pod.metadata.namespace || 'default', 'status.hostIP': nodeIP(), 'status.podIP': nodeIP() };
+  for (const e of c.env || []) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath] ?? '';
+  }
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out], env });
   fs.closeSync(out);
   st.child = child; st.startedAt = new Date(); st.waiting = undefined;
@@ -264,14 +269,34 @@ async function syncMirrorPods(c) {
     }
     await c.patch(`${base}/${name}/status`, { status: obj.status });
   }
-  // Pods from the API bound here cannot run (no images in the lab): they stay Pending with the reason.
+  // Pods from the API bound here: single-container pods whose image the lab can run (pause, the lab
+  // CNI installer) run as processes; the others stay Pending with ErrImagePull and the reason.
+  const seen = new Set();
   for (const p of list.items) {
-    if (p.metadata.annotations?.['kubernetes.io/config.mirror'] || p.status?.phase !== 'Pending') continue;
-    const cs = (p.spec.containers || []).map((ct) => ({ name: ct.name, image: ct.image, ready: false, restartCount: 0,
-      state: { waiting: { reason: 'ErrImagePull', message: resolveImage(ct.image).error || 'not run by the lab kubelet' } } }));
-    if (JSON.stringify(p.status.containerStatuses) !== JSON.stringify(cs))
-      await c.patch(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/status`, { status: { containerStatuses: cs, hostIP: nodeIP() } }).catch(() => {});
+    if (p.metadata.annotations?.['kubernetes.io/config.mirror']) continue;
+    const uid = p.metadata.uid;
+    seen.add(uid);
+    const runnable = p.spec.containers.length === 1 && !resolveImage(p.spec.containers[0].image).error;
+    let st = apiPods.get(uid);
+    if (runnable && !st) {
+      st = { pod: p, name: p.metadata.name, logName: p.metadata.name, hash: uid.replace(/-/g, ''), restarts: 0 };
+      apiPods.set(uid, st);
+      startContainer(st);
+    }
+    const cs = (p.spec.containers || []).map((ct) => {
+      if (!st) return { name: ct.name, image: ct.image, ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: resolveImage(ct.image).error || 'not run by the lab kubelet' } } };
+      const running = !!st.child;
+      return { name: ct.name, image: ct.image, ready: running, restartCount: st.restarts,
+        state: running ? { running: { startedAt: st.startedAt.toISOString() } } : { waiting: { reason: st.waiting || 'ContainerCreating' } } };
+    });
+    const ready = cs.every((x) => x.ready);
+    const status = { phase: st ? (st.child || st.restarts ? 'Running' : 'Pending') : 'Pending', hostIP: nodeIP(), podIP: p.spec.hostNetwork ? nodeIP() : undefined,
+      conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: cs };
+    const cur = { phase: p.status?.phase, hostIP: p.status?.hostIP, podIP: p.status?.podIP, conditions: (p.status?.conditions || []).map((x) => ({ type: x.type, status: x.status })), containerStatuses: p.status?.containerStatuses };
+    if (JSON.stringify(JSON.parse(JSON.stringify(cur))) !== JSON.stringify(JSON.parse(JSON.stringify(status))))
+      await c.patch(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/status`, { status }).catch(() => {});
   }
+  for (const [uid, st] of apiPods) if (!seen.has(uid)) { apiPods.delete(uid); await stopPod(st); }
 }
 
 // ---------- main loops ----------
@@ -301,7 +326,7 @@ let stopping = false;
 
 async function shutdown() {
   stopping = true;
-  await Promise.all([...pods.values()].map(stopPod));
+  await Promise.all([...pods.values(), ...apiPods.values()].map(stopPod));
   process.exit(0);
 }
 process.on('SIGTERM', shutdown);

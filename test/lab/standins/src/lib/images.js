@@ -2,6 +2,7 @@
 // etcd's image is served by Debian's etcd binary (there are no container images in the lab).
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const IMAGE_STORE = '/var/lib/kube-standins/images';
 export const ETCD_BINARY = '/usr/bin/etcd';
@@ -20,6 +21,9 @@ export function resolveImage(ref) {
     if (!fs.existsSync(ETCD_BINARY)) return { error: `ErrImagePull: ${ETCD_BINARY} missing (install etcd-server)` };
     return { exec: [ETCD_BINARY], replacesCommand: 'etcd' };
   }
+  // pause does nothing but wait: it runs for real as a process that waits.
+  if (im.name === 'pause') return { exec: [process.execPath, '-e', 'process.on("SIGTERM",()=>process.exit(0));setInterval(()=>{},1<<30)'], replacesCommand: '/pause' };
+  if (im.repo === 'registry.k8s.io/lab' && im.name === 'cni-bridge') return { exec: [process.execPath, fileURLToPath(new URL('../bin/lab-cni-bridge.js', import.meta.url))], replacesCommand: 'cni-bridge' };
   if (CONTROL_PLANE.includes(im.name)) {
     const entry = path.join(IMAGE_STORE, im.name, im.tag, 'bin', `${im.name}.js`);
     if (!fs.existsSync(entry)) return { error: `ErrImagePull: image ${ref} not present in ${IMAGE_STORE}` };

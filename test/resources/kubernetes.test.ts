@@ -1,0 +1,255 @@
+// kubeadm init and joins beyond what the cases express: the rendered kubeadm config, the join's
+// cross-host hand-over (run as a shell with a kubeadm stand-in on PATH, in the stand-in's output
+// format), secrets never in the plan, and the cluster facts parser on captured kubectl output.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLUSTER_FACTS_COMMAND, clusterFactsHost, gatherClusterFacts, parseClusterFacts, splitJsonStream } from '../../src/facts/cluster.js';
+import { HostPool } from '../../src/transport/pool.js';
+import type { Observation, Transport } from '../../src/transport/transport.js';
+import type { CommandOperation, Operation } from '../../src/resources/converge.js';
+import { renderInitConfig } from '../../src/resources/kubeadm-config.js';
+import { resolvePlacement } from '../../src/graph/compile.js';
+import { bareCluster, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from './helpers.js';
+
+const TOKEN = 'abcdef.0123456789abcdef';
+const HASH = `sha256:${'ab'.repeat(32)}`;
+const KEY = 'c0ffee'.repeat(10) + 'beef';
+
+const work = mkdtempSync(join(tmpdir(), 'hactl-k8s-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function plan(name = 'ha-haproxy.yaml') {
+  const spec = specFixture(name);
+  return { spec, ...planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec) }) };
+}
+
+const commands = (ops: Operation[] | undefined): CommandOperation[] => (ops ?? []).filter((o): o is CommandOperation => 'command' in o);
+
+/** A kubeadm stand-in for the shell: the stand-in's output lines, and `join --config` copies its file. */
+function stubKubeadm(dir: string): string {
+  const bin = join(dir, 'bin');
+  spawnSync('mkdir', ['-p', bin, join(dir, 'tmp'), join(dir, 'out')]);
+  writeFileSync(
+    join(bin, 'kubeadm'),
+    [
+      '#!/bin/sh',
+      'case "$1 $2" in',
+      `  "token create") echo "kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH} " ;;`,
+      `  "init phase") echo '[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace'; echo '[upload-certs] Using certificate key:'; echo ${KEY} ;;`,
+      `  "join --config") cp "$3" "${join(dir, 'out', 'join.yaml')}"; echo "This node has joined the cluster: token ${TOKEN}" ;;`,
+      '  *) echo "unexpected: $*" >&2; exit 2 ;;',
+      'esac',
+    ].join('\n'),
+  );
+  chmodSync(join(bin, 'kubeadm'), 0o755);
+  return bin;
+}
+
+function sh(dir: string, command: string, stdin = '') {
+  const r = spawnSync('sh', ['-c', command], { input: stdin, encoding: 'utf8', env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`, TMPDIR: join(dir, 'tmp') } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('kubeadm config', () => {
+  it('renders the fixture the cases compare with, and kubeadm-shaped documents', () => {
+    const spec = specFixture('ha-haproxy.yaml');
+    const p = resolvePlacement(spec);
+    const text = renderInitConfig(spec, p, p.firstControlPlane);
+    expect(text).toBe(readFileSync(`${FIXTURES}kubernetes/kubeadm-config-ha-haproxy.yaml`, 'utf8'));
+    const docs = parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown>);
+    expect(docs.map((d) => d.kind)).toEqual(['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
+  });
+
+  it('external etcd: endpoints of the etcd hosts and the client certificate paths; extra SANs and a single control plane', () => {
+    const spec = specFromText(
+      [
+        'apiVersion: hactl.io/v1alpha1',
+        'kind: Cluster',
+        'metadata: { name: ext }',
+        'profile: test',
+        'hosts:',
+        '  - { name: etcd1, address: 10.1.0.31, roles: [etcd] }',
+        '  - { name: etcd2, address: 10.1.0.32, roles: [etcd] }',
+        '  - { name: etcd3, address: 10.1.0.33, roles: [etcd] }',
+        '  - { name: cp1, address: 10.1.0.11, roles: [control-plane, worker], taints: [{ key: dedicated, value: infra, effect: NoSchedule }] }',
+        'controlPlaneEndpoint: { host: api.corp.example, extraSANs: [api.alt.example] }',
+        'loadBalancer: { type: external }',
+        'etcd: { topology: external }',
+        'kubernetes: { version: 1.31.1, podSubnet: 10.32.0.0/16, serviceSubnet: 10.33.0.0/16, clusterDomain: corp.local }',
+      ].join('\n'),
+    );
+    const p = resolvePlacement(spec);
+    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const cc = docs[1]!;
+    expect(cc.kubernetesVersion).toBe('v1.31.1');
+    expect(cc.controlPlaneEndpoint).toBe('api.corp.example:6443');
+    expect(cc.apiServer.certSANs).toEqual(['api.corp.example', 'api.alt.example', '10.1.0.11', 'cp1']);
+    expect(cc.networking).toEqual({ podSubnet: '10.32.0.0/16', serviceSubnet: '10.33.0.0/16', dnsDomain: 'corp.local' });
+    expect(cc.etcd).toEqual({
+      external: {
+        endpoints: ['https://10.1.0.31:2379', 'https://10.1.0.32:2379', 'https://10.1.0.33:2379'],
+        caFile: '/etc/kubernetes/pki/etcd/ca.crt',
+        certFile: '/etc/kubernetes/pki/apiserver-etcd-client.crt',
+        keyFile: '/etc/kubernetes/pki/apiserver-etcd-client.key',
+      },
+    });
+    // A control-plane host that is also a worker carries only the spec's taints.
+    expect(docs[0]!.nodeRegistration.taints).toEqual([{ key: 'dedicated', value: 'infra', effect: 'NoSchedule' }]);
+  });
+});
+
+describe('joins', () => {
+  it('plan: the token step runs on cp1, both steps are sensitive, and no secret-shaped value is in the plan', () => {
+    const { plan: p, operations } = plan();
+    for (const id of ['join-control-plane@cp2', 'join-control-plane@cp3', 'join-worker@worker1']) {
+      const [capture, joinOp] = commands(operations.get(id));
+      expect(capture!.runOn).toBe('cp1');
+      expect(capture!.captureAs).toBe('join');
+      expect(joinOp!.stdinFrom).toBe('join');
+      expect(capture!.sensitive && joinOp!.sensitive).toBe(true);
+    }
+    const text = JSON.stringify(p);
+    expect(text).not.toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
+    expect(text).not.toMatch(/sha256:[0-9a-f]{64}/);
+    expect(p.changes.find((c) => c.id === 'kubeadm-init@cp1')!.steps.at(-1)).toContain('output not shown');
+  });
+
+  it('control-plane join: cp1 output -> private JoinConfiguration with token, hash and key; the file is removed, output hidden', () => {
+    const dir = join(work, 'cp');
+    stubKubeadm(dir);
+    const adminConf = join(dir, 'admin.conf');
+    writeFileSync(adminConf, 'kind: Config\n');
+    const [capture, joinOp] = commands(plan().operations.get('join-control-plane@cp2'));
+    const captured = sh(dir, capture!.command.split('/etc/kubernetes/admin.conf').join(adminConf));
+    expect(captured).toMatchObject({ code: 0, stderr: '' });
+    expect(captured.stdout).toBe(`kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH} \n${KEY}\n`);
+
+    const r = sh(dir, joinOp!.command, captured.stdout);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as Record<string, any>;
+    expect(cfg.kind).toBe('JoinConfiguration');
+    expect(cfg.discovery.bootstrapToken).toEqual({ apiServerEndpoint: '10.0.0.10:6443', token: TOKEN, caCertHashes: [HASH] });
+    expect(cfg.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: '10.0.0.12', bindPort: 6443 }, certificateKey: KEY });
+    expect(cfg.nodeRegistration).toMatchObject({ name: 'cp2', criSocket: 'unix:///run/containerd/containerd.sock' });
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses where it would act wrongly: the capture without admin.conf, the join without valid input', () => {
+    const dir = join(work, 'refuse');
+    stubKubeadm(dir);
+    const [capture, joinOp] = commands(plan().operations.get('join-worker@worker1'));
+    const noAdmin = sh(dir, capture!.command.split('/etc/kubernetes/admin.conf').join(join(dir, 'missing.conf')));
+    expect(noAdmin.code).toBe(1);
+    expect(noAdmin.stderr).toContain('this step runs on cp1');
+    for (const input of ['', `kubeadm join 10.0.0.10:6443 --token ${TOKEN}; rm -rf / --discovery-token-ca-cert-hash ${HASH}\n`, 'unexpected: token create\n']) {
+      const r = sh(dir, joinOp!.command, input);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('no valid join command');
+      expect(r.stderr).not.toContain(TOKEN);
+    }
+    expect(readdirSync(join(dir, 'out'))).toEqual([]);
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('worker join: no controlPlane section, and a failing kubeadm shows its output tail', () => {
+    const dir = join(work, 'worker');
+    stubKubeadm(dir);
+    const [, joinOp] = commands(plan().operations.get('join-worker@worker1'));
+    const ok = sh(dir, joinOp!.command, `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH} \n`);
+    expect(ok.code).toBe(0);
+    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as Record<string, any>;
+    expect(cfg.controlPlane).toBeUndefined();
+    expect(cfg.nodeRegistration.taints).toEqual([]);
+    writeFileSync(join(dir, 'bin', 'kubeadm'), '#!/bin/sh\necho "[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists" >&2\nexit 1\n');
+    const bad = sh(dir, joinOp!.command, `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH} \n`);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('[ERROR FileAvailable--etc-kubernetes-kubelet.conf]');
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('cluster facts', () => {
+  for (const name of ['standin', 'kubectl']) {
+    it(`parses kubectl's JSON (${name} layout): nodes, DaemonSets, lease holders`, () => {
+      const f = parseClusterFacts(readFileSync(`${FIXTURES}kubernetes/cluster-facts-${name}.txt`, 'utf8'), 'cp1');
+      expect(f.observedFrom).toBe('cp1');
+      expect(f.nodes.map((n) => [n.name, n.ready, n.kubeletVersion])).toEqual([
+        ['cp1', true, 'v1.30.4'],
+        ['cp2', true, 'v1.30.4'],
+        ['worker1', false, 'v1.30.4'],
+      ]);
+      expect(f.nodes[0]!.taints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
+      expect(f.nodes[2]!.taints).toEqual([{ key: 'dedicated', value: 'gpu', effect: 'NoExecute' }]);
+      expect(f.nodes[2]!.labels['topology.kubernetes.io/zone']).toBe('a');
+      expect(f.nodes[2]!.annotations['hactl.io/managed-labels']).toBe('topology.kubernetes.io/zone');
+      expect(f.daemonsets).toEqual([
+        {
+          namespace: 'kube-system',
+          name: 'lab-cni',
+          labels: { 'app.kubernetes.io/name': 'lab-cni', 'app.kubernetes.io/version': 'v1' },
+          images: ['registry.k8s.io/lab/cni-bridge:v1'],
+          desiredNumberScheduled: 3,
+          numberReady: 2,
+        },
+      ]);
+      expect(f.leaseHolders).toEqual({ scheduler: 'cp1', controllerManager: 'cp2' });
+    });
+  }
+
+  it('refuses output that is not what the command prints', () => {
+    expect(() => parseClusterFacts('{"kind":"List","items":[]}\n', 'cp1')).toThrow(/lease section is missing/);
+    expect(() => parseClusterFacts('The connection to the server 10.0.0.10:6443 was refused\n@@hactl:leases\n{}', 'cp1')).toThrow(/unexpected text/);
+    expect(() => splitJsonStream('{"a": [1, 2')).toThrow(/truncated/);
+    expect(splitJsonStream('{"s": "}{\\"x"} [1]')).toEqual([{ s: '}{"x' }, [1]]);
+  });
+
+  it('asks the first control-plane host that has admin.conf', () => {
+    const spec = specFixture('ha-haproxy.yaml');
+    const facts = bareCluster(spec, 'debian12');
+    expect(clusterFactsHost(['cp1', 'cp2', 'cp3'], facts)).toBeUndefined();
+    facts.get('cp2')!.kubernetes.confFiles = ['admin.conf', 'kubelet.conf'];
+    expect(clusterFactsHost(['cp1', 'cp2', 'cp3'], facts)).toBe('cp2');
+  });
+
+  it('gathers through the read-only pool from the first control-plane host with admin.conf, with read-only kubectl verbs', async () => {
+    const spec = specFixture('ha-haproxy.yaml');
+    const facts = bareCluster(spec, 'debian12');
+    for (const h of ['cp2', 'cp3']) facts.get(h)!.kubernetes.confFiles = ['admin.conf'];
+    const calls: string[] = [];
+    const output = readFileSync(`${FIXTURES}kubernetes/cluster-facts-standin.txt`, 'utf8');
+    const fake = (host: string): Transport => ({
+      host,
+      readOnly: false,
+      exec: async () => {
+        throw new Error('exec must not be used');
+      },
+      observe: async (o: Observation) => (calls.push(`${host} ${o.name}`), { code: 0, stdout: output, stderr: '', durationMs: 3 }),
+      readFile: async () => undefined,
+      writeFile: async () => undefined,
+      upload: async () => undefined,
+      close: async () => undefined,
+    });
+    const pool = new HostPool({ readOnly: true, connect: async (t) => fake(t.name) });
+    const cps = spec.hosts.filter((h) => h.roles.includes('control-plane'));
+    const r = await gatherClusterFacts(cps, facts, pool);
+    expect(r.ok && r.facts.observedFrom).toBe('cp2');
+    expect(calls).toEqual(['cp2 cluster-facts']);
+    const none = await gatherClusterFacts(cps, bareCluster(spec, 'debian12'), pool);
+    expect(none).toEqual({ ok: false, reason: 'no control-plane host with /etc/kubernetes/admin.conf was observed' });
+    await pool.close();
+    // Only `get` verbs.
+    expect(CLUSTER_FACTS_COMMAND.match(/kubectl [^&]*/g)!.every((c) => / get (nodes,daemonsets|leases) /.test(c))).toBe(true);
+  });
+
+  it('the plan reports the lease holders from the cluster facts', () => {
+    const spec = specFixture('ha-haproxy.yaml');
+    const clusterFacts = parseClusterFacts(readFileSync(`${FIXTURES}kubernetes/cluster-facts-kubectl.txt`, 'utf8'), 'cp1');
+    const { plan: p } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec), clusterFacts });
+    expect(p.cluster?.leaseHolders).toEqual({ scheduler: 'cp1', controllerManager: 'cp2' });
+  });
+});
