@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { Command, Flags } from '@oclif/core';
 import { fileFlag, outputFlagWith } from '../cli/flags.js';
 import { loadSpecOrExit } from '../cli/spec.js';
+import { gatherClusterFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
-import { compile } from '../graph/compile.js';
+import { compile, resolvePlacement } from '../graph/compile.js';
 import { hasChanges, type Plan as PlanModel } from '../plan/model.js';
 import { factRequestFor, localFilesFor, planCluster, type HostObservation } from '../plan/planner.js';
 import { savePlan } from '../plan/saved.js';
@@ -30,6 +31,9 @@ export async function observeAndPlan(opts: {
   const facts = new Map<string, HostObservation>(
     results.map((r) => [r.host, r.ok ? { ok: true, facts: r.facts, clockSkewSeconds: r.clockSkewSeconds } : { ok: false, reason: r.reason }]),
   );
+  // What the API server says (nodes, DaemonSets, leases), from a control-plane host with admin.conf.
+  const observed = new Map(results.flatMap((r) => (r.ok ? [[r.host, r.facts] as const] : [])));
+  const cluster = await gatherClusterFacts(resolvePlacement(opts.spec).controlPlane, observed, opts.pool);
   return planCluster({
     spec: opts.spec,
     specFile: opts.specFile,
@@ -38,6 +42,7 @@ export async function observeAndPlan(opts: {
     facts,
     env: opts.env,
     localFiles: opts.localFiles,
+    ...(cluster.ok ? { clusterFacts: cluster.facts } : cluster.host !== undefined ? { clusterFactsError: `${cluster.host}: ${cluster.reason}` } : {}),
   });
 }
 

@@ -462,6 +462,14 @@ export function parseKubernetes(lines: string[]): HostFacts['kubernetes'] {
 }
 
 /** Turn the probe's output into HostFacts. Throws ProbeParseError on truncated or foreign output. */
+const CAP_SYS_TIME = 25;
+
+/** Whether capability number `cap` is set in a /proc/PID/status mask such as `000001ffffffffff`. */
+export function hasCapability(maskHex: string, cap: number): boolean {
+  if (!/^[0-9a-f]+$/i.test(maskHex)) return false;
+  return ((BigInt(`0x${maskHex}`) >> BigInt(cap)) & 1n) === 1n;
+}
+
 export function parseProbeOutput(output: string, req: FactRequest): HostFacts {
   const { sections, missing, complete } = splitSections(output);
   if (!complete) throw new ProbeParseError('probe output is incomplete (no end marker): the probe was cut short');
@@ -511,6 +519,7 @@ export function parseProbeOutput(output: string, req: FactRequest): HostFacts {
     timeSync: parseTimeSync(sec('timesync'), processes),
     listeningPorts,
     processes,
+    ...(system.capbnd !== undefined ? { canSetClock: hasCapability(system.capbnd, CAP_SYS_TIME) } : {}),
     clockEpochSeconds: Number.isFinite(clock) ? clock : 0,
     missingTools: [...new Set(missing)].sort(),
   };

@@ -42,6 +42,7 @@ export function probeScript(req: FactRequest): string {
 read -r x < /proc/sys/kernel/hostname && printf 'hostname=%s\n' "$x"
 read -r kr < /proc/sys/kernel/osrelease && printf 'kernel=%s\n' "$kr"
 printf 'arch=%s\n' "$(uname -m)"
+while read -r k v; do [ "$k" = CapBnd: ] && printf 'capbnd=%s\n' "$v"; done < /proc/self/status
 if [ -r /sys/devices/system/cpu/online ]; then read -r x < /sys/devices/system/cpu/online; printf 'cpus-online=%s\n' "$x"
 else n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; printf 'cpus=%s\n' "$n"; fi`);
   add(String.raw`h meminfo

@@ -149,6 +149,11 @@ export interface HostFacts {
   listeningPorts: ListeningPort[];
   /** Names of running processes (comm, deduplicated). */
   processes: string[];
+  /**
+   * CAP_SYS_TIME is in the bounding set: a time daemon here can set the clock. False in containers
+   * whose clock belongs to the machine they run on; undefined when the probe could not tell.
+   */
+  canSetClock?: boolean;
   /** The host's clock when probed, seconds since the epoch. */
   clockEpochSeconds: number;
   /** Tools the probe looked for and did not find (ss, openssl, dpkg-query/rpm, ip, ...). */

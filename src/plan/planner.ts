@@ -11,7 +11,7 @@ import type { FactRequest, HostFacts } from '../facts/types.js';
 import { resolvePlacement, topologicalOrder } from '../graph/compile.js';
 import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
 import { converge, type Operation } from '../resources/converge.js';
-import { kindDef } from '../resources/index.js';
+import { plannedKindDef as kindDef } from '../resources/index.js';
 import { HOSTS_BEGIN, HOSTS_END } from '../resources/os-prep.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
@@ -32,6 +32,8 @@ export interface PlanClusterInput {
   localFiles: ReadonlyMap<string, string>;
   /** Cluster-level facts (src/facts/cluster.ts), when a control-plane host with admin.conf answered. */
   clusterFacts?: ClusterFacts;
+  /** Why a control-plane host with admin.conf could not tell the cluster facts. */
+  clusterFactsError?: string;
   createdAt?: Date;
 }
 
@@ -124,6 +126,13 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   const changes = new Map<string, ResourceChange>();
   const operations = new Map<string, Operation[]>();
   const notPlanned = new Set<ResourceKind>();
+
+  if (input.clusterFactsError !== undefined) {
+    diagnostics.push({
+      severity: 'warning',
+      message: `the cluster could not be read (${input.clusterFactsError}): node labels and taints, the CNI's DaemonSets and the cluster checks are planned without it`,
+    });
+  }
 
   const planHosts: PlanHost[] = spec.hosts.map((h) => {
     const obs = input.facts.get(h.name);

@@ -29,7 +29,9 @@ export type Effect =
   | { type: 'swapoff' }
   | { type: 'hostname'; name: string }
   /** kubeadm wrote these under /etc/kubernetes (names as in KubernetesFacts.confFiles and .manifests). */
-  | { type: 'kubernetes'; confFiles?: string[]; manifests?: string[] };
+  | { type: 'kubernetes'; confFiles?: string[]; manifests?: string[] }
+  /** A certificate (with its key beside it) now exists at `path`, valid for `days`. */
+  | { type: 'certificate'; path: string; days: number };
 
 interface OperationBase {
   /** One line for the plan's steps and apply's log; never a secret. */

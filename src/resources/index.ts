@@ -1,13 +1,16 @@
-// The resource catalog, in deployment order: each kind is a file of its own; the planner looks
-// kinds up here. Kinds the graph has but this list lacks are planned as "not yet planned".
+// The resource catalog, in deployment order: each kind is a file of its own. The planner looks
+// kinds up with plannedKindDef (a graph kind it lacks is planned as "not yet planned"); apply
+// with kindDef, which holds only the kinds the executor can carry out.
 
-import type { ResourceKind } from '../graph/types.js';
+import { RESOURCE_KINDS, type ResourceKind } from '../graph/types.js';
 import { containerd } from './containerd.js';
 import { joinControlPlane } from './join-control-plane.js';
 import { joinWorker } from './join-worker.js';
 import { kubeadmInit } from './kubeadm-init.js';
 import { kubePackages } from './kube-packages.js';
 import { cni } from './cni.js';
+import { etcd } from './etcd.js';
+import { etcdPki } from './etcd-pki.js';
 import { nodeConfig } from './node-config.js';
 import { smokeTest } from './smoke-test.js';
 import { kubeVip } from './kube-vip.js';
@@ -19,6 +22,7 @@ import { packageSources } from './package-sources.js';
 import { preflight } from './preflight.js';
 import type { ResourceKindDef } from './resource.js';
 
+/** Kinds hactl plans and applies. */
 export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   preflight,
   packageSources,
@@ -29,18 +33,36 @@ export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   lbNginx,
   lbKeepalived,
   kubeVip,
+  etcdPki,
   kubeadmInit,
   cni,
-  joinControlPlane,
-  joinWorker,
-  nodeConfig,
-  smokeTest,
 ];
 
-const BY_KIND = new Map<ResourceKind, ResourceKindDef>(RESOURCE_CATALOG.map((k) => [k.kind, k]));
+/**
+ * Kinds hactl plans but cannot apply yet: their operations run on another host and hand a value
+ * over (CommandOperation.runOn / captureAs / stdinFrom: a join's token made on the first
+ * control-plane host, an etcd member's certificates from the first etcd host), their state comes
+ * from cluster facts (node-config), or they observe by acting (smoke-test's readOperations): the
+ * executor does none of that yet. Apply refuses them (src/apply/select.ts) until they move up.
+ */
+export const PLAN_ONLY_CATALOG: readonly ResourceKindDef[] = [etcd, joinControlPlane, joinWorker, nodeConfig, smokeTest];
 
+/** Every kind the planner knows, in graph order. */
+export const PLANNED_CATALOG: readonly ResourceKindDef[] = [...RESOURCE_CATALOG, ...PLAN_ONLY_CATALOG].sort(
+  (a, b) => RESOURCE_KINDS.indexOf(a.kind) - RESOURCE_KINDS.indexOf(b.kind),
+);
+
+const BY_KIND = new Map<ResourceKind, ResourceKindDef>(RESOURCE_CATALOG.map((k) => [k.kind, k]));
+const PLANNED_BY_KIND = new Map<ResourceKind, ResourceKindDef>(PLANNED_CATALOG.map((k) => [k.kind, k]));
+
+/** A kind apply can carry out. */
 export function kindDef(kind: ResourceKind): ResourceKindDef | undefined {
   return BY_KIND.get(kind);
+}
+
+/** A kind the planner can diff (every appliable kind, and the plan-only ones). */
+export function plannedKindDef(kind: ResourceKind): ResourceKindDef | undefined {
+  return PLANNED_BY_KIND.get(kind);
 }
 
 export type { ResourceKindDef, ResourceContext } from './resource.js';

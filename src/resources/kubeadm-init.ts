@@ -13,7 +13,8 @@ import { attr } from '../plan/model.js';
 import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
-import { KUBEADM_CONFIG, renderInitConfig } from './kubeadm-config.js';
+import { CLIENT_CERT, ETCD_PKI_DIR } from './etcd-pki.js';
+import { EXTERNAL_ETCD_CLIENT, KUBEADM_CONFIG, renderInitConfig } from './kubeadm-config.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import type { HostFacts } from '../facts/types.js';
 
@@ -36,6 +37,41 @@ export function quietly(command: string): string {
   return `log=$(umask 077 && mktemp) || exit 1; (\n${command}\n) >"$log" 2>&1; rc=$?; [ "$rc" -eq 0 ] || tail -n 20 "$log" >&2; rm -f -- "$log"; exit "$rc"`;
 }
 
+/**
+ * External etcd: the apiservers' client certificate and the etcd CA, from etcd-pki on the first
+ * etcd host, into kubeadm's paths on this host before init (joining control-plane hosts get them
+ * from the certificates init uploads).
+ */
+function externalEtcdClientSteps(ctx: ResourceContext): CommandOperation[] {
+  const first = ctx.placement.etcdHosts[0];
+  if (first === undefined || ctx.facts.certificates.some((c) => c.path === EXTERNAL_ETCD_CLIENT.certFile)) return [];
+  const pki = ETCD_PKI_DIR;
+  return [
+    {
+      description: `on ${first.name}: read the etcd CA and the apiservers' etcd client certificate and key from ${pki} (not shown)`,
+      command: `[ -f ${shellQuote(CLIENT_CERT)} ] || { echo ${shellQuote(`hactl: no ${CLIENT_CERT} here: this step runs on ${first.name}`)} >&2; exit 1; }; tar -C ${shellQuote(pki)} -cf - ca.crt apiserver-etcd-client.crt apiserver-etcd-client.key | base64 -w0`,
+      runOn: first.name,
+      captureAs: 'etcd-client',
+      sensitive: true,
+      effects: [],
+    },
+    {
+      description: `install them as ${EXTERNAL_ETCD_CLIENT.caFile}, ${EXTERNAL_ETCD_CLIENT.certFile} and ${EXTERNAL_ETCD_CLIENT.keyFile} (0600)`,
+      command: [
+        'umask 077',
+        't=$(mktemp -d) || exit 1',
+        `{ base64 -d | tar -C "$t" -xf - && install -d -m 0755 -- /etc/kubernetes/pki/etcd && install -m 0644 -- "$t/ca.crt" ${EXTERNAL_ETCD_CLIENT.caFile} && install -m 0644 -- "$t/apiserver-etcd-client.crt" ${EXTERNAL_ETCD_CLIENT.certFile} && install -m 0600 -- "$t/apiserver-etcd-client.key" ${EXTERNAL_ETCD_CLIENT.keyFile}; }; rc=$?`,
+        'rm -rf -- "$t"',
+        '[ "$rc" -eq 0 ] || echo "hactl: no valid etcd client certificates on standard input (expected from the first etcd host)" >&2',
+        'exit "$rc"',
+      ].join('\n'),
+      stdinFrom: 'etcd-client',
+      sensitive: true,
+      effects: [{ type: 'certificate', path: EXTERNAL_ETCD_CLIENT.certFile, days: ctx.spec.kubernetes.certificates.validityDays }],
+    },
+  ];
+}
+
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
   const { spec, host, facts } = ctx;
@@ -54,6 +90,7 @@ function desired(ctx: ResourceContext): Desired {
       message: `/etc/kubernetes is half initialised (admin.conf ${facts.kubernetes.confFiles.includes('admin.conf') ? 'present' : 'missing'}, kube-apiserver.yaml ${facts.kubernetes.manifests.includes('kube-apiserver.yaml') ? 'present' : 'missing'}): a failed init? Run \`kubeadm reset -f\` on ${host.name} and plan again`,
     });
   } else if (state === 'absent') {
+    if (spec.etcd.topology === 'external') operations.push(...externalEtcdClientSteps(ctx));
     if (spec.loadBalancer.type !== 'kube-vip' && facts.kubernetes.manifests.length > 0) {
       d.diagnostics.push({ severity: 'warning', ...at, message: `/etc/kubernetes/manifests is not empty (${facts.kubernetes.manifests.join(', ')}): kubeadm's preflight will refuse it` });
     }

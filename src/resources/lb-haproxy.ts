@@ -29,7 +29,8 @@ export function renderHaproxyCfg(spec: ClusterSpec, controlPlane: Host[]): strin
     managedHeader(),
     'global',
     '    log /dev/log local0',
-    '    maxconn 20000',
+    // No global maxconn: haproxy derives it from the file limit it gets, so it always starts; a
+    // fixed value above what the host allows makes haproxy refuse to start.
     '',
     'defaults',
     '    mode tcp',

@@ -12,7 +12,9 @@
 // - /etc/hosts gets a marked block (`# BEGIN hactl` ... `# END hactl`) with every cluster host
 //   whose address is an IP; the rest of the file is kept as observed;
 // - time sync: when no time service runs and the clock is not known to be in sync, chrony is
-//   installed, enabled and started.
+//   installed, enabled and started — unless the host cannot set its clock (no CAP_SYS_TIME: a
+//   container whose clock is the machine's), where a time daemon could never run and time sync is
+//   the machine's business.
 
 import { isIP } from 'node:net';
 import { HACTL_FILES } from '../facts/default-request.js';
@@ -111,7 +113,13 @@ function desired(ctx: ResourceContext): Desired {
   }
 
   const ts = facts.timeSync;
-  if (ts.service === 'none' && ts.synchronized !== true) {
+  if (ts.service === 'none' && ts.synchronized !== true && facts.canSetClock === false) {
+    d.diagnostics.push({
+      severity: 'info',
+      ...at,
+      message: 'no time service runs, and this host cannot set its clock (no CAP_SYS_TIME): its clock is kept by the machine it runs on, so hactl does not install chrony here',
+    });
+  } else if (ts.service === 'none' && ts.synchronized !== true) {
     const pm = packageManagerOf(facts);
     d.packages.push({ name: 'chrony' });
     d.units.push({ name: pm === 'dnf' ? 'chronyd' : 'chrony', enabled: true, active: true });

@@ -119,31 +119,7 @@ beforeAll(async () => {
     log('hosts are not bare: recreating the lab');
     await labUp({ topology: 'ha-stacked', fresh: true, log });
   }
-  await Promise.all(hosts().map(allowChrony));
-  await Promise.all(['lb1', 'lb2'].map(fitHaproxy));
 }, 900_000);
-
-/**
- * The machine the lab runs on caps open files at 20000 (hard, without CAP_SYS_RESOURCE to raise
- * it), and haproxy's `maxconn 20000` needs 40040: it would refuse to start. Its command line caps
- * maxconn for the lab (Debian's unit reads EXTRAOPTS from /etc/default/haproxy; dpkg keeps it).
- */
-async function fitHaproxy(host: string): Promise<void> {
-  const r = await sshExec(host, 'cat > /etc/default/haproxy', { input: 'EXTRAOPTS="-S /run/haproxy-master.sock -n 8000"\n' });
-  if (r.code !== 0) throw new Error(`${host}: /etc/default/haproxy: ${r.stderr}`);
-}
-
-/**
- * Lab hosts are containers without CAP_SYS_TIME: Debian's chrony.service does not even start
- * there (ConditionCapability=CAP_SYS_TIME), so os-prep, which installs and starts chrony on a host
- * with no time service, could never converge. On a real host chrony runs; here it runs without
- * touching the clock (-x), which is what a container's time service can do.
- */
-async function allowChrony(host: string): Promise<void> {
-  const dropIn = '[Unit]\nConditionCapability=\n\n[Service]\nExecStart=\nExecStart=!/usr/sbin/chronyd -x $DAEMON_OPTS\n';
-  const r = await sshExec(host, 'mkdir -p /etc/systemd/system/chrony.service.d && cat > /etc/systemd/system/chrony.service.d/lab.conf && systemctl daemon-reload', { input: dropIn });
-  if (r.code !== 0) throw new Error(`${host}: chrony drop-in: ${r.stderr}`);
-}
 
 afterAll(async () => {
   rmSync(pkg, { recursive: true, force: true });

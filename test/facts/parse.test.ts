@@ -274,3 +274,14 @@ describe('parse: Debian 12 lab host (real capture)', () => {
     expect(f.missingTools).toEqual([]);
   });
 });
+
+describe('capabilities', () => {
+  it('reads CAP_SYS_TIME (bit 25) from a CapBnd mask', async () => {
+    const { hasCapability } = await import('../../src/facts/parse.js');
+    expect(hasCapability('000001ffffffffff', 25)).toBe(true);
+    // The lab's bounding set: all but CAP_SYS_MODULE (16), CAP_SYS_BOOT (22), CAP_SYS_TIME (25), CAP_SYS_RESOURCE (24).
+    expect(hasCapability('000001fffcbeffff', 25)).toBe(false);
+    expect(hasCapability('000001fffcbeffff', 21)).toBe(true);
+    expect(hasCapability('not-hex', 25)).toBe(false);
+  });
+});

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { observeAndPlan } from '../../src/commands/plan.js';
 import { compile } from '../../src/graph/compile.js';
 import { hasChanges } from '../../src/plan/model.js';
-import { factRequestFor, previousHosts } from '../../src/plan/planner.js';
+import { factRequestFor, planClusterDetailed, previousHosts, type HostObservation } from '../../src/plan/planner.js';
+import type { ResourceKind } from '../../src/graph/types.js';
 import { validatePlanDocument } from '../../src/plan/saved.js';
 import { HostPool } from '../../src/transport/pool.js';
 import type { ExecResult, Observation, Transport } from '../../src/transport/transport.js';
@@ -40,23 +41,21 @@ describe('planCluster', () => {
   });
 
   it('shows kinds this version does not plan as read with a reason, never as a no-op', () => {
-    // External etcd: its kinds are the ones not planned yet.
-    const ext = specFromText(
-      readFileSync(`${FIXTURES}ha-haproxy.yaml`, 'utf8')
-        .replace('hosts:\n', 'etcd: { topology: external }\nhosts:\n  - { name: etcd1, address: 10.0.0.31, roles: [etcd] }\n'),
-      `${FIXTURES}ha-haproxy.yaml`,
-    );
-    const { plan } = planSpec(ext, bareCluster(ext, 'debian12'), { env: TEST_ENV, localFiles: localFiles(ext) });
-    for (const id of ['etcd-pki', 'etcd@etcd1']) {
-      const c = plan.changes.find((x) => x.id === id);
-      expect(c, id).toBeDefined();
-      expect(c!.action).toBe('read');
-      expect(c!.reason).toBe('not yet planned by this version of hactl');
-    }
+    // Every graph kind is in the catalog now: a node of a kind the catalog lacks stands for a newer graph.
+    const graph = compile(spec);
+    const future = { id: 'future-kind@cp1', kind: 'future-kind' as ResourceKind, host: 'cp1' };
+    graph.setNode(future.id, future);
+    graph.setEdge('kube-packages@cp1', future.id);
+    const obs = new Map<string, HostObservation>([...bareCluster(spec, 'debian12')].map(([h, f]) => [h, { ok: true, facts: f }]));
+    const { plan } = planClusterDetailed({ spec, specFile: 'cluster.yaml', specSha256: 'x', graph, facts: obs, env: TEST_ENV, localFiles: localFiles(spec), createdAt: new Date(0) });
+    const c = plan.changes.find((x) => x.id === future.id);
+    expect(c!.action).toBe('read');
+    expect(c!.reason).toBe('not yet planned by this version of hactl');
+    expect(c!.dependsOn).toEqual(['kube-packages@cp1']);
     const w = plan.diagnostics.find((d) => d.message.startsWith('not yet planned by this version of hactl'));
     expect(w?.severity).toBe('warning');
-    expect(w?.message).toContain('etcd-pki');
-    expect(plan.changes.find((c) => c.id === 'kubeadm-init@cp1')!.dependsOn).toContain('kube-packages@cp1');
+    expect(w?.message).toContain('future-kind');
+    expect(plan.changes.filter((x) => x.reason === 'not yet planned by this version of hactl').map((x) => x.id)).toEqual([future.id]);
   });
 
   it('plans the removal of a host that left the spec (remembered in the hactl block of /etc/hosts)', () => {

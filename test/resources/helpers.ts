@@ -131,6 +131,7 @@ const UNIT_PACKAGES: Record<string, string[]> = {
   kubelet: ['kubelet'],
   chrony: ['chrony'],
   chronyd: ['chrony'],
+  etcd: ['etcd-server', 'etcd'],
 };
 
 /** A concrete version a package source would offer for a wanted pattern. */
@@ -206,6 +207,10 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
           break;
         case 'hostname':
           f.hostname = e.name;
+          break;
+        case 'certificate':
+          if (!/openssl|install/.test(cmd)) throw new Error(`no openssl or install in the step that makes ${e.path}: ${cmd}`);
+          f.certificates = [...f.certificates.filter((c) => c.path !== e.path), { path: e.path, daysLeft: e.days }];
           break;
         case 'kubernetes': {
           // kubeadm refuses to run without its packages and the runtime.

@@ -253,3 +253,83 @@ describe('cluster facts', () => {
     expect(p.cluster?.leaseHolders).toEqual({ scheduler: 'cp1', controllerManager: 'cp2' });
   });
 });
+
+describe('external etcd', () => {
+  it('etcd-pki runs openssl into a CA-signed member certificate with the SANs, and etcd installs it from the capture', () => {
+    const dir = join(work, 'etcd');
+    spawnSync('mkdir', ['-p', join(dir, 'pki'), join(dir, 'member'), join(dir, 'tmp')]);
+    const spec = specFixture('kubernetes/external-etcd.yaml');
+    const { operations } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec) });
+    const here = (cmd: string) => cmd.split('/etc/hactl/etcd-pki').join(join(dir, 'pki')).split('/etc/etcd/pki').join(join(dir, 'member'));
+    const pkiOps = commands(operations.get('etcd-pki'));
+    expect(pkiOps.map((o) => o.description.split(' (')[0])).toEqual([
+      'make the etcd CA',
+      'issue the server/peer certificate of etcd member etcd1',
+      'issue the server/peer certificate of etcd member etcd2',
+      'issue the server/peer certificate of etcd member etcd3',
+      "issue the apiservers' etcd client certificate",
+    ]);
+    for (const op of pkiOps) expect(sh(dir, here(op.command))).toMatchObject({ code: 0 });
+    const text = spawnSync('openssl', ['x509', '-in', join(dir, 'pki', 'members', 'etcd2.crt'), '-noout', '-text'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('Subject: CN = etcd2');
+    expect(text).toMatch(/DNS:etcd2, DNS:localhost, IP Address:10\.0\.0\.32, IP Address:127\.0\.0\.1/);
+    expect(text).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
+    const verify = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'pki', 'ca.crt'), join(dir, 'pki', 'members', 'etcd2.crt'), join(dir, 'pki', 'apiserver-etcd-client.crt')], { encoding: 'utf8' });
+    expect(verify.status).toBe(0);
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+
+    const etcdOps = commands(operations.get('etcd@etcd2'));
+    const fetch = etcdOps.find((o) => o.captureAs !== undefined);
+    const install = etcdOps.find((o) => o.stdinFrom !== undefined);
+    expect(fetch!.runOn).toBe('etcd1');
+    expect(fetch!.sensitive && install!.sensitive).toBe(true);
+    const captured = sh(dir, here(fetch!.command));
+    expect(captured.code).toBe(0);
+    // Ownership by the etcd user needs root and that user: checked for the content only.
+    const r = sh(dir, here(install!.command).replace(/ -o etcd -g etcd/g, ''), captured.stdout);
+    expect(r).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, 'member', 'server.crt'), 'utf8')).toBe(readFileSync(join(dir, 'pki', 'members', 'etcd2.crt'), 'utf8'));
+    expect(readFileSync(join(dir, 'member', 'server.key'), 'utf8')).toBe(readFileSync(join(dir, 'pki', 'members', 'etcd2.key'), 'utf8'));
+    const bad = sh(dir, here(install!.command), 'not base64');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('no valid certificates on standard input');
+  });
+
+  it('kubeadm init fetches the etcd client certificate before init, and the config points at it', () => {
+    const spec = specFixture('kubernetes/external-etcd.yaml');
+    const { plan: p, operations } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec) });
+    const steps = p.changes.find((c) => c.id === 'kubeadm-init@cp1')!.steps;
+    expect(steps.map((s) => s.split(' ')[0])).toEqual(['create', 'write', 'on', 'install', 'kubeadm']);
+    const fetch = commands(operations.get('kubeadm-init@cp1')).find((o) => o.captureAs !== undefined);
+    expect(fetch!.runOn).toBe('etcd1');
+    expect(p.changes.find((c) => c.id === 'kubeadm-init@cp1')!.dependsOn).toEqual(expect.arrayContaining(['etcd@etcd1', 'etcd@etcd2', 'etcd@etcd3']));
+  });
+});
+
+describe('smoke test', () => {
+  it('is a read whose steps say what it does, with the sandbox image and one replica per worker', () => {
+    const { plan: p } = plan();
+    const c = p.changes.find((x) => x.id === 'smoke-test')!;
+    expect(c.action).toBe('read');
+    expect(c.steps).toEqual([
+      'create 1 pause pod(s) (harbor.corp.internal/k8s/pause:3.10) and a Service in namespace hactl-smoke',
+      'wait up to 180s for them to be Ready on the workers (worker1)',
+      'remove namespace hactl-smoke and what the smoke test created',
+    ]);
+  });
+});
+
+describe('secrets', () => {
+  it('every step that carries or prints a join token, certificate key or private key is sensitive', () => {
+    for (const name of ['ha-haproxy.yaml', 'kube-vip.yaml', 'kubernetes/external-etcd.yaml']) {
+      const { operations } = plan(name);
+      for (const [id, ops] of operations) {
+        for (const op of commands(ops)) {
+          if (op.captureAs || op.stdinFrom || /kubeadm (init|join)|\.key/.test(op.command)) {
+            expect(op.sensitive || /openssl/.test(op.command), `${id}: ${op.description}`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+});
