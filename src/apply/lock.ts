@@ -14,6 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { shellQuote } from '../transport/quote.js';
 import type { ExecOptions, ExecResult } from '../transport/transport.js';
+import { sleep } from './duration.js';
 
 export const DEFAULT_LOCK_PATH = '/var/lib/hactl/apply.lock';
 export const DEFAULT_REFRESH_MS = 10_000;
@@ -181,16 +182,6 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export class ApplyLock {
   readonly path: string;

@@ -5,6 +5,7 @@
 
 import { shellQuote } from '../transport/quote.js';
 import type { ExecOptions, ExecResult } from '../transport/transport.js';
+import { sleep } from './duration.js';
 
 export interface ReadyzTarget {
   /** The endpoint every node uses: the VIP or DNS name, and its port. */
@@ -51,16 +52,6 @@ export function judgeReadyz(r: ExecResult): { ready: true } | { ready: false; an
   return { ready: false, answer: `HTTP ${status}${body ? `: ${body.split('\n').slice(-3).join(' | ').slice(0, 200)}` : ''}` };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** Poll /readyz from `via` until it answers 200 "ok"; throws NotReadyError at the timeout. */
 export async function waitForReadyz(

@@ -17,6 +17,7 @@ import { waitForReadyz } from './readyz.js';
 import type { RunLog } from './runlog.js';
 import { restrictPlan, selectTargets, unsupportedKinds } from './select.js';
 import { walk, type WalkEvent, type WalkResult } from './walker.js';
+import { specSecrets } from '../spec/secrets.js';
 
 export interface HostAccess {
   probe: ProbeFn;
@@ -47,16 +48,6 @@ export function execOn(access: HostAccess, host: Host): LockHost {
   return { name: host.name, exec: (cmd, opts) => access.withTransport(host, (t) => t.exec(cmd, opts)) };
 }
 
-/** Secret values the spec points at (masked from logs and errors whatever a kind declares). */
-export function specSecrets(spec: ClusterSpec, env: Readonly<Record<string, string | undefined>>): string[] {
-  const names = [
-    spec.loadBalancer.keepalived?.authPasswordEnv,
-    spec.ssh.passphraseEnv,
-    ...spec.hosts.map((h) => h.ssh.passphraseEnv),
-    ...spec.containerd.privateRegistries.map((r) => r.passwordEnv),
-  ];
-  return names.flatMap((n) => (n !== undefined && env[n] ? [env[n]!] : []));
-}
 
 export interface ApplyInput {
   spec: ClusterSpec;

@@ -23,3 +23,12 @@ export const outputFlag = outputFlagWith(OUTPUT_FORMATS, 'text');
 
 /** `{ file, output }`: spread into a command's `static flags`. */
 export const specFlags = { file: fileFlag, output: outputFlag };
+
+/** `--accept-new-host-keys`: trust on first use, never the default. */
+export const acceptNewHostKeysFlag = Flags.boolean({
+  description: 'record host keys not yet in known_hosts (trust on first use); a changed key is still refused',
+  default: false,
+});
+
+/** `--parallelism N` for observing commands: hosts observed at once. */
+export const observeParallelismFlag = Flags.integer({ description: 'hosts observed at once (default: ssh.parallelism from the spec)', min: 1 });

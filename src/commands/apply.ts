@@ -3,9 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Args, Command, Flags } from '@oclif/core';
 import { loadSpecOrExit } from '../cli/spec.js';
+import { acceptNewHostKeysFlag } from '../cli/flags.js';
+import { readLocalFiles } from '../cli/local-files.js';
 import { compile } from '../graph/compile.js';
 import { hasChanges, type Plan } from '../plan/model.js';
-import { factRequestFor, localFilesFor } from '../plan/planner.js';
+import { factRequestFor } from '../plan/planner.js';
 import { loadSavedPlan } from '../plan/saved.js';
 import { HostPool } from '../transport/pool.js';
 import { renderHuman, shouldColor } from '../views/index.js';
@@ -45,10 +47,7 @@ export default class Apply extends Command {
     'lock-timeout': Flags.string({ description: 'how long to wait for another apply\'s lock (0s: fail at once)', default: '0s', helpValue: '<duration>' }),
     'log-dir': Flags.string({ description: `directory under which each run keeps its log directory (default ${DEFAULT_LOG_ROOT})`, helpValue: '<dir>' }),
     'resource-timeout': Flags.string({ description: 'limit per resource', default: '30m', helpValue: '<duration>' }),
-    'accept-new-host-keys': Flags.boolean({
-      description: 'record host keys not yet in known_hosts (trust on first use); a changed key is still refused',
-      default: false,
-    }),
+    'accept-new-host-keys': acceptNewHostKeysFlag,
   };
 
   async run(): Promise<void> {
@@ -79,14 +78,7 @@ export default class Apply extends Command {
     const graph = compile(spec);
     const targets = flags.target ?? [];
 
-    const localFiles = new Map<string, string>();
-    for (const path of localFilesFor(spec)) {
-      try {
-        localFiles.set(path, await readFile(path, 'utf8'));
-      } catch (e) {
-        this.logToStderr(`cannot read ${path}: ${(e as Error).message}`);
-      }
-    }
+    const localFiles = await readLocalFiles(spec, (m) => this.logToStderr(m));
 
     const request = factRequestFor(spec, graph);
     const pool = new HostPool({

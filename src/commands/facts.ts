@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core';
-import { fileFlag, outputFlag } from '../cli/flags.js';
 import { loadSpecOrExit } from '../cli/spec.js';
+import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlag } from '../cli/flags.js';
 
 export default class Facts extends Command {
   static override summary = 'Observe the hosts (read-only) and print what hactl knows about them';
@@ -15,11 +15,8 @@ export default class Facts extends Command {
     file: fileFlag,
     output: outputFlag,
     host: Flags.string({ description: 'only this host (repeatable)', multiple: true, helpValue: '<name>' }),
-    parallelism: Flags.integer({ description: 'hosts observed at once (default: ssh.parallelism from the spec)', min: 1 }),
-    'accept-new-host-keys': Flags.boolean({
-      description: 'record host keys not yet in known_hosts (trust on first use); a changed key is still refused',
-      default: false,
-    }),
+    parallelism: observeParallelismFlag,
+    'accept-new-host-keys': acceptNewHostKeysFlag,
   };
 
   async run(): Promise<void> {

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command, Flags } from '@oclif/core';
-import { fileFlag, outputFlagWith } from '../cli/flags.js';
 import { loadSpecOrExit } from '../cli/spec.js';
+import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlagWith } from '../cli/flags.js';
+import { readLocalFiles } from '../cli/local-files.js';
 import { gatherClusterFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
 import { hasChanges, type Plan as PlanModel } from '../plan/model.js';
-import { factRequestFor, localFilesFor, planCluster, type HostObservation } from '../plan/planner.js';
+import { factRequestFor, planCluster, type HostObservation } from '../plan/planner.js';
 import { savePlan } from '../plan/saved.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { HostPool } from '../transport/pool.js';
@@ -62,11 +63,8 @@ export default class Plan extends Command {
     output: outputFlagWith(OUTPUT_FORMATS, 'human'),
     out: Flags.string({ description: 'also save the plan as JSON for `hactl apply <file>`', helpValue: '<plan.json>' }),
     'detailed-exitcode': Flags.boolean({ description: 'exit 2 when there are changes, 0 when there are none', default: false }),
-    parallelism: Flags.integer({ description: 'hosts observed at once (default: ssh.parallelism from the spec)', min: 1 }),
-    'accept-new-host-keys': Flags.boolean({
-      description: 'record host keys not yet in known_hosts (trust on first use); a changed key is still refused',
-      default: false,
-    }),
+    parallelism: observeParallelismFlag,
+    'accept-new-host-keys': acceptNewHostKeysFlag,
   };
 
   async run(): Promise<void> {
@@ -74,15 +72,7 @@ export default class Plan extends Command {
     const spec = await loadSpecOrExit(this, flags.file);
     const specText = await readFile(flags.file);
 
-    const localFiles = new Map<string, string>();
-    for (const path of localFilesFor(spec)) {
-      try {
-        localFiles.set(path, await readFile(path, 'utf8'));
-      } catch (e) {
-        // The planner reports the file as not read, at the resource that needs it.
-        this.logToStderr(`cannot read ${path}: ${(e as Error).message}`);
-      }
-    }
+    const localFiles = await readLocalFiles(spec, (m) => this.logToStderr(m));
 
     // Observation only: the pool hands out read-only transports, and the probe is the only command.
     const pool = new HostPool({

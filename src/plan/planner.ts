@@ -17,6 +17,7 @@ import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { buildPlan, resourceChange, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
 import { factsDigest } from './saved.js';
+import { specSecrets } from '../spec/secrets.js';
 
 export type HostObservation = { ok: true; facts: HostFacts; clockSkewSeconds?: number } | { ok: false; reason: string };
 
@@ -69,16 +70,6 @@ export function localFilesFor(spec: ClusterSpec): string[] {
   return [...out];
 }
 
-/** Secret values the spec points at: masked out of the whole plan whatever a kind does. */
-function specSecrets(spec: ClusterSpec, env: PlanClusterInput['env']): string[] {
-  const names = [
-    spec.loadBalancer.keepalived?.authPasswordEnv,
-    spec.ssh.passphraseEnv,
-    ...spec.hosts.map((h) => h.ssh.passphraseEnv),
-    ...spec.containerd.privateRegistries.map((r) => r.passwordEnv),
-  ];
-  return names.flatMap((n) => (n !== undefined && env[n] ? [env[n]!] : []));
-}
 
 /**
  * Hosts the cluster had at the last apply: os-prep writes every cluster host into a marked block

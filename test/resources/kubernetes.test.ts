@@ -333,3 +333,48 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('plan command: cluster facts', () => {
+  async function observe(clusterOutput: { code: number; stdout: string; stderr: string }) {
+    const { observeAndPlan } = await import('../../src/commands/plan.js');
+    const spec = specFixture('ha-haproxy.yaml');
+    const calls: string[] = [];
+    const probe = (h: string) => readFileSync(new URL(`../fixtures/facts/${h.startsWith('cp') ? 'ubuntu2204' : 'debian12'}.txt`, import.meta.url), 'utf8');
+    const fake = (host: string): Transport => ({
+      host,
+      readOnly: false,
+      exec: async () => {
+        throw new Error('exec must not be used');
+      },
+      observe: async (o: Observation) => {
+        calls.push(`${host} ${o.name}`);
+        return o.name === 'cluster-facts' ? { ...clusterOutput, durationMs: 2 } : { code: 0, stdout: probe(host), stderr: '', durationMs: 2 };
+      },
+      readFile: async () => undefined,
+      writeFile: async () => undefined,
+      upload: async () => undefined,
+      close: async () => undefined,
+    });
+    const pool = new HostPool({ readOnly: true, connect: async (t) => fake(t.name) });
+    try {
+      const p = await observeAndPlan({ spec, specFile: 'cluster.yaml', specText: 'spec', pool, env: TEST_ENV, localFiles: localFiles(spec) });
+      return { p, calls };
+    } finally {
+      await pool.close();
+    }
+  }
+
+  it('reads the cluster once, from cp1 (it has admin.conf), and plans with it', async () => {
+    const { p, calls } = await observe({ code: 0, stdout: readFileSync(`${FIXTURES}kubernetes/cluster-facts-kubectl.txt`, 'utf8'), stderr: '' });
+    expect(calls.filter((c) => c.endsWith('cluster-facts'))).toEqual(['cp1 cluster-facts']);
+    expect(p.cluster?.leaseHolders).toEqual({ scheduler: 'cp1', controllerManager: 'cp2' });
+    expect(p.changes.find((c) => c.id === 'node-config@worker1')!.action).toBe('update');
+  });
+
+  it('a failing kubectl is a warning, and the plan goes on without cluster facts', async () => {
+    const { p } = await observe({ code: 1, stdout: '', stderr: 'The connection to the server 10.0.0.10:6443 was refused - did you specify the right host or port?' });
+    expect(p.cluster?.leaseHolders).toBeUndefined();
+    expect(p.diagnostics).toContainEqual({ severity: 'warning', message: expect.stringContaining('the cluster could not be read (cp1: kubectl exited 1: The connection to the server') });
+    expect(p.changes.find((c) => c.id === 'node-config@worker1')!.action).toBe('read');
+  });
+});
