@@ -4,6 +4,7 @@
 // and the resource fails without touching the host. After the operations, the host is observed
 // again (one probe) and diffed once more: anything left is "did not converge", never success.
 
+import type { ClusterFacts, ClusterFactsResult } from '../facts/cluster.js';
 import type { HostFacts } from '../facts/types.js';
 import { CONTROL_PLANE_GROUP, resolvePlacement, type Placement } from '../graph/compile.js';
 import type { ResourceNode } from '../graph/types.js';
@@ -32,6 +33,12 @@ export type ProbeResult = { ok: true; facts: HostFacts; clockSkewSeconds?: numbe
 
 /** Observe one host (one probe). */
 export type ProbeFn = (host: Host) => Promise<ProbeResult>;
+
+/** Read the cluster facts (src/facts/cluster.ts) through a control-plane host whose facts show admin.conf. */
+export type ClusterFactsFn = (facts: ReadonlyMap<string, HostFacts>) => Promise<ClusterFactsResult>;
+
+/** Kinds whose desired state reads the cluster facts: they are read again before each of them runs and when it is verified. */
+export const CLUSTER_FACT_KINDS: ReadonlySet<string> = new Set(['cni', 'node-config', 'smoke-test']);
 
 /** Run `fn` with a writable connection to `host`. */
 export type WithTransport = <T>(host: Host, fn: (t: Transport) => Promise<T>) => Promise<T>;
@@ -70,6 +77,14 @@ export interface ExecutorOptions {
   onStep?: (id: string, description: string) => void;
   /** Per-command limit. */
   commandTimeoutMs?: number;
+  /** Reads the cluster facts; without it, kinds that need them are derived without (as a plan without a cluster). */
+  clusterFacts?: ClusterFactsFn;
+  /**
+   * How long a resource whose comparison is deferred (a node not registered yet, the cluster not
+   * answering) waits for the cluster facts to allow it, asking every `clusterFactsIntervalMs`.
+   */
+  clusterFactsWaitMs?: number;
+  clusterFactsIntervalMs?: number;
 }
 
 interface Derived {
@@ -79,6 +94,10 @@ interface Derived {
   secrets: string[];
   errors: Diagnostic[];
   unknown: string[];
+  /** Why nothing can be compared yet (DesiredActions.deferred): never "up to date". */
+  deferred?: string;
+  /** A read-only kind's steps (readOperations): run at every apply, failing the resource when one fails. */
+  reads: Operation[];
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
@@ -170,8 +189,8 @@ export class Executor {
     this.planned = new Map(o.plan.changes.map((c) => [c.id, c]));
   }
 
-  /** Same derivation as the planner's, from the given facts. */
-  derive(node: ResourceNode, facts: HostFacts): Derived {
+  /** Same derivation as the planner's, from the given facts (and the cluster's, when read). */
+  derive(node: ResourceNode, facts: HostFacts, clusterFacts?: ClusterFacts): Derived {
     const def = kindDef(node.kind);
     if (def === undefined) throw new NotImplementedError(node.kind);
     const host = this.hosts.get(node.host)!;
@@ -186,16 +205,72 @@ export class Executor {
       env: this.o.env,
       localFiles: this.o.localFiles,
       ...(skew !== undefined ? { clockSkewSeconds: skew } : {}),
+      ...(clusterFacts !== undefined ? { clusterFacts } : {}),
     };
     const desired = def.desired(ctx);
     const checks = def.check?.(ctx) ?? [];
     if (def.readOnly) {
-      return { def, change: resourceChange(node, { action: 'read' }), operations: [], secrets: desired.secrets, errors: checks.filter((d) => d.severity === 'error'), unknown: [] };
+      const reads = def.readOperations?.(ctx) ?? [];
+      const change = resourceChange(node, { action: 'read', steps: reads.map((o) => o.description) });
+      return { def, change, operations: [], reads, secrets: desired.secrets, errors: [...desired.diagnostics, ...checks].filter((d) => d.severity === 'error'), unknown: [] };
+    }
+    const deferred = desired.actions?.deferred;
+    if (deferred !== undefined) {
+      const change = resourceChange(node, { action: 'read', reason: deferred });
+      return { def, change, operations: [], reads: [], secrets: desired.secrets, errors: desired.diagnostics.filter((d) => d.severity === 'error'), unknown: desired.unknown, deferred };
     }
     const conv = converge(desired, facts);
     const errors = [...desired.diagnostics, ...checks, ...conv.diagnostics].filter((d) => d.severity === 'error');
     const change = resourceChange(node, { attributes: conv.attributes, files: conv.files, steps: conv.operations.map((op) => op.description) });
-    return { def, change, operations: conv.operations, secrets: desired.secrets, errors, unknown: desired.unknown };
+    return { def, change, operations: conv.operations, reads: [], secrets: desired.secrets, errors, unknown: desired.unknown };
+  }
+
+  /**
+   * The cluster facts now, for a kind that reads them: undefined while there is no cluster (no
+   * control-plane host with admin.conf). A cluster that exists but does not answer is an error.
+   */
+  private async clusterNow(node: ResourceNode, signal: AbortSignal): Promise<ClusterFacts | undefined> {
+    if (this.o.clusterFacts === undefined || !CLUSTER_FACT_KINDS.has(node.kind)) return undefined;
+    // The control-plane hosts' own facts say where admin.conf is; one forgotten after a failure is observed again.
+    for (const h of this.placement.controlPlane) {
+      if (!this.o.facts.has(h.name)) {
+        const r = await raceAbort(this.o.probe(h), signal, 'observing the control plane');
+        if (r.ok) this.o.facts.set(h.name, r.facts);
+      }
+    }
+    const r = await raceAbort(this.o.clusterFacts(this.o.facts), signal, 'reading the cluster');
+    if (r.ok) return r.facts;
+    if (r.host === undefined) return undefined;
+    throw new StepError(`cannot read the cluster through ${r.host}: ${maskSecrets(r.reason, this.o.secrets ?? [])}`);
+  }
+
+  /**
+   * Derive with fresh host and cluster facts; while the kind cannot compare yet (a node that has
+   * just joined and is not registered, an apiserver not answering yet), ask again for a while.
+   */
+  private async deriveNow(node: ResourceNode, host: Host, signal: AbortSignal, facts: () => Promise<HostFacts>): Promise<Derived> {
+    const wait = this.o.clusterFactsWaitMs ?? 120_000;
+    const interval = this.o.clusterFactsIntervalMs ?? 3_000;
+    const until = Date.now() + wait;
+    let hostFacts = await facts();
+    for (;;) {
+      let cluster: ClusterFacts | undefined;
+      let why: string | undefined;
+      try {
+        cluster = await this.clusterNow(node, signal);
+      } catch (e) {
+        if (!(e instanceof StepError) || signal.aborted) throw e;
+        why = e.message;
+      }
+      const d = why === undefined ? this.derive(node, hostFacts, cluster) : undefined;
+      if (d !== undefined && d.deferred === undefined) return d;
+      if (Date.now() + interval > until) {
+        throw new StepError(why ?? `cannot compare ${node.id} with the cluster yet: ${d!.deferred} (waited ${Math.round(wait / 1000)} s)`);
+      }
+      if (this.o.log) this.o.log.host(host.name, `${node.id}: waiting for the cluster (${why ?? d!.deferred})`);
+      await raceAbort(new Promise((r) => setTimeout(r, interval)), signal, `waiting for the cluster`);
+      if (CLUSTER_FACT_KINDS.has(node.kind)) hostFacts = await this.observe(host, 'observe');
+    }
   }
 
   private async factsOf(host: Host): Promise<HostFacts> {
@@ -231,13 +306,18 @@ export class Executor {
 
   private async runResource(node: ResourceNode, host: Host, planned: ResourceChange, signal: AbortSignal): Promise<void> {
     const log = this.o.log;
-    const before = this.derive(node, await this.factsOf(host));
+    const before = await this.deriveNow(node, host, signal, () => this.factsOf(host));
     const secrets = [...(this.o.secrets ?? []), ...before.secrets];
     log?.addSecrets(secrets);
     if (before.unknown.length > 0) throw new StepError(`part of the desired state is unknown: ${before.unknown.join(', ')}`);
     if (before.errors.length > 0) throw new StepError(before.errors.map((d) => d.message).join('; '));
     if (before.def.readOnly) {
-      log?.host(host.name, `${node.id}: checks passed`);
+      // Observing by acting (a smoke test): every step runs, every time; one failing fails the resource.
+      if (before.reads.length > 0) {
+        log?.host(host.name, `${node.id}: ${before.reads.length} read step(s)`);
+        await this.runOperations(node, host, before.reads, secrets, signal);
+      }
+      log?.host(host.name, `${node.id}: checks passed${before.reads.length > 0 ? ` (${before.reads.length} read step(s) ran)` : ''}`);
       return;
     }
     // A resource waiting on another's outcome was planned as far as could be known: the rest is
@@ -254,9 +334,27 @@ export class Executor {
     }
 
     log?.host(host.name, `${node.id}: ${before.operations.length} step(s)`);
+    await this.runOperations(node, host, before.operations, secrets, signal);
+
+    this.o.onStep?.(node.id, 'verifying');
+    const after = await this.deriveNow(node, host, signal, () => this.observe(host, 'verify'));
+    if (after.operations.length > 0 || after.errors.length > 0) {
+      const what = [...remaining(after.change, after.operations), ...after.errors.map((d) => d.message)];
+      throw new StepError(`did not converge: ${what.join('; ')}`);
+    }
+    log?.host(host.name, `${node.id}: verified`);
+    if (node.serialGroup === CONTROL_PLANE_GROUP && this.o.controlPlaneGate) {
+      this.o.onStep?.(node.id, 'waiting for the apiserver (/readyz)');
+      await this.o.controlPlaneGate(node, signal);
+    }
+  }
+
+  /** The steps in order; `secrets` grows by what captured steps print. */
+  private async runOperations(node: ResourceNode, host: Host, operations: Operation[], secrets: string[], signal: AbortSignal): Promise<void> {
+    const log = this.o.log;
     // Outputs a step keeps for a later one (a join command made on the first control-plane host).
     const captured = new Map<string, string>();
-    for (const op of before.operations) {
+    for (const op of operations) {
       if (signal.aborted) throw new StepError(`stopped before "${op.description}": ${reasonOf(signal)}`);
       this.o.onStep?.(node.id, op.description);
       if ('writeFile' in op) {
@@ -296,18 +394,6 @@ export class Executor {
         const why = op.captureAs !== undefined ? maskSecrets(clipLines(r.stderr), secrets) : maskSecrets(clipLines(r.stderr || r.stdout), secrets);
         throw new StepError(`step "${op.description}"${on !== host ? ` on ${on.name}` : ''} exited ${r.code}${why ? `: ${why}` : ''}`);
       }
-    }
-
-    this.o.onStep?.(node.id, 'verifying');
-    const after = this.derive(node, await this.observe(host, 'verify'));
-    if (after.operations.length > 0 || after.errors.length > 0) {
-      const what = [...remaining(after.change, after.operations), ...after.errors.map((d) => d.message)];
-      throw new StepError(`did not converge: ${what.join('; ')}`);
-    }
-    log?.host(host.name, `${node.id}: verified`);
-    if (node.serialGroup === CONTROL_PLANE_GROUP && this.o.controlPlaneGate) {
-      this.o.onStep?.(node.id, 'waiting for the apiserver (/readyz)');
-      await this.o.controlPlaneGate(node, signal);
     }
   }
 }

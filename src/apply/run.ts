@@ -2,6 +2,7 @@
 // lock is taken or anything is touched), take the lock, observe every host and refuse a stale plan,
 // walk the graph with the executor, release the lock whatever happens.
 
+import { gatherClusterFacts } from '../facts/cluster.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { gatherHostFacts } from '../facts/gather.js';
 import { resolvePlacement } from '../graph/compile.js';
@@ -11,7 +12,7 @@ import { hostFactsDigest } from '../plan/planner.js';
 import { checkStale } from '../plan/saved.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import type { HostPool } from '../transport/pool.js';
-import { Executor, type ProbeFn, type ProbeResult, type WithTransport } from './executor.js';
+import { Executor, type ClusterFactsFn, type ProbeFn, type ProbeResult, type WithTransport } from './executor.js';
 import { ApplyLock, type HeldLock, type LockHost, type LockOptions } from './lock.js';
 import { waitForReadyz } from './readyz.js';
 import type { RunLog } from './runlog.js';
@@ -22,11 +23,17 @@ import { specSecrets } from '../spec/secrets.js';
 export interface HostAccess {
   probe: ProbeFn;
   withTransport: WithTransport;
+  /** Reads the cluster facts (node-config, cni and smoke-test are derived with them). */
+  clusterFacts?: ClusterFactsFn;
 }
 
-/** Probes and writable connections through one pool (shared with the lock and the gate). */
-export function poolAccess(pool: HostPool, request: FactRequest): HostAccess {
+/**
+ * Probes and writable connections through one pool (shared with the lock and the gate); the
+ * cluster facts, read-only, through the first of `controlPlane` whose facts show admin.conf.
+ */
+export function poolAccess(pool: HostPool, request: FactRequest, controlPlane: readonly Host[] = []): HostAccess {
   return {
+    clusterFacts: (facts) => gatherClusterFacts(controlPlane, facts, pool),
     probe: async (host: Host): Promise<ProbeResult> => {
       const r = await gatherHostFacts(host, pool, request);
       return r.ok ? { ok: true, facts: r.facts, clockSkewSeconds: r.clockSkewSeconds } : { ok: false, reason: r.reason };
@@ -65,6 +72,9 @@ export interface ApplyInput {
   parallelism?: number;
   resourceTimeoutMs?: number;
   commandTimeoutMs?: number;
+  /** How long a resource compared with the cluster waits for it (a node registering), and how often it asks. */
+  clusterFactsWaitMs?: number;
+  clusterFactsIntervalMs?: number;
   /** The /readyz gate after control-plane changes. */
   readyz?: { timeoutMs?: number; intervalMs?: number };
   log?: RunLog;
@@ -196,6 +206,9 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       ...(log ? { log } : {}),
       ...(input.onStep ? { onStep: input.onStep } : {}),
       ...(input.commandTimeoutMs !== undefined ? { commandTimeoutMs: input.commandTimeoutMs } : {}),
+      ...(input.access.clusterFacts ? { clusterFacts: input.access.clusterFacts } : {}),
+      ...(input.clusterFactsWaitMs !== undefined ? { clusterFactsWaitMs: input.clusterFactsWaitMs } : {}),
+      ...(input.clusterFactsIntervalMs !== undefined ? { clusterFactsIntervalMs: input.clusterFactsIntervalMs } : {}),
       controlPlaneGate: (_node: ResourceNode, signal: AbortSignal) =>
         waitForReadyz(execOn(input.access, firstCp), input.spec.controlPlaneEndpoint, {
           signal,

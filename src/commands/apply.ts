@@ -5,7 +5,7 @@ import { Args, Command, Flags } from '@oclif/core';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag } from '../cli/flags.js';
 import { readLocalFiles } from '../cli/local-files.js';
-import { compile } from '../graph/compile.js';
+import { compile, resolvePlacement } from '../graph/compile.js';
 import { hasChanges, type Plan } from '../plan/model.js';
 import { factRequestFor } from '../plan/planner.js';
 import { loadSavedPlan } from '../plan/saved.js';
@@ -86,7 +86,7 @@ export default class Apply extends Command {
       parallelism: Math.max(flags.parallelism, spec.ssh.parallelism),
       acceptNewHostKeys: flags['accept-new-host-keys'],
     });
-    const access = poolAccess(pool, request);
+    const access = poolAccess(pool, request, resolvePlacement(spec).controlPlane);
     const graceful = new AbortController();
     const hard = new AbortController();
     let progress: Progress | undefined;

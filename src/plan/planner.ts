@@ -247,10 +247,10 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     diagnostics.push({ severity: 'warning', host: name, message: `host ${name} is no longer in the spec: its removal is planned` });
   }
 
-  // Certificates due for renewal, as the hosts' clocks see them.
-  const renewBefore = spec.kubernetes.certificates.renewBeforeDays;
+  // Certificates expiring within the warning window, as the hosts' clocks see them.
+  const warnWithin = spec.kubernetes.certificates.warnWithinDays;
   const expiringCertificates = [...observed].flatMap(([host, f]) =>
-    f.certificates.filter((c) => c.daysLeft !== undefined && c.daysLeft < renewBefore).map((c) => ({ host, path: c.path, daysLeft: c.daysLeft! })),
+    f.certificates.filter((c) => c.daysLeft !== undefined && c.daysLeft < warnWithin).map((c) => ({ host, path: c.path, daysLeft: c.daysLeft! })),
   );
 
   const plan = buildPlan({

@@ -165,7 +165,11 @@ export function applyDefaults(input: ClusterInput, baseDir: string): ClusterSpec
       podSubnet: k8s.podSubnet!,
       serviceSubnet: k8s.serviceSubnet!,
       clusterDomain: k8s.clusterDomain!,
-      certificates: { validityDays: k8s.certificates!.validityDays!, renewBeforeDays: k8s.certificates!.renewBeforeDays! },
+      certificates: {
+        validityDays: k8s.certificates!.validityDays!,
+        renewBeforeDays: k8s.certificates!.renewBeforeDays!,
+        warnWithinDays: k8s.certificates!.warnWithinDays!,
+      },
     },
     containerd: {
       systemdCgroup: cd.systemdCgroup!,

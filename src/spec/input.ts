@@ -86,7 +86,7 @@ export interface KubernetesInput {
   podSubnet?: string;
   serviceSubnet?: string;
   clusterDomain?: string;
-  certificates?: { validityDays?: number; renewBeforeDays?: number };
+  certificates?: { validityDays?: number; renewBeforeDays?: number; warnWithinDays?: number };
 }
 
 export interface RegistryMirrorInput {

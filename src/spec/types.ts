@@ -109,6 +109,8 @@ export interface Kubernetes {
     validityDays: number;
     /** Renew when fewer days than this are left. */
     renewBeforeDays: number;
+    /** Plans list certificates that expire within this many days. */
+    warnWithinDays: number;
   };
 }
 

@@ -73,7 +73,7 @@ export function buildSpec(t: Topology): ClusterSpec {
       podSubnet: '10.244.0.0/16',
       serviceSubnet: '10.96.0.0/12',
       clusterDomain: 'cluster.local',
-      certificates: { validityDays: 365, renewBeforeDays: 30 },
+      certificates: { validityDays: 365, renewBeforeDays: 30, warnWithinDays: 90 },
     },
     containerd: {
       systemdCgroup: true,

@@ -80,11 +80,13 @@ describe('planCluster', () => {
     expect(plan.changes.filter((c) => c.action !== 'no-op' && c.action !== 'read').map((c) => c.id).sort()).toEqual(['host-removal@worker2', 'os-prep@cp1']);
   });
 
-  it('lists certificates due for renewal (fewer days left than kubernetes.certificates.renewBeforeDays)', () => {
+  it('lists certificates expiring within kubernetes.certificates.warnWithinDays (default 90)', () => {
     const facts = bareCluster(spec, 'debian12');
     const cp1 = facts.get('cp1')!;
     cp1.certificates = [
       { path: '/etc/kubernetes/pki/apiserver.crt', daysLeft: 12 },
+      { path: '/etc/kubernetes/pki/apiserver-kubelet-client.crt', daysLeft: 89 },
+      { path: '/etc/kubernetes/pki/etcd/server.crt', daysLeft: 90 },
       { path: '/etc/kubernetes/pki/ca.crt', daysLeft: 3000 },
       { path: '/etc/kubernetes/pki/front-proxy-client.crt', daysLeft: -2 },
       { path: '/etc/kubernetes/pki/odd.crt', error: 'unable to load certificate' },
@@ -93,6 +95,7 @@ describe('planCluster', () => {
     expect(plan.cluster?.expiringCertificates).toEqual([
       { host: 'cp1', path: '/etc/kubernetes/pki/front-proxy-client.crt', daysLeft: -2 },
       { host: 'cp1', path: '/etc/kubernetes/pki/apiserver.crt', daysLeft: 12 },
+      { host: 'cp1', path: '/etc/kubernetes/pki/apiserver-kubelet-client.crt', daysLeft: 89 },
     ]);
   });
 
