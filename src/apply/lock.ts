@@ -126,7 +126,8 @@ function scripts(path: string) {
   const mismatch = `echo mismatch; if [ -e ${f} ]; then echo "present $(date +%s) $(stat -c %Y ${f})"; cat ${f}; fi; exit 0`;
   const replaceFromStdin = `t=${f}.new.$$; cat > "$t" && chmod 0644 "$t" && mv -f "$t" ${f} && echo ok`;
   return {
-    read: `if [ -e ${f} ]; then echo "present $(date +%s) $(stat -c %Y ${f})"; cat ${f}; else echo absent; fi`,
+    // One read of the content, so a lock released between the test and the read reads as absent.
+    read: `if m=$(stat -c %Y ${f} 2>/dev/null) && c=$(cat ${f} 2>/dev/null); then echo "present $(date +%s) $m"; printf '%s' "$c"; else echo absent; fi`,
     create: [
       `mkdir -p -m 0755 ${d}`,
       `t=${f}.new.$$`,

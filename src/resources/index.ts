@@ -22,7 +22,13 @@ import { packageSources } from './package-sources.js';
 import { preflight } from './preflight.js';
 import type { ResourceKindDef } from './resource.js';
 
-/** Kinds hactl plans and applies. */
+/**
+ * Kinds hactl plans and applies. Some run steps on another host and hand a value over
+ * (CommandOperation.runOn / captureAs / stdinFrom: a join's token made on the first control-plane
+ * host, an etcd member's certificates from the first etcd host), read the cluster facts
+ * (node-config, cni, smoke-test: the executor reads them again before and after) or observe by
+ * acting (smoke-test's readOperations, run at every apply).
+ */
 export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   preflight,
   packageSources,
@@ -34,18 +40,17 @@ export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   lbKeepalived,
   kubeVip,
   etcdPki,
+  etcd,
   kubeadmInit,
+  joinControlPlane,
+  joinWorker,
   cni,
+  nodeConfig,
+  smokeTest,
 ];
 
-/**
- * Kinds hactl plans but cannot apply yet: their operations run on another host and hand a value
- * over (CommandOperation.runOn / captureAs / stdinFrom: a join's token made on the first
- * control-plane host, an etcd member's certificates from the first etcd host), their state comes
- * from cluster facts (node-config), or they observe by acting (smoke-test's readOperations): the
- * executor does none of that yet. Apply refuses them (src/apply/select.ts) until they move up.
- */
-export const PLAN_ONLY_CATALOG: readonly ResourceKindDef[] = [etcd, joinControlPlane, joinWorker, nodeConfig, smokeTest];
+/** Kinds hactl plans but cannot apply yet (apply refuses them, src/apply/select.ts): none today. */
+export const PLAN_ONLY_CATALOG: readonly ResourceKindDef[] = [];
 
 /** Every kind the planner knows, in graph order. */
 export const PLANNED_CATALOG: readonly ResourceKindDef[] = [...RESOURCE_CATALOG, ...PLAN_ONLY_CATALOG].sort(

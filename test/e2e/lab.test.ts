@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { procStart } from '../lab/procs.js';
 import {
   BRIDGE,
   clientKeyFile,
@@ -60,6 +61,12 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
   return check();
 }
 
+/**
+ * The process runs. A zombie does not: it is dead, and once the lab has killed its parent too it
+ * waits for the machine's PID 1 to collect its exit status, which may take a while.
+ */
+const running = (pid: number): boolean => procStart(pid) !== undefined;
+
 /** Everything the lab could leave behind on the outer machine. */
 async function leftovers(pids: number[]): Promise<string[]> {
   const found: string[] = [];
@@ -69,7 +76,7 @@ async function leftovers(pids: number[]): Promise<string[]> {
   if (s.leftovers.cgroups) found.push('cgroups');
   if (s.leftovers.hostDirs.length) found.push(`host dirs ${s.leftovers.hostDirs.join(' ')}`);
   if (s.mirrorRunning) found.push('mirror server');
-  const alive = pids.filter((p) => existsSync(`/proc/${p}`));
+  const alive = pids.filter(running);
   if (alive.length) found.push(`processes ${alive.join(' ')}`);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('hactl-lab'));
   if (mounts.length) found.push(`mounts ${mounts.join('; ')}`);
@@ -221,7 +228,7 @@ describe('host lab (ha-stacked)', () => {
     expect((await sshExec('cp3', `touch ${marker}`)).code).toBe(0);
     const pidBefore = current().hosts.find((h) => h.name === 'cp3')?.pid;
     await killHost('cp3');
-    expect(pidBefore !== undefined && existsSync(`/proc/${pidBefore}`)).toBe(false);
+    expect(pidBefore !== undefined && running(pidBefore)).toBe(false);
     expect(await sshWorks('cp3')).toBe(false);
     await startHost('cp3');
     expect((await sshExec('cp3', `test -e ${marker} && systemctl is-system-running`)).stdout).toBe('running\n');
@@ -238,14 +245,17 @@ describe('host lab lifecycle', () => {
     const crashed = current();
     const ledger = JSON.parse(readFileSync(ledgerFile, 'utf8')) as { mirror?: { pid: number } };
     const mirrorPid = ledger.mirror?.pid;
-    expect(mirrorPid !== undefined && existsSync(`/proc/${mirrorPid}`)).toBe(true);
+    expect(mirrorPid !== undefined && running(mirrorPid)).toBe(true);
     rmSync(ledgerFile);
     rmSync(hostsFile);
     const single = await labUp({ topology: 'single', log });
-    expect(crashed.hosts.filter((h) => existsSync(`/proc/${h.pid}`)).map((h) => h.name)).toEqual([]);
+    // SIGKILLed hosts finish exiting (a PID namespace's teardown) within moments.
+    const deadline = Date.now() + 5000;
+    while (crashed.hosts.some((h) => running(h.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(crashed.hosts.filter((h) => running(h.pid)).map((h) => h.name)).toEqual([]);
     const newMirror = (JSON.parse(readFileSync(ledgerFile, 'utf8')) as { mirror?: { pid: number } }).mirror?.pid;
     expect(newMirror).not.toBe(mirrorPid);
-    expect(existsSync(`/proc/${mirrorPid}`)).toBe(false);
+    expect(running(mirrorPid!)).toBe(false);
     const netns = readdirSync('/run/netns').filter((n) => n.startsWith('hl-'));
     expect(netns).toEqual(['hl-node1']);
     expect((await sshExec('node1', 'hostname')).stdout).toBe('node1\n');

@@ -109,3 +109,97 @@ describe('helpers', () => {
     expect(feasible(pod, cp)).toBe(true);
   });
 });
+
+describe('kubectl label, annotate and taint', () => {
+  // A node behind a small HTTPS API (GET and merge PATCH), as the stand-in kubectl sees the apiserver.
+  const mergePatch = (target: unknown, patch: unknown): unknown => {
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+    const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete out[k];
+      else out[k] = mergePatch(out[k], v);
+    }
+    return out;
+  };
+
+  it('changes a node as kubectl does, and refuses what kubectl refuses', async () => {
+    const { createServer } = await import('node:https');
+    const { execFile } = await import('node:child_process');
+    // @ts-expect-error plain JavaScript module without types
+    const { kubeconfigYaml } = await import('./src/lib/kube.js');
+    const ca = pki.selfSignedCa('kubernetes');
+    const srv = pki.signedCert(ca, { cn: 'kube-apiserver', usage: 'server', ips: ['127.0.0.1'] });
+    let node: any = { kind: 'Node', apiVersion: 'v1', metadata: { name: 'w1', labels: { 'kubernetes.io/hostname': 'w1' } }, spec: { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } };
+    const patches: unknown[] = [];
+    const server = createServer({ key: srv.key, cert: srv.cert }, (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        res.setHeader('Content-Type', 'application/json');
+        if (req.url !== '/api/v1/nodes/w1') {
+          res.statusCode = 404;
+          res.end(JSON.stringify({ kind: 'Status', reason: 'NotFound', message: `nodes "${req.url?.split('/').pop()}" not found` }));
+          return;
+        }
+        if (req.method === 'PATCH') {
+          expect(req.headers['content-type']).toBe('application/merge-patch+json');
+          patches.push(JSON.parse(body));
+          node = mergePatch(node, JSON.parse(body));
+        }
+        res.end(JSON.stringify(node));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const d = mkdtempSync(join(tmpdir(), 'standins-kubectl-'));
+    try {
+      // The program tree as build.sh lays it out in a package (bin, lib, yaml, version.json).
+      const { cpSync } = await import('node:fs');
+      const tree = join(d, 'kubectl');
+      cpSync(join(__dirname, 'src/bin'), join(tree, 'bin'), { recursive: true });
+      cpSync(join(__dirname, 'src/lib'), join(tree, 'lib'), { recursive: true });
+      cpSync(join(__dirname, '../../../node_modules/yaml'), join(tree, 'node_modules/yaml'), { recursive: true });
+      writeFileSync(join(tree, 'package.json'), '{"type":"module"}\n');
+      writeFileSync(join(tree, 'version.json'), '{"gitVersion":"v1.30.4","gitCommit":"0000000000000000000000000000000000000000","buildDate":"2026-11-22T00:00:00Z"}\n');
+      const port = (server.address() as { port: number }).port;
+      writeFileSync(join(d, 'admin.conf'), kubeconfigYaml({ server: `https://127.0.0.1:${port}`, caPem: ca.cert, user: 'admin', token: 'x' }));
+      const kubectl = (...args: string[]) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          execFile('node', [join(tree, 'bin/kubectl.js'), '--kubeconfig', join(d, 'admin.conf'), ...args], (e, stdout, stderr) =>
+            resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          );
+        });
+
+      expect(await kubectl('label', '--overwrite', 'node', 'w1', 'tier=edge')).toMatchObject({ code: 0, stdout: 'node/w1 labeled\n' });
+      expect(node.metadata.labels).toEqual({ 'kubernetes.io/hostname': 'w1', tier: 'edge' });
+
+      expect(await kubectl('annotate', '--overwrite', 'node', 'w1', 'hactl.io/managed-labels=tier', 'hactl.io/managed-taints=dedicated:NoSchedule', 'x=a=b')).toMatchObject({ code: 0, stdout: 'node/w1 annotated\n' });
+      expect(node.metadata.annotations).toEqual({ 'hactl.io/managed-labels': 'tier', 'hactl.io/managed-taints': 'dedicated:NoSchedule', x: 'a=b' });
+      const refused = await kubectl('annotate', 'node', 'w1', 'x=c');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toBe("error: --overwrite is false but found the following declared annotation(s): 'x' already has a value (a=b)\n");
+      expect(await kubectl('annotate', '--overwrite', 'node/w1', 'x-', 'hactl.io/managed-labels=')).toMatchObject({ code: 0, stdout: 'node/w1 annotated\n' });
+      expect(node.metadata.annotations).toEqual({ 'hactl.io/managed-labels': '', 'hactl.io/managed-taints': 'dedicated:NoSchedule' });
+
+      expect(await kubectl('taint', '--overwrite', 'node', 'w1', 'dedicated=edge:NoSchedule', 'spot:PreferNoSchedule')).toMatchObject({ code: 0, stdout: 'node/w1 tainted\n' });
+      expect(node.spec.taints).toEqual([
+        { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+        { key: 'dedicated', value: 'edge', effect: 'NoSchedule' },
+        { key: 'spot', effect: 'PreferNoSchedule' },
+      ]);
+      const clash = await kubectl('taint', 'node', 'w1', 'dedicated=other:NoSchedule');
+      expect(clash).toMatchObject({ code: 1, stderr: 'error: node w1 already has dedicated taint(s) with same effect(s) and --overwrite is false\n' });
+      expect(await kubectl('taint', '--overwrite', 'node', 'w1', 'dedicated=other:NoSchedule')).toMatchObject({ code: 0 });
+      expect(node.spec.taints).toContainEqual({ key: 'dedicated', value: 'other', effect: 'NoSchedule' });
+      expect(await kubectl('taint', 'node', 'w1', 'dedicated:NoSchedule-', 'spot-')).toMatchObject({ code: 0, stdout: 'node/w1 untainted\n' });
+      expect(node.spec.taints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
+      expect(await kubectl('taint', 'node', 'w1', 'spot-')).toMatchObject({ code: 1, stderr: 'error: taint "spot" not found\n' });
+      expect((await kubectl('taint', 'node', 'w1', 'a=b:Sometimes')).stderr).toMatch(/^error: invalid taint spec: a=b:Sometimes, invalid taint effect: Sometimes/);
+      expect((await kubectl('taint', 'node', 'w2', 'a:NoSchedule')).stderr).toBe('Error from server (NotFound): nodes "w2" not found\n');
+      // Refusals changed nothing: one patch per successful command.
+      expect(patches).toHaveLength(6);
+    } finally {
+      server.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

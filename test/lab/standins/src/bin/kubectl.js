@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kubectl stand-in: get, apply -f, delete, wait, label, cordon/uncordon/drain, version, cluster-info.
+// kubectl stand-in: get, apply -f, delete, wait, label, annotate, taint, cordon/uncordon/drain, version, cluster-info.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, one, all, truthy, die } from '../lib/args.js';
@@ -313,6 +313,82 @@ async function label(args) {
   out(`${tg.res.kind.toLowerCase()}/${tg.names[0]} labeled`);
 }
 
+// `k=v` (a value may hold `=`), or `k-` to remove.
+function keyValues(rest) {
+  const out = {};
+  for (const kv of rest) {
+    if (kv.endsWith('-') && !kv.includes('=')) { out[kv.slice(0, -1)] = null; continue; }
+    const i = kv.indexOf('=');
+    if (i <= 0) die(`error: invalid annotation format: ${kv}`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+async function annotate(args) {
+  const c = conn();
+  const [t, ...rest] = args;
+  if (!t) die('error: You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.');
+  const tg = targets(t.includes('/') ? [t] : [t, rest.shift()])[0];
+  const annotations = keyValues(rest);
+  if (!Object.keys(annotations).length) die('error: at least one annotation update is required');
+  const p = `${collectionPath(tg.res, nsFlag())}/${tg.names[0]}`;
+  const cur = await c.get(p);
+  const clash = Object.entries(annotations).filter(([k, v]) => v !== null && cur.metadata.annotations?.[k] !== undefined && cur.metadata.annotations[k] !== v);
+  if (clash.length && !truthy(flags.overwrite)) {
+    die(`error: --overwrite is false but found the following declared annotation(s): ${clash.map(([k]) => `'${k}' already has a value (${cur.metadata.annotations[k]})`).join(', ')}`);
+  }
+  await c.patch(p, { metadata: { annotations } });
+  out(`${tg.res.kind.toLowerCase()}/${tg.names[0]} annotated`);
+}
+
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+// `key[=value]:Effect` to add, `key[:Effect]-` to remove (as kubectl taint).
+function parseTaint(spec) {
+  const remove = spec.endsWith('-');
+  const body = remove ? spec.slice(0, -1) : spec;
+  const colon = body.lastIndexOf(':');
+  const kv = colon >= 0 ? body.slice(0, colon) : body;
+  const effect = colon >= 0 ? body.slice(colon + 1) : undefined;
+  const eq = kv.indexOf('=');
+  const key = eq >= 0 ? kv.slice(0, eq) : kv;
+  const value = eq >= 0 ? kv.slice(eq + 1) : undefined;
+  if (!key || (!remove && effect === undefined) || (effect !== undefined && !TAINT_EFFECTS.includes(effect))) {
+    die(`error: invalid taint spec: ${spec}, ${effect !== undefined && !TAINT_EFFECTS.includes(effect) ? `invalid taint effect: ${effect}, unsupported taint effect` : 'unknown taint spec'}`);
+  }
+  return { remove, key, effect, ...(value !== undefined && value !== '' ? { value } : {}) };
+}
+
+async function taint(args) {
+  const c = conn();
+  const [t, ...rest] = args;
+  if (!t) die('error: at least one taint update is required');
+  const tg = targets(t.includes('/') ? [t] : [t, rest.shift()])[0];
+  if (tg.res.kind !== 'Node') die(`error: invalid resource type ${tg.res.kind.toLowerCase()}, only node types are supported`);
+  if (!rest.length) die('error: at least one taint update is required');
+  const name = tg.names[0];
+  const p = `/api/v1/nodes/${name}`;
+  const cur = await c.get(p);
+  let taints = [...(cur.spec?.taints || [])];
+  const specs = rest.map(parseTaint);
+  for (const s of specs.filter((x) => !x.remove)) {
+    const same = taints.find((x) => x.key === s.key && x.effect === s.effect);
+    if (same && !truthy(flags.overwrite) && (same.value || '') !== (s.value || '')) {
+      die(`error: node ${name} already has ${s.key} taint(s) with same effect(s) and --overwrite is false`);
+    }
+    taints = taints.filter((x) => !(x.key === s.key && x.effect === s.effect));
+    taints.push({ key: s.key, ...(s.value !== undefined ? { value: s.value } : {}), effect: s.effect, ...(s.effect === 'NoExecute' ? { timeAdded: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } : {}) });
+  }
+  for (const s of specs.filter((x) => x.remove)) {
+    const keep = taints.filter((x) => !(x.key === s.key && (s.effect === undefined || x.effect === s.effect)));
+    if (keep.length === taints.length) die(`error: taint ${JSON.stringify(s.effect !== undefined ? `${s.key}:${s.effect}` : s.key)} not found`);
+    taints = keep;
+  }
+  await c.patch(p, { spec: { taints } });
+  out(`node/${name} ${specs.every((x) => x.remove) ? 'untainted' : 'tainted'}`);
+}
+
 async function cordon(name, on) {
   const c = conn();
   await c.patch(`/api/v1/nodes/${name}`, { spec: { unschedulable: on ? true : null } });
@@ -363,12 +439,14 @@ const cmd = pos.shift();
     case 'delete': return del(pos);
     case 'wait': return wait(pos);
     case 'label': return label(pos);
+    case 'annotate': return annotate(pos);
+    case 'taint': return taint(pos);
     case 'cordon': return cordon(pos[0], true);
     case 'uncordon': return cordon(pos[0], false);
     case 'drain': return drain(pos[0]);
     case 'version': return version();
     case 'cluster-info': return clusterInfo();
-    case undefined: return out('kubectl controls the Kubernetes cluster manager.\n\nBasic Commands: get apply delete wait label cordon uncordon drain version cluster-info');
+    case undefined: return out('kubectl controls the Kubernetes cluster manager.\n\nBasic Commands: get apply delete wait label annotate taint cordon uncordon drain version cluster-info');
     default: die(`error: unknown command "${cmd}" for "kubectl"`);
   }
 })().catch((e) => die(e.status || e.code ? serverError(e) : `error: ${e.message}`));
