@@ -127,13 +127,16 @@ tc=; tt=
 for c in /proc/[0-9]*/comm; do { read -r n < "$c"; } 2>/dev/null || continue; printf '%s\n' "$n"
   case $n in chronyd) tc=1;; systemd-timesyn) tt=1;; esac; done`);
 
-  // The cheapest reliable source first: chronyc and the timesyncd flag file answer at once;
-  // timedatectl may first have to start systemd-timedated over D-Bus (half a second).
+  // The cheapest reliable source first: chronyc and the timesyncd flag file answer at once.
+  // timedatectl is asked only when systemd-timedated already runs: otherwise D-Bus would start
+  // it, and a started service leaves files behind (PrivateTmp dirs in /var/tmp): observing must
+  // change nothing on the host. Then the sync state is unknown, which preflight reports.
   add(String.raw`h timesync
 if [ -n "$tc" ] && has chronyc; then printf 'source chronyc\n'; chronyc -n tracking 2>&1
 elif [ -n "$tt" ]; then printf 'source timesyncd-flag\n'; [ -e /run/systemd/timesync/synchronized ] && printf 'timesyncd-synchronized\n'
-elif [ -d /run/systemd/system ] && has timedatectl; then printf 'source timedatectl\n'; timedatectl show 2>&1
+elif [ -d /run/systemd/system ] && has timedatectl && systemctl is-active --quiet systemd-timedated; then printf 'source timedatectl\n'; timedatectl show 2>&1
 elif has chronyc; then printf 'source chronyc\n'; chronyc -n tracking 2>&1
+elif [ -d /run/systemd/system ] && has timedatectl; then printf 'source none\n'
 else miss timedatectl; miss chronyc; fi`);
 
   add(String.raw`h ports
