@@ -1,6 +1,6 @@
 // The control-plane gate: after a control-plane join or a restart of a control-plane or etcd
 // member, wait until the apiserver answers /readyz through the control-plane endpoint before the
-// next member may go. The probe runs on the first control-plane host (curl over SSH), because the
+// next member may go. The probe runs on the first control-plane host (curl, or kubectl, over SSH), because the
 // admin machine may have no route to the VIP.
 
 import { shellQuote } from '../transport/quote.js';
@@ -37,9 +37,18 @@ export function readyzUrl(t: ReadyzTarget): string {
   return `https://${h}:${t.port}/readyz`;
 }
 
-/** The command run on the probing host: prints the body, then the HTTP status on a line of its own. */
+/**
+ * The command run on the probing host: prints the body, then the HTTP status on a line of its own.
+ * curl where the host has it; otherwise kubectl (installed on every control-plane host) with
+ * admin.conf's credentials, pointed at the endpoint (`--server`), which answers the same.
+ */
 export function readyzCommand(t: ReadyzTarget, requestSeconds = 5): string {
-  return `curl -sk --max-time ${Math.max(1, Math.floor(requestSeconds))} -w '\\n%{http_code}' ${shellQuote(readyzUrl(t))}`;
+  const secs = Math.max(1, Math.floor(requestSeconds));
+  const url = readyzUrl(t);
+  const server = url.slice(0, -'/readyz'.length);
+  const curl = `curl -sk --max-time ${secs} -w '\\n%{http_code}' ${shellQuote(url)}`;
+  const kubectl = `b=$(kubectl --kubeconfig /etc/kubernetes/admin.conf --server ${shellQuote(server)} --request-timeout=${secs}s get --raw /readyz) || exit; printf '%s\\n200' "$b"`;
+  return `if command -v curl >/dev/null 2>&1; then ${curl}; else ${kubectl}; fi`;
 }
 
 /** 'ready', or what was answered instead. */
@@ -48,7 +57,7 @@ export function judgeReadyz(r: ExecResult): { ready: true } | { ready: false; an
   const status = lines.pop() ?? '';
   const body = lines.join('\n').trim();
   if (r.code === 0 && status === '200' && body === 'ok') return { ready: true };
-  if (r.code !== 0) return { ready: false, answer: `curl exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 200)}` : ''}` };
+  if (r.code !== 0) return { ready: false, answer: `the probe exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 200)}` : ''}` };
   return { ready: false, answer: `HTTP ${status}${body ? `: ${body.split('\n').slice(-3).join(' | ').slice(0, 200)}` : ''}` };
 }
 

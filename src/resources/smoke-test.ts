@@ -75,7 +75,7 @@ function readOperations(ctx: ResourceContext): CommandOperation[] {
     },
     {
       description: `wait up to ${SMOKE_TIMEOUT} for them to be Ready${workers.length > 0 ? ` on the workers (${workers.join(', ')})` : ''}`,
-      command: `${KUBECTL} ${ns} wait --for=condition=Ready pod -l app=hactl-smoke --timeout=${SMOKE_TIMEOUT} && ${onWorkers}; rc=$?; [ "$rc" -eq 0 ] || { ${cleanup}; } >/dev/null 2>&1; exit "$rc"`,
+      command: `${KUBECTL} ${ns} wait --for=jsonpath='{.status.readyReplicas}'=${replicas} deployment/hactl-smoke --timeout=${SMOKE_TIMEOUT} && ${KUBECTL} ${ns} wait --for=condition=Ready pod -l app=hactl-smoke --timeout=${SMOKE_TIMEOUT} && ${onWorkers}; rc=$?; [ "$rc" -eq 0 ] || { ${cleanup}; } >/dev/null 2>&1; exit "$rc"`,
       effects: [],
     },
     { description: `remove namespace ${SMOKE_NAMESPACE} and what the smoke test created`, command: cleanup, effects: [] },

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApplyLock, LockHeldError } from '../../src/apply/lock.js';
+import { readyzCommand } from '../../src/apply/readyz.js';
 import { renderSummary } from '../../src/apply/progress.js';
 import { Executor } from '../../src/apply/executor.js';
 import { applyCluster, precheck, type ApplyInput, type ApplyOutcome } from '../../src/apply/run.js';
@@ -282,7 +283,7 @@ describe('apply', () => {
     const gateLog: string[] = [];
     const s = setup({
       answer: (h, cmd) => {
-        if (!cmd.startsWith('curl ')) return undefined;
+        if (!cmd.includes('/readyz')) return undefined;
         gateLog.push(`${h} ${cmd}`);
         // The apiserver comes back on the second ask after each change.
         readyAfter++;
@@ -299,14 +300,14 @@ describe('apply', () => {
     expect(overlapping(iv)).toEqual([]);
     // Two asks per member (not ready, then ready), all from cp1, at the endpoint.
     expect(gateLog).toHaveLength(6);
-    for (const l of gateLog) expect(l).toBe("cp1 curl -sk --max-time 5 -w '\\n%{http_code}' https://10.0.0.10:6443/readyz");
+    for (const l of gateLog) expect(l).toBe(`cp1 ${readyzCommand({ host: '10.0.0.10', port: 6443 })}`);
     // Each member's gate finished before the next member started.
-    const readyCalls = s.world.calls.filter((c) => c.what.startsWith('curl ')).filter((_, i) => i % 2 === 1);
+    const readyCalls = s.world.calls.filter((c) => c.what.includes('/readyz')).filter((_, i) => i % 2 === 1);
     const starts = iv.map((i) => i.start).sort((a, b) => a - b);
     expect(readyCalls).toHaveLength(3);
     for (let i = 0; i < 2; i++) expect(readyCalls[i]!.end).toBeLessThanOrEqual(starts[i + 1]!);
     // The worker is not in the group and did not wait for it.
-    expect(s.world.calls.some((c) => c.host === 'w1' && c.what.startsWith('curl'))).toBe(false);
+    expect(s.world.calls.some((c) => c.host === 'w1' && c.what.includes('/readyz'))).toBe(false);
   });
 
   it('Ctrl-C starts nothing new, lets running resources finish, releases the lock and reports', async () => {

@@ -14,7 +14,8 @@ describe('waitForReadyz', () => {
     const answers = [res('', 7, 'curl: (7) Failed to connect'), res('[-]etcd failed: reason withheld\nreadyz check failed\n500'), res('ok\n200')];
     const cmds: string[] = [];
     await waitForReadyz({ exec: async (c) => (cmds.push(c), answers.shift()!) }, { host: '198.18.0.100', port: 6443 }, { intervalMs: 1, timeoutMs: 5000 });
-    expect(cmds).toEqual(Array(3).fill("curl -sk --max-time 5 -w '\\n%{http_code}' https://198.18.0.100:6443/readyz"));
+    expect(cmds).toEqual(Array(3).fill(readyzCommand({ host: '198.18.0.100', port: 6443 })));
+    expect(cmds[0]).toContain("curl -sk --max-time 5 -w '\\n%{http_code}' https://198.18.0.100:6443/readyz");
     expect(answers).toEqual([]);
   });
 
@@ -37,13 +38,50 @@ describe('waitForReadyz', () => {
     expect(judgeReadyz(res('ok\n200'))).toEqual({ ready: true });
     expect(judgeReadyz(res('ok\n500'))).toEqual({ ready: false, answer: 'HTTP 500: ok' });
     expect(judgeReadyz(res('Forbidden\n403'))).toEqual({ ready: false, answer: 'HTTP 403: Forbidden' });
-    expect(judgeReadyz(res('\n000', 28, 'timeout'))).toEqual({ ready: false, answer: 'curl exited 28: timeout' });
+    expect(judgeReadyz(res('\n000', 28, 'timeout'))).toEqual({ ready: false, answer: 'the probe exited 28: timeout' });
     expect(readyzCommand({ host: "x'; rm -rf /", port: 1 })).toContain(`'https://x'\\''; rm -rf /:1/readyz'`);
   });
 });
 
 const ev = (e: Partial<WalkEvent> & { type: WalkEvent['type']; id: string }, at: number): WalkEvent => ({ at, durationMs: 1500, error: 'boom', because: ['a@h1'], ...e }) as unknown as WalkEvent;
 const T0 = Date.parse('2026-11-22T09:00:00Z');
+
+describe('the /readyz probe command', () => {
+  // Run by a real shell with stub tools on PATH: curl where there is one, else kubectl with admin.conf.
+  const run = async (tools: Record<string, string>) => {
+    const { mkdtempSync, writeFileSync, chmodSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-readyz-'));
+    try {
+      for (const [name, body] of Object.entries(tools)) {
+        writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+        chmodSync(join(dir, name), 0o755);
+      }
+      const r = spawnSync('/bin/sh', ['-c', readyzCommand({ host: '198.18.0.100', port: 6443 })], { env: { PATH: dir }, encoding: 'utf8' });
+      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, durationMs: 1 };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('uses curl when the host has it', async () => {
+    const r = await run({ curl: 'printf "%s\\n" "$*" >&2; printf "ok\\n200"', kubectl: 'exit 99' });
+    expect(judgeReadyz(r)).toEqual({ ready: true });
+    expect(r.stderr).toBe("-sk --max-time 5 -w \\n%{http_code} https://198.18.0.100:6443/readyz\n");
+  });
+
+  it('falls back to kubectl with admin.conf at the endpoint, judged the same way', async () => {
+    const ok = await run({ kubectl: 'echo "$@" >&2; echo ok' });
+    expect(judgeReadyz(ok)).toEqual({ ready: true });
+    expect(ok.stderr).toBe('--kubeconfig /etc/kubernetes/admin.conf --server https://198.18.0.100:6443 --request-timeout=5s get --raw /readyz\n');
+    const down = await run({ kubectl: 'echo "Error from server (InternalError): an error on the server (\\"[-]etcd failed: reason withheld\\") has prevented the request from succeeding" >&2; exit 1' });
+    expect(judgeReadyz(down)).toEqual({ ready: false, answer: 'the probe exited 1: Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld") has prevented the request from succeeding' });
+    const neither = await run({});
+    expect(judgeReadyz(neither)).toMatchObject({ ready: false, answer: expect.stringMatching(/^the probe exited 127: .*kubectl.*not found/) });
+  });
+});
 
 describe('progress', () => {
   it('without a terminal, writes one line per event', () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUp, readLabState, sshExec } from '../lab/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SRC = join(ROOT, 'src');
 const SPEC = 'examples/lab/ha-stacked.yaml';
 const NODES = ['cp1', 'cp2', 'cp3', 'w1', 'w2'];
 const log = (m: string): void => console.error(`cluster e2e: ${m}`);
@@ -51,9 +52,9 @@ beforeAll(async () => {
     join(pkg, 'tsconfig.json'),
     JSON.stringify({
       extends: join(ROOT, 'tsconfig.json'),
-      compilerOptions: { rootDir: join(ROOT, 'src'), outDir: join(pkg, 'dist'), noEmit: false, sourceMap: false },
+      compilerOptions: { rootDir: SRC, outDir: join(pkg, 'dist'), noEmit: false, sourceMap: false },
       include: [],
-      files: ['apply.ts', 'plan.ts', 'validate.ts'].map((f) => join(ROOT, 'src/commands', f)),
+      files: ['apply.ts', 'plan.ts', 'validate.ts'].map((f) => join(SRC, 'commands', f)),
     }),
   );
   const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(pkg, 'tsconfig.json')], { encoding: 'utf8' });
