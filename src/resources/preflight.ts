@@ -150,7 +150,7 @@ function check(ctx: ResourceContext): Diagnostic[] {
   if (ts.synchronized === false) {
     add('warning', `the clock is not synchronised (${ts.service === 'none' ? 'no time service running' : `${ts.service} not in sync`}); os-prep sets up time sync, certificates need agreeing clocks`);
   } else if (ts.synchronized === undefined) {
-    add('warning', `cannot tell whether the clock is synchronised (${ts.source === 'none' ? 'no timedatectl or chronyc' : ts.source})`);
+    add('warning', `cannot tell whether the clock is synchronised (${ts.source === 'none' ? 'no chrony, timesyncd or running systemd-timedated to ask' : ts.source})`);
   }
   const skew = ctx.clockSkewSeconds;
   if (skew !== undefined && Math.abs(skew) > 5) {
