@@ -2,6 +2,7 @@
 // supported OS, has the ports hactl needs free, and keeps time. Findings are diagnostics; the
 // resource plans as `read` and never changes anything.
 
+import { minimumSize } from '../spec/topology.js';
 import type { HostFacts } from '../facts/types.js';
 import type { Diagnostic } from '../plan/model.js';
 import type { Profile, Role } from '../spec/types.js';
@@ -18,24 +19,10 @@ export interface Minimum {
   diskBytes: number;
 }
 
-/** DEVELOPERS.md's table. */
-export const MINIMUMS: Record<Role, Record<Profile, Minimum>> = {
-  lb: { test: { cpus: 1, memoryBytes: 512 * MiB, diskBytes: 5 * GB }, production: { cpus: 4, memoryBytes: 8 * GiB, diskBytes: 40 * GB } },
-  'control-plane': { test: { cpus: 2, memoryBytes: 4 * GiB, diskBytes: 20 * GB }, production: { cpus: 8, memoryBytes: 16 * GiB, diskBytes: 40 * GB } },
-  worker: { test: { cpus: 4, memoryBytes: 8 * GiB, diskBytes: 20 * GB }, production: { cpus: 8, memoryBytes: 16 * GiB, diskBytes: 40 * GB } },
-  etcd: { test: { cpus: 1, memoryBytes: 1 * GiB, diskBytes: 15 * GB }, production: { cpus: 4, memoryBytes: 8 * GiB, diskBytes: 40 * GB } },
-};
-
-/** A host with several roles needs the largest of each figure. */
+/** The spec's minimums (DEVELOPERS.md's table, held in src/spec/topology.ts), in bytes. */
 export function minimumFor(roles: readonly Role[], profile: Profile): Minimum {
-  const m: Minimum = { cpus: 0, memoryBytes: 0, diskBytes: 0 };
-  for (const r of roles) {
-    const x = MINIMUMS[r][profile];
-    m.cpus = Math.max(m.cpus, x.cpus);
-    m.memoryBytes = Math.max(m.memoryBytes, x.memoryBytes);
-    m.diskBytes = Math.max(m.diskBytes, x.diskBytes);
-  }
-  return m;
+  const m = minimumSize(profile, roles);
+  return { cpus: m.cpus, memoryBytes: m.memoryMiB * MiB, diskBytes: m.diskGB * GB };
 }
 
 /**
