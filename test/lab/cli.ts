@@ -1,10 +1,11 @@
-// npm run lab -- up [--topology NAME] [--light N] [--fresh] | down | status [--json]
-import { interruptLabUp, labDown, labStatus, labUp } from './lab.js';
+// npm run lab -- up [--topology NAME] [--light N] [--fresh] | down | status [--json] | hold -- CMD...
+import { spawn } from 'node:child_process';
+import { acquireLabSession, interruptLabUp, labDown, labStatus, labUp } from './lab.js';
 
 const log = (m: string): void => console.error(`lab: ${m}`);
 
 function usage(): never {
-  console.error('usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--fresh] | down | status [--json]');
+  console.error('usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--fresh] | down | status [--json] | hold -- CMD [ARG...]');
   process.exit(2);
 }
 
@@ -38,6 +39,25 @@ async function main(): Promise<void> {
     log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; mirror ${state.mirrorUrl}`);
     for (const h of state.hosts) console.log(`${h.name}\t${h.address}\t${h.kind}\t${h.roles.join(',')}`);
     process.exit(0);
+  } else if (cmd === 'hold') {
+    // Runs CMD holding the lab session: other runs wait, and CMD (a descendant) may bring the lab
+    // up, switch topologies or tear it down. The lab is left as CMD leaves it.
+    const argv = args[0] === '--' ? args.slice(1) : args;
+    if (argv.length === 0) usage();
+    const release = await acquireLabSession(log);
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+    const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    const code = await new Promise<number>((resolve) => {
+      child.on('error', (err) => {
+        log(`${argv[0]}: ${err.message}`);
+        resolve(127);
+      });
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+    release();
+    process.exit(code);
   } else if (cmd === 'down') {
     const started = Date.now();
     await labDown({ log });
