@@ -5,16 +5,37 @@
 //
 // pkgs.k8s.io versions carry a packaging revision (`1.30.4-1.1` for deb, `1.30.4-150500.1.1` for
 // rpm): the spec's `1.30.4` is matched and installed as `1.30.4-*`.
+//
+// On a node that has joined a cluster (kubelet.conf exists), a different spec version is an
+// upgrade, not a package change: bumping the packages alone would leave kubeadm, the kubelet and
+// the running control plane apart. Until hactl plans `kubeadm upgrade` itself, such a node keeps
+// its installed versions and the plan carries an error that says why (which blocks apply).
 
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { classifyVersionChange } from './version-change.js';
 
 export const KUBE_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'];
 
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
-  const version = `${ctx.spec.kubernetes.version}-*`;
-  for (const name of KUBE_PACKAGES) d.packages.push({ name, version, hold: true });
+  const wanted = ctx.spec.kubernetes.version;
+  const kubeadm = ctx.facts.packages.kubeadm;
+  const joined = ctx.facts.kubernetes.confFiles.includes('kubelet.conf');
+  const change = joined && kubeadm?.installed === true ? classifyVersionChange(kubeadm.version, wanted) : { type: 'same' as const };
+  if (change.type !== 'same') {
+    const why =
+      change.type === 'refused'
+        ? change.reason
+        : `${change.from} → ${change.to} is a ${change.type} upgrade of a running node: it needs kubeadm upgrade (control-plane hosts one at a time, workers drained), which this version of hactl does not plan; a package change alone would leave kubeadm and the running control plane apart`;
+    d.diagnostics.push({ severity: 'error', resource: ctx.node.id, host: ctx.host.name, message: `kubernetes.version: ${why}` });
+  }
+  // A joined node with another version keeps the exact versions it has (see above).
+  const versionOf = (name: string): string => {
+    const p = ctx.facts.packages[name];
+    return change.type !== 'same' && p?.installed === true ? p.version : `${wanted}-*`;
+  };
+  for (const name of KUBE_PACKAGES) d.packages.push({ name, version: versionOf(name), hold: true });
   d.units.push({ name: 'kubelet', enabled: true });
   return d;
 }
