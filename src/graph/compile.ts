@@ -2,8 +2,8 @@
 //
 // The pipeline is one small stage per part of the deployment order in DEVELOPERS.md:
 //   host preparation -> container runtime -> load balancer -> external etcd -> kubeadm init
-//   -> CNI -> control-plane joins (one at a time) -> worker joins (parallel) -> node config
-//   -> smoke test.
+//   -> CNI -> control-plane joins (one at a time) -> worker joins (parallel) -> upgrades of
+//   running nodes (control plane one at a time, then workers) -> node config -> smoke test.
 // Each stage only adds nodes and the edges to what they need; nothing is implied by stage order.
 
 import { Graph } from '@dagrejs/graphlib';
@@ -204,7 +204,33 @@ function addWorkerJoins(b: GraphBuilder, p: Placement, init: string, joined: Map
   }
 }
 
-/** Labels and taints go on once the node object exists, i.e. after its init or join. */
+/** Serial group of worker upgrades: one worker drained at a time. */
+export const WORKER_UPGRADE_GROUP = 'worker-upgrade';
+
+/**
+ * Version upgrades of nodes that already run (no-ops on a new cluster): control-plane hosts one
+ * at a time, the first one (`kubeadm upgrade apply`) first, in the control-plane serial group so
+ * that each is followed by the /readyz gate; then workers, one at a time. Returns, per host, the
+ * last resource that shapes its node (its upgrade).
+ */
+function addUpgrades(b: GraphBuilder, p: Placement, joined: Map<string, string>): Map<string, string> {
+  const upgraded = new Map<string, string>();
+  let previous: string | undefined;
+  for (const h of p.controlPlane) {
+    const id = b.add('upgrade-control-plane', h.name, { serialGroup: CONTROL_PLANE_GROUP });
+    b.needs(id, joined.get(h.name)!, at('kube-packages', h), ...(previous ? [previous] : []));
+    upgraded.set(h.name, id);
+    previous = id;
+  }
+  for (const h of p.workers) {
+    const id = b.add('upgrade-worker', h.name, { serialGroup: WORKER_UPGRADE_GROUP });
+    b.needs(id, joined.get(h.name)!, at('kube-packages', h), ...(previous ? [previous] : []));
+    upgraded.set(h.name, id);
+  }
+  return upgraded;
+}
+
+/** Labels and taints go on once the node object exists in its final version, i.e. after its init or join and upgrade. */
 function addNodeConfig(b: GraphBuilder, p: Placement, joined: Map<string, string>): string[] {
   return p.kubeNodes.map((h) => {
     const id = b.add('node-config', h.name);
@@ -230,7 +256,7 @@ export function compile(spec: ClusterSpec): ResourceGraph {
   const cni = addCni(b, p, init);
   const joined = addControlPlaneJoins(b, p, init);
   addWorkerJoins(b, p, init, joined);
-  const nodeConfigs = addNodeConfig(b, p, joined);
+  const nodeConfigs = addNodeConfig(b, p, addUpgrades(b, p, joined));
   addSmokeTest(b, p, cni, nodeConfigs);
   return validateGraph(b.graph);
 }

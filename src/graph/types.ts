@@ -18,6 +18,8 @@ export const RESOURCE_KINDS = [
   'cni',
   'join-control-plane',
   'join-worker',
+  'upgrade-control-plane',
+  'upgrade-worker',
   'node-config',
   'smoke-test',
 ] as const;

@@ -6,6 +6,8 @@ import { RESOURCE_KINDS, type ResourceKind } from '../graph/types.js';
 import { containerd } from './containerd.js';
 import { joinControlPlane } from './join-control-plane.js';
 import { joinWorker } from './join-worker.js';
+import { upgradeControlPlane } from './upgrade-control-plane.js';
+import { upgradeWorker } from './upgrade-worker.js';
 import { kubeadmInit } from './kubeadm-init.js';
 import { kubePackages } from './kube-packages.js';
 import { cni } from './cni.js';
@@ -44,6 +46,8 @@ export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   kubeadmInit,
   joinControlPlane,
   joinWorker,
+  upgradeControlPlane,
+  upgradeWorker,
   cni,
   nodeConfig,
   smokeTest,

@@ -8,27 +8,22 @@
 //
 // On a node that has joined a cluster (kubelet.conf exists), a different spec version is an
 // upgrade, not a package change: bumping the packages alone would leave kubeadm, the kubelet and
-// the running control plane apart. Until hactl plans `kubeadm upgrade` itself, such a node keeps
-// its installed versions and the plan carries an error that says why (which blocks apply).
+// the running control plane apart. Such a node keeps its installed versions here; a supported
+// upgrade is carried out by upgrade-control-plane / upgrade-worker, and an unsupported one (a
+// downgrade, a skipped minor) is an error in the plan that says why (which blocks apply).
 
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
-import { classifyVersionChange } from './version-change.js';
+import { nodeVersionChange } from './version-change.js';
 
 export const KUBE_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'];
 
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
   const wanted = ctx.spec.kubernetes.version;
-  const kubeadm = ctx.facts.packages.kubeadm;
-  const joined = ctx.facts.kubernetes.confFiles.includes('kubelet.conf');
-  const change = joined && kubeadm?.installed === true ? classifyVersionChange(kubeadm.version, wanted) : { type: 'same' as const };
-  if (change.type !== 'same') {
-    const why =
-      change.type === 'refused'
-        ? change.reason
-        : `${change.from} → ${change.to} is a ${change.type} upgrade of a running node: it needs kubeadm upgrade (control-plane hosts one at a time, workers drained), which this version of hactl does not plan; a package change alone would leave kubeadm and the running control plane apart`;
-    d.diagnostics.push({ severity: 'error', resource: ctx.node.id, host: ctx.host.name, message: `kubernetes.version: ${why}` });
+  const change = nodeVersionChange(ctx.facts, wanted) ?? { type: 'same' as const };
+  if (change.type === 'refused') {
+    d.diagnostics.push({ severity: 'error', resource: ctx.node.id, host: ctx.host.name, message: `kubernetes.version: ${change.reason}` });
   }
   // A joined node with another version keeps the exact versions it has (see above).
   const versionOf = (name: string): string => {

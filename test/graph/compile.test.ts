@@ -116,14 +116,15 @@ describe('compile: joins', () => {
     const g = graphOf({ controlPlane: ['m1', 'm2', 'm3'], workers: ['m2', 'w1'], lb: ['lb1'] });
     expect(g.hasNode('join-worker@m2')).toBe(false);
     expect(g.hasNode('join-control-plane@m2')).toBe(true);
-    expect(dependenciesOf(g, 'node-config@m2')).toEqual(['join-control-plane@m2']);
+    expect(dependenciesOf(g, 'node-config@m2')).toEqual(['upgrade-control-plane@m2']);
+    expect(g.hasNode('upgrade-worker@m2')).toBe(false);
   });
 
   it('compiles a single host with LB type none: init, no joins, no LB resources', () => {
     const g = graphOf(SHAPES.single!);
     const kinds = new Set(g.nodes().map((id) => g.node(id).kind));
     expect([...kinds].sort()).toEqual(
-      ['cni', 'containerd', 'kube-packages', 'kubeadm-init', 'node-config', 'os-prep', 'package-sources', 'preflight', 'smoke-test'].sort(),
+      ['cni', 'containerd', 'kube-packages', 'kubeadm-init', 'node-config', 'os-prep', 'package-sources', 'preflight', 'smoke-test', 'upgrade-control-plane'].sort(),
     );
     expect(dependenciesOf(g, 'kubeadm-init@node1')).toEqual(['kube-packages@node1']);
   });
@@ -164,10 +165,23 @@ describe('compile: load balancer variants', () => {
 });
 
 describe('compile: end of the pipeline', () => {
-  it('configures each node after its own join and smoke-tests after CNI and every node config', () => {
+  it('upgrades running nodes after their join: control plane one at a time from the first, then workers one at a time', () => {
     const g = graphOf(SHAPES['ha-stacked']!);
-    expect(dependenciesOf(g, 'node-config@node3')).toEqual(['join-worker@node3']);
-    expect(dependenciesOf(g, 'node-config@master1')).toEqual(['kubeadm-init@master1']);
+    expect(dependenciesOf(g, 'upgrade-control-plane@master1')).toEqual(['kube-packages@master1', 'kubeadm-init@master1']);
+    expect(dependenciesOf(g, 'upgrade-control-plane@master2')).toEqual(['join-control-plane@master2', 'kube-packages@master2', 'upgrade-control-plane@master1']);
+    expect(dependenciesOf(g, 'upgrade-control-plane@master3')).toEqual(['join-control-plane@master3', 'kube-packages@master3', 'upgrade-control-plane@master2']);
+    for (const w of ofKind(g, 'upgrade-worker')) {
+      const host = g.node(w).host;
+      expect(dependenciesOf(g, w)).toEqual([`join-worker@${host}`, `kube-packages@${host}`, 'upgrade-control-plane@master3']);
+      expect(g.node(w).serialGroup).toBe('worker-upgrade');
+    }
+    expect(ofKind(g, 'upgrade-control-plane').map((id) => g.node(id).serialGroup)).toEqual(['control-plane', 'control-plane', 'control-plane']);
+  });
+
+  it('configures each node after its own join and upgrade, and smoke-tests after CNI and every node config', () => {
+    const g = graphOf(SHAPES['ha-stacked']!);
+    expect(dependenciesOf(g, 'node-config@node3')).toEqual(['upgrade-worker@node3']);
+    expect(dependenciesOf(g, 'node-config@master1')).toEqual(['upgrade-control-plane@master1']);
     const smoke = dependenciesOf(g, 'smoke-test');
     expect(smoke).toContain('cni');
     expect(smoke.filter((id) => id.startsWith('node-config@'))).toHaveLength(6);

@@ -1,0 +1,101 @@
+// upgrade-worker (and, through upgradeDesired, upgrade-control-plane): a node that has joined
+// (kubelet.conf exists) and whose kubeadm is at another version than the spec's is upgraded the
+// way kubeadm prescribes, never by a package bump alone:
+//   1. kubeadm to the new version (hold released and put back);
+//   2. the first control-plane host: `kubeadm upgrade apply vX.Y.Z`; every other node:
+//      `kubeadm upgrade node`;
+//   3. drain the node; kubelet and kubectl to the new version; restart the kubelet; uncordon.
+// Control-plane hosts go one at a time, the first one first, each followed by the /readyz gate
+// through the control-plane endpoint (their serial group is the control-plane one, see
+// src/apply/readyz.ts); workers go after every control-plane host, one at a time.
+//
+// Only upgrades kubeadm supports are planned (a patch, or the next minor version: see
+// version-change.ts); a downgrade or a skipped minor is refused by kube-packages, and this kind
+// then plans nothing. Each step is safe to run again, so a run that stops midway converges on the
+// next one: the lower of kubeadm's and the kubelet's versions decides whether the node still
+// needs its upgrade (nodeVersionChange).
+
+import { attr, type AttributeChange } from '../plan/model.js';
+import { shellQuote } from '../transport/quote.js';
+import { converge, type CommandOperation, type Operation } from './converge.js';
+import { emptyDesired, type Desired } from './desired.js';
+import { ADMIN_CONF, KUBECTL } from './kubeadm-config.js';
+import { quietly } from './kubeadm-init.js';
+import { nodeVersionChange } from './version-change.js';
+import type { ResourceContext, ResourceKindDef } from './resource.js';
+
+/** Guarded kubectl for steps that run on the first control-plane host (runOn). */
+function onAdmin(cp1: string, command: string): string {
+  return `[ -f ${ADMIN_CONF} ] || { echo ${shellQuote(`hactl: ${ADMIN_CONF} is missing here: this step runs on ${cp1}`)} >&2; exit 1; }; ${command}`;
+}
+
+/** The package steps (install at `version`, held) the shared engine derives for `names`. */
+function packageSteps(ctx: ResourceContext, names: string[], version: string): Operation[] {
+  const d = emptyDesired();
+  for (const name of names) d.packages.push({ name, version: `${version}-*`, hold: true });
+  return converge(d, ctx.facts).operations;
+}
+
+export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Desired {
+  const d = emptyDesired();
+  const { spec, host, placement } = ctx;
+  const change = nodeVersionChange(ctx.facts, spec.kubernetes.version);
+  if (change === undefined) {
+    // Not a running node: its init or join installs the spec's version; nothing to upgrade.
+    d.actions = { attributes: [], operations: [] };
+    return d;
+  }
+  if (change.type === 'same' || change.type === 'refused') {
+    const attributes: AttributeChange[] = change.type === 'same' ? [attr('kubernetes.version', spec.kubernetes.version, spec.kubernetes.version)] : [];
+    d.actions = { attributes, operations: [] };
+    return d;
+  }
+  const target = change.to;
+  const cp1 = placement.firstControlPlane.name;
+  const first = controlPlane && host.name === cp1;
+  const node = shellQuote(host.name);
+  // Drain and uncordon need the admin credentials: a control-plane host has them, a worker asks cp1.
+  const adminOn = controlPlane ? undefined : cp1;
+  const kubectl = (args: string): Pick<CommandOperation, 'command' | 'runOn'> =>
+    adminOn === undefined ? { command: `${KUBECTL} ${args}` } : { command: onAdmin(cp1, `${KUBECTL} ${args}`), runOn: adminOn };
+
+  const ops: Operation[] = [...packageSteps(ctx, ['kubeadm'], target)];
+  ops.push(
+    first
+      ? {
+          description: `kubeadm upgrade apply v${target}: the control plane (and stacked etcd) of the cluster to ${target}`,
+          command: quietly(`kubeadm upgrade apply -y ${shellQuote(`v${target}`)}`),
+          effects: [],
+        }
+      : {
+          description: `kubeadm upgrade node: ${controlPlane ? 'this control-plane host\'s static pods and ' : ''}kubelet configuration to ${target}`,
+          command: quietly('kubeadm upgrade node'),
+          effects: [],
+        },
+  );
+  ops.push({
+    description: `drain node ${host.name}${adminOn ? ` (from ${cp1})` : ''}`,
+    ...kubectl(`drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=300s`),
+    effects: [],
+  });
+  ops.push(...packageSteps(ctx, ['kubelet', 'kubectl'], target));
+  ops.push({
+    description: 'restart the kubelet on its new version',
+    command: 'systemctl daemon-reload && systemctl restart -- kubelet',
+    effects: [{ type: 'unit', name: 'kubelet', active: true }],
+  });
+  ops.push({ description: `uncordon node ${host.name}${adminOn ? ` (from ${cp1})` : ''}`, ...kubectl(`uncordon ${node}`), effects: [] });
+  d.actions = {
+    attributes: [attr('kubernetes.version', change.from, target)],
+    operations: ops,
+    // Every node after the first control-plane host's `upgrade apply`.
+    pendingOn: first ? [] : ['upgrade-control-plane@' + cp1],
+  };
+  return d;
+}
+
+export const upgradeWorker: ResourceKindDef = {
+  kind: 'upgrade-worker',
+  factRequest: () => ({ packages: ['kubeadm', 'kubelet', 'kubectl'], units: ['kubelet'], files: [], sysctls: [] }),
+  desired: (ctx) => upgradeDesired(ctx, false),
+};
