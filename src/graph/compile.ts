@@ -3,7 +3,8 @@
 // The pipeline is one small stage per part of the deployment order in DEVELOPERS.md:
 //   host preparation -> container runtime -> load balancer -> external etcd -> kubeadm init
 //   -> CNI -> control-plane joins (one at a time) -> worker joins (parallel) -> upgrades of
-//   running nodes (control plane one at a time, then workers) -> node config -> smoke test.
+//   running nodes (control plane one at a time, then workers) -> certificate renewal (control
+//   plane, one at a time) -> node config -> smoke test.
 // Each stage only adds nodes and the edges to what they need; nothing is implied by stage order.
 
 import { Graph } from '@dagrejs/graphlib';
@@ -230,6 +231,18 @@ function addUpgrades(b: GraphBuilder, p: Placement, joined: Map<string, string>)
   return upgraded;
 }
 
+/**
+ * Certificate renewal on each control-plane host after its upgrade (kubeadm upgrade renews them
+ * too), one host at a time in the control-plane serial group, so the /readyz gate follows each.
+ */
+function addCertificateRenewal(b: GraphBuilder, p: Placement, upgraded: Map<string, string>): string[] {
+  return p.controlPlane.map((h) => {
+    const id = b.add('certificate-renewal', h.name, { serialGroup: CONTROL_PLANE_GROUP });
+    b.needs(id, upgraded.get(h.name)!);
+    return id;
+  });
+}
+
 /** Labels and taints go on once the node object exists in its final version, i.e. after its init or join and upgrade. */
 function addNodeConfig(b: GraphBuilder, p: Placement, joined: Map<string, string>): string[] {
   return p.kubeNodes.map((h) => {
@@ -240,9 +253,9 @@ function addNodeConfig(b: GraphBuilder, p: Placement, joined: Map<string, string
 }
 
 /** The smoke test needs pod networking and every node in its final shape. */
-function addSmokeTest(b: GraphBuilder, p: Placement, cni: string, nodeConfigs: string[]): void {
+function addSmokeTest(b: GraphBuilder, p: Placement, cni: string, last: string[]): void {
   const smoke = b.add('smoke-test', p.firstControlPlane.name, { clusterWide: true });
-  b.needs(smoke, cni, ...nodeConfigs);
+  b.needs(smoke, cni, ...last);
 }
 
 export function compile(spec: ClusterSpec): ResourceGraph {
@@ -256,8 +269,10 @@ export function compile(spec: ClusterSpec): ResourceGraph {
   const cni = addCni(b, p, init);
   const joined = addControlPlaneJoins(b, p, init);
   addWorkerJoins(b, p, init, joined);
-  const nodeConfigs = addNodeConfig(b, p, addUpgrades(b, p, joined));
-  addSmokeTest(b, p, cni, nodeConfigs);
+  const upgraded = addUpgrades(b, p, joined);
+  const renewals = addCertificateRenewal(b, p, upgraded);
+  const nodeConfigs = addNodeConfig(b, p, upgraded);
+  addSmokeTest(b, p, cni, [...nodeConfigs, ...renewals]);
   return validateGraph(b.graph);
 }
 

@@ -20,6 +20,7 @@ export const RESOURCE_KINDS = [
   'join-worker',
   'upgrade-control-plane',
   'upgrade-worker',
+  'certificate-renewal',
   'node-config',
   'smoke-test',
 ] as const;

@@ -8,6 +8,7 @@ import { joinControlPlane } from './join-control-plane.js';
 import { joinWorker } from './join-worker.js';
 import { upgradeControlPlane } from './upgrade-control-plane.js';
 import { upgradeWorker } from './upgrade-worker.js';
+import { certificateRenewal } from './certificate-renewal.js';
 import { kubeadmInit } from './kubeadm-init.js';
 import { kubePackages } from './kube-packages.js';
 import { cni } from './cni.js';
@@ -48,6 +49,7 @@ export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   joinWorker,
   upgradeControlPlane,
   upgradeWorker,
+  certificateRenewal,
   cni,
   nodeConfig,
   smokeTest,

@@ -124,7 +124,7 @@ describe('compile: joins', () => {
     const g = graphOf(SHAPES.single!);
     const kinds = new Set(g.nodes().map((id) => g.node(id).kind));
     expect([...kinds].sort()).toEqual(
-      ['cni', 'containerd', 'kube-packages', 'kubeadm-init', 'node-config', 'os-prep', 'package-sources', 'preflight', 'smoke-test', 'upgrade-control-plane'].sort(),
+      ['cni', 'containerd', 'kube-packages', 'kubeadm-init', 'node-config', 'os-prep', 'package-sources', 'preflight', 'smoke-test', 'upgrade-control-plane', 'certificate-renewal'].sort(),
     );
     expect(dependenciesOf(g, 'kubeadm-init@node1')).toEqual(['kube-packages@node1']);
   });
@@ -176,6 +176,17 @@ describe('compile: end of the pipeline', () => {
       expect(g.node(w).serialGroup).toBe('worker-upgrade');
     }
     expect(ofKind(g, 'upgrade-control-plane').map((id) => g.node(id).serialGroup)).toEqual(['control-plane', 'control-plane', 'control-plane']);
+  });
+
+  it('renews certificates on each control-plane host after its upgrade, in the control-plane serial group, before the smoke test', () => {
+    const g = graphOf(SHAPES['ha-stacked']!);
+    const renewals = ofKind(g, 'certificate-renewal');
+    expect(renewals.map((id) => g.node(id).host).sort()).toEqual(['master1', 'master2', 'master3']);
+    for (const id of renewals) {
+      expect(dependenciesOf(g, id)).toEqual([`upgrade-control-plane@${g.node(id).host}`]);
+      expect(g.node(id).serialGroup).toBe('control-plane');
+      expect(dependenciesOf(g, 'smoke-test')).toContain(id);
+    }
   });
 
   it('configures each node after its own join and upgrade, and smoke-tests after CNI and every node config', () => {

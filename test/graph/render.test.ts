@@ -56,7 +56,7 @@ describe('renderDot', () => {
   it('draws host clusters when grouping and escapes quotes', () => {
     const out = renderDot(compile(buildSpec({ name: 'q"x', controlPlane: ['m1'], lbType: 'none' })), { groupByHost: true });
     expect(out.startsWith('digraph "q\\"x" {')).toBe(true);
-    expect(out).toContain('  subgraph "cluster_m1" {\n    label="m1";\n    "containerd@m1";');
+    expect(out).toContain('  subgraph "cluster_m1" {\n    label="m1";\n    "certificate-renewal@m1";\n    "containerd@m1";');
   });
 });
 

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ClusterFacts } from '../../src/facts/cluster.js';
+import type { ClusterFacts, EtcdFactsResult } from '../../src/facts/cluster.js';
 import { parseFstabSwap, parseProbeOutput } from '../../src/facts/parse.js';
 import { defaultFactRequest } from '../../src/facts/default-request.js';
 import { mergeRequests } from '../../src/facts/request.js';
@@ -93,6 +93,7 @@ export interface PlanOptions {
   localFiles?: Map<string, string>;
   unreachable?: Record<string, string>;
   clusterFacts?: ClusterFacts;
+  etcd?: EtcdFactsResult;
 }
 
 export function planSpec(spec: ClusterSpec, facts: Map<string, HostFacts>, opts: PlanOptions = {}): DetailedPlan {
@@ -111,6 +112,7 @@ export function planSpec(spec: ClusterSpec, facts: Map<string, HostFacts>, opts:
     env: opts.env ?? {},
     localFiles: opts.localFiles ?? new Map(),
     ...(opts.clusterFacts ? { clusterFacts: opts.clusterFacts } : {}),
+    ...(opts.etcd ? { etcd: opts.etcd } : {}),
     createdAt: new Date('2026-11-22T08:00:00Z'),
   });
 }
@@ -209,7 +211,7 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
           f.hostname = e.name;
           break;
         case 'certificate':
-          if (!/openssl|install/.test(cmd)) throw new Error(`no openssl or install in the step that makes ${e.path}: ${cmd}`);
+          if (!/openssl|install|kubeadm certs renew/.test(cmd)) throw new Error(`no openssl or install in the step that makes ${e.path}: ${cmd}`);
           f.certificates = [...f.certificates.filter((c) => c.path !== e.path), { path: e.path, daysLeft: e.days }];
           break;
         case 'kubernetes': {
