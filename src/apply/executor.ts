@@ -4,7 +4,7 @@
 // and the resource fails without touching the host. After the operations, the host is observed
 // again (one probe) and diffed once more: anything left is "did not converge", never success.
 
-import type { ClusterFacts, ClusterFactsResult } from '../facts/cluster.js';
+import type { ClusterFacts, ClusterFactsResult, EtcdFactsResult } from '../facts/cluster.js';
 import type { HostFacts } from '../facts/types.js';
 import { CONTROL_PLANE_GROUP, resolvePlacement, type Placement } from '../graph/compile.js';
 import type { ResourceNode } from '../graph/types.js';
@@ -24,6 +24,7 @@ import {
 import { canonicalJson } from '../plan/saved.js';
 import { converge, type Operation } from '../resources/converge.js';
 import { kindDef } from '../resources/index.js';
+import { onRemovedHost, type HostRemoval } from '../resources/host-removal.js';
 import type { ResourceContext, ResourceKindDef } from '../resources/resource.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import type { Transport } from '../transport/transport.js';
@@ -36,6 +37,9 @@ export type ProbeFn = (host: Host) => Promise<ProbeResult>;
 
 /** Read the cluster facts (src/facts/cluster.ts) through a control-plane host whose facts show admin.conf. */
 export type ClusterFactsFn = (facts: ReadonlyMap<string, HostFacts>) => Promise<ClusterFactsResult>;
+
+/** Read external etcd's membership and health (src/facts/cluster.ts) through a running member. */
+export type EtcdFactsFn = (facts: ReadonlyMap<string, HostFacts>) => Promise<EtcdFactsResult>;
 
 /** Kinds whose desired state reads the cluster facts: they are read again before each of them runs and when it is verified. */
 export const CLUSTER_FACT_KINDS: ReadonlySet<string> = new Set(['cni', 'node-config', 'smoke-test']);
@@ -85,6 +89,8 @@ export interface ExecutorOptions {
    */
   clusterFactsWaitMs?: number;
   clusterFactsIntervalMs?: number;
+  /** Reads etcd's membership for the etcd kind (joins and removals are decided with it). */
+  etcdFacts?: EtcdFactsFn;
 }
 
 interface Derived {
@@ -190,7 +196,7 @@ export class Executor {
   }
 
   /** Same derivation as the planner's, from the given facts (and the cluster's, when read). */
-  derive(node: ResourceNode, facts: HostFacts, clusterFacts?: ClusterFacts): Derived {
+  derive(node: ResourceNode, facts: HostFacts, clusterFacts?: ClusterFacts, etcd?: EtcdFactsResult): Derived {
     const def = kindDef(node.kind);
     if (def === undefined) throw new NotImplementedError(node.kind);
     const host = this.hosts.get(node.host)!;
@@ -206,6 +212,7 @@ export class Executor {
       localFiles: this.o.localFiles,
       ...(skew !== undefined ? { clockSkewSeconds: skew } : {}),
       ...(clusterFacts !== undefined ? { clusterFacts } : {}),
+      ...(etcd !== undefined ? { etcd } : {}),
     };
     const desired = def.desired(ctx);
     const checks = def.check?.(ctx) ?? [];
@@ -262,7 +269,8 @@ export class Executor {
         if (!(e instanceof StepError) || signal.aborted) throw e;
         why = e.message;
       }
-      const d = why === undefined ? this.derive(node, hostFacts, cluster) : undefined;
+      const etcd = node.kind === 'etcd' && this.o.etcdFacts ? await raceAbort(this.o.etcdFacts(this.o.facts), signal, 'reading the etcd membership') : undefined;
+      const d = why === undefined ? this.derive(node, hostFacts, cluster, etcd) : undefined;
       if (d !== undefined && d.deferred === undefined) return d;
       if (Date.now() + interval > until) {
         throw new StepError(why ?? `cannot compare ${node.id} with the cluster yet: ${d!.deferred} (waited ${Math.round(wait / 1000)} s)`);
@@ -315,7 +323,7 @@ export class Executor {
       // Observing by acting (a smoke test): every step runs, every time; one failing fails the resource.
       if (before.reads.length > 0) {
         log?.host(host.name, `${node.id}: ${before.reads.length} read step(s)`);
-        await this.runOperations(node, host, before.reads, secrets, signal);
+        await this.runOperations(node.id, host, before.reads, secrets, signal);
       }
       log?.host(host.name, `${node.id}: checks passed${before.reads.length > 0 ? ` (${before.reads.length} read step(s) ran)` : ''}`);
       return;
@@ -334,7 +342,7 @@ export class Executor {
     }
 
     log?.host(host.name, `${node.id}: ${before.operations.length} step(s)`);
-    await this.runOperations(node, host, before.operations, secrets, signal);
+    await this.runOperations(node.id, host, before.operations, secrets, signal);
 
     this.o.onStep?.(node.id, 'verifying');
     const after = await this.deriveNow(node, host, signal, () => this.observe(host, 'verify'));
@@ -349,18 +357,50 @@ export class Executor {
     }
   }
 
+  /**
+   * A host's removal (src/resources/host-removal.ts): the steps in order, those on the host itself
+   * only when it can be reached. An unreachable host that holds a stacked etcd member fails the
+   * removal: kubeadm reset is what removes the member.
+   */
+  async removeHost(removal: HostRemoval, host: Host, signal: AbortSignal): Promise<void> {
+    const id = removal.change.id;
+    const log = this.o.log;
+    const secrets = [...(this.o.secrets ?? [])];
+    try {
+      const own = removal.operations.filter(onRemovedHost);
+      let reachable: string | undefined;
+      if (own.length > 0) {
+        reachable = await this.o.withTransport(host, (t) => raceAbort(t.exec('true', { timeoutMs: 30_000 }), signal, `reaching ${host.name}`)).then(
+          (r) => (r.code === 0 ? undefined : `exit ${r.code}`),
+          (e: unknown) => (signal.aborted ? Promise.reject(e) : e instanceof Error ? e.message : String(e)),
+        );
+      }
+      if (reachable !== undefined && removal.holdsEtcdMember) {
+        throw new StepError(`${host.name} cannot be reached (${reachable}): kubeadm reset there is what removes its etcd member; bring it back, or remove the member by hand (etcdctl member remove) and its node (kubectl delete node ${host.name})`);
+      }
+      if (reachable !== undefined) log?.host(host.name, `${id}: cannot be reached (${reachable}): its reset and cleanup are skipped`);
+      const steps = reachable === undefined ? removal.operations : removal.operations.filter((o) => !onRemovedHost(o));
+      log?.host(host.name, `${id}: ${steps.length} step(s)`);
+      await this.runOperations(id, host, steps, secrets, signal);
+      log?.host(host.name, `${id}: removed`);
+    } catch (e) {
+      this.o.log?.host(host.name, `${id}: FAILED: ${e instanceof Error ? e.message : String(e)}`);
+      throw e;
+    }
+  }
+
   /** The steps in order; `secrets` grows by what captured steps print. */
-  private async runOperations(node: ResourceNode, host: Host, operations: Operation[], secrets: string[], signal: AbortSignal): Promise<void> {
+  private async runOperations(id: string, host: Host, operations: Operation[], secrets: string[], signal: AbortSignal): Promise<void> {
     const log = this.o.log;
     // Outputs a step keeps for a later one (a join command made on the first control-plane host).
     const captured = new Map<string, string>();
     for (const op of operations) {
       if (signal.aborted) throw new StepError(`stopped before "${op.description}": ${reasonOf(signal)}`);
-      this.o.onStep?.(node.id, op.description);
+      this.o.onStep?.(id, op.description);
       if ('writeFile' in op) {
         const w = op.writeFile;
         await this.o.withTransport(host, (raw) => {
-          const t = log ? new LoggedTransport(raw, log, node.id) : raw;
+          const t = log ? new LoggedTransport(raw, log, id) : raw;
           return raceAbort(t.writeFile(w.path, w.content, { mode: w.mode, ...(w.owner ? { owner: w.owner } : {}), ...(w.group ? { group: w.group } : {}) }), signal, op.description);
         });
         continue;
@@ -375,15 +415,15 @@ export class Executor {
       const quiet = op.sensitive === true || op.captureAs !== undefined;
       const r = await this.o.withTransport(on, (raw) => {
         // A command carrying a secret, or whose output is one, is logged by its description only.
-        const t = log && !quiet ? new LoggedTransport(raw, log, node.id) : raw;
-        if (quiet) log?.host(on.name, `${node.id}: $ (${op.description}: ${op.sensitive ? 'command' : 'output'} not logged, it carries a secret)`);
+        const t = log && !quiet ? new LoggedTransport(raw, log, id) : raw;
+        if (quiet) log?.host(on.name, `${id}: $ (${op.description}: ${op.sensitive ? 'command' : 'output'} not logged, it carries a secret)`);
         return raceAbort(
           t.exec(op.command, { secrets, ...(stdin !== undefined ? { stdin } : {}), ...(this.o.commandTimeoutMs !== undefined ? { timeoutMs: this.o.commandTimeoutMs } : {}) }),
           signal,
           op.description,
         );
       });
-      if (quiet) log?.host(on.name, `${node.id}:   exit ${r.code} in ${Math.round(r.durationMs)} ms`);
+      if (quiet) log?.host(on.name, `${id}:   exit ${r.code} in ${Math.round(r.durationMs)} ms`);
       if (op.captureAs !== undefined && r.code === 0) {
         captured.set(op.captureAs, r.stdout);
         const found = capturedSecrets(r.stdout);

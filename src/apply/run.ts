@@ -1,8 +1,8 @@
 // One apply, start to end, apart from the command line: refuse what cannot be applied (before the
 // lock is taken or anything is touched), take the lock, observe every host and refuse a stale plan,
-// walk the graph with the executor, release the lock whatever happens.
+// carry out host removals, walk the graph with the executor, release the lock whatever happens.
 
-import { gatherClusterFacts } from '../facts/cluster.js';
+import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { gatherHostFacts } from '../facts/gather.js';
 import { resolvePlacement } from '../graph/compile.js';
@@ -12,11 +12,12 @@ import { hostFactsDigest } from '../plan/planner.js';
 import { checkStale } from '../plan/saved.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import type { HostPool } from '../transport/pool.js';
-import { Executor, type ClusterFactsFn, type ProbeFn, type ProbeResult, type WithTransport } from './executor.js';
+import { Executor, type ClusterFactsFn, type EtcdFactsFn, type ProbeFn, type ProbeResult, type WithTransport } from './executor.js';
 import { ApplyLock, type HeldLock, type LockHost, type LockOptions } from './lock.js';
 import { waitForReadyz } from './readyz.js';
 import type { RunLog } from './runlog.js';
 import { restrictPlan, selectTargets, unsupportedKinds } from './select.js';
+import { carryOutRemovals, plannedRemovals } from './removals.js';
 import { walk, type WalkEvent, type WalkResult } from './walker.js';
 import { specSecrets } from '../spec/secrets.js';
 
@@ -25,15 +26,18 @@ export interface HostAccess {
   withTransport: WithTransport;
   /** Reads the cluster facts (node-config, cni and smoke-test are derived with them). */
   clusterFacts?: ClusterFactsFn;
+  /** Reads external etcd's membership (the etcd kind is derived with it). */
+  etcdFacts?: EtcdFactsFn;
 }
 
 /**
  * Probes and writable connections through one pool (shared with the lock and the gate); the
  * cluster facts, read-only, through the first of `controlPlane` whose facts show admin.conf.
  */
-export function poolAccess(pool: HostPool, request: FactRequest, controlPlane: readonly Host[] = []): HostAccess {
+export function poolAccess(pool: HostPool, request: FactRequest, controlPlane: readonly Host[] = [], etcdHosts: readonly Host[] = []): HostAccess {
   return {
     clusterFacts: (facts) => gatherClusterFacts(controlPlane, facts, pool),
+    ...(etcdHosts.length > 0 ? { etcdFacts: (facts: ReadonlyMap<string, HostFacts>) => gatherEtcdFacts(etcdHosts, facts, pool) } : {}),
     probe: async (host: Host): Promise<ProbeResult> => {
       const r = await gatherHostFacts(host, pool, request);
       return r.ok ? { ok: true, facts: r.facts, clockSkewSeconds: r.clockSkewSeconds } : { ok: false, reason: r.reason };
@@ -108,12 +112,15 @@ export function precheck(input: Pick<ApplyInput, 'graph' | 'plan' | 'targets'>):
         `apply a subset with --target <id|kind> (what a target depends on is included)`,
     );
   }
-  // Changes outside the graph (a host's removal) have no kind to carry them out yet.
-  const outside = input.plan.changes.filter((c) => !input.graph.hasNode(c.id) && c.action !== 'no-op' && c.action !== 'read');
-  if (outside.length > 0 && (input.targets ?? []).length === 0) {
+  // Changes outside the graph: host removals (carried out before the walk, only by a whole
+  // apply: a targeted one leaves them for later); anything else has nothing to carry it out.
+  const whole = (input.targets ?? []).length === 0;
+  const removals = plannedRemovals(input.plan);
+  const outside = input.plan.changes.filter((c) => !input.graph.hasNode(c.id) && c.action !== 'no-op' && c.action !== 'read' && !removals.includes(c.id));
+  if (outside.length > 0 && whole) {
     reasons.push(`this version of hactl cannot apply ${outside.map((c) => `${c.kind} (${c.id})`).join(', ')}; apply a subset with --target <id|kind>`);
   }
-  const plan = restrictPlan(input.plan, sel.ids);
+  const plan = restrictPlan(input.plan, whole ? new Set([...sel.ids, ...removals]) : sel.ids);
   const missing = [...sel.ids].filter((id) => !plan.changes.some((c) => c.id === id));
   if (missing.length > 0) reasons.push(`the plan has no entry for ${missing.sort().join(', ')} (was it made from another spec?)`);
   for (const d of plan.diagnostics) {
@@ -189,7 +196,8 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
         }
       }),
     );
-    const stale = checkStale(input.plan, { specSha256: input.specSha256, factsDigests: digests });
+    // Hosts being removed are not in the spec and not observed: the removal checks them itself.
+    const stale = checkStale({ ...input.plan, hosts: input.plan.hosts.filter((h) => h.removed !== true) }, { specSha256: input.specSha256, factsDigests: digests });
     if (stale.length > 0) return { status: 'refused', reasons: stale.map((r) => `the plan is stale: ${r}`) };
 
     const firstCp = lockTarget;
@@ -207,6 +215,7 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       ...(input.onStep ? { onStep: input.onStep } : {}),
       ...(input.commandTimeoutMs !== undefined ? { commandTimeoutMs: input.commandTimeoutMs } : {}),
       ...(input.access.clusterFacts ? { clusterFacts: input.access.clusterFacts } : {}),
+      ...(input.access.etcdFacts ? { etcdFacts: input.access.etcdFacts } : {}),
       ...(input.clusterFactsWaitMs !== undefined ? { clusterFactsWaitMs: input.clusterFactsWaitMs } : {}),
       ...(input.clusterFactsIntervalMs !== undefined ? { clusterFactsIntervalMs: input.clusterFactsIntervalMs } : {}),
       controlPlaneGate: (_node: ResourceNode, signal: AbortSignal) =>
@@ -216,7 +225,30 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
           ...(input.readyz?.intervalMs !== undefined ? { intervalMs: input.readyz.intervalMs } : {}),
         }),
     });
-    const result = await walk(graph, executor.run, {
+    const removed = await carryOutRemovals({
+      spec: input.spec,
+      plan,
+      facts,
+      ...(input.access.clusterFacts ? { clusterFacts: input.access.clusterFacts } : {}),
+      executor,
+      signal: stop.signal,
+      onEvent: (e) => {
+        log?.event(`${e.type} ${e.id}${e.type === 'failed' ? `: ${e.error}` : ''}`);
+        input.onEvent?.(e);
+      },
+    });
+    if (removed.failed.length + removed.cancelled.length > 0) {
+      // The walk would drop the host from every /etc/hosts, where its pending removal is remembered.
+      const because = removed.failed.map((f) => f.id);
+      const result: WalkResult = {
+        succeeded: removed.succeeded,
+        failed: removed.failed,
+        skipped: because.length > 0 ? graph.nodes().map((id) => ({ id, because })) : [],
+        cancelled: [...removed.cancelled, ...(because.length > 0 ? [] : graph.nodes())],
+      };
+      return { status: 'done', result, plan, lockId: held.id, ...(stoppedBy ? { stoppedBy } : {}) };
+    }
+    const walked = await walk(graph, executor.run, {
       parallelism: input.parallelism ?? 10,
       // Package managers hold exclusive locks, and each resource's verification probes the host.
       exclusivePerHost: true,
@@ -228,6 +260,7 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
         input.onEvent?.(e);
       },
     });
+    const result: WalkResult = { ...walked, succeeded: [...removed.succeeded, ...walked.succeeded] };
     return { status: 'done', result, plan, lockId: held.id, ...(stoppedBy ? { stoppedBy } : {}) };
   } finally {
     input.signal?.removeEventListener('abort', onStop);

@@ -86,7 +86,7 @@ export default class Apply extends Command {
       parallelism: Math.max(flags.parallelism, spec.ssh.parallelism),
       acceptNewHostKeys: flags['accept-new-host-keys'],
     });
-    const access = poolAccess(pool, request, resolvePlacement(spec).controlPlane);
+    const access = poolAccess(pool, request, resolvePlacement(spec).controlPlane, resolvePlacement(spec).etcdHosts);
     const graceful = new AbortController();
     const hard = new AbortController();
     let progress: Progress | undefined;
@@ -146,7 +146,7 @@ export default class Apply extends Command {
 
       const log = new RunLog({ id: randomUUID(), ...(flags['log-dir'] !== undefined ? { root: flags['log-dir'] } : {}) });
       const hostOf = new Map(graph.nodes().map((id) => [id, graph.node(id).host]));
-      progress = new Progress({ out: process.stdout, hostOf: (id) => hostOf.get(id) ?? '?', hosts: spec.hosts.map((h) => h.name) });
+      progress = new Progress({ out: process.stdout, hostOf: (id) => hostOf.get(id) ?? id.split('@')[1] ?? '?', hosts: spec.hosts.map((h) => h.name) });
       const operation = saved !== undefined ? `apply ${args.plan}` : `apply -f ${specFile}${targets.map((t) => ` --target ${t}`).join('')}`;
       log.event(`${operation} (parallelism ${flags.parallelism})`);
       progress.start();

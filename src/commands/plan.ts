@@ -1,51 +1,12 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Command, Flags } from '@oclif/core';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlagWith } from '../cli/flags.js';
-import { readLocalFiles } from '../cli/local-files.js';
-import { gatherClusterFacts } from '../facts/cluster.js';
-import { gatherFacts } from '../facts/gather.js';
-import { compile, resolvePlacement } from '../graph/compile.js';
-import { hasChanges, type Plan as PlanModel } from '../plan/model.js';
-import { factRequestFor, planCluster, type HostObservation } from '../plan/planner.js';
+import { hasChanges } from '../plan/model.js';
+import { planSpecFile } from '../plan/observe.js';
 import { savePlan } from '../plan/saved.js';
-import type { ClusterSpec } from '../spec/types.js';
-import { HostPool } from '../transport/pool.js';
 import { OUTPUT_FORMATS, renderPlan, shouldColor } from '../views/index.js';
 
-/**
- * Observe every host through `pool` (which must be read-only) and plan. The command's whole
- * conversation with the hosts, apart so a test can hand it a pool that records every call.
- */
-export async function observeAndPlan(opts: {
-  spec: ClusterSpec;
-  specFile: string;
-  specText: string | Buffer;
-  pool: HostPool;
-  env: Readonly<Record<string, string | undefined>>;
-  localFiles: ReadonlyMap<string, string>;
-}): Promise<PlanModel> {
-  if (!opts.pool.readOnly) throw new Error('plan observes hosts through a read-only pool only');
-  const graph = compile(opts.spec);
-  const results = await gatherFacts(opts.spec.hosts, opts.pool, factRequestFor(opts.spec, graph));
-  const facts = new Map<string, HostObservation>(
-    results.map((r) => [r.host, r.ok ? { ok: true, facts: r.facts, clockSkewSeconds: r.clockSkewSeconds } : { ok: false, reason: r.reason }]),
-  );
-  // What the API server says (nodes, DaemonSets, leases), from a control-plane host with admin.conf.
-  const observed = new Map(results.flatMap((r) => (r.ok ? [[r.host, r.facts] as const] : [])));
-  const cluster = await gatherClusterFacts(resolvePlacement(opts.spec).controlPlane, observed, opts.pool);
-  return planCluster({
-    spec: opts.spec,
-    specFile: opts.specFile,
-    specSha256: createHash('sha256').update(opts.specText).digest('hex'),
-    graph,
-    facts,
-    env: opts.env,
-    localFiles: opts.localFiles,
-    ...(cluster.ok ? { clusterFacts: cluster.facts } : cluster.host !== undefined ? { clusterFactsError: `${cluster.host}: ${cluster.reason}` } : {}),
-  });
-}
+export { observeAndPlan } from '../plan/observe.js';
 
 export default class Plan extends Command {
   static override summary = 'Observe the hosts (read-only) and show what apply would change';
@@ -70,22 +31,7 @@ export default class Plan extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Plan);
     const spec = await loadSpecOrExit(this, flags.file);
-    const specText = await readFile(flags.file);
-
-    const localFiles = await readLocalFiles(spec, (m) => this.logToStderr(m));
-
-    // Observation only: the pool hands out read-only transports, and the probe is the only command.
-    const pool = new HostPool({
-      readOnly: true,
-      parallelism: flags.parallelism ?? spec.ssh.parallelism,
-      acceptNewHostKeys: flags['accept-new-host-keys'],
-    });
-    let plan: PlanModel;
-    try {
-      plan = await observeAndPlan({ spec, specFile: flags.file, specText, pool, env: process.env, localFiles });
-    } finally {
-      await pool.close();
-    }
+    const plan = await planSpecFile(spec, flags.file, flags, (m) => this.logToStderr(m));
     const out = renderPlan(plan, flags.output, { color: shouldColor(process.stdout, process.env) });
     this.log(out.replace(/\n$/, ''));
 

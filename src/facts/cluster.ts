@@ -2,10 +2,13 @@
 // leases, read with ONE read-only command on a control-plane host that has admin.conf. The planner
 // uses them for node-config, cni and the plan's lease holders; without them (cluster not
 // initialised, or no control-plane host reachable) those resources are pending on kubeadm init.
+// With external etcd, the etcd membership and health too: one read-only etcdctl command on the
+// first etcd host whose member runs and answers (src/facts/etcd.ts).
 
 import type { HostPool } from '../transport/pool.js';
 import type { HostTarget } from '../transport/ssh.js';
 import { observation } from '../transport/transport.js';
+import { ETCD_FACTS_COMMAND, ETCD_MEMBER_PKI, parseEtcdFacts, type EtcdFacts } from './etcd.js';
 import type { HostFacts } from './types.js';
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
@@ -196,4 +199,55 @@ export async function gatherClusterFacts(controlPlane: readonly HostTarget[], ho
   } catch (e) {
     return { ok: false, host: host.name, reason: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** The observation that reads etcd's member list and health (read-only etcdctl verbs only). */
+export function etcdFactsObservation(timeoutMs = 60_000) {
+  return observation('etcd-facts', ETCD_FACTS_COMMAND, timeoutMs);
+}
+
+export type EtcdFactsResult = { ok: true; facts: EtcdFacts } | { ok: false; reason: string };
+
+/**
+ * The etcd hosts to ask, in spec order: those whose facts show the member certificate and a
+ * running etcd. Every other one is listed with why it was not asked.
+ */
+export function etcdFactsHosts(etcdHosts: readonly string[], facts: ReadonlyMap<string, HostFacts>): { ask: string[]; skipped: string[] } {
+  const ask: string[] = [];
+  const skipped: string[] = [];
+  for (const h of etcdHosts) {
+    const f = facts.get(h);
+    if (f === undefined) skipped.push(`${h}: not observed`);
+    else if (!f.certificates.some((c) => c.path === `${ETCD_MEMBER_PKI}/server.crt`)) skipped.push(`${h}: no member certificate`);
+    else if (f.units.etcd?.active !== true) skipped.push(`${h}: etcd not running`);
+    else ask.push(h);
+  }
+  return { ask, skipped };
+}
+
+/**
+ * etcd's membership and health from the first etcd host (spec order) whose member answers,
+ * through `pool` (read-only at plan time). Nobody answering is a result, never a throw: the
+ * reason names every host and why it could not tell.
+ */
+export async function gatherEtcdFacts(etcdHosts: readonly HostTarget[], hostFacts: ReadonlyMap<string, HostFacts>, pool: HostPool): Promise<EtcdFactsResult> {
+  const { ask, skipped } = etcdFactsHosts(etcdHosts.map((h) => h.name), hostFacts);
+  const failed = [...skipped];
+  for (const name of ask) {
+    const host = etcdHosts.find((h) => h.name === name)!;
+    try {
+      const r = await pool.observe(host, (o) => o.observe(etcdFactsObservation()));
+      if (r.code === 0) return { ok: true, facts: parseEtcdFacts(r.stdout, host.name) };
+      failed.push(`${name}: etcdctl exited ${r.code}: ${lastLines(r.stderr)}`);
+    } catch (e) {
+      failed.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return { ok: false, reason: `no etcd member answered (${failed.join('; ')})` };
+}
+
+/** etcdctl's last lines, without the client library's JSON log records. */
+function lastLines(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('{"level"'));
+  return lines.slice(-2).join(' / ');
 }

@@ -97,10 +97,32 @@ export interface ExpiringCertificate {
   daysLeft: number;
 }
 
+export interface EtcdMemberObservation {
+  /** Empty for a member added and not started yet. */
+  name: string;
+  /** Member ID in hex. */
+  id: string;
+  peerURLs: string[];
+  started: boolean;
+  healthy: boolean;
+  leader: boolean;
+  /** Why it is not healthy. */
+  error?: string;
+}
+
+/** External etcd as a member reported it; `unknown` says why no member could tell. */
+export interface EtcdObservation {
+  observedFrom?: string;
+  members: EtcdMemberObservation[];
+  unknown?: string;
+}
+
 export interface ClusterObservations {
   /** Current holders of the leader-election leases (host names). */
   leaseHolders?: { scheduler?: string; controllerManager?: string };
   expiringCertificates: ExpiringCertificate[];
+  /** External etcd only: its members and their health. */
+  etcd?: EtcdObservation;
 }
 
 export interface Plan {
@@ -566,6 +588,16 @@ export function normalizePlan(plan: Plan): Plan {
         .map((c) => ({ host: c.host, path: c.path, daysLeft: c.daysLeft }))
         .sort((a, b) => a.daysLeft - b.daysLeft || compareStrings(a.host, b.host) || compareStrings(a.path, b.path)),
     };
+    const etcd = plan.cluster.etcd;
+    if (etcd) {
+      cluster.etcd = {
+        ...(etcd.observedFrom !== undefined ? { observedFrom: etcd.observedFrom } : {}),
+        members: etcd.members
+          .map((m) => ({ name: m.name, id: m.id, peerURLs: [...m.peerURLs], started: m.started, healthy: m.healthy, leader: m.leader, ...(m.error !== undefined ? { error: m.error } : {}) }))
+          .sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.id, b.id)),
+        ...(etcd.unknown !== undefined ? { unknown: etcd.unknown } : {}),
+      };
+    }
     out.cluster = cluster;
   }
   return out;

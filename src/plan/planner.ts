@@ -4,15 +4,17 @@
 // a host that left the spec), never shown as a quiet no-op.
 
 import { isIP } from 'node:net';
-import type { ClusterFacts } from '../facts/cluster.js';
+import type { ClusterFacts, EtcdFactsResult } from '../facts/cluster.js';
 import { defaultFactRequest } from '../facts/default-request.js';
 import { mergeRequests } from '../facts/request.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { resolvePlacement, topologicalOrder } from '../graph/compile.js';
 import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
 import { converge, type Operation } from '../resources/converge.js';
+import { etcdObservation } from '../resources/etcd.js';
 import { plannedKindDef as kindDef } from '../resources/index.js';
 import { HOSTS_BEGIN, HOSTS_END } from '../resources/os-prep.js';
+import { planHostRemovals } from '../resources/host-removal.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { buildPlan, resourceChange, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
@@ -35,6 +37,8 @@ export interface PlanClusterInput {
   clusterFacts?: ClusterFacts;
   /** Why a control-plane host with admin.conf could not tell the cluster facts. */
   clusterFactsError?: string;
+  /** External etcd's membership and health, or why no member answered (src/facts/cluster.ts). */
+  etcd?: EtcdFactsResult;
   createdAt?: Date;
 }
 
@@ -162,6 +166,7 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
       localFiles: input.localFiles,
       ...(obs.clockSkewSeconds !== undefined ? { clockSkewSeconds: obs.clockSkewSeconds } : {}),
       ...(input.clusterFacts !== undefined ? { clusterFacts: input.clusterFacts } : {}),
+      ...(input.etcd !== undefined ? { etcd: input.etcd } : {}),
     };
     const at = { resource: id, host: node.host };
     const desired = def.desired(ctx);
@@ -222,29 +227,21 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     });
   }
 
-  // Hosts that left the spec: their removal is planned explicitly.
-  for (const [name, prev] of previousHosts(input.facts)) {
-    if (hostsByName.has(name)) continue;
-    planHosts.push({ name, address: prev.address, removed: true });
-    // Not a graph kind: a removal walks no graph; apply has to do it before anything else.
-    const removal: ResourceChange = {
-      id: `host-removal@${name}`,
-      kind: 'host-removal',
-      host: name,
-      action: 'delete',
-      reason: `host ${name} (${prev.address}) is no longer in the spec (it is in the hactl block of /etc/hosts on ${prev.seenOn})`,
-      attributes: [],
-      files: [],
-      steps: [
-        `drain node ${name} (kubectl drain --ignore-daemonsets --delete-emptydir-data)`,
-        'remove its etcd member, if it has one (one member at a time)',
-        `delete node ${name} from the cluster`,
-        `kubeadm reset on ${name}, if it can still be reached`,
-      ],
-      dependsOn: [],
-    };
-    changes.set(removal.id, removal);
-    diagnostics.push({ severity: 'warning', host: name, message: `host ${name} is no longer in the spec: its removal is planned` });
+  // Hosts that left the spec: their removal is planned explicitly (src/resources/host-removal.ts).
+  const removed = [...previousHosts(input.facts)].filter(([name]) => !hostsByName.has(name)).map(([name, prev]) => ({ name, ...prev }));
+  const removals = planHostRemovals({
+    spec,
+    removed,
+    firstControlPlane: placement.firstControlPlane.name,
+    ...(input.clusterFacts !== undefined ? { clusterFacts: input.clusterFacts } : {}),
+    ...(input.clusterFactsError !== undefined ? { clusterFactsError: input.clusterFactsError } : {}),
+  });
+  for (const r of removals) {
+    const { name, address } = removed.find((h) => h.name === r.change.host)!;
+    planHosts.push({ name, address, removed: true });
+    changes.set(r.change.id, r.change);
+    operations.set(r.change.id, r.operations);
+    diagnostics.push({ severity: 'warning', host: name, message: `host ${name} is no longer in the spec: its removal is planned` }, ...r.diagnostics);
   }
 
   // Certificates expiring within the warning window, as the hosts' clocks see them.
@@ -262,6 +259,7 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     cluster: {
       expiringCertificates,
       ...(input.clusterFacts && Object.keys(input.clusterFacts.leaseHolders).length > 0 ? { leaseHolders: { ...input.clusterFacts.leaseHolders } } : {}),
+      ...(input.etcd !== undefined ? { etcd: etcdObservation(input.etcd) } : {}),
     },
     secrets: [...secrets],
   });

@@ -4,7 +4,9 @@
 // Layout under /etc/hactl/etcd-pki on that host:
 //   ca.crt, ca.key                       the etcd CA (10 years)
 //   members/<host>.crt, .key             one per member: server and peer (serverAuth+clientAuth),
-//                                        SANs host name, address, localhost, 127.0.0.1
+//                                        SANs host name, address, localhost, 127.0.0.1; with
+//                                        clientAuth it is also what etcdctl on the member uses to
+//                                        read and change the membership (src/facts/etcd.ts)
 //   apiserver-etcd-client.crt, .key      the apiservers' client certificate
 // etcd@<host> and kubeadm-init fetch theirs from here at apply time (runOn + captureAs). Keys never
 // leave the host except through those sensitive steps; the probe only reads the certificates

@@ -1,39 +1,72 @@
 // etcd (external topology): one member per etcd host, from the distribution's package (Debian and
-// Ubuntu: etcd-server; Rocky: etcd), configured through the environment file its unit reads
-// (/etc/default/etcd, /etc/etcd/etcd.conf): ETCD_NAME, the initial cluster of all members, client
-// and peer TLS with client-certificate authentication. The member's certificate and key, and the
-// CA, come from etcd-pki on the first etcd host, fetched at apply time (runOn + captureAs there,
-// stdinFrom here: sensitive, a key). The service is enabled and started after them, and restarted
-// when the configuration changes.
+// Ubuntu: etcd-server, with etcd-client for etcdctl; Rocky: etcd), configured through the
+// environment file its unit reads (/etc/default/etcd, /etc/etcd/etcd.conf): ETCD_NAME, the initial
+// cluster, client and peer TLS with client-certificate authentication. The member's certificate and
+// key, and the CA, come from etcd-pki on the first etcd host, fetched at apply time (runOn +
+// captureAs there, stdinFrom here: sensitive, a key). The service is enabled and started after
+// them, and restarted when the configuration changes.
+//
+// Membership, from the member list and health a running member reports (src/facts/etcd.ts):
+// - A cluster nobody has started yet (no etcd host has a data directory, or every one that has
+//   was configured as this very new cluster) is bootstrapped: state `new`, every spec member.
+// - A host that is not a member of the running cluster joins it: `etcdctl member add` on a healthy
+//   member (one member at a time: the step waits for earlier additions to start), then state
+//   `existing` with the current members plus itself. Old data of an earlier membership is moved
+//   aside first.
+// - A member no etcd host of the spec has is removed (`etcdctl member remove`) from the first
+//   healthy spec member, after the additions, and never when it would cost quorum or is the last.
+// - The ETCD_INITIAL_* settings are only read at a member's first start: a member keeps what its
+//   file says, so a later membership change rewrites no file and restarts nobody.
+// - Nobody answering while a member has data: membership is unknown, and a host that would have
+//   to join is not planned (the plan says so); members with data are still configured and started.
 
-import { attr } from '../plan/model.js';
+import type { EtcdFactsResult } from '../facts/cluster.js';
+import { ETCD_DATA_DIR, ETCD_MEMBER_DIR, ETCD_MEMBER_PKI, ETCDCTL, memberOf, quorumOf, type EtcdFacts, type EtcdMember } from '../facts/etcd.js';
+import type { HostFacts } from '../facts/types.js';
+import { attr, managedHeader, type AttributeChange, type Diagnostic, type EtcdObservation } from '../plan/model.js';
 import type { Host } from '../spec/types.js';
 import { shellQuote } from '../transport/quote.js';
 import { packageManagerOf, type CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { ETCD_PKI_DIR } from './etcd-pki.js';
-import { managedHeader } from '../plan/model.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
-export const ETCD_MEMBER_PKI = '/etc/etcd/pki';
-export const ETCD_DATA_DIR = '/var/lib/etcd/hactl';
+export { ETCD_DATA_DIR, ETCD_MEMBER_PKI };
+
+const q = shellQuote;
 const url = (address: string, port: number) => `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
+export const peerURL = (h: Host): string => url(h.address, 2380);
 
 export function etcdEnvFile(family: 'apt' | 'dnf'): string {
   return family === 'apt' ? '/etc/default/etcd' : '/etc/etcd/etcd.conf';
 }
 
-export function renderEtcdEnv(clusterName: string, host: Host, members: Host[]): string {
+/** The ETCD_INITIAL_* settings: read by etcd only at a member's first start. */
+export interface InitialCluster {
+  state: 'new' | 'existing';
+  /** `name=peerURL,...` */
+  cluster: string;
+}
+
+/** `name=url` pairs in name order, so every host and every plan writes the same line. */
+export function initialClusterOf(members: { name: string; peerURLs: string[] }[]): string {
+  return members
+    .flatMap((m) => m.peerURLs.map((u) => `${m.name}=${u}`))
+    .sort()
+    .join(',');
+}
+
+export function renderEtcdEnv(clusterName: string, host: Host, initial: InitialCluster): string {
   const pki = ETCD_MEMBER_PKI;
   const vars: [string, string][] = [
     ['ETCD_NAME', host.name],
     ['ETCD_DATA_DIR', ETCD_DATA_DIR],
     ['ETCD_LISTEN_CLIENT_URLS', `${url(host.address, 2379)},https://127.0.0.1:2379`],
     ['ETCD_ADVERTISE_CLIENT_URLS', url(host.address, 2379)],
-    ['ETCD_LISTEN_PEER_URLS', url(host.address, 2380)],
-    ['ETCD_INITIAL_ADVERTISE_PEER_URLS', url(host.address, 2380)],
-    ['ETCD_INITIAL_CLUSTER', members.map((m) => `${m.name}=${url(m.address, 2380)}`).join(',')],
-    ['ETCD_INITIAL_CLUSTER_STATE', 'new'],
+    ['ETCD_LISTEN_PEER_URLS', peerURL(host)],
+    ['ETCD_INITIAL_ADVERTISE_PEER_URLS', peerURL(host)],
+    ['ETCD_INITIAL_CLUSTER', initial.cluster],
+    ['ETCD_INITIAL_CLUSTER_STATE', initial.state],
     ['ETCD_INITIAL_CLUSTER_TOKEN', `hactl-${clusterName}`],
     ['ETCD_CERT_FILE', `${pki}/server.crt`],
     ['ETCD_KEY_FILE', `${pki}/server.key`],
@@ -47,9 +80,17 @@ export function renderEtcdEnv(clusterName: string, host: Host, members: Host[]):
   return `${managedHeader()}\n${vars.map(([k, v]) => `${k}="${v}"`).join('\n')}\n`;
 }
 
+/** The ETCD_INITIAL_* settings of an environment file hactl wrote; undefined when it has none. */
+export function initialClusterIn(content: string): InitialCluster | undefined {
+  const value = (key: string) => new RegExp(`^${key}="([^"\\n]*)"$`, 'm').exec(content)?.[1];
+  const state = value('ETCD_INITIAL_CLUSTER_STATE');
+  const cluster = value('ETCD_INITIAL_CLUSTER');
+  return (state === 'new' || state === 'existing') && cluster !== undefined && cluster !== '' ? { state, cluster } : undefined;
+}
+
 /** On the first etcd host: the CA certificate and one member's certificate and key, as base64 of a tar. */
 export function fetchMemberCertsCommand(name: string, from: string): string {
-  return `[ -f ${shellQuote(`${ETCD_PKI_DIR}/ca.crt`)} ] || { echo ${shellQuote(`hactl: no etcd CA here: this step runs on ${from}`)} >&2; exit 1; }; tar -C ${shellQuote(ETCD_PKI_DIR)} -cf - ca.crt ${shellQuote(`members/${name}.crt`)} ${shellQuote(`members/${name}.key`)} | base64 -w0`;
+  return `[ -f ${q(`${ETCD_PKI_DIR}/ca.crt`)} ] || { echo ${q(`hactl: no etcd CA here: this step runs on ${from}`)} >&2; exit 1; }; tar -C ${q(ETCD_PKI_DIR)} -cf - ca.crt ${q(`members/${name}.crt`)} ${q(`members/${name}.key`)} | base64 -w0`;
 }
 
 /** Here: standard input (that base64) → /etc/etcd/pki/{ca.crt,server.crt,server.key}, owned by etcd. */
@@ -65,21 +106,255 @@ export function installMemberCertsCommand(name: string): string {
   ].join('\n');
 }
 
+/**
+ * A member reports ready (Type=notify) only once a quorum of its peers is up: the first members of
+ * a new cluster wait for each other, longer than systemd's start timeout on a slow day (systemd
+ * then restarts it: Restart=on-abnormal). So: start without blocking, wait until active.
+ */
+export const START_ETCD = [
+  'systemctl restart --no-block -- etcd || exit 1',
+  'i=0',
+  'until systemctl is-active --quiet -- etcd; do',
+  '  i=$((i+1))',
+  `  [ "$i" -lt 150 ] || { echo 'hactl: etcd did not become active within 5 minutes (its peers may not be up):' >&2; journalctl -u etcd -n 5 --no-pager >&2; exit 1; }`,
+  '  sleep 2',
+  'done',
+].join('\n');
+
+/** How long membership steps wait for earlier ones (2 s a round). */
+const WAIT_ROUNDS = 300;
+
+/**
+ * A loop on a member: list the members (`$l`, etcdctl's simple format: `id, started|unstarted,
+ * name, peerURLs, clientURLs, learner`), stop with `done` when it holds, act when `ready` holds,
+ * else wait and ask again. etcd refuses a change that could cost quorum (a member restarted in the
+ * last seconds, another one added and not started), so a refusal is waited out as well.
+ */
+function membershipLoop(done: string, ready: string, act: string, what: string): string {
+  return [
+    'i=0',
+    'while :; do',
+    `  if l=$(${ETCDCTL} member list -w simple); then`,
+    `    if ${done}; then exit 0; fi`,
+    `    if ${ready}; then ${act} && exit 0; fi`,
+    '  fi',
+    '  i=$((i+1))',
+    `  [ "$i" -lt ${WAIT_ROUNDS} ] || { echo ${q(`hactl: gave up after ${(WAIT_ROUNDS * 2) / 60} minutes: ${what}`)} >&2; exit 1; }`,
+    '  sleep 2',
+    'done',
+  ].join('\n');
+}
+
+const listed = (peer: string) => `printf '%s\\n' "$l" | grep -qF -- ${q(`, ${peer}`)}`;
+const startedWith = (peer: string) => `printf '%s\\n' "$l" | grep -F ', started, ' | grep -qF -- ${q(`, ${peer}`)}`;
+
+/**
+ * On a healthy member: add `name` at `peer`, once every peer of `after` (additions earlier in spec
+ * order) is a started member and no other addition is pending. Already listed: done.
+ */
+export function memberAddCommand(name: string, peer: string, after: readonly string[]): string {
+  const ready = [`! printf '%s\\n' "$l" | grep -q ', unstarted, '`, ...after.map(startedWith)].join(' && ');
+  return membershipLoop(listed(peer), ready, `${ETCDCTL} member add ${q(name)} --peer-urls=${q(peer)} >/dev/null`, `adding etcd member ${name} (${peer})`);
+}
+
+/** On a healthy member: remove member `id` (hex) once every peer of `after` (members joining) has started. Gone: done. */
+export function memberRemoveCommand(id: string, after: readonly string[]): string {
+  if (!/^[0-9a-f]{1,16}$/.test(id)) throw new Error(`not an etcd member ID: ${JSON.stringify(id)}`);
+  const ready = after.length > 0 ? after.map(startedWith).join(' && ') : 'true';
+  return membershipLoop(`! printf '%s\\n' "$l" | grep -q '^${id}, '`, ready, `${ETCDCTL} member remove ${id} >/dev/null`, `removing etcd member ${id}`);
+}
+
+/** The plan's view of the etcd membership (or why it is unknown). */
+export function etcdObservation(result: EtcdFactsResult): EtcdObservation {
+  if (!result.ok) return { members: [], unknown: result.reason };
+  return {
+    observedFrom: result.facts.observedFrom,
+    members: result.facts.members.map((m) => ({
+      name: m.name,
+      id: m.id,
+      peerURLs: m.peerURLs,
+      started: m.started,
+      healthy: m.healthy,
+      leader: m.leader,
+      ...(m.error !== undefined ? { error: m.error } : {}),
+    })),
+  };
+}
+
+/** A spec etcd host's member, or undefined. */
+const specMember = (facts: EtcdFacts, h: Host): EtcdMember | undefined => memberOf(facts, h.name, peerURL(h));
+
+/** Members no etcd host of the spec has: to be removed. */
+function leavingMembers(facts: EtcdFacts, etcdHosts: readonly Host[]): EtcdMember[] {
+  return facts.members.filter((m) => !etcdHosts.some((h) => m.name === h.name || m.peerURLs.includes(peerURL(h))));
+}
+
+/** Spec etcd hosts that are not members yet, in spec order. */
+function joiningHosts(facts: EtcdFacts, etcdHosts: readonly Host[]): Host[] {
+  return etcdHosts.filter((h) => specMember(facts, h) === undefined);
+}
+
+/** The member membership changes run on: the one that answered when it is healthy, else the first healthy spec member. */
+function healthyRunner(facts: EtcdFacts, etcdHosts: readonly Host[]): Host | undefined {
+  const healthy = (h: Host) => specMember(facts, h)?.healthy === true;
+  return etcdHosts.find((h) => h.name === facts.observedFrom && healthy(h)) ?? etcdHosts.find(healthy);
+}
+
+const envFileOf = (f: HostFacts) => etcdEnvFile(packageManagerOf(f) ?? 'apt');
+
+interface Membership {
+  /** What the environment file says for the first start; undefined when deferred. */
+  initial?: InitialCluster;
+  /** Why nothing can be planned here yet. */
+  deferred?: string;
+  attributes: AttributeChange[];
+  /** Before the service starts: old data aside, the member added. */
+  beforeStart: CommandOperation[];
+  /** After everything else: members removed. */
+  afterStart: CommandOperation[];
+  diagnostics: Diagnostic[];
+}
+
+function membership(ctx: ResourceContext): Membership {
+  const { spec, host, facts, placement } = ctx;
+  const etcdHosts = placement.etcdHosts;
+  const out: Membership = { attributes: [], beforeStart: [], afterStart: [], diagnostics: [] };
+  const file = facts.files[envFileOf(facts)];
+  const onDisk = file?.exists === true && file.content !== undefined ? initialClusterIn(file.content) : undefined;
+  const hasData = facts.files[ETCD_MEMBER_DIR]?.exists === true;
+  const bootstrap: InitialCluster = { state: 'new', cluster: initialClusterOf(etcdHosts.map((h) => ({ name: h.name, peerURLs: [peerURL(h)] }))) };
+  const observed = ctx.etcd;
+
+  if (observed === undefined || !observed.ok) {
+    const why = observed === undefined ? 'the etcd members were not asked' : observed.reason;
+    const anyData = etcdHosts.some((h) => ctx.cluster.get(h.name)?.files[ETCD_MEMBER_DIR]?.exists === true);
+    if (anyData && host.name === etcdHosts[0]!.name) {
+      out.diagnostics.push({ severity: 'warning', message: `etcd membership is unknown: ${why}; members with data are started, no member is added or removed` });
+    }
+    if (hasData) {
+      out.initial = onDisk ?? bootstrap;
+      return out;
+    }
+    // Started by nobody, or only by members of this very bootstrap: starting as `new` is what they expect.
+    // A host nobody observed may have data: it counts as started.
+    const started = etcdHosts.filter((h) => h.name !== host.name && (ctx.cluster.get(h.name)?.files[ETCD_MEMBER_DIR]?.exists ?? !ctx.cluster.has(h.name)));
+    const sameBootstrap = (h: Host) => {
+      const f = ctx.cluster.get(h.name);
+      const content = f?.files[envFileOf(f)]?.content;
+      const init = content !== undefined ? initialClusterIn(content) : undefined;
+      return init?.state === 'new' && init.cluster === bootstrap.cluster && content!.includes(`ETCD_INITIAL_CLUSTER_TOKEN="hactl-${spec.name}"`);
+    };
+    if (started.every(sameBootstrap)) {
+      out.initial = bootstrap;
+      out.attributes.push(attr('etcd.member', false, true));
+      return out;
+    }
+    out.deferred = `etcd membership is unknown (${why}): whether ${host.name} joins a running cluster cannot be told`;
+    return out;
+  }
+
+  const ef = observed.facts;
+  const self = specMember(ef, host);
+  const joining = joiningHosts(ef, etcdHosts);
+  const runner = healthyRunner(ef, etcdHosts);
+  const current = (extra: Host[]) =>
+    initialClusterOf([
+      ...ef.members.map((m) => ({ name: m.name || etcdHosts.find((h) => m.peerURLs.includes(peerURL(h)))?.name || m.id, peerURLs: m.peerURLs })),
+      ...extra.map((h) => ({ name: h.name, peerURLs: [peerURL(h)] })),
+    ]);
+
+  if (self !== undefined) {
+    out.attributes.push(attr('etcd.member', self.started, true));
+    // Started: the file's first-start settings stay. Listed, not started: part of the initial
+    // cluster (it has its name from there) or added (no name until it starts).
+    out.initial = self.started ? (onDisk ?? { state: 'existing', cluster: current([]) }) : { state: self.name === '' ? 'existing' : 'new', cluster: current([]) };
+  } else {
+    out.attributes.push(attr('etcd.member', false, true));
+    const earlier = joining.slice(0, joining.indexOf(host));
+    out.initial = { state: 'existing', cluster: current([...earlier, host]) };
+    const n = ef.members.length + earlier.length + 1;
+    const healthy = ef.members.filter((m) => m.healthy).length + earlier.length;
+    if (runner === undefined) {
+      out.diagnostics.push({ severity: 'error', message: `etcd member ${host.name} cannot be added: no member of the spec's etcd hosts is healthy to add it from` });
+    } else if (healthy < quorumOf(n) && !(n === 2 && healthy === 1)) {
+      // etcd's own rule (strict reconfiguration check), with its one exception: a second member for a single one.
+      out.diagnostics.push({
+        severity: 'error',
+        message: `etcd member ${host.name} cannot be added: with it the cluster has ${n} members and needs ${quorumOf(n)} healthy, but only ${healthy} are; repair the unhealthy members first`,
+      });
+    } else {
+      if (hasData) {
+        out.beforeStart.push({
+          description: `stop etcd and move its old data aside (${ETCD_DATA_DIR} → ${ETCD_DATA_DIR}.removed-<time>): ${host.name} is not a member of the running cluster`,
+          command: `systemctl stop -- etcd && mv -- ${q(ETCD_DATA_DIR)} ${q(ETCD_DATA_DIR)}.removed-$(date -u +%Y%m%dT%H%M%SZ)`,
+          effects: [
+            { type: 'unit', name: 'etcd', active: false },
+            { type: 'file', path: ETCD_MEMBER_DIR, content: null },
+          ],
+        });
+      }
+      out.beforeStart.push({
+        // Said without the hosts it waits for: those may have joined by the time apply runs it.
+        description: `on ${runner.name}: add ${host.name} (${peerURL(host)}) as an etcd member (etcdctl member add, one member at a time, in spec order)`,
+        command: memberAddCommand(host.name, peerURL(host), earlier.map(peerURL)),
+        runOn: runner.name,
+        effects: [],
+      });
+    }
+  }
+
+  // Removals ride on the member they run from, which stays (so the last member is never removed);
+  // with nobody healthy, the first spec etcd host says why.
+  const leaving = leavingMembers(ef, etcdHosts);
+  const carrier = runner ?? etcdHosts[0]!;
+  if (leaving.length > 0 && carrier.name === host.name) {
+    let n = ef.members.length;
+    let healthy = ef.members.filter((m) => m.healthy).length;
+    for (const m of leaving) {
+      const label = `${m.name || '(not started)'} (${m.id})`;
+      const refuse = (why: string) => out.diagnostics.push({ severity: 'error', message: `etcd member ${label} is no longer in the spec but cannot be removed: ${why}` });
+      if (runner === undefined) refuse('no member of the spec\'s etcd hosts is healthy to remove it from');
+      else if (healthy < quorumOf(n)) refuse(`the cluster has no quorum (${healthy} of ${n} members healthy, ${quorumOf(n)} needed)`);
+      else if (healthy - (m.healthy ? 1 : 0) < quorumOf(n - 1)) {
+        refuse(`without it ${healthy - (m.healthy ? 1 : 0)} of ${n - 1} members would be healthy, and ${quorumOf(n - 1)} are needed for quorum; repair the unhealthy members first`);
+      } else {
+        out.attributes.push(attr(`etcd.member.${m.name || m.id}`, true, false));
+        out.afterStart.push({
+          description: `remove etcd member ${label} (etcdctl member remove, after the members joining have started)`,
+          command: memberRemoveCommand(m.id, joining.map(peerURL)),
+          effects: [],
+        });
+        n--;
+        if (m.healthy) healthy--;
+      }
+    }
+  }
+  return out;
+}
+
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
   const { spec, host, facts, placement } = ctx;
   const pm = packageManagerOf(facts) ?? 'apt';
-  const pkg = pm === 'apt' ? 'etcd-server' : 'etcd';
   const version = spec.etcd.version;
-  d.packages.push(version !== undefined ? { name: pkg, version: `${version}*`, hold: true } : { name: pkg });
+  // etcdctl observes the membership and changes it: Debian ships it apart, Rocky's etcd has it.
+  for (const pkg of pm === 'apt' ? ['etcd-server', 'etcd-client'] : ['etcd']) {
+    d.packages.push(version !== undefined ? { name: pkg, version: `${version}*`, hold: true } : { name: pkg });
+  }
+  const m = membership(ctx);
+  d.diagnostics.push(...m.diagnostics);
+  if (m.deferred !== undefined || m.initial === undefined) {
+    d.actions = { attributes: [], operations: [], deferred: m.deferred ?? 'etcd membership is unknown' };
+    return d;
+  }
   const envFile = etcdEnvFile(pm);
-  const content = renderEtcdEnv(spec.name, host, placement.etcdHosts);
+  const content = renderEtcdEnv(spec.name, host, m.initial);
   d.files.push({ path: envFile, content, mode: 0o644 });
 
   const first = placement.etcdHosts[0]!.name;
   const ops: CommandOperation[] = [];
   const hasCert = facts.certificates.some((c) => c.path === `${ETCD_MEMBER_PKI}/server.crt`);
-  const attributes = [attr('etcd.certificates', hasCert, true)];
+  const attributes = [attr('etcd.certificates', hasCert, true), ...m.attributes];
   if (!hasCert) {
     ops.push({
       description: `on ${first}: read the CA and ${host.name}'s member certificate and key from ${ETCD_PKI_DIR} (not shown)`,
@@ -100,24 +375,39 @@ function desired(ctx: ResourceContext): Desired {
       ],
     });
   }
-  // The service after its certificates: enabled, running, restarted when its configuration changed.
+  ops.push(...m.beforeStart);
+  // The service after its certificates and membership: enabled, running, restarted when its configuration changed.
   const unit = facts.units.etcd;
   const enabled = unit?.enabled ?? false;
-  const active = unit?.active ?? false;
+  const stopping = m.beforeStart.some((o) => o.effects.some((e) => e.type === 'unit' && e.active === false));
+  const active = (unit?.active ?? false) && !stopping;
   const f = facts.files[envFile];
   const configChanged = !(f?.exists === true && f.content === content);
-  attributes.push(attr('service.etcd.enabled', enabled, true), attr('service.etcd.active', active, true));
+  attributes.push(attr('service.etcd.enabled', enabled, true), attr('service.etcd.active', unit?.active ?? false, true));
   if (!enabled) ops.push({ description: 'enable etcd', command: 'systemctl enable -- etcd', effects: [{ type: 'unit', name: 'etcd', enabled: true }] });
   const because = [...(active ? [] : ['not running']), ...(configChanged ? [`${envFile} changed`] : []), ...(hasCert ? [] : ['new certificates'])];
   if (because.length > 0) {
-    ops.push({ description: `${active ? 'restart' : 'start'} etcd (${because.join(', ')})`, command: 'systemctl restart -- etcd', effects: [{ type: 'unit', name: 'etcd', active: true }] });
+    // A running member has its data directory (a first start makes it).
+    ops.push({
+      description: `${active ? 'restart' : 'start'} etcd (${because.join(', ')})`,
+      command: START_ETCD,
+      effects: [{ type: 'unit', name: 'etcd', active: true }, { type: 'file', path: ETCD_MEMBER_DIR, content: '' }],
+    });
   }
-  d.actions = { attributes, operations: ops, pendingOn: [`etcd-pki`] };
+  ops.push(...m.afterStart);
+  const creates = m.attributes.some((a) => a.name === 'etcd.member' && a.changed);
+  d.actions = { attributes, operations: ops, pendingOn: ['etcd-pki'], ...(creates ? { creates: true } : {}) };
   return d;
 }
 
 export const etcd: ResourceKindDef = {
   kind: 'etcd',
-  factRequest: () => ({ packages: ['etcd-server', 'etcd', 'etcd-client'], units: ['etcd'], files: ['/etc/default/etcd', '/etc/etcd/etcd.conf'], sysctls: [], certDirs: [ETCD_MEMBER_PKI] }),
+  factRequest: () => ({
+    packages: ['etcd-server', 'etcd', 'etcd-client'],
+    units: ['etcd'],
+    files: ['/etc/default/etcd', '/etc/etcd/etcd.conf', ETCD_MEMBER_DIR],
+    sysctls: [],
+    certDirs: [ETCD_MEMBER_PKI],
+  }),
   desired,
 };

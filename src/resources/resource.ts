@@ -2,7 +2,7 @@
 // wants (in desired.ts primitives), and checks of its own. The shared engine (converge.ts) does
 // the diffing and derives the operations; the planner (src/plan/planner.ts) walks the graph.
 
-import type { ClusterFacts } from '../facts/cluster.js';
+import type { ClusterFacts, EtcdFactsResult } from '../facts/cluster.js';
 import type { HostFacts, FactRequest } from '../facts/types.js';
 import type { Placement } from '../graph/compile.js';
 import type { ResourceKind, ResourceNode } from '../graph/types.js';
@@ -27,6 +27,8 @@ export interface ResourceContext {
   clockSkewSeconds?: number;
   /** What the API server reports (src/facts/cluster.ts); absent while there is no cluster to ask. */
   clusterFacts?: ClusterFacts;
+  /** External etcd's membership and health (src/facts/etcd.ts), or why no member told; absent when not asked. */
+  etcd?: EtcdFactsResult;
 }
 
 export interface ResourceKindDef {

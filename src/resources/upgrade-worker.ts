@@ -4,7 +4,8 @@
 //   1. kubeadm to the new version (hold released and put back);
 //   2. the first control-plane host: `kubeadm upgrade apply vX.Y.Z`; every other node:
 //      `kubeadm upgrade node`;
-//   3. drain the node; kubelet and kubectl to the new version; restart the kubelet; uncordon.
+//   3. drain the node (a worker before its `upgrade node`, as kubeadm's guide has it); kubelet and
+//      kubectl to the new version; restart the kubelet; uncordon.
 // Control-plane hosts go one at a time, the first one first, each followed by the /readyz gate
 // through the control-plane endpoint (their serial group is the control-plane one, see
 // src/apply/readyz.ts); workers go after every control-plane host, one at a time.
@@ -59,7 +60,13 @@ export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Des
   const kubectl = (args: string): Pick<CommandOperation, 'command' | 'runOn'> =>
     adminOn === undefined ? { command: `${KUBECTL} ${args}` } : { command: onAdmin(cp1, `${KUBECTL} ${args}`), runOn: adminOn };
 
+  const drain: Operation = {
+    description: `drain node ${host.name}${adminOn ? ` (from ${cp1})` : ''}`,
+    ...kubectl(`drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=300s`),
+    effects: [],
+  };
   const ops: Operation[] = [...packageSteps(ctx, ['kubeadm'], target)];
+  if (!controlPlane) ops.push(drain);
   ops.push(
     first
       ? {
@@ -73,11 +80,7 @@ export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Des
           effects: [],
         },
   );
-  ops.push({
-    description: `drain node ${host.name}${adminOn ? ` (from ${cp1})` : ''}`,
-    ...kubectl(`drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=300s`),
-    effects: [],
-  });
+  if (controlPlane) ops.push(drain);
   ops.push(...packageSteps(ctx, ['kubelet', 'kubectl'], target));
   ops.push({
     description: 'restart the kubelet on its new version',

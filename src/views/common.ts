@@ -1,6 +1,6 @@
 // Wording shared by the human and markdown views, so both say the same thing the same way.
 
-import type { Action, AttributeChange, FileChange, Plan, PlanHost, ResourceChange, Value } from '../plan/model.js';
+import type { Action, AttributeChange, EtcdObservation, FileChange, Plan, PlanHost, ResourceChange, Value } from '../plan/model.js';
 import { SENSITIVE_MASK, isKnown, isSensitive, summarize } from '../plan/model.js';
 
 export const KNOWN_AFTER_APPLY = '(known after apply)';
@@ -88,4 +88,17 @@ export function changesByHost(plan: Plan): { host: PlanHost; changes: ResourceCh
 export function pendingNote(c: ResourceChange): string | undefined {
   if (!c.pendingOn || c.pendingOn.length === 0) return undefined;
   return `outcome known after apply: depends on ${c.pendingOn.join(', ')}, which ${c.pendingOn.length === 1 ? 'has' : 'have'} changes pending`;
+}
+
+/** External etcd's members and health: a headline, then one line per member. */
+export function etcdLines(etcd: EtcdObservation): { headline: string; members: string[] } {
+  if (etcd.unknown !== undefined) return { headline: `etcd membership unknown: ${etcd.unknown}`, members: [] };
+  const healthy = etcd.members.filter((m) => m.healthy).length;
+  const n = etcd.members.length;
+  const from = etcd.observedFrom !== undefined ? ` (as ${etcd.observedFrom} reports it)` : '';
+  const members = etcd.members.map((m) => {
+    const state = m.healthy ? 'healthy' : m.started ? `unhealthy${m.error !== undefined ? ` (${m.error})` : ''}` : 'not started';
+    return `${m.name || '(not started)'} ${m.id} ${m.peerURLs.join(',')}: ${state}${m.leader ? ', leader' : ''}`;
+  });
+  return { headline: `etcd: ${n} member${n === 1 ? '' : 's'}, ${healthy} healthy${from}`, members };
 }

@@ -11,6 +11,7 @@ import {
   attributeLine,
   changesByHost,
   diffBody,
+  etcdLines,
   fileMarker,
   fileMeta,
   hostTitle,
@@ -107,11 +108,15 @@ export function renderHuman(plan: Plan, opts: HumanOptions): string {
   }
 
   const cluster = plan.cluster;
-  if (cluster && (cluster.expiringCertificates.length > 0 || cluster.leaseHolders)) {
+  if (cluster && (cluster.expiringCertificates.length > 0 || cluster.leaseHolders || cluster.etcd)) {
     out.push(ch.bold('Cluster:'));
     const lh = cluster.leaseHolders;
     if (lh && (lh.scheduler || lh.controllerManager)) {
       out.push(`  Leader leases: scheduler on ${lh.scheduler ?? '(none)'}, controller-manager on ${lh.controllerManager ?? '(none)'}`);
+    }
+    if (cluster.etcd) {
+      const e = etcdLines(cluster.etcd);
+      out.push(`  ${e.headline}`, ...e.members.map((m) => `    ${m}`));
     }
     for (const c of cluster.expiringCertificates) {
       const when = c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `expires in ${c.daysLeft} day${c.daysLeft === 1 ? '' : 's'}`;

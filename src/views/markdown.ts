@@ -12,6 +12,7 @@ import {
   attributeLine,
   changesByHost,
   diffBody,
+  etcdLines,
   fileMarker,
   fileMeta,
   hostTitle,
@@ -142,6 +143,14 @@ function tokens(plan: Plan): { toks: Token[]; resources: number } {
       line(`- ${label}${where ? ` (${where})` : ''}: ${inline(d.message)}`);
     }
     line('');
+  }
+
+  if (plan.cluster?.etcd) {
+    const e = etcdLines(plan.cluster.etcd);
+    line(`**${inline(e.headline)}**`);
+    line('');
+    for (const m of e.members) line(`- ${inline(m)}`);
+    if (e.members.length > 0) line('');
   }
 
   const certs = plan.cluster?.expiringCertificates ?? [];

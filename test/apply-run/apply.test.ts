@@ -361,16 +361,20 @@ describe('executor', () => {
 });
 
 describe('precheck', () => {
-  it('refuses a planned host removal, which has no kind to apply it yet, unless targets leave it out', async () => {
+  it('keeps a planned host removal in a whole apply, leaves it out of a targeted one, refuses other changes outside the graph', async () => {
     const s = setup();
-    const plan = {
-      ...s.detailed.plan,
-      changes: [...s.detailed.plan.changes, { id: 'host-removal@w9', kind: 'host-removal', host: 'w9', action: 'delete' as const, attributes: [], files: [], steps: ['drain node w9'], dependsOn: [] }],
-    };
+    const removal = { id: 'host-removal@w9', kind: 'host-removal', host: 'w9', action: 'delete' as const, attributes: [], files: [], steps: ['drain node w9'], dependsOn: [] };
     const { precheck } = await import('../../src/apply/run.js');
-    const all = precheck({ graph: s.input.graph, plan, targets: [] });
-    expect(all.reasons).toContain('this version of hactl cannot apply host-removal (host-removal@w9); apply a subset with --target <id|kind>');
-    expect(precheck({ graph: s.input.graph, plan, targets: ['os-prep@w1'] }).reasons).toEqual([]);
+    const all = precheck({ graph: s.input.graph, plan: { ...s.detailed.plan, changes: [...s.detailed.plan.changes, removal] }, targets: [] });
+    expect(all.reasons).toEqual([]);
+    expect(all.plan?.changes.map((c) => c.id)).toContain('host-removal@w9');
+    const targeted = precheck({ graph: s.input.graph, plan: { ...s.detailed.plan, changes: [...s.detailed.plan.changes, removal] }, targets: ['os-prep@w1'] });
+    expect(targeted.reasons).toEqual([]);
+    expect(targeted.plan?.changes.map((c) => c.id)).not.toContain('host-removal@w9');
+    const other = { ...removal, id: 'mystery@w9', kind: 'mystery' };
+    expect(precheck({ graph: s.input.graph, plan: { ...s.detailed.plan, changes: [...s.detailed.plan.changes, other] }, targets: [] }).reasons).toContain(
+      'this version of hactl cannot apply mystery (mystery@w9); apply a subset with --target <id|kind>',
+    );
   });
 });
 

@@ -3,32 +3,23 @@
 // keepalived with a working VIP), then nothing left to do; sshd killed on a worker mid-apply;
 // two applies at once; a stale saved plan. The hosts are recreated bare afterwards.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killProcess, labUp, readLabState, sshExec, startSshd, stopSshd } from '../lab/index.js';
+import { compileCli, expectStatus, type CliPackage, type Run } from './support/cli.js';
+import { bareLab, LAB_SPEC as SPEC, specHosts } from './support/cluster.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SPEC = 'examples/lab/ha-stacked.yaml';
 const VIP = '198.18.0.100';
 /** The kinds that need no Kubernetes binaries (their ancestors, preflight, come along). */
 const KINDS = ['package-sources', 'os-prep', 'containerd', 'lb-haproxy', 'lb-keepalived'];
 const TARGETS = KINDS.flatMap((k) => ['--target', k]);
 const log = (m: string): void => console.error(`apply e2e: ${m}`);
 
-let pkg: string;
+let pkg: CliPackage;
 let work: string;
 let changed = false;
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
 
 /** Applies keep their run logs in the test's scratch directory, not in the working tree. */
 function withLogDir(args: string[]): string[] {
@@ -36,46 +27,12 @@ function withLogDir(args: string[]): string[] {
 }
 
 function hactl(...given: string[]): Run {
-  const args = withLogDir(given);
-  const started = Date.now();
-  const r = spawnSync(process.execPath, [join(pkg, 'bin/run.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 600_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
-}
-
-/** The run's status must be `status`; otherwise fail with what hactl printed. */
-function expectStatus(r: Run, status: number): void {
-  if (r.status !== status) throw new Error(`hactl exited ${r.status}, expected ${status}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+  return pkg.run(withLogDir(given), { timeoutMs: 600_000 });
 }
 
 /** Start hactl in the background; `waitFor` resolves when its stdout matches. */
 function hactlAsync(...given: string[]) {
-  const args = withLogDir(given);
-  const started = Date.now();
-  const child = spawn(process.execPath, [join(pkg, 'bin/run.js'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const watchers: { re: RegExp; resolve: () => void }[] = [];
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    for (const w of [...watchers]) {
-      if (!w.re.test(stdout)) continue;
-      watchers.splice(watchers.indexOf(w), 1);
-      w.resolve();
-    }
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr, ms: Date.now() - started })));
-  return {
-    pid: child.pid!,
-    done,
-    waitFor: (re: RegExp, timeoutMs = 300_000) =>
-      new Promise<void>((resolve, reject) => {
-        if (re.test(stdout)) return resolve();
-        const t = setTimeout(() => reject(new Error(`timed out waiting for ${re} in:\n${stdout}\n${stderr}`)), timeoutMs);
-        watchers.push({ re, resolve: () => (clearTimeout(t), resolve()) });
-        void done.then(() => (re.test(stdout) ? resolve() : reject(new Error(`hactl ended before ${re}:\n${stdout}\n${stderr}`))));
-      }),
-  };
+  return pkg.start(withLogDir(given));
 }
 
 /** `plan -o json`: the actions of the targeted kinds' resources that are not no-op. */
@@ -95,34 +52,15 @@ async function ssh(host: string, cmd: string): Promise<string> {
 const hosts = () => readLabState()!.hosts.map((h) => h.name);
 
 beforeAll(async () => {
-  pkg = mkdtempSync(join(tmpdir(), 'hactl-apply-cli-'));
+  pkg = compileCli(['apply', 'plan', 'force-unlock'], 'hactl-apply-cli-');
   work = mkdtempSync(join(tmpdir(), 'hactl-apply-e2e-'));
-  cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
-  symlinkSync(join(ROOT, 'schemas'), join(pkg, 'schemas'));
-  writeFileSync(
-    join(pkg, 'tsconfig.json'),
-    JSON.stringify({
-      extends: join(ROOT, 'tsconfig.json'),
-      compilerOptions: { rootDir: join(ROOT, 'src'), outDir: join(pkg, 'dist'), noEmit: false, sourceMap: false },
-      include: [],
-      files: ['apply.ts', 'plan.ts', 'force-unlock.ts'].map((f) => join(ROOT, 'src/commands', f)),
-    }),
-  );
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(pkg, 'tsconfig.json')], { encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
 
-  // Start from bare hosts: an earlier test file may have configured them.
-  const configured = await Promise.all(hosts().map(async (h) => (await sshExec(h, 'test -e /etc/apt/sources.list.d/hactl-os.list || dpkg -s containerd >/dev/null 2>&1')).code === 0));
-  if (configured.some(Boolean)) {
-    log('hosts are not bare: recreating the lab');
-    await labUp({ topology: 'ha-stacked', fresh: true, log });
-  }
+  // Start from bare hosts: an earlier test file may have configured them or switched topology.
+  await bareLab(log);
 }, 900_000);
 
 afterAll(async () => {
-  rmSync(pkg, { recursive: true, force: true });
+  pkg?.remove();
   rmSync(work, { recursive: true, force: true });
   for (const h of hosts()) await startSshd(h).catch(() => undefined);
   // Leave the lab as it was given: bare hosts.
@@ -144,7 +82,7 @@ describe('hactl apply on the lab', () => {
     const dirs = readdirSync(join(work, 'runs'));
     expect(dirs).toHaveLength(1);
     const runDir = join(work, 'runs', dirs[0]!);
-    expect(readdirSync(runDir).sort()).toEqual([...hosts().map((h) => `${h}.log`), 'events.log'].sort());
+    expect(readdirSync(runDir).sort()).toEqual([...specHosts().map((h) => `${h}.log`), 'events.log'].sort());
     expect(readFileSync(join(runDir, 'cp1.log'), 'utf8')).toMatch(/\$ DEBIAN_FRONTEND=noninteractive apt-get install .*containerd[\s\S]*exit 0 in \d+ ms/);
 
     expect(pendingChanges()).toEqual([]);

@@ -24,6 +24,8 @@ export const BASE_PACKAGES = [
   'tini',
   'util-linux',
   'apt',
+  // Like Debian's standard and cloud installs; Ansible (bench/) needs it on the managed hosts.
+  'python3',
 ];
 // Release files of the configured Debian mirror may be older than their Valid-Until.
 export const APT_OPTIONS = ['Acquire::Check-Valid-Until "false"', 'Acquire::Languages "none"'];

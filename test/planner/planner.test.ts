@@ -72,7 +72,8 @@ describe('planCluster', () => {
     expect(removal?.action).toBe('delete');
     expect(removal?.kind).toBe('host-removal');
     expect(removal?.reason).toContain('no longer in the spec');
-    expect(removal?.steps[0]).toContain('drain node worker2');
+    // No cluster facts here (no cluster to ask): reset and cleanup on the host; drain and delete need the cluster.
+    expect(removal?.steps[0]).toContain('on worker2, if it can be reached: kubeadm reset -f');
     expect(plan.diagnostics).toContainEqual({ severity: 'warning', host: 'worker2', message: expect.stringContaining('removal is planned') });
     // cp1's /etc/hosts loses the line, which os-prep shows as its own change.
     expect(plan.changes.find((c) => c.id === 'os-prep@cp1')?.files.find((f) => f.path === '/etc/hosts')?.diff).toContain('-10.0.0.22 worker2');

@@ -2,44 +2,22 @@
 // what it imports are compiled into a scratch package, so the test does not depend on the rest
 // of the tree building.
 
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileCli, ROOT, type CliPackage } from '../e2e/support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INVALID = join(ROOT, 'test/fixtures/specs/invalid');
 const VALID = join(ROOT, 'test/fixtures/specs/valid');
-let pkg: string;
+let pkg: CliPackage;
 
 beforeAll(() => {
-  pkg = mkdtempSync(join(tmpdir(), 'hactl-cli-'));
-  cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
-  symlinkSync(join(ROOT, 'schemas'), join(pkg, 'schemas'));
-  writeFileSync(
-    join(pkg, 'tsconfig.json'),
-    JSON.stringify({
-      extends: join(ROOT, 'tsconfig.json'),
-      compilerOptions: { rootDir: join(ROOT, 'src'), outDir: join(pkg, 'dist'), noEmit: false, sourceMap: false },
-      include: [],
-      files: [join(ROOT, 'src/commands/validate.ts')],
-    }),
-  );
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(pkg, 'tsconfig.json')], { encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
+  pkg = compileCli(['validate']);
 }, 120_000);
 
-afterAll(() => {
-  if (pkg) rmSync(pkg, { recursive: true, force: true });
-});
+afterAll(() => pkg?.remove());
 
 function hactl(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(pkg, 'bin/run.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return pkg.run(args);
 }
 
 describe('hactl validate', () => {

@@ -199,6 +199,14 @@ export function diagnosticsAndUnreachable(): Plan {
         { host: 'cp1', path: '/etc/kubernetes/pki/apiserver.crt', daysLeft: 12 },
         { host: 'cp1', path: '/etc/kubernetes/pki/front-proxy-client.crt', daysLeft: -3 },
       ],
+      etcd: {
+        observedFrom: 'etcd1',
+        members: [
+          { name: 'etcd1', id: '8e9e05c52164694d', peerURLs: ['https://10.0.0.31:2380'], started: true, healthy: true, leader: true },
+          { name: 'etcd2', id: '91bc3c398fb3c146', peerURLs: ['https://10.0.0.32:2380'], started: true, healthy: false, leader: false, error: 'context deadline exceeded' },
+          { name: '', id: 'fd422379fda50e48', peerURLs: ['https://10.0.0.34:2380'], started: false, healthy: false, leader: false },
+        ],
+      },
     },
   });
 }

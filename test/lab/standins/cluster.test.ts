@@ -215,6 +215,8 @@ spec:
     expect(ok('cp1', 'kubeadm upgrade plan', r)).toContain('kubeadm upgrade apply v1.30.4');
     expect(ok('cp1', 'kubeadm upgrade apply v1.30.4 -y', r)).toContain('[upgrade/successful] SUCCESS! Your cluster was upgraded to "v1.30.4". Enjoy!');
     for (const n of ['cp2', 'cp3']) expect(ok(n, 'kubeadm upgrade node', r)).toContain('The control plane instance for this node was successfully updated!');
+    // A worker has no admin.conf: kubeadm upgrade node reads the cluster with kubelet.conf.
+    expect(ok('w1', 'kubeadm upgrade node', r)).toContain('[upgrade] Skipping phase. Not a control plane node.');
     for (const [n, ip] of [['cp1', IP.cp1], ['cp2', IP.cp2], ['cp3', IP.cp3]] as const)
       expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.30.4');
     // Then one minor: kubeadm 1.31 also moves etcd's image tag and stores kubeadm-config as v1beta4.

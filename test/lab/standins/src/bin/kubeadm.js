@@ -919,7 +919,10 @@ async function upgradeControlPlane(api, cc, version, renew) {
 
 async function upgrade(pos, flags) {
   const sub = pos[0];
-  const api = adminClient(flags);
+  // As kubeadm: `upgrade node` on a node without the kube-apiserver manifest (a worker) talks to the
+  // cluster with kubelet.conf, everything else with admin.conf (unless --kubeconfig says).
+  const worker = sub === 'node' && !one(flags.kubeconfig) && !exists(`${MANIFESTS}/kube-apiserver.yaml`);
+  const api = worker ? client(loadKubeconfig(`${KDIR}/kubelet.conf`)) : adminClient(flags);
   const { cm, cc } = await clusterConfig(api);
   const current = parseVersion(cc.kubernetesVersion);
   if (sub === 'plan') {

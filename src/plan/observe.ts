@@ -1,0 +1,77 @@
+// Observe every host (read-only) and plan: the whole conversation with the hosts that `plan`,
+// `apply` and `drift` share, apart so a test can hand it a pool that records every call.
+
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { readLocalFiles } from '../cli/local-files.js';
+import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
+import { gatherFacts } from '../facts/gather.js';
+import { compile, resolvePlacement } from '../graph/compile.js';
+import type { ClusterSpec } from '../spec/types.js';
+import { HostPool } from '../transport/pool.js';
+import type { Plan } from './model.js';
+import { factRequestFor, planCluster, type HostObservation } from './planner.js';
+
+export interface ObserveInput {
+  spec: ClusterSpec;
+  specFile: string;
+  specText: string | Buffer;
+  env: Readonly<Record<string, string | undefined>>;
+  localFiles: ReadonlyMap<string, string>;
+}
+
+/** Observe every host through `pool` (which must be read-only) and plan. */
+export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): Promise<Plan> {
+  if (!opts.pool.readOnly) throw new Error('plan observes hosts through a read-only pool only');
+  const graph = compile(opts.spec);
+  const results = await gatherFacts(opts.spec.hosts, opts.pool, factRequestFor(opts.spec, graph));
+  const facts = new Map<string, HostObservation>(
+    results.map((r) => [r.host, r.ok ? { ok: true, facts: r.facts, clockSkewSeconds: r.clockSkewSeconds } : { ok: false, reason: r.reason }]),
+  );
+  // What the API server says (nodes, DaemonSets, leases), from a control-plane host with admin.conf.
+  const observed = new Map(results.flatMap((r) => (r.ok ? [[r.host, r.facts] as const] : [])));
+  const placement = resolvePlacement(opts.spec);
+  const cluster = await gatherClusterFacts(placement.controlPlane, observed, opts.pool);
+  // External etcd: membership and health from a running member.
+  const etcd = placement.etcdHosts.length > 0 ? await gatherEtcdFacts(placement.etcdHosts, observed, opts.pool) : undefined;
+  return planCluster({
+    spec: opts.spec,
+    specFile: opts.specFile,
+    specSha256: createHash('sha256').update(opts.specText).digest('hex'),
+    graph,
+    facts,
+    env: opts.env,
+    localFiles: opts.localFiles,
+    ...(cluster.ok ? { clusterFacts: cluster.facts } : cluster.host !== undefined ? { clusterFactsError: `${cluster.host}: ${cluster.reason}` } : {}),
+    ...(etcd !== undefined ? { etcd } : {}),
+  });
+}
+
+/** One read-only plan over a pool of its own, closed afterwards whatever happens. */
+export async function planReadOnly(opts: ObserveInput & { parallelism: number; acceptNewHostKeys: boolean }): Promise<Plan> {
+  // Observation only: the pool hands out read-only transports, and the probe is the only command.
+  const pool = new HostPool({ readOnly: true, parallelism: opts.parallelism, acceptNewHostKeys: opts.acceptNewHostKeys });
+  try {
+    return await observeAndPlan({ ...opts, pool });
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * What `plan` and `drift` do with a loaded spec: read its bytes (for the plan's sha256) and the
+ * local files it names, then plan read-only with the command's `--parallelism` and
+ * `--accept-new-host-keys`. A local file that cannot be read is passed to `warn`.
+ */
+export async function planSpecFile(
+  spec: ClusterSpec,
+  specFile: string,
+  flags: { parallelism?: number | undefined; 'accept-new-host-keys': boolean },
+  warn: (message: string) => void,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Plan> {
+  const specText = await readFile(specFile);
+  const localFiles = await readLocalFiles(spec, warn);
+  const parallelism = flags.parallelism ?? spec.ssh.parallelism;
+  return planReadOnly({ spec, specFile, specText, env, localFiles, parallelism, acceptNewHostKeys: flags['accept-new-host-keys'] });
+}

@@ -1,0 +1,155 @@
+// host-removal: a host that left the spec but is still part of the cluster (remembered in the
+// hactl block of /etc/hosts on the others) is taken out of it, in kubeadm's documented order:
+// drain its node (kubectl on the first control-plane host), `kubeadm reset -f` on the host
+// itself (which, for stacked etcd, removes its etcd member while the others still have quorum),
+// clean up what kubeadm reset leaves behind, then delete the node object.
+//
+// Not a graph kind: the host has no resources in the graph any more. Apply carries removals out
+// one at a time before it walks the graph, so that a failed removal is retried by the next apply
+// (os-prep would otherwise drop the host from /etc/hosts, the only place it is remembered).
+//
+// Cleanup chosen beyond kubeadm reset: the CNI configuration and state (/etc/cni/net.d,
+// /var/lib/cni; kubeadm reset says it leaves them) and the kubelet service, stopped and disabled
+// so that it does not restart against a cluster it left. Packages, package sources, containerd
+// and the OS settings stay: the host may be reused, and removing software is the operator's call.
+//
+// Names come from /etc/hosts on a host, not from the validated spec: every one is quoted.
+
+import type { ClusterFacts } from '../facts/cluster.js';
+import type { Diagnostic, ResourceChange } from '../plan/model.js';
+import type { ClusterSpec, Host } from '../spec/types.js';
+import { shellQuote } from '../transport/quote.js';
+import type { CommandOperation } from './converge.js';
+import { ADMIN_CONF } from './kubeadm-config.js';
+
+export const HOST_REMOVAL_KIND = 'host-removal';
+export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
+
+export interface RemovedHost {
+  name: string;
+  address: string;
+  /** The spec host whose /etc/hosts block still lists it. */
+  seenOn: string;
+}
+
+export interface HostRemovalInput {
+  spec: ClusterSpec;
+  /** Hosts that left the spec, in name order. */
+  removed: readonly RemovedHost[];
+  /** The first control-plane host of the spec: drain and delete run there. */
+  firstControlPlane: string;
+  clusterFacts?: ClusterFacts;
+  /** Why the cluster could not be read (there is one, but it did not answer). */
+  clusterFactsError?: string;
+}
+
+export interface HostRemoval {
+  change: ResourceChange;
+  /**
+   * Steps in order. A step with `runOn` runs on that spec host; the others run on the removed
+   * host itself, and only if it can still be reached (see `onRemovedHost`).
+   */
+  operations: CommandOperation[];
+  /** The node was a control-plane node with a stacked etcd member: reset must reach it. */
+  holdsEtcdMember: boolean;
+  diagnostics: Diagnostic[];
+}
+
+export const removalId = (name: string): string => `${HOST_REMOVAL_KIND}@${name}`;
+
+/** A step that runs on the host being removed (not on a spec host). */
+export const onRemovedHost = (op: CommandOperation): boolean => op.runOn === undefined;
+
+const kubectl = `kubectl --kubeconfig ${ADMIN_CONF}`;
+
+/** Runs `then` only when the node is registered; a failing kubectl fails the step. */
+function ifNodeExists(name: string, then: string): string {
+  return `nodes=$(${kubectl} get nodes -o name) || exit 1; if printf '%s\\n' "$nodes" | grep -qxF ${shellQuote(`node/${name}`)}; then ${then}; fi`;
+}
+
+export function removalOperations(name: string, firstControlPlane: string, inCluster: boolean): CommandOperation[] {
+  const q = shellQuote(name);
+  const drain: CommandOperation = {
+    description: `on ${firstControlPlane}: drain node ${name} (kubectl drain --ignore-daemonsets --delete-emptydir-data), if it is registered`,
+    command: ifNodeExists(name, `${kubectl} drain ${q} --ignore-daemonsets --delete-emptydir-data --timeout=300s`),
+    runOn: firstControlPlane,
+    effects: [],
+  };
+  const reset: CommandOperation = {
+    description: `on ${name}, if it can be reached: kubeadm reset -f (removes its stacked etcd member, static pods, kubelet state, certificates and kubeconfigs)`,
+    command: 'if command -v kubeadm >/dev/null 2>&1; then kubeadm reset -f; fi',
+    effects: [],
+  };
+  const cleanup: CommandOperation = {
+    description: `on ${name}, if it can be reached: stop and disable the kubelet; remove the CNI configuration and state (/etc/cni/net.d, /var/lib/cni), which kubeadm reset leaves`,
+    command: 'if systemctl cat kubelet.service >/dev/null 2>&1; then systemctl disable --now kubelet.service; fi && rm -rf /etc/cni/net.d/* /var/lib/cni',
+    effects: [],
+  };
+  const del: CommandOperation = {
+    description: `on ${firstControlPlane}: delete node ${name} from the cluster and check it is gone`,
+    command: `${kubectl} delete node ${q} --ignore-not-found && ! { ${kubectl} get nodes -o name | grep -qxF ${shellQuote(`node/${name}`)}; }`,
+    runOn: firstControlPlane,
+    effects: [],
+  };
+  return inCluster ? [drain, reset, cleanup, del] : [reset, cleanup];
+}
+
+const quorum = (members: number): number => Math.floor(members / 2) + 1;
+
+/** One removal per host that left the spec, with the checks that keep the control plane alive. */
+export function planHostRemovals(input: HostRemovalInput): HostRemoval[] {
+  const { spec, removed, clusterFacts } = input;
+  const isCp = (n: { labels: Record<string, string> }) => CONTROL_PLANE_LABEL in n.labels;
+  const removedNames = new Set(removed.map((r) => r.name));
+  const cpNodes = clusterFacts?.nodes.filter(isCp) ?? [];
+  const removedCps = cpNodes.filter((n) => removedNames.has(n.name)).map((n) => n.name);
+  const stacked = spec.etcd.topology === 'stacked';
+
+  return removed.map((r) => {
+    const diagnostics: Diagnostic[] = [];
+    const at = { resource: removalId(r.name), host: r.name };
+    const node = clusterFacts?.nodes.find((n) => n.name === r.name);
+    const controlPlane = node !== undefined && isCp(node);
+    const inCluster = clusterFacts !== undefined || input.clusterFactsError !== undefined;
+    if (input.clusterFactsError !== undefined) {
+      diagnostics.push({ severity: 'error', ...at, message: `the cluster could not be read (${input.clusterFactsError}): whether ${r.name} holds an etcd member is unknown, so its removal cannot be planned safely` });
+    }
+    if (controlPlane) {
+      const left = cpNodes.length - removedCps.length;
+      const readyLeft = cpNodes.filter((n) => n.ready && !removedNames.has(n.name)).length;
+      if (removedCps.length > 1) {
+        diagnostics.push({ severity: 'error', ...at, message: `${removedCps.join(', ')} are all control-plane hosts: remove one at a time (one etcd member per apply)` });
+      } else if (left < 1) {
+        diagnostics.push({ severity: 'error', ...at, message: `${r.name} is the last control-plane host: removing it would leave no cluster` });
+      } else if (stacked && readyLeft < quorum(left)) {
+        diagnostics.push({
+          severity: 'error',
+          ...at,
+          message: `removing ${r.name} would break etcd quorum: ${left} member(s) would remain, ${quorum(left)} needed, and only ${readyLeft} of the other control-plane nodes are Ready`,
+        });
+      } else if (stacked && left % 2 === 0) {
+        diagnostics.push({ severity: 'warning', ...at, message: `after removing ${r.name}, etcd has ${left} members: an even count tolerates no more failures than ${left - 1}` });
+      }
+    }
+    const operations = removalOperations(r.name, input.firstControlPlane, inCluster);
+    const role = controlPlane ? `control-plane node${stacked ? ' with a stacked etcd member' : ''}` : node !== undefined ? 'node' : 'host (not a registered node)';
+    const change: ResourceChange = {
+      id: removalId(r.name),
+      kind: HOST_REMOVAL_KIND,
+      host: r.name,
+      action: 'delete',
+      reason: `host ${r.name} (${r.address}) is no longer in the spec (it is in the hactl block of /etc/hosts on ${r.seenOn}); it is a ${role}`,
+      attributes: [],
+      files: [],
+      steps: operations.map((o) => o.description),
+      dependsOn: [],
+    };
+    return { change, operations, holdsEtcdMember: controlPlane && stacked, diagnostics };
+  });
+}
+
+/** How apply reaches a host that is no longer in the spec: its address with the spec's SSH defaults. */
+export function removedHostTarget(spec: ClusterSpec, name: string, address: string): Host {
+  const { parallelism: _parallelism, ...ssh } = spec.ssh;
+  return { name, address, roles: [], labels: {}, taints: [], ssh };
+}
