@@ -1,4 +1,5 @@
 // Probe output in, HostFacts out. Pure: tested with captured outputs (test/fixtures/facts).
+import { createHash } from 'node:crypto';
 import { DONE, MISSING, SECTION } from './probe.js';
 import { unitName } from './request.js';
 import type {
@@ -293,19 +294,62 @@ function fileType(rawModeHex: string): FileFacts['type'] {
   return 'other';
 }
 
+/** One member of a tar archive: its name and the bytes read. */
+export interface TarMember {
+  name: string;
+  type: string;
+  data: Buffer;
+}
+
+/**
+ * The members of a tar archive as GNU tar writes it (`--format=gnu`): 512-byte headers, octal
+ * sizes, `L` records carrying the next member's long name. Throws on a truncated archive.
+ */
+export function readTar(buf: Buffer): TarMember[] {
+  const out: TarMember[] = [];
+  const field = (h: Buffer, at: number, len: number) => {
+    const b = h.subarray(at, at + len);
+    const nul = b.indexOf(0);
+    return (nul === -1 ? b : b.subarray(0, nul)).toString('utf8');
+  };
+  let longName: string | undefined;
+  for (let at = 0; at + 512 <= buf.length; ) {
+    const h = buf.subarray(at, at + 512);
+    if (h.every((x) => x === 0)) break; // end of archive
+    const size = Number.parseInt(field(h, 124, 12).trim() || '0', 8);
+    const type = field(h, 156, 1) || '0';
+    const start = at + 512;
+    if (!Number.isFinite(size) || start + size > buf.length) throw new ProbeParseError('the files section\'s archive is truncated');
+    const data = buf.subarray(start, start + size);
+    at = start + Math.ceil(size / 512) * 512;
+    if (type === 'L') {
+      const nul = data.indexOf(0);
+      longName = (nul === -1 ? data : data.subarray(0, nul)).toString('utf8');
+      continue;
+    }
+    out.push({ name: longName ?? field(h, 0, 100), type, data });
+    longName = undefined;
+  }
+  return out;
+}
+
 export function parseFiles(filesLines: string[], shaLines: string[], paths: string[]): Record<string, FileFacts> {
   const out: Record<string, FileFacts> = {};
   for (const p of paths) out[p] = { exists: false };
+  const contents = new Map<string, Buffer>();
   let contentFor: string | undefined;
   for (const l of filesLines) {
     if (contentFor !== undefined) {
-      const f = out[contentFor];
-      if (f) f.content = Buffer.from(l.trim(), 'base64').toString('utf8');
+      contents.set(contentFor, Buffer.from(l.trim(), 'base64'));
       contentFor = undefined;
       continue;
     }
     if (l.startsWith('@@hactl:content ')) {
       contentFor = l.slice('@@hactl:content '.length);
+      continue;
+    }
+    if (l.startsWith('@@hactl:tar ')) {
+      for (const m of readTar(Buffer.from(l.slice('@@hactl:tar '.length).trim(), 'base64'))) if (m.type === '0') contents.set(m.name, m.data);
       continue;
     }
     if (l.startsWith('absent ')) continue;
@@ -319,6 +363,14 @@ export function parseFiles(filesLines: string[], shaLines: string[], paths: stri
       owner: m[3]!,
       group: m[4]!,
     };
+  }
+  // A file's content as read, and its hash from those bytes; a size other than stat's means the
+  // file changed in between: neither is kept (the next observation sees it settled).
+  for (const [name, data] of contents) {
+    const f = out[name];
+    if (!f?.exists || f.size !== data.length) continue;
+    f.content = data.toString('utf8');
+    f.sha256 = createHash('sha256').update(data).digest('hex');
   }
   for (const l of shaLines) {
     // sha256sum escapes odd names with a leading backslash.

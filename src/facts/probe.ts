@@ -29,6 +29,25 @@ miss() { printf '${MISSING}%s\n' "$1"; }
 dump() { [ -r "$1" ] && while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$1"; }
 `;
 
+/**
+ * Installed versions of `packages` from dpkg's database: read with awk while dpkg has no
+ * journalled updates pending (a third of dpkg-query's cost on a host with a thousand packages),
+ * else from dpkg-query, which merges them. Both print `name\tversion\tarch\tstatus-abbrev`.
+ */
+function dpkgPackages(packages: readonly string[]): string {
+  const query = String.raw`dpkg-query -W -f='${D}{Package}\t${D}{Version}\t${D}{Architecture}\t${D}{db:Status-Abbrev}\n' -- ${words(packages)} 2>/dev/null`;
+  // Status: want flag state; db:Status-Abbrev is want's and state's letters, then the error flag.
+  const awk = String.raw`awk -v want=${q(` ${packages.join(' ')} `)} '
+function out() { if (p != "" && index(want, " " p " ")) printf "%s\t%s\t%s\t%s%s%s\n", p, v, a, w, st, (f == "ok" ? " " : "R") }
+/^[^ \t]/ { if ($1 == "Package:") { out(); p = $2; v = ""; a = ""; w = ""; st = ""; f = "" }
+  else if ($1 == "Version:") v = $2; else if ($1 == "Architecture:") a = $2
+  else if ($1 == "Status:") { w = ($2 == "deinstall") ? "r" : substr($2, 1, 1); f = $3
+    st = ($4 == "installed") ? "i" : ($4 == "triggers-pending") ? "t" : ($4 == "triggers-awaited") ? "W" : ($4 == "half-configured") ? "F" : ($4 == "unpacked") ? "U" : ($4 == "half-installed") ? "H" : ($4 == "config-files") ? "c" : "n" } }
+END { out() }' /var/lib/dpkg/status`;
+  return String.raw`j=; for u in /var/lib/dpkg/updates/[0-9]*; do [ -e "$u" ] && j=1; done
+if [ -z "$j" ] && [ -r /var/lib/dpkg/status ] && has awk; then ${awk}; else ${query}; fi`;
+}
+
 export function probeScript(req: FactRequest): string {
   validateRequest(req);
   const modules = req.modules ?? [];
@@ -36,12 +55,13 @@ export function probeScript(req: FactRequest): string {
   const parts: string[] = [PRELUDE];
   const add = (s: string) => parts.push(s);
 
-  add(`h clock; date +%s`);
+  // bash (root's usual login shell) knows the time without a process; other shells ask date.
+  add(`h clock; printf '%s\\n' "${D}{EPOCHSECONDS:-$(date +%s)}"`);
   add(`h os-release; dump /etc/os-release || dump /usr/lib/os-release`);
   add(String.raw`h system
 read -r x < /proc/sys/kernel/hostname && printf 'hostname=%s\n' "$x"
 read -r kr < /proc/sys/kernel/osrelease && printf 'kernel=%s\n' "$kr"
-printf 'arch=%s\n' "$(uname -m)"
+if [ -r /proc/sys/kernel/arch ]; then read -r x < /proc/sys/kernel/arch; printf 'arch=%s\n' "$x"; else printf 'arch=%s\n' "$(uname -m)"; fi
 while read -r k v; do [ "$k" = CapBnd: ] && printf 'capbnd=%s\n' "$v"; done < /proc/self/status
 if [ -r /sys/devices/system/cpu/online ]; then read -r x < /sys/devices/system/cpu/online; printf 'cpus-online=%s\n' "$x"
 else n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; printf 'cpus=%s\n' "$n"; fi`);
@@ -53,24 +73,30 @@ while read -r k v u; do case $k in MemTotal:|MemAvailable:|SwapTotal:|SwapFree:)
   add(String.raw`h ip
 if has ip; then ip -j addr show; else miss ip; h netdev; for d in /sys/class/net/*; do [ -r "$d/operstate" ] && read -r s < "$d/operstate" && printf '%s %s\n' "${D}{d##*/}" "$s"; done; fi`);
 
-  // dash reads byte by byte, and integer sysctl files answer only the first read: grep reads whole.
+  // Integer sysctl files answer only the first read: bash's read takes the value whole, dash's
+  // reads byte by byte and gets one digit, so other shells ask grep.
   add(String.raw`h sysctl
 set --
 for f in ${words(req.sysctls.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`))}; do if [ -r "$f" ]; then set -- "$@" "$f"; else printf 'absent %s\n' "$f"; fi; done
-[ $# -gt 0 ] && grep -H '' -- "$@"`);
+if [ -n "$BASH_VERSION" ]; then for f; do IFS= read -r v < "$f" && printf '%s:%s\n' "$f" "$v"; done
+elif [ $# -gt 0 ]; then grep -H '' -- "$@"; fi`);
 
+  // modules.builtin is searched only for modules that are neither loaded nor seen working.
   if (modules.length > 0) {
+    const names = modules.map((m) => m.replace(/-/g, '_'));
     add(String.raw`h modules
-[ -r /proc/modules ] && while read -r n rest; do case " ${modules.join(' ')} " in *" $n "*) printf 'loaded %s\n' "$n";; esac; done < /proc/modules
+seen=' '
+[ -r /proc/modules ] && while read -r n rest; do case " ${names.join(' ')} " in *" $n "*) printf 'loaded %s\n' "$n"; seen="$seen$n ";; esac; done < /proc/modules
+[ -d /proc/sys/net/bridge ] && printf 'function br_netfilter\n' && seen="$seen""br_netfilter "
+while read -r a b; do if [ "$a" = overlay ] || [ "$b" = overlay ]; then printf 'function overlay\n'; seen="$seen""overlay "; fi; done < /proc/filesystems
+need=; for m in ${names.join(' ')}; do case "$seen" in *" $m "*) ;; *) need=1;; esac; done
 f=/lib/modules/$kr/modules.builtin
-if [ -r "$f" ]; then grep -E ${q(`/(${modules.map((m) => m.replace(/[-_]/g, '[-_]')).join('|')})\\.ko(\\..*)?$`)} "$f" | while IFS= read -r p; do b=${D}{p##*/}; printf 'builtin %s\n' "${D}{b%%.ko*}"; done; fi
-[ -d /proc/sys/net/bridge ] && printf 'function br_netfilter\n'
-while read -r a b; do [ "$a" = overlay ] || [ "$b" = overlay ] && printf 'function overlay\n'; done < /proc/filesystems`);
+if [ -n "$need" ] && [ -r "$f" ]; then grep -E ${q(`/(${modules.map((m) => m.replace(/[-_]/g, '[-_]')).join('|')})\\.ko(\\..*)?$`)} "$f" | while IFS= read -r p; do b=${D}{p##*/}; printf 'builtin %s\n' "${D}{b%%.ko*}"; done; fi`);
   }
 
   // Package names start with a letter or digit (request.ts), so rpm needs no `--` (popt may not take it).
   add(String.raw`h packages
-if has dpkg-query; then printf 'manager dpkg\n'; ${req.packages.length ? String.raw`dpkg-query -W -f='${D}{Package}\t${D}{Version}\t${D}{Architecture}\t${D}{db:Status-Abbrev}\n' -- ${words(req.packages)} 2>/dev/null` : ':'}
+if has dpkg-query; then printf 'manager dpkg\n'; ${req.packages.length ? dpkgPackages(req.packages) : ':'}
 elif has rpm; then printf 'manager rpm\n'; ${req.packages.length ? String.raw`rpm -q --qf '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\tinstalled\n' ${words(req.packages)} 2>/dev/null | grep '	'` : ':'}
   if [ -r /etc/dnf/plugins/versionlock.list ]; then h versionlock; dump /etc/dnf/plugins/versionlock.list; fi
 else printf 'manager none\n'; miss dpkg-query; miss rpm; fi`);
@@ -83,21 +109,32 @@ for u in ${words(units)}; do
   for w in /etc/systemd/system/*.wants/"$u"; do if [ -e "$w" ]; then printf 'wanted %s\n' "$u"; break; fi; done
 done; fi`);
 
+  // Small regular files travel as one tar archive (names, sizes and contents exactly as read; one
+  // tar and one base64 whatever the number of files), and their hashes are computed from it;
+  // only larger files are hashed on the host. Without GNU tar, each small file goes on its own.
   add(String.raw`h files
 set --
 for f in ${words(req.files)}; do if [ -e "$f" ] || [ -L "$f" ]; then set -- "$@" "$f"; else printf 'absent %s\n' "$f"; fi; done
 st=
 if [ $# -gt 0 ]; then if has stat; then st=$(stat -c '%s %a %U %G %f|%n' -- "$@"); printf '%s\n' "$st"; else miss stat; fi; fi
-set --
+set --; big=
 while IFS= read -r line; do
   [ -n "$line" ] || continue
   sz=${D}{line%% *}; rest=${D}{line#* * * * }; hex=${D}{rest%%|*}; name=${D}{line#*|}
-  if [ $((0x$hex & 61440)) -eq 32768 ]; then
-    set -- "$@" "$name"
-    if [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then printf '@@hactl:content %s\n' "$name"; base64 -w0 -- "$name"; printf '\n'; fi
-  fi
+  [ $((0x$hex & 61440)) -eq 32768 ] || continue
+  if [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then set -- "$@" "$name"; else big="$big$name
+"; fi
 done <<HACTL_EOF
 $st
+HACTL_EOF
+if [ $# -gt 0 ]; then
+  t=; has tar && t=$(tar -c -P --no-recursion --numeric-owner --format=gnu -f - -- "$@" 2>/dev/null | base64 -w0)
+  if [ -n "$t" ]; then printf '@@hactl:tar %s\n' "$t"
+  else for f; do printf '@@hactl:content %s\n' "$f"; base64 -w0 -- "$f"; printf '\n'; done; fi
+fi
+set --
+while IFS= read -r name; do [ -n "$name" ] && set -- "$@" "$name"; done <<HACTL_EOF
+$big
 HACTL_EOF
 h sha256
 if [ $# -gt 0 ]; then if has sha256sum; then sha256sum -- "$@"; else miss sha256sum; fi; fi`);

@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultFactRequest } from '../../src/facts/default-request.js';
-import { ProbeParseError, countCpuList, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts } from '../../src/facts/parse.js';
+import { ProbeParseError, countCpuList, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts, parseFiles, readTar } from '../../src/facts/parse.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'facts', name), 'utf8');
 const req = defaultFactRequest();
@@ -283,5 +286,40 @@ describe('capabilities', () => {
     expect(hasCapability('000001fffcbeffff', 25)).toBe(false);
     expect(hasCapability('000001fffcbeffff', 21)).toBe(true);
     expect(hasCapability('not-hex', 25)).toBe(false);
+  });
+});
+
+describe('readTar and file contents', () => {
+  const tarOf = (dir: string, names: string[]) => execFileSync('tar', ['-c', '-P', '--no-recursion', '--format=gnu', '-f', '-', '--', ...names.map((n) => join(dir, n))]);
+
+  it('reads what GNU tar wrote, long names included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
+    const long = `${'x'.repeat(150)}.conf`;
+    writeFileSync(join(dir, 'a'), 'alpha\n');
+    writeFileSync(join(dir, long), Buffer.alloc(1500, 7));
+    const members = readTar(tarOf(dir, ['a', long]));
+    expect(members.map((m) => [m.name, m.type, m.data.length])).toEqual([
+      [join(dir, 'a'), '0', 6],
+      [join(dir, long), '0', 1500],
+    ]);
+    expect(members[0]!.data.toString()).toBe('alpha\n');
+  });
+
+  it('refuses a truncated archive', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
+    writeFileSync(join(dir, 'a'), Buffer.alloc(2000, 1));
+    const tar = tarOf(dir, ['a']);
+    expect(() => readTar(tar.subarray(0, 1024))).toThrow(/truncated/);
+  });
+
+  it('keeps no content or hash for a file whose size changed between stat and tar', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
+    writeFileSync(join(dir, 'a'), 'grown\n');
+    const b64 = tarOf(dir, ['a']).toString('base64');
+    const path = join(dir, 'a');
+    const files = parseFiles([`3 644 root root 81a4|${path}`, `@@hactl:tar ${b64}`], [], [path]);
+    expect(files[path]).toEqual({ exists: true, type: 'file', size: 3, mode: 0o644, owner: 'root', group: 'root' });
+    const same = parseFiles([`6 644 root root 81a4|${path}`, `@@hactl:tar ${b64}`], [], [path]);
+    expect(same[path]).toMatchObject({ content: 'grown\n', sha256: createHash('sha256').update('grown\n').digest('hex') });
   });
 });

@@ -71,6 +71,36 @@ describe('probe script', () => {
     expect(f.files[big]!.sha256).toBe(createHash('sha256').update(Buffer.alloc(70 * 1024, 65)).digest('hex'));
   });
 
+  for (const sh of shells) {
+    it(`under ${sh}, small files come in one archive (long, odd and spaced names kept), large ones as hashes`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hactl-probe-'));
+      const long = join(dir, `${'d'.repeat(60)}/${'n'.repeat(80)} with space.conf`);
+      execFileSync('mkdir', ['-p', join(dir, 'd'.repeat(60))]);
+      const files = {
+        [long]: Buffer.from('long=1\n'),
+        [join(dir, "it's | odd.conf")]: Buffer.from('no trailing newline'),
+        [join(dir, 'binary')]: Buffer.from([0, 1, 2, 255, 10, 0]),
+        [join(dir, 'empty')]: Buffer.alloc(0),
+        [join(dir, 'big')]: Buffer.alloc(70 * 1024, 66),
+      };
+      for (const [path, data] of Object.entries(files)) writeFileSync(path, data);
+      const req: FactRequest = { packages: [], units: [], sysctls: [], files: [...Object.keys(files), join(dir, 'absent'), dir] };
+      const out = execFileSync(sh, ['-c', probeScript(req)], { encoding: 'utf8' });
+      expect(out).toContain('@@hactl:tar ');
+      expect(out).not.toContain('@@hactl:content ');
+      const f = parseProbeOutput(out, req);
+      for (const [path, data] of Object.entries(files)) {
+        expect(f.files[path]!.sha256, path).toBe(createHash('sha256').update(data).digest('hex'));
+        expect(f.files[path]!.size, path).toBe(data.length);
+        if (data.length <= 64 * 1024) expect(f.files[path]!.content, path).toBe(data.toString('utf8'));
+        else expect(f.files[path]!.content, path).toBeUndefined();
+      }
+      expect(f.files[join(dir, 'absent')]).toEqual({ exists: false });
+      expect(f.files[dir]).toMatchObject({ exists: true, type: 'directory' });
+      expect(f.files[dir]!.sha256).toBeUndefined();
+    });
+  }
+
   it('refuses request values that could smuggle shell code', () => {
     const base = defaultFactRequest();
     expect(() => probeScript({ ...base, packages: ['kubelet; rm -rf /'] })).toThrow(FactRequestError);
