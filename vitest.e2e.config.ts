@@ -18,9 +18,12 @@ const ORDER = [
   'test/e2e/apply.test.ts',
   'test/e2e/cluster.test.ts',
   'test/e2e/drift-kinds.test.ts',
+  'test/e2e/cert-renewal.test.ts',
   'test/e2e/cluster-failure.test.ts',
   'test/e2e/scale.test.ts',
   'test/e2e/host-loss.test.ts',
+  'test/e2e/etcd-snapshot.test.ts',
+  'test/e2e/bundle.test.ts',
   'test/e2e/upgrade.test.ts',
   'test/e2e/external.test.ts',
 ];

@@ -1,13 +1,14 @@
 // Benchmark: `hactl facts` (the whole process) on 20 light lab hosts against two references
 // measured in the same run: 20 parallel OpenSSH `ssh host true` on fresh connections, and the
 // in-process floor (bench/floor.ts: ssh2, all connections at once, one trivial command each).
-// Prints medians of 5 rounds and their ratios; never passes or fails on timing.
+// Prints medians of 5 rounds and their ratios, with the CPU each case cost this machine and the lab's
+// hosts (which share its cores); never passes or fails on timing.
 //
 //   npm run lab -- hold -- npx tsx bench/facts.ts [--rounds N] [--light N]
 //
 // Uses a light lab that is already up with enough hosts (and leaves it up); otherwise brings one
 // up and tears it down afterwards.
-import { buildCli, floorCase, loadAverage, log, median, opensshCase, option, run, withLightLab, writeLightSpec, type Measured } from './lib.js';
+import { buildCli, floorCase, loadAverage, log, median, opensshCase, option, run, withHostsCpu, withLightLab, writeLightSpec, type Measured } from './lib.js';
 
 const args = process.argv.slice(2);
 const ROUNDS = option(args, '--rounds', 5);
@@ -28,10 +29,10 @@ async function main(): Promise<void> {
     // Check every case works once before timing anything.
     for (const [name, fn] of Object.entries(cases)) log(`warm-up ${name}: ${(await fn()).ms.toFixed(0)} ms`);
     const loadBefore = loadAverage();
-    const runs: Record<string, Measured[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+    const runs: Record<string, (Measured & { hostsCpuMs?: number })[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     for (let r = 0; r < ROUNDS; r++) {
       // Interleaved, so every case sees the same machine load.
-      for (const [name, fn] of Object.entries(cases)) runs[name]!.push(await fn());
+      for (const [name, fn] of Object.entries(cases)) runs[name]!.push(await withHostsCpu(fn));
       log(`round ${r + 1}/${ROUNDS} done`);
     }
 
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
     console.log(`hosts: ${hosts.length} light lab hosts; rounds: ${ROUNDS}; load average before: ${loadBefore}, after: ${loadAverage()}; medians in seconds`);
     for (const [k, v] of Object.entries(med)) {
       const times = runs[k]!.map((m) => (m.ms / 1000).toFixed(2)).join(' ');
-      console.log(`  ${k.padEnd(44)} ${(v / 1000).toFixed(3)}  local CPU ${(median(runs[k]!.map((m) => m.cpuMs)) / 1000).toFixed(3)}  (runs: ${times})`);
+      const hosts = runs[k]!.every((m) => m.hostsCpuMs !== undefined) ? `  hosts CPU ${(median(runs[k]!.map((m) => m.hostsCpuMs!)) / 1000).toFixed(3)}` : '';
+      console.log(`  ${k.padEnd(44)} ${(v / 1000).toFixed(3)}  local CPU ${(median(runs[k]!.map((m) => m.cpuMs)) / 1000).toFixed(3)}${hosts}  (runs: ${times})`);
     }
     console.log('ratios of medians:');
     console.log(`  hactl facts / ssh2 floor          ${(factsDefault / floor).toFixed(2)}x (default parallelism), ${(factsFull / floor).toFixed(2)}x (--parallelism ${hosts.length})   target <= 1.5x`);

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { clientKeyFile, knownHostsFile, labDown, labUp, readLabState, type LabHost, type LabState } from '../test/lab/index.js';
+import { CGROUP_PARENT } from '../test/lab/paths.js';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const log = (m: string): void => console.error(`bench: ${m}`);
@@ -19,6 +20,31 @@ export interface Measured {
   cpuMs: number;
   /** Peak resident memory of the largest process, in MiB. */
   peakMb: number;
+}
+
+/**
+ * CPU used so far by every lab host together (their sshd, shells and commands), in ms, from the
+ * lab's cgroup (cgroup v1 cpuacct or v2 cpu.stat); undefined when neither can be read. The lab's
+ * hosts run on this machine's cores, so what a case costs them is part of what it costs here.
+ */
+export function labHostsCpuMs(): number | undefined {
+  const v1 = `/sys/fs/cgroup/cpuacct/${CGROUP_PARENT}/cpuacct.usage`;
+  const v2 = `/sys/fs/cgroup/${CGROUP_PARENT}/cpu.stat`;
+  try {
+    if (existsSync(v1)) return Number(readFileSync(v1, 'utf8')) / 1e6;
+    if (existsSync(v2)) return Number(/^usage_usec (\d+)$/m.exec(readFileSync(v2, 'utf8'))?.[1]) / 1e3;
+  } catch {
+    // not readable: the figure is left out
+  }
+  return undefined;
+}
+
+/** `fn` measured, with the lab hosts' CPU it caused added as `hostsCpuMs`. */
+export async function withHostsCpu(fn: () => Promise<Measured>): Promise<Measured & { hostsCpuMs?: number }> {
+  const before = labHostsCpuMs();
+  const m = await fn();
+  const after = labHostsCpuMs();
+  return before !== undefined && after !== undefined ? { ...m, hostsCpuMs: after - before } : m;
 }
 
 export function option(args: string[], name: string, def: number): number {

@@ -69,7 +69,8 @@ const BANNER = [
 ].join('\n');
 
 const readable = process.argv.includes('--readable');
-const commands = readdirSync(commandsDir).filter((f) => f.endsWith('.ts'));
+// Topics are folders (src/commands/etcd/snapshot.ts is `hactl etcd snapshot`).
+const commands = readdirSync(commandsDir, { recursive: true }).filter((f) => f.endsWith('.ts')).map((f) => f.split(sep).join('/'));
 rmSync(dist, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,

@@ -4,6 +4,8 @@
 // and the resource fails without touching the host. After the operations, the host is observed
 // again (one probe) and diffed once more: anything left is "did not converge", never success.
 
+import { posix } from 'node:path';
+import { hashFile } from '../bundle/download.js';
 import type { ClusterFacts, ClusterFactsResult, EtcdFactsResult } from '../facts/cluster.js';
 import type { HostFacts } from '../facts/types.js';
 import { CONTROL_PLANE_GROUP, resolvePlacement, type Placement } from '../graph/compile.js';
@@ -22,11 +24,12 @@ import {
   type Value,
 } from '../plan/model.js';
 import { canonicalJson } from '../plan/saved.js';
-import { converge, type Operation } from '../resources/converge.js';
+import { converge, type Operation, type UploadOperation } from '../resources/converge.js';
 import { kindDef } from '../resources/index.js';
 import { onRemovedHost, type HostRemoval } from '../resources/host-removal.js';
 import type { ResourceContext, ResourceKindDef } from '../resources/resource.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
+import { shellQuote } from '../transport/quote.js';
 import type { Transport } from '../transport/transport.js';
 import { LoggedTransport, type RunLog } from './runlog.js';
 
@@ -389,6 +392,58 @@ export class Executor {
     }
   }
 
+  /** Local files already checked against the sha256 their upload names (once per run, whatever the host count). */
+  private readonly checkedLocal = new Map<string, Promise<void>>();
+
+  private checkLocal(localDir: string, files: UploadOperation['upload']['files']): Promise<void> {
+    const key = `${localDir}\0${files.map((f) => `${f.path}:${f.sha256}`).join('\n')}`;
+    let p = this.checkedLocal.get(key);
+    if (p === undefined) {
+      p = (async () => {
+        const bad: string[] = [];
+        for (const f of files) {
+          const got = await hashFile(posix.join(localDir, f.path)).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+          if (typeof got === 'string') bad.push(`${f.path}: unreadable (${got})`);
+          else if (got === undefined) bad.push(`${f.path}: missing`);
+          else if (got.sha256 !== f.sha256) bad.push(`${f.path}: sha256 ${got.sha256}, listed as ${f.sha256}`);
+        }
+        if (bad.length > 0) throw new StepError(`${localDir} does not match its own list (${bad.slice(0, 5).join('; ')}${bad.length > 5 ? `; ${bad.length - 5} more` : ''}): make it again`);
+      })();
+      this.checkedLocal.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * An upload step's copying: every local file is checked against its sha256 first (nothing is
+   * uploaded from a damaged copy), then the host says which files it already has with the same
+   * sha256 (sha256sum -c), and only the others go over SFTP.
+   */
+  private async uploadFiles(id: string, host: Host, op: UploadOperation, signal: AbortSignal): Promise<void> {
+    const { localDir, remoteDir, files } = op.upload;
+    const log = this.o.log;
+    this.o.onStep?.(id, `checking ${files.length} local file(s) against their sha256`);
+    await raceAbort(this.checkLocal(localDir, files), signal, 'checking the local files');
+    await this.o.withTransport(host, async (raw) => {
+      const t = log ? new LoggedTransport(raw, log, id) : raw;
+      const dirs = [...new Set(files.map((f) => posix.dirname(posix.join(remoteDir, f.path))))];
+      const listing = files.map((f) => `${f.sha256}  ${f.path}\n`).join('');
+      const r = await raceAbort(
+        t.exec(`install -d -m 0755 -- ${dirs.map(shellQuote).join(' ')} && cd -- ${shellQuote(remoteDir)} && { sha256sum -c 2>/dev/null || true; }`, { stdin: listing }),
+        signal,
+        'comparing the files on the host',
+      );
+      if (r.code !== 0) throw new StepError(`cannot compare the files in ${remoteDir}: exit ${r.code}: ${clipLines(r.stderr)}`);
+      const there = new Set(r.stdout.split('\n').filter((l) => l.endsWith(': OK')).map((l) => l.slice(0, -': OK'.length)));
+      const missing = files.filter((f) => !there.has(f.path));
+      log?.host(host.name, `${id}: ${missing.length} of ${files.length} file(s) to upload (${missing.reduce((n, f) => n + f.size, 0)} bytes), the others are there`);
+      for (const f of missing) {
+        this.o.onStep?.(id, `upload ${f.path}`);
+        await raceAbort(t.upload(posix.join(localDir, f.path), posix.join(remoteDir, f.path), 0o644), signal, `uploading ${f.path}`);
+      }
+    });
+  }
+
   /** The steps in order; `secrets` grows by what captured steps print. */
   private async runOperations(id: string, host: Host, operations: Operation[], secrets: string[], signal: AbortSignal): Promise<void> {
     const log = this.o.log;
@@ -405,6 +460,7 @@ export class Executor {
         });
         continue;
       }
+      if ('upload' in op) await this.uploadFiles(id, host, op, signal);
       const on = op.runOn === undefined ? host : this.hosts.get(op.runOn);
       if (on === undefined) throw new StepError(`step "${op.description}" is to run on ${op.runOn}, which is not in the spec`);
       let stdin: string | undefined;

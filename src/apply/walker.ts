@@ -109,7 +109,8 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
   const skippedBecause = new Map<string, Set<string>>();
   const failures = new Map<string, string>();
   const busyHosts = new Set<string>();
-  const busyGroups = new Set<string>();
+  /** Running resources per serial group. */
+  const busyGroups = new Map<string, number>();
   let running = 0;
   const runningSignal = new AbortController();
 
@@ -160,7 +161,7 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
 
     const canStart = (node: ResourceNode) =>
       !(options.exclusivePerHost && busyHosts.has(node.host)) &&
-      !(node.serialGroup !== undefined && busyGroups.has(node.serialGroup));
+      !(node.serialGroup !== undefined && (busyGroups.get(node.serialGroup) ?? 0) >= (node.serialLimit ?? 1));
 
     const start = (id: string) => {
       const node = nodes.get(id)!;
@@ -168,7 +169,7 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
       pendingCount--;
       running++;
       if (options.exclusivePerHost) busyHosts.add(node.host);
-      if (node.serialGroup !== undefined) busyGroups.add(node.serialGroup);
+      if (node.serialGroup !== undefined) busyGroups.set(node.serialGroup, (busyGroups.get(node.serialGroup) ?? 0) + 1);
       const startedAt = now();
       emit({ type: 'started', id, at: startedAt });
 
@@ -196,7 +197,7 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
         runningSignal.signal.removeEventListener('abort', onParentAbort);
         running--;
         if (options.exclusivePerHost) busyHosts.delete(node.host);
-        if (node.serialGroup !== undefined) busyGroups.delete(node.serialGroup);
+        if (node.serialGroup !== undefined) busyGroups.set(node.serialGroup, busyGroups.get(node.serialGroup)! - 1);
         const at = now();
         if (ok) {
           state.set(id, 'succeeded');

@@ -70,11 +70,12 @@ class GraphBuilder {
   }
 
   /** Adds a per-host resource (`kind@host`) or, with `clusterWide`, one named by its kind alone. */
-  add(kind: ResourceKind, host: string, opts: { clusterWide?: boolean; serialGroup?: string } = {}): string {
+  add(kind: ResourceKind, host: string, opts: { clusterWide?: boolean; serialGroup?: string; serialLimit?: number } = {}): string {
     const id = resourceId(kind, opts.clusterWide ? undefined : host);
     if (this.graph.hasNode(id)) throw new Error(`duplicate resource id "${id}" (are host names unique?)`);
     const node: ResourceNode = { id, kind, host };
     if (opts.serialGroup !== undefined) node.serialGroup = opts.serialGroup;
+    if (opts.serialLimit !== undefined && opts.serialLimit > 1) node.serialLimit = opts.serialLimit;
     this.graph.setNode(id, node);
     return id;
   }
@@ -94,11 +95,15 @@ class GraphBuilder {
 
 const at = (kind: ResourceKind, host: Host): string => resourceId(kind, host.name);
 
-/** Every host: read-only checks, then package sources, then OS preparation (swap, modules, sysctl). */
-function addHostPreparation(b: GraphBuilder, hosts: Host[]): void {
+/**
+ * Every host: read-only checks, then (with packages.bundle) the bundle uploaded, then package
+ * sources, then OS preparation (swap, modules, sysctl).
+ */
+function addHostPreparation(b: GraphBuilder, hosts: Host[], bundle: boolean): void {
   for (const h of hosts) {
     b.add('preflight', h.name);
-    b.needs(b.add('package-sources', h.name), at('preflight', h));
+    if (bundle) b.needs(b.add('package-bundle', h.name), at('preflight', h));
+    b.needs(b.add('package-sources', h.name), at(bundle ? 'package-bundle' : 'preflight', h));
     b.needs(b.add('os-prep', h.name), at('package-sources', h));
   }
 }
@@ -205,16 +210,25 @@ function addWorkerJoins(b: GraphBuilder, p: Placement, init: string, joined: Map
   }
 }
 
-/** Serial group of worker upgrades: one worker drained at a time. */
+/** Serial group of worker upgrades: at most maxUnavailable workers drained at a time. */
 export const WORKER_UPGRADE_GROUP = 'worker-upgrade';
+
+/**
+ * Workers upgraded at once: a count (capped at the number of workers), or a percentage of the
+ * workers rounded down, as Kubernetes rounds maxUnavailable; at least 1 either way.
+ */
+export function workerUpgradeBatch(maxUnavailable: number | string, workers: number): number {
+  const n = typeof maxUnavailable === 'number' ? maxUnavailable : Math.floor((workers * Number.parseInt(maxUnavailable, 10)) / 100);
+  return Math.max(1, Math.min(n, workers));
+}
 
 /**
  * Version upgrades of nodes that already run (no-ops on a new cluster): control-plane hosts one
  * at a time, the first one (`kubeadm upgrade apply`) first, in the control-plane serial group so
- * that each is followed by the /readyz gate; then workers, one at a time. Returns, per host, the
+ * that each is followed by the /readyz gate; then workers, maxUnavailable at a time. Returns, per host, the
  * last resource that shapes its node (its upgrade).
  */
-function addUpgrades(b: GraphBuilder, p: Placement, joined: Map<string, string>): Map<string, string> {
+function addUpgrades(b: GraphBuilder, p: Placement, joined: Map<string, string>, maxUnavailable: number | string): Map<string, string> {
   const upgraded = new Map<string, string>();
   let previous: string | undefined;
   for (const h of p.controlPlane) {
@@ -223,8 +237,9 @@ function addUpgrades(b: GraphBuilder, p: Placement, joined: Map<string, string>)
     upgraded.set(h.name, id);
     previous = id;
   }
+  const batch = workerUpgradeBatch(maxUnavailable, p.workers.length);
   for (const h of p.workers) {
-    const id = b.add('upgrade-worker', h.name, { serialGroup: WORKER_UPGRADE_GROUP });
+    const id = b.add('upgrade-worker', h.name, { serialGroup: WORKER_UPGRADE_GROUP, serialLimit: batch });
     b.needs(id, joined.get(h.name)!, at('kube-packages', h), ...(previous ? [previous] : []));
     upgraded.set(h.name, id);
   }
@@ -261,7 +276,7 @@ function addSmokeTest(b: GraphBuilder, p: Placement, cni: string, last: string[]
 export function compile(spec: ClusterSpec): ResourceGraph {
   const p = resolvePlacement(spec);
   const b = new GraphBuilder(spec.name);
-  addHostPreparation(b, spec.hosts);
+  addHostPreparation(b, spec.hosts, spec.packages.bundle !== undefined);
   addContainerRuntime(b, p);
   addLoadBalancer(b, p);
   addExternalEtcd(b, p);
@@ -269,7 +284,7 @@ export function compile(spec: ClusterSpec): ResourceGraph {
   const cni = addCni(b, p, init);
   const joined = addControlPlaneJoins(b, p, init);
   addWorkerJoins(b, p, init, joined);
-  const upgraded = addUpgrades(b, p, joined);
+  const upgraded = addUpgrades(b, p, joined, spec.kubernetes.upgrade.maxUnavailable);
   const renewals = addCertificateRenewal(b, p, upgraded);
   const nodeConfigs = addNodeConfig(b, p, upgraded);
   addSmokeTest(b, p, cni, [...nodeConfigs, ...renewals]);

@@ -130,7 +130,7 @@ export function renderText(g: ResourceGraph): string {
     for (const id of layer) {
       const node = g.node(id);
       const deps = dependenciesOf(g, id);
-      const serial = node.serialGroup ? ` [serial: ${node.serialGroup}]` : '';
+      const serial = node.serialGroup ? ` [serial: ${node.serialGroup}${node.serialLimit ? `, ${node.serialLimit} at a time` : ''}]` : '';
       lines.push(`  ${id}${serial}${deps.length > 0 ? `  <- ${deps.join(', ')}` : ''}`);
     }
   });

@@ -4,6 +4,7 @@ import type { Graph } from '@dagrejs/graphlib';
 
 export const RESOURCE_KINDS = [
   'preflight',
+  'package-bundle',
   'package-sources',
   'os-prep',
   'containerd',
@@ -38,6 +39,8 @@ export interface ResourceNode {
    * restarts of control-plane or etcd members go one host at a time).
    */
   serialGroup?: string;
+  /** How many resources of the serial group may run at once (default 1): worker upgrades' maxUnavailable. */
+  serialLimit?: number;
 }
 
 export function resourceId(kind: ResourceKind, host?: string): string {

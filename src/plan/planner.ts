@@ -10,10 +10,12 @@ import { mergeRequests } from '../facts/request.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { resolvePlacement, topologicalOrder } from '../graph/compile.js';
 import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
+import { bundledCniManifestPath } from '../resources/cni.js';
 import { converge, type Operation } from '../resources/converge.js';
 import { etcdObservation } from '../resources/etcd.js';
 import { plannedKindDef as kindDef } from '../resources/index.js';
 import { HOSTS_BEGIN, HOSTS_END } from '../resources/os-prep.js';
+import { localBundleJson } from '../resources/package-bundle.js';
 import { planHostRemovals } from '../resources/host-removal.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
@@ -67,6 +69,10 @@ export function localFilesFor(spec: ClusterSpec): string[] {
   const out = new Set<string>();
   for (const r of spec.containerd.privateRegistries) if (r.caFile !== undefined) out.add(r.caFile);
   if (spec.cni.plugin === 'manifest' && spec.cni.manifest !== undefined) out.add(spec.cni.manifest);
+  // A bundle's list of files (package-bundle) and its copy of a published CNI manifest (cni).
+  if (spec.packages.bundle !== undefined) out.add(localBundleJson(spec.packages.bundle));
+  const cniCopy = bundledCniManifestPath(spec);
+  if (cniCopy !== undefined) out.add(cniCopy);
   for (const set of ['os', 'kubernetes'] as const) {
     for (const s of spec.packages.apt[set]) if (s.keyFile !== undefined && !s.trusted) out.add(s.keyFile);
     for (const s of spec.packages.dnf[set]) if (s.gpgkeyFile !== undefined) out.add(s.gpgkeyFile);

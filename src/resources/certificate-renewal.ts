@@ -2,7 +2,9 @@
 // /etc/kubernetes/pki (not the CAs, which `kubeadm certs renew` leaves alone) are renewed once any
 // of them has fewer than kubernetes.certificates.renewBeforeDays left, as the host's clock sees
 // it. `kubeadm certs renew all` re-signs them (and the kubeconfig files) with the same keys for
-// kubeadm's fixed term of one year; the control-plane static pods then restart to load them.
+// kubernetes.certificates.validityDays: kubeadm's one year by default, else the validity handed
+// to it in a v1beta4 ClusterConfiguration (1.31+), so that the term does not depend on what the
+// cluster was initialised with. The control-plane static pods then restart to load them.
 // Hosts go one at a time (the control-plane serial group), each followed by the /readyz gate.
 //
 // The restart moves the static pod manifests out of the kubelet's directory and back after 20 s,
@@ -10,15 +12,17 @@
 // interrupted step (a signal, the SSH connection lost) still puts the manifests back.
 
 import { posix } from 'node:path';
+import { shellQuote } from '../transport/quote.js';
 import { attr, type AttributeChange } from '../plan/model.js';
 import type { CertificateFacts } from '../facts/types.js';
 import { emptyDesired, type Desired } from './desired.js';
+import { certificateValidityPeriod } from './kubeadm-config.js';
 import { initState, quietly } from './kubeadm-init.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const KUBEADM_PKI = '/etc/kubernetes/pki';
-/** kubeadm's term for the certificates it signs (its CAs last ten years). */
-export const KUBEADM_CERT_DAYS = 365;
+/** Where the renewal's ClusterConfiguration (certificateValidityPeriod only) is written. */
+export const RENEW_CONFIG = '/etc/kubernetes/hactl/certs-renew.yaml';
 const CA_FILES = new Set(['ca.crt', 'front-proxy-ca.crt', 'etcd/ca.crt']);
 const RESTART_DIR = '/etc/kubernetes/hactl-restart';
 
@@ -43,6 +47,14 @@ export function restartStaticPodsCommand(seconds = 20): string {
   ].join('\n');
 }
 
+/** `kubeadm certs renew all`, told the spec's validity when it is not kubeadm's default. */
+export function renewCommand(ctx: ResourceContext): string {
+  const validity = certificateValidityPeriod(ctx.spec);
+  if (validity === undefined) return quietly('kubeadm certs renew all');
+  const config = ['apiVersion: kubeadm.k8s.io/v1beta4', 'kind: ClusterConfiguration', `certificateValidityPeriod: ${validity}`].join('\n');
+  return quietly(`mkdir -p ${posix.dirname(RENEW_CONFIG)} && printf '%s\\n' ${shellQuote(config)} > ${RENEW_CONFIG} && kubeadm certs renew all --config ${RENEW_CONFIG}`);
+}
+
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
   const { spec, facts } = ctx;
@@ -53,6 +65,7 @@ function desired(ctx: ResourceContext): Desired {
     return d;
   }
   const threshold = spec.kubernetes.certificates.renewBeforeDays;
+  const days = spec.kubernetes.certificates.validityDays;
   const unknownExpiry = certs.filter((c) => c.daysLeft === undefined);
   for (const c of unknownExpiry) {
     d.diagnostics.push({ severity: 'warning', resource: ctx.node.id, host: ctx.host.name, message: `${c.path}: expiry unknown (${c.error ?? 'not read'}): renewal is decided from the others` });
@@ -60,7 +73,7 @@ function desired(ctx: ResourceContext): Desired {
   const due = certs.filter((c) => c.daysLeft !== undefined && c.daysLeft < threshold);
   const attributes: AttributeChange[] = certs
     .filter((c) => c.daysLeft !== undefined)
-    .map((c) => attr(`certificate.${c.name}.daysLeft`, c.daysLeft, due.length > 0 ? KUBEADM_CERT_DAYS : c.daysLeft));
+    .map((c) => attr(`certificate.${c.name}.daysLeft`, c.daysLeft, due.length > 0 ? days : c.daysLeft));
   if (due.length === 0) {
     d.actions = { attributes, operations: [] };
     return d;
@@ -70,9 +83,9 @@ function desired(ctx: ResourceContext): Desired {
     attributes,
     operations: [
       {
-        description: `kubeadm certs renew all: ${due.length} certificate(s) with fewer than ${threshold} days left (soonest: ${soonest} days) re-signed for ${KUBEADM_CERT_DAYS} days, with the kubeconfig files`,
-        command: quietly('kubeadm certs renew all'),
-        effects: certs.map((c) => ({ type: 'certificate' as const, path: c.path, days: KUBEADM_CERT_DAYS })),
+        description: `kubeadm certs renew all: ${due.length} certificate(s) with fewer than ${threshold} days left (soonest: ${soonest} days) re-signed for ${days} days, with the kubeconfig files`,
+        command: renewCommand(ctx),
+        effects: certs.map((c) => ({ type: 'certificate' as const, path: c.path, days })),
       },
       {
         description: 'restart the control-plane static pods to load them (manifests moved out for 20 s, then back)',

@@ -8,11 +8,15 @@
 // - calico, flannel: the project's published manifest for the version, fetched by kubectl on the
 //   host (it needs that URL, or a mirror of it, to be reachable); the URL is the record,
 //   /etc/kubernetes/hactl/cni.url. hactl ships no copies of these manifests.
+// - with `packages.bundle`, calico and flannel come from the bundle's copy of that manifest
+//   (`hactl bundle` fetched it), applied and recorded like a `plugin: manifest` file.
 // - cilium publishes no plain manifest (helm or cilium-cli): an error asking for `plugin: manifest`.
 // With cluster facts, the manifest's DaemonSets are compared with the cluster: one that is missing
 // or runs other images is applied again.
 
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { bundledCniManifest } from '../bundle/format.js';
 import type { ClusterFacts } from '../facts/cluster.js';
 import { resourceId } from '../graph/types.js';
 import { attr } from '../plan/model.js';
@@ -20,6 +24,7 @@ import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { KUBECTL } from './kubeadm-config.js';
+import type { ClusterSpec } from '../spec/types.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const CNI_DIR = '/etc/kubernetes/hactl';
@@ -37,6 +42,12 @@ export const CNI_SOURCES = {
     daemonset: { namespace: 'kube-flannel', name: 'kube-flannel-ds', image: (v: string) => `ghcr.io/flannel-io/flannel:v${v}` },
   },
 } as const;
+
+/** With packages.bundle, the bundle's local copy of the published calico or flannel manifest. */
+export function bundledCniManifestPath(spec: ClusterSpec): string | undefined {
+  const rel = spec.packages.bundle !== undefined ? bundledCniManifest(spec) : undefined;
+  return rel !== undefined ? join(spec.packages.bundle!, rel) : undefined;
+}
 
 export interface ExpectedDaemonSet {
   namespace: string;
@@ -79,19 +90,20 @@ function desired(ctx: ResourceContext): Desired {
   let expected: ExpectedDaemonSet[] = [];
   let record: string;
   let applyRecorded: string;
-  if (cni.plugin === 'manifest') {
-    const text = cni.manifest !== undefined ? ctx.localFiles.get(cni.manifest) : undefined;
+  const file = cni.plugin === 'manifest' ? cni.manifest : bundledCniManifestPath(spec);
+  if (cni.plugin === 'manifest' || file !== undefined) {
+    const text = file !== undefined ? ctx.localFiles.get(file) : undefined;
     if (text === undefined) {
-      d.diagnostics.push({ severity: 'error', ...at, message: `CNI manifest ${cni.manifest ?? '(cni.manifest not set)'} was not read` });
+      d.diagnostics.push({ severity: 'error', ...at, message: `CNI manifest ${file ?? '(cni.manifest not set)'} was not read` });
       return d;
     }
     try {
       expected = manifestDaemonSets(text);
     } catch (e) {
-      d.diagnostics.push({ severity: 'error', ...at, message: `CNI manifest ${cni.manifest}: not YAML: ${e instanceof Error ? e.message : String(e)}` });
+      d.diagnostics.push({ severity: 'error', ...at, message: `CNI manifest ${file}: not YAML: ${e instanceof Error ? e.message : String(e)}` });
       return d;
     }
-    if (expected.length === 0) d.diagnostics.push({ severity: 'warning', ...at, message: `CNI manifest ${cni.manifest} holds no DaemonSet: whether it is applied is judged by ${CNI_MANIFEST} alone` });
+    if (expected.length === 0) d.diagnostics.push({ severity: 'warning', ...at, message: `CNI manifest ${file} holds no DaemonSet: whether it is applied is judged by ${CNI_MANIFEST} alone` });
     d.files.push({ path: CNI_MANIFEST, content: text, mode: 0o644, validate: `${KUBECTL} apply -f {}` });
     record = CNI_MANIFEST;
     applyRecorded = `${KUBECTL} apply -f ${shellQuote(CNI_MANIFEST)}`;

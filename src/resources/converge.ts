@@ -56,7 +56,15 @@ export interface CommandOperation extends OperationBase {
 export interface WriteFileOperation extends OperationBase {
   writeFile: { path: string; content: string; mode: number; owner?: string; group?: string };
 }
-export type Operation = CommandOperation | WriteFileOperation;
+/**
+ * Copies local files to the host over SFTP, each only when the host does not already have it with
+ * the same sha256, then runs `command` there (which checks what arrived). Paths are relative to
+ * both directories and come from a checked bundle.json (src/bundle/format.ts BUNDLE_PATH).
+ */
+export interface UploadOperation extends CommandOperation {
+  upload: { localDir: string; remoteDir: string; files: { path: string; size: number; sha256: string }[] };
+}
+export type Operation = CommandOperation | WriteFileOperation | UploadOperation;
 
 export type PackageManager = 'apt' | 'dnf';
 

@@ -21,6 +21,7 @@ import { lbHaproxy } from './lb-haproxy.js';
 import { lbKeepalived } from './lb-keepalived.js';
 import { lbNginx } from './lb-nginx.js';
 import { osPrep } from './os-prep.js';
+import { packageBundle } from './package-bundle.js';
 import { packageSources } from './package-sources.js';
 import { preflight } from './preflight.js';
 import type { ResourceKindDef } from './resource.js';
@@ -34,6 +35,7 @@ import type { ResourceKindDef } from './resource.js';
  */
 export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   preflight,
+  packageBundle,
   packageSources,
   osPrep,
   containerd,

@@ -11,7 +11,12 @@
 // the running control plane apart. Such a node keeps its installed versions here; a supported
 // upgrade is carried out by upgrade-control-plane / upgrade-worker, and an unsupported one (a
 // downgrade, a skipped minor) is an error in the plan that says why (which blocks apply).
+//
+// Control-plane hosts of a stacked-etcd cluster also get etcdctl (Debian/Ubuntu: etcd-client;
+// Rocky: etcd, which ships it), for `hactl etcd snapshot` and the pre-upgrade snapshot. kubeadm's
+// etcd runs from its image, so only the client is needed; it is not held (any 3.x talks to it).
 
+import { packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import { nodeVersionChange } from './version-change.js';
@@ -31,13 +36,16 @@ function desired(ctx: ResourceContext): Desired {
     return change.type !== 'same' && p?.installed === true ? p.version : `${wanted}-*`;
   };
   for (const name of KUBE_PACKAGES) d.packages.push({ name, version: versionOf(name), hold: true });
+  if (ctx.spec.etcd.topology === 'stacked' && ctx.host.roles.includes('control-plane')) {
+    d.packages.push({ name: packageManagerOf(ctx.facts) === 'dnf' ? 'etcd' : 'etcd-client' });
+  }
   d.units.push({ name: 'kubelet', enabled: true });
   return d;
 }
 
 export const kubePackages: ResourceKindDef = {
   kind: 'kube-packages',
-  factRequest: () => ({ packages: [...KUBE_PACKAGES, 'cri-tools', 'kubernetes-cni'], units: ['kubelet'], files: [], sysctls: [] }),
+  factRequest: () => ({ packages: [...KUBE_PACKAGES, 'cri-tools', 'kubernetes-cni', 'etcd-client', 'etcd'], units: ['kubelet'], files: [], sysctls: [] }),
   desired,
   pendingOnKinds: ['package-sources'],
 };

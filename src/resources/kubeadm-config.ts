@@ -1,8 +1,10 @@
 // The kubeadm configuration hactl renders from the spec: one multi-document file for `kubeadm init`
 // (InitConfiguration, ClusterConfiguration, KubeletConfiguration) and the JoinConfiguration a join
 // step fills in at apply time. API kubeadm.k8s.io/v1beta3, which kubeadm reads from 1.22 up to
-// (at least) 1.31, so one renderer serves every supported version; v1beta4 (1.31+) renames nothing
-// hactl uses but turns extraArgs into lists, which hactl does not set.
+// (at least) 1.31, so one renderer serves every supported version. v1beta4 (1.31+) is written only
+// when the spec asks for a certificate validity other than kubeadm's 365 days: its
+// ClusterConfiguration.certificateValidityPeriod is the one field hactl needs from it (and it turns
+// nodeRegistration.kubeletExtraArgs into a list of name/value pairs).
 //
 // Field names per https://kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta3/:
 // ClusterConfiguration.{kubernetesVersion, controlPlaneEndpoint, apiServer.certSANs,
@@ -14,7 +16,7 @@
 
 import { stringify } from 'yaml';
 import { managedHeader } from '../plan/model.js';
-import { APISERVER_PORT } from '../spec/constants.js';
+import { APISERVER_PORT, KUBEADM_DEFAULT_CERT_DAYS } from '../spec/constants.js';
 import type { ClusterSpec, Host, Taint } from '../spec/types.js';
 import type { Placement } from '../graph/compile.js';
 
@@ -33,6 +35,13 @@ export const EXTERNAL_ETCD_CLIENT = {
 export const CONTROL_PLANE_TAINT: Taint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
 
 const V1BETA3 = 'kubeadm.k8s.io/v1beta3';
+const V1BETA4 = 'kubeadm.k8s.io/v1beta4';
+
+/** certificateValidityPeriod when the spec's validity is not kubeadm's default, else undefined. */
+export function certificateValidityPeriod(spec: ClusterSpec): string | undefined {
+  const days = spec.kubernetes.certificates.validityDays;
+  return days === KUBEADM_DEFAULT_CERT_DAYS ? undefined : `${days * 24}h0m0s`;
+}
 
 /** `host:port` of the control-plane endpoint (brackets around an IPv6 address). */
 export function endpointOf(spec: ClusterSpec): string {
@@ -66,13 +75,13 @@ export function etcdEndpoints(p: Placement): string[] {
   return p.etcdHosts.map((h) => `https://${h.address.includes(':') ? `[${h.address}]` : h.address}:2379`);
 }
 
-function nodeRegistration(host: Host, ignore: string[]): Record<string, unknown> {
+function nodeRegistration(host: Host, ignore: string[], apiVersion = V1BETA3): Record<string, unknown> {
   return {
     name: host.name,
     criSocket: CRI_SOCKET,
     taints: registrationTaints(host).map(taintDoc),
     ...(ignore.length > 0 ? { ignorePreflightErrors: ignore } : {}),
-    kubeletExtraArgs: { 'node-ip': host.address },
+    kubeletExtraArgs: apiVersion === V1BETA4 ? [{ name: 'node-ip', value: host.address }] : { 'node-ip': host.address },
   };
 }
 
@@ -84,18 +93,21 @@ export interface InitConfigOptions {
 /** `/etc/kubernetes/kubeadm-config.yaml` for `kubeadm init` on the first control-plane host. */
 export function renderInitConfig(spec: ClusterSpec, p: Placement, host: Host, opts: InitConfigOptions = {}): string {
   const k = spec.kubernetes;
+  // Semantic checks refuse another validity before 1.31, so v1beta4 is always understood here.
+  const validity = certificateValidityPeriod(spec);
+  const apiVersion = validity !== undefined ? V1BETA4 : V1BETA3;
   const init = {
-    apiVersion: V1BETA3,
+    apiVersion,
     kind: 'InitConfiguration',
     localAPIEndpoint: { advertiseAddress: host.address, bindPort: APISERVER_PORT },
-    nodeRegistration: nodeRegistration(host, opts.ignorePreflightErrors ?? []),
+    nodeRegistration: nodeRegistration(host, opts.ignorePreflightErrors ?? [], apiVersion),
   };
   const etcd =
     spec.etcd.topology === 'external'
       ? { external: { endpoints: etcdEndpoints(p), ...EXTERNAL_ETCD_CLIENT } }
       : { local: { dataDir: '/var/lib/etcd' } };
   const cluster = {
-    apiVersion: V1BETA3,
+    apiVersion,
     kind: 'ClusterConfiguration',
     clusterName: spec.name,
     kubernetesVersion: `v${k.version}`,
@@ -103,6 +115,7 @@ export function renderInitConfig(spec: ClusterSpec, p: Placement, host: Host, op
     apiServer: { certSANs: certSANs(spec, p) },
     networking: { podSubnet: k.podSubnet, serviceSubnet: k.serviceSubnet, dnsDomain: k.clusterDomain },
     etcd,
+    ...(validity !== undefined ? { certificateValidityPeriod: validity } : {}),
   };
   const kubelet = {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',

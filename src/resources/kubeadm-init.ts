@@ -5,6 +5,11 @@
 // warning: kubeadm reads it only at init (and `kubeadm upgrade`), never re-applies it to a running
 // control plane.
 //
+// After `hactl etcd restore` (src/etcd/restore.ts) the host holds a marker: init then first restores
+// the snapshot as a single etcd member, runs `kubeadm init` on that data with the saved CAs (kubeadm
+// reuses existing CA files), and deletes the restored Node objects of the other hosts, which are
+// new hosts that join again (kubeadm join refuses a name whose Node still reads Ready).
+//
 // `kubeadm init` prints the bootstrap token and the certificate key in its closing text: the step
 // is sensitive and its output goes to a private temporary file, shown (tail) only on failure,
 // when kubeadm has not printed them.
@@ -14,7 +19,9 @@ import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { CLIENT_CERT, ETCD_PKI_DIR } from './etcd-pki.js';
-import { EXTERNAL_ETCD_CLIENT, KUBEADM_CONFIG, renderInitConfig } from './kubeadm-config.js';
+import { EXTERNAL_ETCD_CLIENT, KUBEADM_CONFIG, KUBECTL, renderInitConfig } from './kubeadm-config.js';
+import { APISERVER_PORT } from '../spec/constants.js';
+import { RESTORE_DONE_COMMAND, RESTORE_MARKER, RESTORED_PREFLIGHT_IGNORE, parseRestoreMarker, restoreDataCommand, type RestoreMarker } from '../etcd/restore-marker.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import type { HostFacts } from '../facts/types.js';
 
@@ -72,6 +79,40 @@ function externalEtcdClientSteps(ctx: ResourceContext): CommandOperation[] {
   ];
 }
 
+/** The restore marker's content when the host has one; 'refused' (with an error in the plan) when it cannot be used. */
+function restoredMarker(ctx: ResourceContext, d: Desired): RestoreMarker | 'refused' | undefined {
+  const f = ctx.facts.files[RESTORE_MARKER];
+  if (!f?.exists || f.content === undefined) return undefined;
+  const at = { resource: ctx.node.id, host: ctx.host.name };
+  const m = parseRestoreMarker(f.content);
+  const refuse = (message: string) => {
+    d.diagnostics.push({ severity: 'error', ...at, message: `${message}; remove ${RESTORE_MARKER} to build a new cluster instead` });
+    return 'refused' as const;
+  };
+  if ('error' in m) return refuse(m.error);
+  if (ctx.spec.etcd.topology !== 'stacked') return refuse(`${RESTORE_MARKER}: a restored snapshot needs stacked etcd`);
+  if (m.kubernetesVersion !== ctx.spec.kubernetes.version) return refuse(`${RESTORE_MARKER}: the snapshot is of Kubernetes ${m.kubernetesVersion} and the spec says ${ctx.spec.kubernetes.version}`);
+  return m;
+}
+
+/** The restored Node objects of the other hosts are stale (those hosts are new), then the marker is retired. */
+function afterRestoreSteps(ctx: ResourceContext): CommandOperation[] {
+  const others = ctx.placement.kubeNodes.filter((h) => h.name !== ctx.host.name).map((h) => h.name);
+  const steps: CommandOperation[] = [];
+  if (others.length > 0) {
+    // The local apiserver, which init has just seen healthy: the load balancer may not count it up yet.
+    const a = ctx.host.address;
+    const local = `https://${a.includes(':') ? `[${a}]` : a}:${APISERVER_PORT}`;
+    steps.push({
+      description: `delete the restored Node objects of ${others.join(', ')}: their hosts are new and join again`,
+      command: `${KUBECTL} --server ${shellQuote(local)} delete node ${others.map(shellQuote).join(' ')} --ignore-not-found`,
+      effects: [],
+    });
+  }
+  steps.push({ description: `keep ${RESTORE_MARKER} as a record (renamed) and remove the uploaded snapshot`, command: RESTORE_DONE_COMMAND, effects: [] });
+  return steps;
+}
+
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
   const { spec, host, facts } = ctx;
@@ -94,12 +135,25 @@ function desired(ctx: ResourceContext): Desired {
     if (spec.loadBalancer.type !== 'kube-vip' && facts.kubernetes.manifests.length > 0) {
       d.diagnostics.push({ severity: 'warning', ...at, message: `/etc/kubernetes/manifests is not empty (${facts.kubernetes.manifests.join(', ')}): kubeadm's preflight will refuse it` });
     }
+    const marker = restoredMarker(ctx, d);
+    // A marker that cannot be used must not turn into an init of a new, empty cluster.
+    if (marker === 'refused') return finish(d, state, operations, spec.kubernetes.certificates.validityDays);
+    const restored = marker;
+    if (restored !== undefined) {
+      operations.push({
+        description: `restore etcd from the snapshot of ${restored.snapshotCreated} (taken on ${restored.snapshotMember}, revision ${restored.revision}) as the single member ${host.name} in /var/lib/etcd`,
+        command: restoreDataCommand(restored, host),
+        effects: [],
+      });
+    }
+    const ignoreFlag = restored !== undefined ? ` --ignore-preflight-errors=${RESTORED_PREFLIGHT_IGNORE}` : '';
     operations.push({
-      description: `kubeadm init --config ${KUBEADM_CONFIG} --upload-certs (Kubernetes v${spec.kubernetes.version}, endpoint ${spec.controlPlaneEndpoint.host}:${spec.controlPlaneEndpoint.port}; output not shown, it holds the bootstrap token and certificate key)`,
-      command: quietly(`kubeadm init --config ${shellQuote(KUBEADM_CONFIG)} --upload-certs`),
+      description: `kubeadm init --config ${KUBEADM_CONFIG} --upload-certs${restored !== undefined ? ' (init from a restored etcd snapshot, with the saved CAs)' : ''} (Kubernetes v${spec.kubernetes.version}, endpoint ${spec.controlPlaneEndpoint.host}:${spec.controlPlaneEndpoint.port}; output not shown, it holds the bootstrap token and certificate key)`,
+      command: quietly(`kubeadm init --config ${shellQuote(KUBEADM_CONFIG)} --upload-certs${ignoreFlag}`),
       sensitive: true,
       effects: [{ type: 'kubernetes', confFiles: INIT_CONF_FILES, manifests: [...INIT_MANIFESTS, ...(spec.etcd.topology === 'stacked' ? ['etcd.yaml'] : [])] }],
     });
+    if (restored !== undefined) operations.push(...afterRestoreSteps(ctx));
   } else {
     const f = facts.files[KUBEADM_CONFIG];
     if (f?.exists && f.content !== undefined && f.content !== content) {
@@ -109,18 +163,30 @@ function desired(ctx: ResourceContext): Desired {
         message: `${KUBEADM_CONFIG} differs from the spec: the file is rewritten, but kubeadm does not re-apply it to a running control plane (only \`kubeadm upgrade\` reads it again)`,
       });
     }
+    // An apply that stopped after init on a restored snapshot: the steps after init are still due
+    // (nothing has joined yet: joins wait for this resource).
+    if (facts.files[RESTORE_MARKER]?.exists) operations.push(...afterRestoreSteps(ctx));
   }
+  return finish(d, state, operations, spec.kubernetes.certificates.validityDays);
+}
+
+/** A new cluster's plan also says how long the certificates kubeadm signs will last. */
+function finish(d: Desired, state: InitState, operations: CommandOperation[], validityDays: number): Desired {
   d.actions = {
-    attributes: [attr('cluster.initialised', state === 'initialised', state === 'partial' ? false : true)],
+    attributes: [
+      attr('cluster.initialised', state === 'initialised', state === 'partial' ? false : true),
+      ...(state === 'absent' ? [attr('certificates.validityDays', undefined, validityDays)] : []),
+    ],
     operations,
     creates: state === 'absent',
   };
   if (state === 'partial') d.actions.attributes = [attr('cluster.initialised', 'partial', true)];
+  if (state === 'initialised' && operations.length > 0) d.actions.attributes.push(attr('restore.stepsAfterInit', 'pending', 'done'));
   return d;
 }
 
 export const kubeadmInit: ResourceKindDef = {
   kind: 'kubeadm-init',
-  factRequest: () => ({ packages: ['kubeadm', 'kubelet'], units: ['kubelet'], files: [KUBEADM_CONFIG], sysctls: [] }),
+  factRequest: () => ({ packages: ['kubeadm', 'kubelet'], units: ['kubelet'], files: [KUBEADM_CONFIG, RESTORE_MARKER], sysctls: [] }),
   desired,
 };

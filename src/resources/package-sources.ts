@@ -11,17 +11,34 @@
 //   clash with the distro's ids; keys in /etc/pki/rpm-gpg/hactl-<set>-<n>.asc. With
 //   `replaceDefaults`, the distro's .repo files (rocky*.repo, redhat.repo) are moved aside the
 //   same way. Then `dnf makecache`.
+// bundle (`packages.bundle`, apt only): /etc/apt/sources.list.d/hactl-bundle.list serves the
+//   bundle package-bundle uploaded as a local flat repository; with `replaceDefaults` it may be the
+//   only source. The list names the bundle's bundle.json sha256 in a comment, so a new bundle
+//   changes the file and apt-get update runs again.
 // Versions are held by the kinds that install packages (kube-packages, containerd); on dnf the
 // versionlock plugin they need is installed here, after the repositories.
 
+import { APT_DIR, REMOTE_BUNDLE_DIR } from '../bundle/format.js';
 import { HACTL_FILES } from '../facts/default-request.js';
-import { managedHeader, type Diagnostic } from '../plan/model.js';
+import { managedHeader, sha256, type Diagnostic } from '../plan/model.js';
 import type { AptSource, ClusterSpec, DnfSource } from '../spec/types.js';
 import { APT_UPDATE, packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredFile } from './desired.js';
+import { localBundleJson } from './package-bundle.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const VERSIONLOCK_PLUGIN = 'python3-dnf-plugin-versionlock';
+
+export const APT_BUNDLE_LIST = '/etc/apt/sources.list.d/hactl-bundle.list';
+
+/**
+ * The uploaded bundle as an apt source. trusted=yes is safe here: hactl checked every file's
+ * sha256 against bundle.json before uploading it and again on the host (sha256sum -c), and apt
+ * checks each .deb against the sha256 in the bundle's Packages.
+ */
+export function renderBundleList(bundleJsonSha256: string): string {
+  return [managedHeader(), `# the packages of the cluster's bundle (bundle.json sha256 ${bundleJsonSha256})`, `deb [trusted=yes] file:${REMOTE_BUNDLE_DIR}/${APT_DIR} ./`, ''].join('\n');
+}
 
 export const APT_DISTRO_SOURCES = ['/etc/apt/sources.list', '/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list.d/ubuntu.sources'];
 export const DNF_DISTRO_REPOS = [
@@ -89,6 +106,10 @@ function desired(ctx: ResourceContext): Desired {
     return d;
   }
   const sets = pm === 'apt' ? packages.apt : packages.dnf;
+  // The bundle's own checks (package-bundle) report a missing or unreadable bundle.json.
+  const bundleJson = packages.bundle !== undefined ? ctx.localFiles.get(localBundleJson(packages.bundle)) : undefined;
+  const bundled = pm === 'apt' && bundleJson !== undefined;
+  if (pm === 'apt') d.files.push({ path: APT_BUNDLE_LIST, content: bundled ? renderBundleList(sha256(bundleJson!)) : null, mode: 0o644 });
   const managed: string[] = [];
   for (const set of SETS) {
     const list = sets[set];
@@ -113,13 +134,13 @@ function desired(ctx: ResourceContext): Desired {
     }
   }
   if (packages.replaceDefaults) {
-    if (sets.os.length === 0) {
+    if (sets.os.length === 0 && !bundled) {
       d.diagnostics.push({ severity: 'error', ...at, message: `packages.replaceDefaults is set but packages.${pm}.os is empty: the host would have no OS packages` });
     } else {
       for (const p of pm === 'apt' ? APT_DISTRO_SOURCES : DNF_DISTRO_REPOS) d.files.push({ path: p, content: null, mode: 0o644 });
     }
   }
-  if (sets.kubernetes.length === 0) {
+  if (sets.kubernetes.length === 0 && !bundled) {
     d.diagnostics.push({
       severity: 'warning',
       ...at,
@@ -149,7 +170,7 @@ function factRequest(spec: ClusterSpec) {
   return {
     packages: [VERSIONLOCK_PLUGIN],
     units: [],
-    files: [HACTL_FILES.aptOs, HACTL_FILES.aptKubernetes, HACTL_FILES.dnfOs, HACTL_FILES.dnfKubernetes, ...APT_DISTRO_SOURCES, ...DNF_DISTRO_REPOS, ...keys],
+    files: [APT_BUNDLE_LIST, HACTL_FILES.aptOs, HACTL_FILES.aptKubernetes, HACTL_FILES.dnfOs, HACTL_FILES.dnfKubernetes, ...APT_DISTRO_SOURCES, ...DNF_DISTRO_REPOS, ...keys],
     sysctls: [],
   };
 }

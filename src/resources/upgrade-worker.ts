@@ -6,6 +6,11 @@
 //      `kubeadm upgrade node`;
 //   3. drain the node (a worker before its `upgrade node`, as kubeadm's guide has it); kubelet and
 //      kubectl to the new version; restart the kubelet; uncordon.
+// The first control-plane host's upgrade starts with an etcd snapshot kept on the host
+// (/var/lib/hactl/etcd-snapshots/pre-upgrade-v<from>-to-v<to>.db, checked with `snapshot status`):
+// the way back should `kubeadm upgrade apply` break etcd. Stacked etcd: on that host; external etcd:
+// on the first etcd host with its member's certificate (runOn), where etcdctl is installed and the
+// snapshot stays beside the data it is of.
 // Control-plane hosts go one at a time, the first one first, each followed by the /readyz gate
 // through the control-plane endpoint (their serial group is the control-plane one, see
 // src/apply/readyz.ts); workers go after every control-plane host, one at a time.
@@ -23,6 +28,7 @@ import { emptyDesired, type Desired } from './desired.js';
 import { ADMIN_CONF, KUBECTL } from './kubeadm-config.js';
 import { quietly } from './kubeadm-init.js';
 import { nodeVersionChange } from './version-change.js';
+import { preUpgradeSnapshotCommand, preUpgradeSnapshotPath } from '../etcd/commands.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 /** Guarded kubectl for steps that run on the first control-plane host (runOn). */
@@ -65,7 +71,17 @@ export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Des
     ...kubectl(`drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=300s`),
     effects: [],
   };
-  const ops: Operation[] = [...packageSteps(ctx, ['kubeadm'], target)];
+  const ops: Operation[] = [];
+  if (first) {
+    const etcdHost = spec.etcd.topology === 'external' ? placement.etcdHosts[0]?.name : undefined;
+    ops.push({
+      description: `etcd snapshot before the upgrade: ${preUpgradeSnapshotPath(change.from, target)}${etcdHost ? ` on ${etcdHost}` : ''} (kept; checked with etcdctl snapshot status)`,
+      command: preUpgradeSnapshotCommand(spec, change.from, target),
+      ...(etcdHost ? { runOn: etcdHost } : {}),
+      effects: [],
+    });
+  }
+  ops.push(...packageSteps(ctx, ['kubeadm'], target));
   if (!controlPlane) ops.push(drain);
   ops.push(
     first

@@ -18,3 +18,8 @@ export const APISERVER_PORT = 6443;
 
 /** Largest etcd cluster hactl builds. */
 export const MAX_ETCD_MEMBERS = 7;
+
+/** The term kubeadm gives the certificates it signs unless told otherwise (its CAs get ten years). */
+export const KUBEADM_DEFAULT_CERT_DAYS = 365;
+/** The first minor version whose kubeadm takes a certificate validity (v1beta4 certificateValidityPeriod). */
+export const CERT_VALIDITY_MINOR = 31;

@@ -170,6 +170,7 @@ export function applyDefaults(input: ClusterInput, baseDir: string): ClusterSpec
         renewBeforeDays: k8s.certificates!.renewBeforeDays!,
         warnWithinDays: k8s.certificates!.warnWithinDays!,
       },
+      upgrade: { maxUnavailable: k8s.upgrade!.maxUnavailable! },
     },
     containerd: {
       systemdCgroup: cd.systemdCgroup!,
@@ -190,6 +191,7 @@ export function applyDefaults(input: ClusterInput, baseDir: string): ClusterSpec
       dnf: { os: dnf(pk.dnf!.os), kubernetes: dnf(pk.dnf!.kubernetes) },
     },
   };
+  if (pk.bundle !== undefined) spec.packages.bundle = expandPath(pk.bundle, baseDir);
   if (etcdIn.version !== undefined) spec.etcd.version = etcdIn.version;
   if (cd.version !== undefined) spec.containerd.version = cd.version;
   if (plugin === 'manifest') {

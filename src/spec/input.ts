@@ -87,6 +87,7 @@ export interface KubernetesInput {
   serviceSubnet?: string;
   clusterDomain?: string;
   certificates?: { validityDays?: number; renewBeforeDays?: number; warnWithinDays?: number };
+  upgrade?: { maxUnavailable?: number | string };
 }
 
 export interface RegistryMirrorInput {
@@ -133,6 +134,7 @@ export interface DnfSourceInput {
 
 export interface PackageSourcesInput {
   replaceDefaults?: boolean;
+  bundle?: string;
   apt?: { os?: AptSourceInput[]; kubernetes?: AptSourceInput[] };
   dnf?: { os?: DnfSourceInput[]; kubernetes?: DnfSourceInput[] };
 }

@@ -145,7 +145,10 @@ function translate(errors: ErrorObject[], data: unknown, schema: JsonSchema): Sc
   // from the schema's x-message. Indexed by instance path so this stays linear in the errors.
   const alternatives = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
   const inAlternative = (e: ErrorObject): boolean => {
-    if (alternatives.size === 0 || e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'type') return false;
+    if (alternatives.size === 0 || e.keyword === 'anyOf' || e.keyword === 'oneOf') return false;
+    // A type error beside anyOf (`type: string` with alternative formats) is the value's own; one
+    // inside a branch (an integer-or-percentage) is only that branch failing.
+    if (e.keyword === 'type' && !/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) return false;
     for (let p = e.instancePath; ; p = p.slice(0, p.lastIndexOf('/'))) {
       if (alternatives.has(p)) return true;
       if (p === '') return false;

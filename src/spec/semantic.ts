@@ -2,7 +2,7 @@
 // versions. Each check is linear (or n log n) in the number of hosts: specs with thousands of
 // hosts validate in well under a second.
 
-import { APISERVER_PORT, KUBERNETES_SUPPORTED, KUBERNETES_SUPPORTED_TEXT, MAX_ETCD_MEMBERS } from './constants.js';
+import { APISERVER_PORT, CERT_VALIDITY_MINOR, KUBEADM_DEFAULT_CERT_DAYS, KUBERNETES_SUPPORTED, KUBERNETES_SUPPORTED_TEXT, MAX_ETCD_MEMBERS } from './constants.js';
 import { inferLoadBalancer, isKeepalived } from './defaults.js';
 import type { ClusterInput, HostInput } from './input.js';
 import {
@@ -339,6 +339,12 @@ function checkKubernetes(spec: ClusterSpec, report: Report): void {
     report(['kubernetes', 'version'], `Kubernetes ${spec.kubernetes.version} is not supported: hactl supports ${KUBERNETES_SUPPORTED_TEXT}`);
   }
   const c = spec.kubernetes.certificates;
+  if (c.validityDays !== KUBEADM_DEFAULT_CERT_DAYS && minor < CERT_VALIDITY_MINOR) {
+    report(
+      ['kubernetes', 'certificates', 'validityDays'],
+      `kubeadm before 1.${CERT_VALIDITY_MINOR} signs its certificates for ${KUBEADM_DEFAULT_CERT_DAYS} days and takes no other term: leave validityDays at ${KUBEADM_DEFAULT_CERT_DAYS} or use Kubernetes 1.${CERT_VALIDITY_MINOR} or later (got ${spec.kubernetes.version})`,
+    );
+  }
   if (c.renewBeforeDays >= c.validityDays) {
     report(['kubernetes', 'certificates', 'renewBeforeDays'], `must be less than validityDays (${c.validityDays}), got ${c.renewBeforeDays}`);
   }
@@ -402,8 +408,8 @@ function checkPackages(input: ClusterInput, report: Report): void {
       }
     });
   }
-  if (pk.replaceDefaults && (pk.apt?.os ?? []).length === 0 && (pk.dnf?.os ?? []).length === 0) {
-    report(['packages', 'replaceDefaults'], 'replacing the hosts\' package sources needs at least one OS source in packages.apt.os or packages.dnf.os');
+  if (pk.replaceDefaults && pk.bundle === undefined && (pk.apt?.os ?? []).length === 0 && (pk.dnf?.os ?? []).length === 0) {
+    report(['packages', 'replaceDefaults'], 'replacing the hosts\' package sources needs at least one OS source in packages.apt.os or packages.dnf.os, or a packages.bundle');
   }
 }
 

@@ -112,6 +112,10 @@ export interface Kubernetes {
     /** Plans list certificates that expire within this many days. */
     warnWithinDays: number;
   };
+  upgrade: {
+    /** Workers upgraded at the same time: a count, or a percentage (`10%`) of the workers. */
+    maxUnavailable: number | string;
+  };
 }
 
 export interface RegistryMirror {
@@ -163,6 +167,8 @@ export interface DnfSource {
 export interface PackageSources {
   /** Replace the hosts' own sources (air-gapped) or add to them. */
   replaceDefaults: boolean;
+  /** Local directory of a bundle made by `hactl bundle` (expanded path): its packages are served to the hosts. */
+  bundle?: string;
   apt: { os: AptSource[]; kubernetes: AptSource[] };
   dnf: { os: DnfSource[]; kubernetes: DnfSource[] };
 }

@@ -1,7 +1,8 @@
 // The ssh2 implementation of Transport, and the connector that opens connections: host keys
 // checked against known_hosts, key-file or agent auth, optional bastion, retries with backoff.
-import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { posix } from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
@@ -325,6 +326,13 @@ function endClient(c: Client): Promise<void> {
   });
 }
 
+/** What `download` wrote: its size and sha256, computed on the way in. */
+export interface DownloadResult {
+  bytes: number;
+  sha256: string;
+  durationMs: number;
+}
+
 interface RawResult {
   code: number;
   stdout: Buffer;
@@ -505,6 +513,77 @@ export class SshTransport implements Transport {
     const script = installScript(remotePath, { mode }, `cat -- "$staged" > "$tmp"`);
     const r = await this.execRaw(`staged=${shellQuote(stagedAbs)}; trap 'rm -f -- "$staged"' EXIT; ${script}`);
     if (r.code !== 0) throw new RemoteCommandError(this.host, `upload ${remotePath}`, r.code, r.stderr.toString('utf8'));
+  }
+
+  /**
+   * Stream a remote file (read with the host's sudo setting) into `localPath`, created with `mode`:
+   * never held in memory whole, so a snapshot of gigabytes is fine. The bytes land in
+   * `localPath.part` and are renamed into place only when the remote read succeeded.
+   */
+  async download(remotePath: string, localPath: string, mode: number): Promise<DownloadResult> {
+    await this.channels.acquire();
+    try {
+      return await this.downloadChannel(remotePath, localPath, mode);
+    } finally {
+      this.channels.release();
+    }
+  }
+
+  private async downloadChannel(remotePath: string, localPath: string, mode: number): Promise<DownloadResult> {
+    const shown = `download ${remotePath}`;
+    if (this.closed !== undefined) throw new ConnectionLostError(this.host, shown, this.closed);
+    const q = shellQuote(remotePath);
+    const { line } = this.wrap(`if [ -f ${q} ]; then exec cat -- ${q}; else echo 'no such file' >&2; exit 44; fi`, undefined);
+    const part = `${localPath}.part`;
+    const started = performance.now();
+    this.log?.(`${this.host}: ${shown}`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const outcome = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+      const onLost = (reason: string) => reject(new ConnectionLostError(this.host, shown, reason));
+      this.pending.add(onLost);
+      const settle = (fn: () => void) => {
+        this.pending.delete(onLost);
+        fn();
+      };
+      this.client.exec(line, (e, stream) => {
+        if (e) return settle(() => reject(new ConnectionLostError(this.host, shown, e.message)));
+        const file = createWriteStream(part, { mode });
+        const err: Buffer[] = [];
+        let code: number | undefined;
+        stream.stderr.on('data', (d: Buffer) => err.push(d));
+        stream.on('data', (d: Buffer) => {
+          hash.update(d);
+          bytes += d.length;
+        });
+        stream.on('exit', (c: number | null) => (code = c ?? 128 + 9));
+        file.on('error', (fe) => {
+          stream.close();
+          settle(() => reject(new TransportError(this.host, `${this.host}: cannot write ${part}: ${fe.message}`)));
+        });
+        // pipe() pauses the channel while the local disk is behind, so memory stays bounded.
+        stream.pipe(file);
+        // The exit status may arrive after the data's end: wait for the channel and the file both.
+        let waiting = 2;
+        const both = () => {
+          if (--waiting > 0) return;
+          if (code === undefined) return settle(() => reject(new ConnectionLostError(this.host, shown, this.closed ?? 'channel closed without an exit status')));
+          settle(() => resolve({ code: code!, stderr: Buffer.concat(err).toString('utf8') }));
+        };
+        file.on('finish', both);
+        stream.on('close', both);
+        stream.end();
+      });
+    }).catch(async (e: unknown) => {
+      await rm(part, { force: true });
+      throw e;
+    });
+    if (outcome.code !== 0) {
+      await rm(part, { force: true });
+      throw new RemoteCommandError(this.host, shown, outcome.code, outcome.stderr);
+    }
+    await rename(part, localPath);
+    return { bytes, sha256: hash.digest('hex'), durationMs: performance.now() - started };
   }
 
   private sftp(): Promise<SFTPWrapper> {

@@ -135,6 +135,14 @@ describe('walk', () => {
     expect(rec.order.filter((id) => id.startsWith('join-control-plane'))).toEqual(joins.map((j) => j.id));
   });
 
+  it('runs up to serialLimit members of a group at once (worker upgrades in batches)', async () => {
+    const upgrades = ['w1', 'w2', 'w3', 'w4', 'w5'].map((h) => node(`upgrade-worker@${h}`, { serialGroup: 'worker-upgrade', serialLimit: 2 }));
+    const rec = recorder();
+    const r = await walk(graphOf(upgrades), rec.run, { parallelism: 10 });
+    expect(r.succeeded).toHaveLength(5);
+    expect(rec.maxConcurrent).toBe(2);
+  });
+
   it('skips only the descendants of a failure and lets independent branches finish', async () => {
     const g = graphOf(
       [

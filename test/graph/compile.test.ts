@@ -11,6 +11,7 @@ import {
   type ResourceGraph,
   type ResourceNode,
 } from '../../src/graph/index.js';
+import { workerUpgradeBatch } from '../../src/graph/compile.js';
 import { buildSpec, SHAPES, type Topology } from './spec-builder.js';
 
 const graphOf = (t: Topology): ResourceGraph => compile(buildSpec(t));
@@ -176,6 +177,27 @@ describe('compile: end of the pipeline', () => {
       expect(g.node(w).serialGroup).toBe('worker-upgrade');
     }
     expect(ofKind(g, 'upgrade-control-plane').map((id) => g.node(id).serialGroup)).toEqual(['control-plane', 'control-plane', 'control-plane']);
+  });
+
+  it.each([
+    [undefined, 3, undefined],
+    [2, 3, 2],
+    [5, 3, 3],
+    ['50%', 3, undefined],
+    ['100%', 3, 3],
+  ] as const)('maxUnavailable %s with %i workers: %s at a time', (maxUnavailable, n, limit) => {
+    const workers = Array.from({ length: n }, (_, i) => `w${i + 1}`);
+    const g = graphOf({ ...SHAPES['ha-stacked']!, workers, ...(maxUnavailable !== undefined ? { maxUnavailable } : {}) });
+    for (const w of ofKind(g, 'upgrade-worker')) expect(g.node(w).serialLimit).toBe(limit);
+  });
+
+  it('workerUpgradeBatch: a count capped at the workers, a percentage rounded down, at least 1', () => {
+    expect(workerUpgradeBatch('10%', 5)).toBe(1);
+    expect(workerUpgradeBatch('10%', 20)).toBe(2);
+    expect(workerUpgradeBatch('10%', 29)).toBe(2);
+    expect(workerUpgradeBatch('25%', 10)).toBe(2);
+    expect(workerUpgradeBatch(4, 3)).toBe(3);
+    expect(workerUpgradeBatch(1, 0)).toBe(1);
   });
 
   it('renews certificates on each control-plane host after its upgrade, in the control-plane serial group, before the smoke test', () => {

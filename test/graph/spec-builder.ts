@@ -13,6 +13,7 @@ export interface Topology {
   lbType?: LoadBalancerType;
   placement?: 'dedicated' | 'co-located';
   etcdTopology?: EtcdTopology;
+  maxUnavailable?: number | string;
 }
 
 const ssh: SshSettings = {
@@ -74,6 +75,7 @@ export function buildSpec(t: Topology): ClusterSpec {
       serviceSubnet: '10.96.0.0/12',
       clusterDomain: 'cluster.local',
       certificates: { validityDays: 365, renewBeforeDays: 30, warnWithinDays: 90 },
+      upgrade: { maxUnavailable: t.maxUnavailable ?? '10%' },
     },
     containerd: {
       systemdCgroup: true,

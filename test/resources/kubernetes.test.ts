@@ -103,6 +103,29 @@ describe('kubeadm config', () => {
   });
 });
 
+describe('kubeadm config: certificate validity', () => {
+  it('kubeadm\'s 365 days: v1beta3, no validity field; another term on 1.31: v1beta4 with certificateValidityPeriod', () => {
+    const plain = specFixture('ha-haproxy.yaml');
+    const pp = resolvePlacement(plain);
+    const d3 = parseAllDocuments(renderInitConfig(plain, pp, pp.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    expect(d3[1]!.apiVersion).toBe('kubeadm.k8s.io/v1beta3');
+    expect(d3[1]!.certificateValidityPeriod).toBeUndefined();
+
+    const long = specFixture('long-certificates.yaml');
+    const p = resolvePlacement(long);
+    const docs = parseAllDocuments(renderInitConfig(long, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    expect(docs.slice(0, 2).map((d) => d.apiVersion)).toEqual(['kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta4']);
+    expect(docs[1]!.certificateValidityPeriod).toBe('17520h0m0s');
+    // v1beta4 takes kubelet arguments as a list of name/value pairs.
+    expect(docs[0]!.nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: p.firstControlPlane.address }]);
+  });
+
+  it('another term before 1.31 is refused at validityDays, naming both ways out', () => {
+    const text = readFileSync(`${FIXTURES}long-certificates.yaml`, 'utf8').replace('version: 1.31.4', 'version: 1.30.4');
+    expect(() => specFromText(text)).toThrow(/kubernetes\.certificates\.validityDays: kubeadm before 1\.31 signs its certificates for 365 days .*use Kubernetes 1\.31 or later \(got 1\.30\.4\)/);
+  });
+});
+
 describe('joins', () => {
   it('plan: the token step runs on cp1, both steps are sensitive, and no secret-shaped value is in the plan', () => {
     const { plan: p, operations } = plan();

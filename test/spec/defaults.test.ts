@@ -58,6 +58,7 @@ describe('defaults', () => {
       serviceSubnet: '10.96.0.0/12',
       clusterDomain: 'cluster.local',
       certificates: { validityDays: 365, renewBeforeDays: 30, warnWithinDays: 90 },
+      upgrade: { maxUnavailable: '10%' },
     });
     expect(s.containerd).toEqual({ systemdCgroup: true, sandboxImage: 'registry.k8s.io/pause:3.10', registryMirrors: [], privateRegistries: [] });
     expect(s.cni).toEqual({ plugin: 'calico', version: DEFAULT_CNI_VERSIONS.calico });

@@ -73,6 +73,7 @@ const CASES: [string, number, number, string, string][] = [
   ['k8s-version-too-old', 8, 12, 'kubernetes.version', 'Kubernetes 1.28.9 is not supported: hactl supports 1.29.0 to 1.31.x'],
   ['k8s-version-too-new', 8, 12, 'kubernetes.version', 'Kubernetes 1.32.0 is not supported'],
   ['renew-before-validity', 10, 22, 'kubernetes.certificates.renewBeforeDays', 'must be less than validityDays (30), got 30'],
+  ['max-unavailable-zero-percent', 9, 21, 'kubernetes.upgrade.maxUnavailable', 'a number of workers (1 or more) or a percentage like 10%'],
   ['cni-manifest-missing', 8, 3, 'cni.manifest', "missing required key 'manifest' (needed when plugin is 'manifest')"],
   ['cni-manifest-with-version', 10, 3, 'cni.version', "with plugin 'manifest' the manifest decides"],
   ['registry-password-without-user', 9, 7, 'containerd.privateRegistries[0]', "'usernameEnv' is missing"],

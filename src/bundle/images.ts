@@ -1,0 +1,100 @@
+// The images a cluster pulls, for a registry that the hosts use instead of the internet:
+// kubeadm's control-plane images, the CNI manifest's, the sandbox (pause) image, kube-vip's.
+
+import { parseAllDocuments } from 'yaml';
+import { renderKubeVipManifest } from '../resources/kube-vip.js';
+import type { ClusterSpec } from '../spec/types.js';
+
+interface KubeadmImageSet {
+  /** First patch release of the minor that uses these versions. */
+  fromPatch: number;
+  etcd: string;
+  coredns: string;
+  pause: string;
+}
+
+/**
+ * The etcd, CoreDNS and pause versions kubeadm pulls, by minor version and the patch release from
+ * which they hold: kubeadm's constants (cmd/kubeadm/app/constants: DefaultEtcdVersion,
+ * CoreDNSVersion, PauseVersion) of each release, as `kubeadm config images list` prints them.
+ */
+export const KUBEADM_IMAGES: Record<string, KubeadmImageSet[]> = {
+  '1.28': [
+    { fromPatch: 0, etcd: '3.5.9-0', coredns: 'v1.10.1', pause: '3.9' },
+    { fromPatch: 7, etcd: '3.5.10-0', coredns: 'v1.10.1', pause: '3.9' },
+    { fromPatch: 8, etcd: '3.5.12-0', coredns: 'v1.10.1', pause: '3.9' },
+    { fromPatch: 14, etcd: '3.5.15-0', coredns: 'v1.10.1', pause: '3.9' },
+  ],
+  '1.29': [
+    { fromPatch: 0, etcd: '3.5.10-0', coredns: 'v1.11.1', pause: '3.9' },
+    { fromPatch: 3, etcd: '3.5.12-0', coredns: 'v1.11.1', pause: '3.9' },
+    { fromPatch: 9, etcd: '3.5.15-0', coredns: 'v1.11.1', pause: '3.9' },
+  ],
+  '1.30': [
+    { fromPatch: 0, etcd: '3.5.12-0', coredns: 'v1.11.1', pause: '3.9' },
+    { fromPatch: 5, etcd: '3.5.15-0', coredns: 'v1.11.3', pause: '3.9' },
+  ],
+  '1.31': [
+    { fromPatch: 0, etcd: '3.5.15-0', coredns: 'v1.11.1', pause: '3.10' },
+    { fromPatch: 1, etcd: '3.5.15-0', coredns: 'v1.11.3', pause: '3.10' },
+  ],
+  '1.32': [{ fromPatch: 0, etcd: '3.5.16-0', coredns: 'v1.11.3', pause: '3.10' }],
+};
+
+const REGISTRY = 'registry.k8s.io';
+
+/** kubeadm's images for `version` (x.y.z), or undefined for a minor the table does not know. */
+export function kubeadmImages(version: string): string[] | undefined {
+  const [major, minor, patch] = version.split('.');
+  const sets = KUBEADM_IMAGES[`${major}.${minor}`];
+  const set = sets?.filter((s) => s.fromPatch <= Number(patch)).at(-1);
+  if (set === undefined) return undefined;
+  const v = `v${version}`;
+  return [
+    ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((c) => `${REGISTRY}/${c}:${v}`),
+    `${REGISTRY}/coredns/coredns:${set.coredns}`,
+    `${REGISTRY}/pause:${set.pause}`,
+    `${REGISTRY}/etcd:${set.etcd}`,
+  ];
+}
+
+/** Every container image a manifest's workloads name (containers and init containers). */
+export function manifestImages(text: string): string[] {
+  const out = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if ((k === 'containers' || k === 'initContainers' || k === 'ephemeralContainers') && Array.isArray(x)) {
+          for (const c of x) if (c !== null && typeof c === 'object' && typeof (c as { image?: unknown }).image === 'string') out.add((c as { image: string }).image);
+        } else visit(x);
+      }
+    }
+  };
+  for (const doc of parseAllDocuments(text)) visit(doc.toJS());
+  return [...out];
+}
+
+export interface ImageList {
+  images: string[];
+  /** What the list may lack, for the summary. */
+  warnings: string[];
+}
+
+/** The images the spec's cluster pulls; `cniManifest` is the manifest's text when there is one. */
+export function clusterImages(spec: ClusterSpec, cniManifest: string | undefined): ImageList {
+  const warnings: string[] = [];
+  const images: string[] = [];
+  const kubeadm = kubeadmImages(spec.kubernetes.version);
+  if (kubeadm === undefined) {
+    warnings.push(`no table of kubeadm's images for Kubernetes ${spec.kubernetes.version}: add them from \`kubeadm config images list --kubernetes-version ${spec.kubernetes.version}\``);
+  } else images.push(...kubeadm);
+  if (cniManifest !== undefined) images.push(...manifestImages(cniManifest));
+  images.push(spec.containerd.sandboxImage);
+  const vip = spec.loadBalancer.kubeVip;
+  if (spec.loadBalancer.type === 'kube-vip' && vip !== undefined) {
+    // The image of the very manifest kube-vip's resource writes.
+    images.push(...manifestImages(renderKubeVipManifest({ version: vip.version, iface: vip.interface, vip: spec.controlPlaneEndpoint.host, kubeconfig: '/etc/kubernetes/admin.conf' })));
+  }
+  return { images: [...new Set(images)], warnings };
+}
