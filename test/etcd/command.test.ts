@@ -4,10 +4,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import EtcdRestore from '../../src/commands/etcd/restore.js';
 import EtcdSnapshot from '../../src/commands/etcd/snapshot.js';
 import { TestSshServer, newKey } from '../transport/ssh-server.js';
+import { runCommand } from '../cli/run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-etcd-cmd-'));
 const key = newKey();
@@ -43,25 +44,7 @@ afterAll(async () => {
   await server.close();
 });
 
-async function run(cmd: typeof EtcdSnapshot | typeof EtcdRestore, argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(`${a.join(' ')}\n`));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(`${a.join(' ')}\n`));
-  let code = 0;
-  try {
-    await cmd.run(argv, import.meta.url);
-  } catch (x) {
-    const c = (x as { oclif?: { exit?: number } }).oclif?.exit;
-    if (c === undefined) throw x;
-    code = c;
-    if (c !== 1) err.push((x as Error).message);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { out: out.join(''), err: err.join(''), code };
-}
+const run = (cmd: typeof EtcdSnapshot | typeof EtcdRestore, argv: string[]) => runCommand(cmd, argv);
 
 describe('hactl etcd snapshot', () => {
   it('no healthy member: says which member answered what, exit 1, no directory made', async () => {

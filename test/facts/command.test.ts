@@ -4,9 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Facts from '../../src/commands/facts.js';
 import { TestSshServer, newKey } from '../transport/ssh-server.js';
+import { runCommand } from '../cli/run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-facts-cmd-'));
 const key = newKey();
@@ -58,26 +59,7 @@ afterAll(async () => {
   await server.close();
 });
 
-async function run(argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  // oclif writes through console.log / console.error.
-  const o = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(`${a.join(' ')}\n`));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(`${a.join(' ')}\n`));
-  let code = 0;
-  try {
-    await Facts.run(argv, import.meta.url);
-  } catch (x) {
-    const c = (x as { oclif?: { exit?: number } }).oclif?.exit;
-    if (c === undefined) throw x;
-    code = c;
-    if (c !== 1) err.push((x as Error).message);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { out: out.join(''), err: err.join(''), code };
-}
+const run = (argv: string[]) => runCommand(Facts, argv);
 
 describe('hactl facts', () => {
   it('shows reachable hosts, reports the unreachable one with its reason, exits 1 (json)', async () => {
