@@ -253,10 +253,17 @@ async function handleResource(req, r, query, body, who) {
     }
   }
   if (verb === 'delete') {
-    const { obj, kv } = await getObj(res, ns, name);
-    const r2 = await etcd.deleteIf(storageKey(res, ns, name), kv.modRevision);
-    if (!r2.ok) throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${res.resource} "${name}": the object has been modified`);
-    return [200, obj];
+    // As the real apiserver: a delete without preconditions retries when a writer got in between
+    // (a kubelet's status update, say); with preconditions it is the caller's conflict.
+    const pre = body?.preconditions?.resourceVersion;
+    for (let i = 0; ; i++) {
+      const { obj, kv } = await getObj(res, ns, name);
+      const conflict = new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${res.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      if (pre && pre !== String(kv.modRevision)) throw conflict;
+      const r2 = await etcd.deleteIf(storageKey(res, ns, name), kv.modRevision);
+      if (r2.ok) return [200, obj];
+      if (pre || i >= 5) throw conflict;
+    }
   }
 }
 

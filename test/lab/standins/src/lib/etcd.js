@@ -95,7 +95,14 @@ export class Etcd {
   status(endpoint) { return this.post1(new URL(endpoint), '/v3/maintenance/status', {}, this.timeoutMs); }
   memberList() { return this.post('/v3/cluster/member/list', {}); }
   memberAdd(peerURLs) { return this.post('/v3/cluster/member/add', { peerURLs }); }
-  memberRemove(id) { return this.post('/v3/cluster/member/remove', { ID: id }); }
+  // A member removing itself stops at once and may drop the answer; the retry on another endpoint
+  // then finds no such member, which means the removal took (kubeadm treats it so too).
+  async memberRemove(id) {
+    try { return await this.post('/v3/cluster/member/remove', { ID: id }); } catch (e) {
+      if (/member not found/.test(e.message)) return { alreadyRemoved: true };
+      throw e;
+    }
+  }
 }
 
 function decodeKv(kv) {
