@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import ts from 'typescript';
 import { clientKeyFile, knownHostsFile, labDown, labUp, readLabState, type LabHost, type LabState } from '../test/lab/index.js';
 import { CGROUP_PARENT } from '../test/lab/paths.js';
@@ -112,6 +113,18 @@ export function floorScript(): string {
   const src = readFileSync(join(repo, 'bench', 'floor.ts'), 'utf8');
   writeFileSync(out, ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
   return out;
+}
+
+/**
+ * bench/transport-trivial.ts bundled with hactl's transport (packages left in node_modules, as
+ * the floor loads ssh2), run by plain node.
+ */
+export function transportTrivialCase(hosts: LabHost[]): () => Promise<Measured> {
+  const out = join(repo, 'node_modules', '.cache', 'hactl-bench', 'transport-trivial.mjs');
+  mkdirSync(dirname(out), { recursive: true });
+  buildSync({ entryPoints: [join(repo, 'bench', 'transport-trivial.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+  const file = hostsJson(hosts);
+  return () => run('node', [out, file, clientKeyFile, knownHostsFile]);
 }
 
 /** A hosts file (the lab's format) for the floor, with only `hosts`. */

@@ -63,8 +63,12 @@ const BANNER = [
   "import { dirname as __hactlDirname, join as __hactlJoin } from 'node:path';",
   "import { fileURLToPath as __hactlFileURLToPath } from 'node:url';",
   'const require = __hactlCreateRequire(import.meta.url);',
+  // Resolved once per package: resolution walks the file system, and a package's files ask alike.
+  'const __hactlPackageDirs = new Map();',
   'function __hactlInstalledFile(pkg, sub) {',
-  "  try { return __hactlJoin(__hactlDirname(require.resolve(pkg + '/package.json')), sub); } catch { return __hactlFileURLToPath(import.meta.url); }",
+  '  let dir = __hactlPackageDirs.get(pkg);',
+  "  if (dir === undefined) { try { dir = __hactlDirname(require.resolve(pkg + '/package.json')); } catch { dir = null; } __hactlPackageDirs.set(pkg, dir); }",
+  '  return dir === null ? __hactlFileURLToPath(import.meta.url) : __hactlJoin(dir, sub);',
   '}',
 ].join('\n');
 

@@ -24,7 +24,7 @@ export async function gatherHostFacts(host: HostTarget, pool: HostPool, req: Fac
   const obs = probeObservation(req);
   try {
     const r = await pool.observe(host, (o) => o.observe(obs));
-    const facts = parseProbeOutput(r.stdout, req);
+    const facts = parseProbeOutput(r.stdoutBytes ?? r.stdout, req);
     const skew = Date.now() / 1000 - r.durationMs / 2000 - facts.clockEpochSeconds;
     return { host: host.name, ok: true, facts, clockSkewSeconds: Math.round(skew), durationMs: Date.now() - started };
   } catch (err) {

@@ -1,6 +1,6 @@
 // Probe output in, HostFacts out. Pure: tested with captured outputs (test/fixtures/facts).
 import { createHash } from 'node:crypto';
-import { DONE, MISSING, SECTION } from './probe.js';
+import { ARCHIVE, DONE, MISSING, SECTION } from './probe.js';
 import { unitName } from './request.js';
 import type {
   CertificateFacts,
@@ -333,10 +333,25 @@ export function readTar(buf: Buffer): TarMember[] {
   return out;
 }
 
-export function parseFiles(filesLines: string[], shaLines: string[], paths: string[]): Record<string, FileFacts> {
+/**
+ * The probe's output split into its text and the small files' raw tar archive, which lies between
+ * the ARCHIVE line and the DONE line that ends the output.
+ */
+export function splitArchive(output: Buffer): { text: string; archive?: Buffer } {
+  const mark = Buffer.from(`\n${ARCHIVE}\n`);
+  const end = Buffer.from(`\n${DONE}\n`);
+  const at = output.indexOf(mark);
+  if (at === -1) return { text: output.toString('utf8') };
+  // Without the DONE line at the very end, the archive was cut short: the text says incomplete.
+  if (output.length < at + mark.length + end.length || !output.subarray(output.length - end.length).equals(end)) return { text: output.subarray(0, at).toString('utf8') };
+  return { text: `${output.subarray(0, at).toString('utf8')}${end.toString('utf8')}`, archive: output.subarray(at + mark.length, output.length - end.length) };
+}
+
+export function parseFiles(filesLines: string[], shaLines: string[], paths: string[], archive?: Buffer): Record<string, FileFacts> {
   const out: Record<string, FileFacts> = {};
   for (const p of paths) out[p] = { exists: false };
   const contents = new Map<string, Buffer>();
+  if (archive) for (const m of readTar(archive)) if (m.type === '0') contents.set(m.name, m.data);
   let contentFor: string | undefined;
   for (const l of filesLines) {
     if (contentFor !== undefined) {
@@ -346,10 +361,6 @@ export function parseFiles(filesLines: string[], shaLines: string[], paths: stri
     }
     if (l.startsWith('@@hactl:content ')) {
       contentFor = l.slice('@@hactl:content '.length);
-      continue;
-    }
-    if (l.startsWith('@@hactl:tar ')) {
-      for (const m of readTar(Buffer.from(l.slice('@@hactl:tar '.length).trim(), 'base64'))) if (m.type === '0') contents.set(m.name, m.data);
       continue;
     }
     if (l.startsWith('absent ')) continue;
@@ -522,8 +533,9 @@ export function hasCapability(maskHex: string, cap: number): boolean {
   return ((BigInt(`0x${maskHex}`) >> BigInt(cap)) & 1n) === 1n;
 }
 
-export function parseProbeOutput(output: string, req: FactRequest): HostFacts {
-  const { sections, missing, complete } = splitSections(output);
+export function parseProbeOutput(output: string | Buffer, req: FactRequest): HostFacts {
+  const { text, archive } = splitArchive(typeof output === 'string' ? Buffer.from(output, 'utf8') : output);
+  const { sections, missing, complete } = splitSections(text);
   if (!complete) throw new ProbeParseError('probe output is incomplete (no end marker): the probe was cut short');
   const sec = (name: string) => sections.get(name) ?? [];
   const system = kvLines(sec('system'));
@@ -565,7 +577,7 @@ export function parseProbeOutput(output: string, req: FactRequest): HostFacts {
     packages: pkgs.packages,
     init: units.init,
     units: units.units,
-    files: parseFiles(sec('files'), sec('sha256'), req.files),
+    files: parseFiles(sec('files'), sec('sha256'), req.files, archive),
     certificates: parseCerts(sec('certs'), Number.isFinite(clock) ? clock : Date.now() / 1000, missing.includes('openssl')),
     kubernetes: parseKubernetes(sec('kubernetes')),
     timeSync: parseTimeSync(sec('timesync'), processes),

@@ -13,6 +13,11 @@ import type { FactRequest } from './types.js';
 export const SECTION = '@@hactl:section ';
 export const MISSING = '@@hactl:missing ';
 export const DONE = '@@hactl:done';
+/**
+ * Marks the small files' tar archive: raw bytes from the line after it up to the final DONE line,
+ * which always ends the output (the archive is last so that it needs no length and no encoding).
+ */
+export const ARCHIVE = '@@hactl:archive';
 /** Files up to this size have their content reported. */
 export const MAX_CONTENT_BYTES = 64 * 1024;
 
@@ -21,12 +26,22 @@ const D = '$';
 const q = shellQuote;
 const words = (xs: readonly string[]) => xs.map(q).join(' ');
 
+// bash reads a whole file in one `read -d ''`; read line by line, a /proc file is generated
+// again for every line (bash seeks back after each), which costs more than the rest of a section.
+// Other shells (dash) read byte by byte either way and keep the loop.
 const PRELUDE = String.raw`export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
+NL='
+'
 h() { printf '\n${SECTION}%s\n' "$1"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 miss() { printf '${MISSING}%s\n' "$1"; }
+if [ -n "$BASH_VERSION" ]; then
+slurp() { printf -v "$1" ''; [ -r "$2" ] && IFS= read -r -d '' "$1" < "$2"; }
+dump() { [ -r "$1" ] || return 1; IFS= read -r -d '' _d < "$1"; printf '%s' "$_d"; case $_d in ''|*"$NL") ;; *) printf '\n';; esac; }
+else
 dump() { [ -r "$1" ] && while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$1"; }
+fi
 `;
 
 /**
@@ -62,11 +77,11 @@ export function probeScript(req: FactRequest): string {
 read -r x < /proc/sys/kernel/hostname && printf 'hostname=%s\n' "$x"
 read -r kr < /proc/sys/kernel/osrelease && printf 'kernel=%s\n' "$kr"
 if [ -r /proc/sys/kernel/arch ]; then read -r x < /proc/sys/kernel/arch; printf 'arch=%s\n' "$x"; else printf 'arch=%s\n' "$(uname -m)"; fi
-while read -r k v; do [ "$k" = CapBnd: ] && printf 'capbnd=%s\n' "$v"; done < /proc/self/status
+if [ -n "$BASH_VERSION" ]; then slurp x /proc/self/status; case $x in *CapBnd:*) x=${D}{x#*CapBnd:}; printf 'capbnd=%s\n' ${D}{x%%"$NL"*};; esac
+else while read -r k v; do [ "$k" = CapBnd: ] && printf 'capbnd=%s\n' "$v"; done < /proc/self/status; fi
 if [ -r /sys/devices/system/cpu/online ]; then read -r x < /sys/devices/system/cpu/online; printf 'cpus-online=%s\n' "$x"
 else n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; printf 'cpus=%s\n' "$n"; fi`);
-  add(String.raw`h meminfo
-while read -r k v u; do case $k in MemTotal:|MemAvailable:|SwapTotal:|SwapFree:) printf '%s %s %s\n' "$k" "$v" "$u";; esac; done < /proc/meminfo`);
+  add(`h meminfo; dump /proc/meminfo`);
   add(`h swaps; dump /proc/swaps`);
   add(`h fstab; dump /etc/fstab`);
   add(`h df; if has df; then df -Pk / /var; else miss df; fi`);
@@ -86,9 +101,15 @@ elif [ $# -gt 0 ]; then grep -H '' -- "$@"; fi`);
     const names = modules.map((m) => m.replace(/-/g, '_'));
     add(String.raw`h modules
 seen=' '
-[ -r /proc/modules ] && while read -r n rest; do case " ${names.join(' ')} " in *" $n "*) printf 'loaded %s\n' "$n"; seen="$seen$n ";; esac; done < /proc/modules
+if [ -n "$BASH_VERSION" ]; then
+  slurp x /proc/modules; x=$NL$x
+  for n in ${names.join(' ')}; do case $x in *"$NL$n "*) printf 'loaded %s\n' "$n"; seen="$seen$n ";; esac; done
+  slurp x /proc/filesystems; case $x in *"${'\t'}overlay$NL"*) printf 'function overlay\n'; seen="$seen""overlay ";; esac
+else
+  [ -r /proc/modules ] && while read -r n rest; do case " ${names.join(' ')} " in *" $n "*) printf 'loaded %s\n' "$n"; seen="$seen$n ";; esac; done < /proc/modules
+  while read -r a b; do if [ "$a" = overlay ] || [ "$b" = overlay ]; then printf 'function overlay\n'; seen="$seen""overlay "; fi; done < /proc/filesystems
+fi
 [ -d /proc/sys/net/bridge ] && printf 'function br_netfilter\n' && seen="$seen""br_netfilter "
-while read -r a b; do if [ "$a" = overlay ] || [ "$b" = overlay ]; then printf 'function overlay\n'; seen="$seen""overlay "; fi; done < /proc/filesystems
 need=; for m in ${names.join(' ')}; do case "$seen" in *" $m "*) ;; *) need=1;; esac; done
 f=/lib/modules/$kr/modules.builtin
 if [ -n "$need" ] && [ -r "$f" ]; then grep -E ${q(`/(${modules.map((m) => m.replace(/[-_]/g, '[-_]')).join('|')})\\.ko(\\..*)?$`)} "$f" | while IFS= read -r p; do b=${D}{p##*/}; printf 'builtin %s\n' "${D}{b%%.ko*}"; done; fi`);
@@ -109,33 +130,27 @@ for u in ${words(units)}; do
   for w in /etc/systemd/system/*.wants/"$u"; do if [ -e "$w" ]; then printf 'wanted %s\n' "$u"; break; fi; done
 done; fi`);
 
-  // Small regular files travel as one tar archive (names, sizes and contents exactly as read; one
-  // tar and one base64 whatever the number of files), and their hashes are computed from it;
-  // only larger files are hashed on the host. Without GNU tar, each small file goes on its own.
+  // Small regular files travel as one tar archive, written raw as the probe's last output (see
+  // ARCHIVE), so names, sizes and contents arrive exactly as read and their hashes are computed
+  // here; only larger files are hashed on the host. Without tar, each small file goes on its own
+  // in base64. Lists are newline-separated (request paths cannot hold a newline) and split in
+  // memory, not through here-documents, which bash reads a byte per system call.
   add(String.raw`h files
 set --
 for f in ${words(req.files)}; do if [ -e "$f" ] || [ -L "$f" ]; then set -- "$@" "$f"; else printf 'absent %s\n' "$f"; fi; done
 st=
 if [ $# -gt 0 ]; then if has stat; then st=$(stat -c '%s %a %U %G %f|%n' -- "$@"); printf '%s\n' "$st"; else miss stat; fi; fi
-set --; big=
-while IFS= read -r line; do
-  [ -n "$line" ] || continue
+small=; big=; archive=
+set -f; IFS=$NL
+for line in $st; do
   sz=${D}{line%% *}; rest=${D}{line#* * * * }; hex=${D}{rest%%|*}; name=${D}{line#*|}
+  case $hex in ''|*[!0-9a-f]*) continue;; esac
   [ $((0x$hex & 61440)) -eq 32768 ] || continue
-  if [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then set -- "$@" "$name"; else big="$big$name
-"; fi
-done <<HACTL_EOF
-$st
-HACTL_EOF
-if [ $# -gt 0 ]; then
-  t=; has tar && t=$(tar -c -P --no-recursion --numeric-owner --format=gnu -f - -- "$@" 2>/dev/null | base64 -w0)
-  if [ -n "$t" ]; then printf '@@hactl:tar %s\n' "$t"
-  else for f; do printf '@@hactl:content %s\n' "$f"; base64 -w0 -- "$f"; printf '\n'; done; fi
-fi
-set --
-while IFS= read -r name; do [ -n "$name" ] && set -- "$@" "$name"; done <<HACTL_EOF
-$big
-HACTL_EOF
+  if [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then small="$small$name$NL"; else big="$big$name$NL"; fi
+done
+if [ -n "$small" ]; then if has tar; then archive=1; else for f in $small; do printf '@@hactl:content %s\n' "$f"; base64 -w0 -- "$f"; printf '\n'; done; fi; fi
+set -- $big
+unset IFS; set +f
 h sha256
 if [ $# -gt 0 ]; then if has sha256sum; then sha256sum -- "$@"; else miss sha256sum; fi; fi`);
 
@@ -180,6 +195,8 @@ else miss timedatectl; miss chronyc; fi`);
 if has ss; then ss -Htulpn
 else miss ss; for t in tcp tcp6 udp udp6; do h "proc-net-$t"; dump "/proc/net/$t"; done; fi`);
 
+  add(String.raw`if [ -n "$archive" ]; then printf '\n${ARCHIVE}\n'; set -f; IFS=$NL; set -- $small; unset IFS; set +f
+  tar -c -P --no-recursion --numeric-owner --format=gnu -f - -- "$@" 2>/dev/null; fi`);
   add(`printf '\\n${DONE}\\n'`);
   return parts.join('\n') + '\n';
 }

@@ -62,9 +62,15 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
   return entries;
 }
 
+// Compiled once per pattern: every connection matches its host against every entry.
+const globs = new Map<string, RegExp>();
 function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i');
+  let re = globs.get(glob);
+  if (!re) {
+    re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    globs.set(glob, re);
+  }
+  return re;
 }
 
 function patternMatches(pattern: string, name: string): boolean {

@@ -17,7 +17,10 @@ export interface ExecOptions {
 
 export interface ExecResult {
   code: number;
+  /** Standard output as UTF-8 text. */
   stdout: string;
+  /** Standard output's exact bytes, where the transport has them (observations that carry binary data). */
+  stdoutBytes?: Buffer;
   stderr: string;
   durationMs: number;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultFactRequest } from '../../src/facts/default-request.js';
-import { ProbeParseError, countCpuList, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts, parseFiles, readTar } from '../../src/facts/parse.js';
+import { ProbeParseError, countCpuList, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts, parseFiles, readTar, splitArchive, splitSections } from '../../src/facts/parse.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'facts', name), 'utf8');
 const req = defaultFactRequest();
@@ -315,11 +315,31 @@ describe('readTar and file contents', () => {
   it('keeps no content or hash for a file whose size changed between stat and tar', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
     writeFileSync(join(dir, 'a'), 'grown\n');
-    const b64 = tarOf(dir, ['a']).toString('base64');
+    const archive = tarOf(dir, ['a']);
     const path = join(dir, 'a');
-    const files = parseFiles([`3 644 root root 81a4|${path}`, `@@hactl:tar ${b64}`], [], [path]);
+    const files = parseFiles([`3 644 root root 81a4|${path}`], [], [path], archive);
     expect(files[path]).toEqual({ exists: true, type: 'file', size: 3, mode: 0o644, owner: 'root', group: 'root' });
-    const same = parseFiles([`6 644 root root 81a4|${path}`, `@@hactl:tar ${b64}`], [], [path]);
+    const same = parseFiles([`6 644 root root 81a4|${path}`], [], [path], archive);
     expect(same[path]).toMatchObject({ content: 'grown\n', sha256: createHash('sha256').update('grown\n').digest('hex') });
+  });
+
+  it('splits the raw archive from the text: it ends at the final DONE line, whatever its bytes hold', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
+    // Content that looks like the probe's own markers must stay content.
+    const data = Buffer.from('x\n@@hactl:done\n@@hactl:section files\n\xff\x00', 'latin1');
+    writeFileSync(join(dir, 'a'), data);
+    const path = join(dir, 'a');
+    const text = `@@hactl:section files\n${data.length} 644 root root 81a4|${path}\n`;
+    const out = Buffer.concat([Buffer.from(`${text}\n@@hactl:archive\n`), tarOf(dir, ['a']), Buffer.from('\n@@hactl:done\n')]);
+    const split = splitArchive(out);
+    expect(split.text).toBe(`${text}\n@@hactl:done\n`);
+    expect(parseFiles(splitSections(split.text).sections.get('files')!, [], [path], split.archive)[path]).toMatchObject({
+      size: data.length,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    });
+    // Cut short inside the archive: no DONE at the end, so the output is incomplete.
+    const cut = splitArchive(out.subarray(0, out.length - 600));
+    expect(cut.archive).toBeUndefined();
+    expect(splitSections(cut.text).complete).toBe(false);
   });
 });

@@ -85,9 +85,10 @@ describe('probe script', () => {
       };
       for (const [path, data] of Object.entries(files)) writeFileSync(path, data);
       const req: FactRequest = { packages: [], units: [], sysctls: [], files: [...Object.keys(files), join(dir, 'absent'), dir] };
-      const out = execFileSync(sh, ['-c', probeScript(req)], { encoding: 'utf8' });
-      expect(out).toContain('@@hactl:tar ');
-      expect(out).not.toContain('@@hactl:content ');
+      // The archive is raw bytes: read the output as bytes, as the transport does.
+      const out = execFileSync(sh, ['-c', probeScript(req)]);
+      expect(out.includes('\n@@hactl:archive\n')).toBe(true);
+      expect(out.includes('@@hactl:content ')).toBe(false);
       const f = parseProbeOutput(out, req);
       for (const [path, data] of Object.entries(files)) {
         expect(f.files[path]!.sha256, path).toBe(createHash('sha256').update(data).digest('hex'));
@@ -100,6 +101,22 @@ describe('probe script', () => {
       expect(f.files[dir]!.sha256).toBeUndefined();
     });
   }
+
+  it('without tar, small files come one by one in base64', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-probe-'));
+    const bin = join(dir, 'bin');
+    execFileSync('mkdir', ['-p', bin]);
+    // A PATH with every tool the probe uses but tar.
+    for (const tool of ['stat', 'base64', 'sha256sum']) execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool)]);
+    const file = join(dir, 'a.conf');
+    writeFileSync(file, Buffer.from([0x61, 0xff, 0x0a]));
+    const req: FactRequest = { packages: [], units: [], sysctls: [], files: [file] };
+    const script = probeScript(req).replace(/^PATH=.*$/m, `PATH=${bin}; export PATH`);
+    const out = execFileSync('sh', ['-c', script]);
+    expect(out.includes('@@hactl:archive')).toBe(false);
+    expect(out.includes(`@@hactl:content ${file}`)).toBe(true);
+    expect(parseProbeOutput(out, req).files[file]).toMatchObject({ size: 3, sha256: createHash('sha256').update(Buffer.from([0x61, 0xff, 0x0a])).digest('hex') });
+  });
 
   it('refuses request values that could smuggle shell code', () => {
     const base = defaultFactRequest();
