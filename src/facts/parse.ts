@@ -1,6 +1,6 @@
 // Probe output in, HostFacts out. Pure: tested with captured outputs (test/fixtures/facts).
 import { createHash } from 'node:crypto';
-import { ARCHIVE, DONE, MISSING, SECTION } from './probe.js';
+import { ARCHIVE, ARCHIVE_END, DONE, MAX_CONTENT_BYTES, MISSING, SECTION } from './probe.js';
 import { unitName } from './request.js';
 import type {
   CertificateFacts,
@@ -294,16 +294,25 @@ function fileType(rawModeHex: string): FileFacts['type'] {
   return 'other';
 }
 
-/** One member of a tar archive: its name and the bytes read. */
+/** One member of a tar archive: its header's fields and the bytes read. */
 export interface TarMember {
   name: string;
+  /** The typeflag: `0` a regular file, `2` a symlink, `5` a directory, ... */
   type: string;
+  /** Permission bits (07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Owner and group names as tar found them; empty when the ids have none. */
+  uname: string;
+  gname: string;
   data: Buffer;
 }
 
 /**
  * The members of a tar archive as GNU tar writes it (`--format=gnu`): 512-byte headers, octal
- * sizes, `L` records carrying the next member's long name. Throws on a truncated archive.
+ * numbers (base-256 when too large), `L` and `K` records carrying the next member's long name and
+ * link name. Throws on a truncated archive, including one cut between members (no end blocks).
  */
 export function readTar(buf: Buffer): TarMember[] {
   const out: TarMember[] = [];
@@ -312,14 +321,22 @@ export function readTar(buf: Buffer): TarMember[] {
     const nul = b.indexOf(0);
     return (nul === -1 ? b : b.subarray(0, nul)).toString('utf8');
   };
+  const num = (h: Buffer, at: number, len: number) => {
+    if ((h[at]! & 0x80) === 0) return Number.parseInt(field(h, at, len).trim() || '0', 8);
+    let n = h[at]! & 0x7f;
+    for (let i = 1; i < len; i++) n = n * 256 + h[at + i]!;
+    return n;
+  };
+  const truncated = () => new ProbeParseError("the files section's archive is truncated");
   let longName: string | undefined;
-  for (let at = 0; at + 512 <= buf.length; ) {
+  for (let at = 0; ; ) {
+    if (at + 512 > buf.length) throw truncated();
     const h = buf.subarray(at, at + 512);
     if (h.every((x) => x === 0)) break; // end of archive
-    const size = Number.parseInt(field(h, 124, 12).trim() || '0', 8);
+    const size = num(h, 124, 12);
     const type = field(h, 156, 1) || '0';
     const start = at + 512;
-    if (!Number.isFinite(size) || start + size > buf.length) throw new ProbeParseError('the files section\'s archive is truncated');
+    if (!Number.isFinite(size) || start + size > buf.length) throw truncated();
     const data = buf.subarray(start, start + size);
     at = start + Math.ceil(size / 512) * 512;
     if (type === 'L') {
@@ -327,31 +344,61 @@ export function readTar(buf: Buffer): TarMember[] {
       longName = (nul === -1 ? data : data.subarray(0, nul)).toString('utf8');
       continue;
     }
-    out.push({ name: longName ?? field(h, 0, 100), type, data });
+    if (type === 'K') continue; // a long link target: not reported
+    out.push({ name: longName ?? field(h, 0, 100), type, mode: num(h, 100, 8) & 0o7777, uid: num(h, 108, 8), gid: num(h, 116, 8), uname: field(h, 265, 32), gname: field(h, 297, 32), data });
     longName = undefined;
   }
   return out;
 }
 
 /**
- * The probe's output split into its text and the small files' raw tar archive, which lies between
- * the ARCHIVE line and the DONE line that ends the output.
+ * The probe's output split into its text and the files' raw tar archive, which lies between the
+ * ARCHIVE line and the ARCHIVE_END line (tar's exit status) that only the DONE line follows.
  */
-export function splitArchive(output: Buffer): { text: string; archive?: Buffer } {
-  const mark = Buffer.from(`\n${ARCHIVE}\n`);
-  const end = Buffer.from(`\n${DONE}\n`);
-  const at = output.indexOf(mark);
+export function splitArchive(output: Buffer): { text: string; archive?: Buffer; tarStatus?: number } {
+  const at = output.indexOf(`\n${ARCHIVE}\n`);
   if (at === -1) return { text: output.toString('utf8') };
-  // Without the DONE line at the very end, the archive was cut short: the text says incomplete.
-  if (output.length < at + mark.length + end.length || !output.subarray(output.length - end.length).equals(end)) return { text: output.subarray(0, at).toString('utf8') };
-  return { text: `${output.subarray(0, at).toString('utf8')}${end.toString('utf8')}`, archive: output.subarray(at + mark.length, output.length - end.length) };
+  const tail = new RegExp(`\n${ARCHIVE_END} (\\d+)\n${DONE}\n$`).exec(output.subarray(Math.max(0, output.length - 64)).toString('latin1'));
+  // Without the end lines, the archive was cut short: the text has no DONE line, so it is incomplete.
+  const text = output.subarray(0, at).toString('utf8');
+  if (!tail) return { text };
+  const end = output.length - Buffer.byteLength(tail[0], 'latin1');
+  if (end < at + ARCHIVE.length + 2) return { text };
+  return { text: `${text}\n${DONE}\n`, archive: output.subarray(at + ARCHIVE.length + 2, end), tarStatus: Number(tail[1]) };
 }
 
-export function parseFiles(filesLines: string[], shaLines: string[], paths: string[], archive?: Buffer): Record<string, FileFacts> {
+const TAR_TYPES: Record<string, FileFacts['type']> = { '0': 'file', '7': 'file', '5': 'directory', '2': 'symlink' };
+
+/** The files' archive and tar's exit status (non-zero: something changed or vanished while read). */
+export interface FilesArchive {
+  data: Buffer;
+  tarStatus: number;
+}
+
+export function parseFiles(filesLines: string[], shaLines: string[], paths: string[], archive?: FilesArchive): Record<string, FileFacts> {
   const out: Record<string, FileFacts> = {};
   for (const p of paths) out[p] = { exists: false };
+  if (archive) {
+    // Every path not reported absent exists, archived or not (tar skips sockets, and what it
+    // cannot read): its details are then unknown.
+    const absent = new Set(filesLines.filter((l) => l.startsWith('absent ')).map((l) => l.slice('absent '.length)));
+    for (const p of paths) if (!absent.has(p)) out[p] = { exists: true };
+    for (const m of readTar(archive.data)) {
+      // tar names a directory with a trailing slash.
+      const name = m.name in out ? m.name : m.name.replace(/\/+$/, '');
+      if (!(name in out)) continue;
+      const f: FileFacts = { exists: true, type: TAR_TYPES[m.type] ?? 'other', size: m.data.length, mode: m.mode, owner: m.uname || String(m.uid), group: m.gname || String(m.gid) };
+      // After a non-zero status some file changed while tar read it: no bytes are trusted, and
+      // the next observation sees them settled.
+      if (f.type === 'file' && archive.tarStatus === 0) {
+        if (m.data.length <= MAX_CONTENT_BYTES) f.content = m.data.toString('utf8');
+        f.sha256 = createHash('sha256').update(m.data).digest('hex');
+      }
+      out[name] = f;
+    }
+    return out;
+  }
   const contents = new Map<string, Buffer>();
-  if (archive) for (const m of readTar(archive)) if (m.type === '0') contents.set(m.name, m.data);
   let contentFor: string | undefined;
   for (const l of filesLines) {
     if (contentFor !== undefined) {
@@ -534,7 +581,7 @@ export function hasCapability(maskHex: string, cap: number): boolean {
 }
 
 export function parseProbeOutput(output: string | Buffer, req: FactRequest): HostFacts {
-  const { text, archive } = splitArchive(typeof output === 'string' ? Buffer.from(output, 'utf8') : output);
+  const { text, archive, tarStatus } = splitArchive(typeof output === 'string' ? Buffer.from(output, 'utf8') : output);
   const { sections, missing, complete } = splitSections(text);
   if (!complete) throw new ProbeParseError('probe output is incomplete (no end marker): the probe was cut short');
   const sec = (name: string) => sections.get(name) ?? [];
@@ -577,7 +624,7 @@ export function parseProbeOutput(output: string | Buffer, req: FactRequest): Hos
     packages: pkgs.packages,
     init: units.init,
     units: units.units,
-    files: parseFiles(sec('files'), sec('sha256'), req.files, archive),
+    files: parseFiles(sec('files'), sec('sha256'), req.files, archive && { data: archive, tarStatus: tarStatus ?? 0 }),
     certificates: parseCerts(sec('certs'), Number.isFinite(clock) ? clock : Date.now() / 1000, missing.includes('openssl')),
     kubernetes: parseKubernetes(sec('kubernetes')),
     timeSync: parseTimeSync(sec('timesync'), processes),

@@ -14,10 +14,11 @@ export const SECTION = '@@hactl:section ';
 export const MISSING = '@@hactl:missing ';
 export const DONE = '@@hactl:done';
 /**
- * Marks the small files' tar archive: raw bytes from the line after it up to the final DONE line,
- * which always ends the output (the archive is last so that it needs no length and no encoding).
+ * The files' tar archive: raw bytes from the line after ARCHIVE up to the ARCHIVE_END line (tar's
+ * exit status), which only the DONE line follows. Last, so that it needs no length and no encoding.
  */
 export const ARCHIVE = '@@hactl:archive';
+export const ARCHIVE_END = '@@hactl:archive-end';
 /** Files up to this size have their content reported. */
 export const MAX_CONTENT_BYTES = 64 * 1024;
 
@@ -130,27 +131,29 @@ for u in ${words(units)}; do
   for w in /etc/systemd/system/*.wants/"$u"; do if [ -e "$w" ]; then printf 'wanted %s\n' "$u"; break; fi; done
 done; fi`);
 
-  // Small regular files travel as one tar archive, written raw as the probe's last output (see
-  // ARCHIVE), so names, sizes and contents arrive exactly as read and their hashes are computed
-  // here; only larger files are hashed on the host. Without tar, each small file goes on its own
-  // in base64. Lists are newline-separated (request paths cannot hold a newline) and split in
-  // memory, not through here-documents, which bash reads a byte per system call.
+  // Files travel as one tar archive, written raw as the probe's last output (see ARCHIVE): type,
+  // mode, owner, size and the bytes as read, whatever their number, in one process. Hashes and
+  // contents are taken from it here (contents up to MAX_CONTENT_BYTES). Without tar: stat, small
+  // files one by one in base64, sha256sum for the larger ones. Lists are newline-separated (request
+  // paths cannot hold a newline) and split in memory, not through here-documents (which bash reads
+  // a byte per system call).
   add(String.raw`h files
 set --
 for f in ${words(req.files)}; do if [ -e "$f" ] || [ -L "$f" ]; then set -- "$@" "$f"; else printf 'absent %s\n' "$f"; fi; done
-st=
-if [ $# -gt 0 ]; then if has stat; then st=$(stat -c '%s %a %U %G %f|%n' -- "$@"); printf '%s\n' "$st"; else miss stat; fi; fi
-small=; big=; archive=
-set -f; IFS=$NL
-for line in $st; do
-  sz=${D}{line%% *}; rest=${D}{line#* * * * }; hex=${D}{rest%%|*}; name=${D}{line#*|}
-  case $hex in ''|*[!0-9a-f]*) continue;; esac
-  [ $((0x$hex & 61440)) -eq 32768 ] || continue
-  if [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then small="$small$name$NL"; else big="$big$name$NL"; fi
-done
-if [ -n "$small" ]; then if has tar; then archive=1; else for f in $small; do printf '@@hactl:content %s\n' "$f"; base64 -w0 -- "$f"; printf '\n'; done; fi; fi
-set -- $big
-unset IFS; set +f
+present=; big=
+if [ $# -gt 0 ] && has tar; then for f; do present="$present$f$NL"; done; set --
+elif [ $# -gt 0 ] && has stat; then
+  st=$(stat -c '%s %a %U %G %f|%n' -- "$@"); printf '%s\n' "$st"
+  set -f; IFS=$NL
+  for line in $st; do
+    sz=${D}{line%% *}; rest=${D}{line#* * * * }; hex=${D}{rest%%|*}; name=${D}{line#*|}
+    case $hex in ''|*[!0-9a-f]*) continue;; esac
+    [ $((0x$hex & 61440)) -eq 32768 ] || continue
+    if [ "$sz" -le ${MAX_CONTENT_BYTES} ]; then printf '@@hactl:content %s\n' "$name"; base64 -w0 -- "$name"; printf '\n'; else big="$big$name$NL"; fi
+  done
+  set -- $big
+  unset IFS; set +f
+elif [ $# -gt 0 ]; then miss stat; set --; fi
 h sha256
 if [ $# -gt 0 ]; then if has sha256sum; then sha256sum -- "$@"; else miss sha256sum; fi; fi`);
 
@@ -195,8 +198,10 @@ else miss timedatectl; miss chronyc; fi`);
 if has ss; then ss -Htulpn
 else miss ss; for t in tcp tcp6 udp udp6; do h "proc-net-$t"; dump "/proc/net/$t"; done; fi`);
 
-  add(String.raw`if [ -n "$archive" ]; then printf '\n${ARCHIVE}\n'; set -f; IFS=$NL; set -- $small; unset IFS; set +f
-  tar -c -P --no-recursion --numeric-owner --format=gnu -f - -- "$@" 2>/dev/null; fi`);
+  // Hard links are stored as content (a requested path is never "a link to another member"); tar's
+  // status follows the archive, since a file that changed while read makes its bytes unreliable.
+  add(String.raw`if [ -n "$present" ]; then printf '\n${ARCHIVE}\n'; set -f; IFS=$NL; set -- $present; unset IFS; set +f
+  tar -c -P --no-recursion --hard-dereference --format=gnu -f - -- "$@" 2>/dev/null; printf '\n${ARCHIVE_END} %s' "$?"; fi`);
   add(`printf '\\n${DONE}\\n'`);
   return parts.join('\n') + '\n';
 }

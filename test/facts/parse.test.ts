@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -305,39 +305,59 @@ describe('readTar and file contents', () => {
     expect(members[0]!.data.toString()).toBe('alpha\n');
   });
 
-  it('refuses a truncated archive', () => {
+  it('refuses a truncated archive, also one cut between members', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
     writeFileSync(join(dir, 'a'), Buffer.alloc(2000, 1));
-    const tar = tarOf(dir, ['a']);
+    writeFileSync(join(dir, 'b'), 'b\n');
+    const tar = tarOf(dir, ['a', 'b']);
     expect(() => readTar(tar.subarray(0, 1024))).toThrow(/truncated/);
+    // a's header and 2000 bytes (4 blocks): b and the end blocks are missing.
+    expect(() => readTar(tar.subarray(0, 512 * 5))).toThrow(/truncated/);
   });
 
-  it('keeps no content or hash for a file whose size changed between stat and tar', () => {
+  it("takes type, mode, owner and group from the headers, and bytes only when tar's status was 0", () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
-    writeFileSync(join(dir, 'a'), 'grown\n');
-    const archive = tarOf(dir, ['a']);
-    const path = join(dir, 'a');
-    const files = parseFiles([`3 644 root root 81a4|${path}`], [], [path], archive);
-    expect(files[path]).toEqual({ exists: true, type: 'file', size: 3, mode: 0o644, owner: 'root', group: 'root' });
-    const same = parseFiles([`6 644 root root 81a4|${path}`], [], [path], archive);
-    expect(same[path]).toMatchObject({ content: 'grown\n', sha256: createHash('sha256').update('grown\n').digest('hex') });
+    const [file, link, sub, big, socket, gone] = ['a.conf', 'link', 'sub', 'big', 'sock', 'gone'].map((n) => join(dir, n)) as [string, string, string, string, string, string];
+    writeFileSync(file, 'x=1\n', { mode: 0o640 });
+    chmodSync(file, 0o2640);
+    symlinkSync('a.conf', link);
+    mkdirSync(sub, { mode: 0o750 });
+    writeFileSync(big, Buffer.alloc(70 * 1024, 9));
+    const archive = tarOf(dir, ['a.conf', 'link', 'sub', 'big']);
+    const who = { owner: execFileSync('id', ['-un'], { encoding: 'utf8' }).trim(), group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim() };
+    const paths = [file, link, sub, big, socket, gone];
+    const files = parseFiles([`absent ${gone}`], [], paths, { data: archive, tarStatus: 0 });
+    expect(files[file]).toEqual({ exists: true, type: 'file', size: 4, mode: 0o2640, ...who, content: 'x=1\n', sha256: createHash('sha256').update('x=1\n').digest('hex') });
+    expect(files[link]).toMatchObject({ exists: true, type: 'symlink', mode: 0o777 });
+    expect(files[sub]).toMatchObject({ exists: true, type: 'directory', mode: 0o750 });
+    expect(files[sub]!.sha256).toBeUndefined();
+    // Over 64 KiB: hashed here, no content.
+    expect(files[big]).toMatchObject({ size: 70 * 1024, sha256: createHash('sha256').update(Buffer.alloc(70 * 1024, 9)).digest('hex') });
+    expect(files[big]!.content).toBeUndefined();
+    // Not absent and not archived (tar skips sockets): it exists, details unknown.
+    expect(files[socket]).toEqual({ exists: true });
+    expect(files[gone]).toEqual({ exists: false });
+    // A file changed while tar read it: metadata stays, bytes do not.
+    const changed = parseFiles([], [], [file], { data: archive, tarStatus: 1 });
+    expect(changed[file]).toEqual({ exists: true, type: 'file', size: 4, mode: 0o2640, ...who });
   });
 
-  it('splits the raw archive from the text: it ends at the final DONE line, whatever its bytes hold', () => {
+  it('splits the raw archive from the text: it ends at the final lines, whatever its bytes hold', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
     // Content that looks like the probe's own markers must stay content.
-    const data = Buffer.from('x\n@@hactl:done\n@@hactl:section files\n\xff\x00', 'latin1');
+    const data = Buffer.from('x\n@@hactl:archive-end 0\n@@hactl:done\n@@hactl:section files\n\xff\x00', 'latin1');
     writeFileSync(join(dir, 'a'), data);
     const path = join(dir, 'a');
-    const text = `@@hactl:section files\n${data.length} 644 root root 81a4|${path}\n`;
-    const out = Buffer.concat([Buffer.from(`${text}\n@@hactl:archive\n`), tarOf(dir, ['a']), Buffer.from('\n@@hactl:done\n')]);
+    const text = '@@hactl:section files\n';
+    const out = Buffer.concat([Buffer.from(`${text}\n@@hactl:archive\n`), tarOf(dir, ['a']), Buffer.from('\n@@hactl:archive-end 0\n@@hactl:done\n')]);
     const split = splitArchive(out);
     expect(split.text).toBe(`${text}\n@@hactl:done\n`);
-    expect(parseFiles(splitSections(split.text).sections.get('files')!, [], [path], split.archive)[path]).toMatchObject({
+    expect(split.tarStatus).toBe(0);
+    expect(parseFiles(splitSections(split.text).sections.get('files')!, [], [path], { data: split.archive!, tarStatus: 0 })[path]).toMatchObject({
       size: data.length,
       sha256: createHash('sha256').update(data).digest('hex'),
     });
-    // Cut short inside the archive: no DONE at the end, so the output is incomplete.
+    // Cut short inside the archive: no end lines, so the output is incomplete.
     const cut = splitArchive(out.subarray(0, out.length - 600));
     expect(cut.archive).toBeUndefined();
     expect(splitSections(cut.text).complete).toBe(false);
