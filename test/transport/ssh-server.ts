@@ -16,8 +16,21 @@ export interface KeyPair {
   public: string;
 }
 
-export function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519'): KeyPair {
-  return type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
+/**
+ * A fresh key pair from ssh2's generator, drawn again until ssh2 can read both halves back: about
+ * one ed25519 key in 200 comes out with the public key's leading zero byte dropped (31 bytes), which
+ * ssh2's own parser then rejects ("Malformed OpenSSH public key"). Keys from ssh-keygen are fine.
+ */
+export function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519', encryption?: { passphrase: string; cipher: string; rounds: number }): KeyPair {
+  for (;;) {
+    const k =
+      type === 'ecdsa'
+        ? utils.generateKeyPairSync('ecdsa', encryption ? { bits: 256, ...encryption } : { bits: 256 })
+        : encryption
+          ? utils.generateKeyPairSync('ed25519', encryption)
+          : utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(k.public) instanceof Error) && !(utils.parseKey(k.private, encryption?.passphrase) instanceof Error)) return k;
+  }
 }
 
 /** The wire-format blob of an OpenSSH public key line. */

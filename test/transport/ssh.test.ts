@@ -19,10 +19,7 @@ import {
   UnknownHostKeyError,
   observation,
 } from '../../src/transport/transport.js';
-import ssh2 from 'ssh2';
 import { TestSshServer, newKey, publicBlob } from './ssh-server.js';
-
-const ssh2utils = ssh2.utils;
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-transport-'));
 const clientKey = newKey();
@@ -135,7 +132,7 @@ describe('ssh transport against ssh2 Server', () => {
   });
 
   it('an encrypted key file is opened with the passphrase from the named variable', async () => {
-    const enc = ssh2utils.generateKeyPairSync('ed25519', { passphrase: 'correct horse', cipher: 'aes256-cbc', rounds: 4 });
+    const enc = newKey('ed25519', { passphrase: 'correct horse', cipher: 'aes256-cbc', rounds: 4 });
     const encFile = join(dir, 'id_encrypted');
     writeFileSync(encFile, enc.private, { mode: 0o600 });
     const srv = new TestSshServer({ hostKey: server.hostKey, users: { root: [enc.public] } });
