@@ -356,15 +356,16 @@ export function readTar(buf: Buffer): TarMember[] {
  * ARCHIVE line and the ARCHIVE_END line (tar's exit status) that only the DONE line follows.
  */
 export function splitArchive(output: Buffer): { text: string; archive?: Buffer; tarStatus?: number } {
-  const at = output.indexOf(`\n${ARCHIVE}\n`);
+  const mark = `\n${ARCHIVE}\n`;
+  const at = output.indexOf(mark);
   if (at === -1) return { text: output.toString('utf8') };
   const tail = new RegExp(`\n${ARCHIVE_END} (\\d+)\n${DONE}\n$`).exec(output.subarray(Math.max(0, output.length - 64)).toString('latin1'));
   // Without the end lines, the archive was cut short: the text has no DONE line, so it is incomplete.
   const text = output.subarray(0, at).toString('utf8');
   if (!tail) return { text };
   const end = output.length - Buffer.byteLength(tail[0], 'latin1');
-  if (end < at + ARCHIVE.length + 2) return { text };
-  return { text: `${text}\n${DONE}\n`, archive: output.subarray(at + ARCHIVE.length + 2, end), tarStatus: Number(tail[1]) };
+  if (end < at + mark.length) return { text };
+  return { text: `${text}\n${DONE}\n`, archive: output.subarray(at + mark.length, end), tarStatus: Number(tail[1]) };
 }
 
 const TAR_TYPES: Record<string, FileFacts['type']> = { '0': 'file', '7': 'file', '5': 'directory', '2': 'symlink' };

@@ -38,8 +38,8 @@ h() { printf '\n${SECTION}%s\n' "$1"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 miss() { printf '${MISSING}%s\n' "$1"; }
 if [ -n "$BASH_VERSION" ]; then
-slurp() { printf -v "$1" ''; [ -r "$2" ] && IFS= read -r -d '' "$1" < "$2"; }
-dump() { [ -r "$1" ] || return 1; IFS= read -r -d '' _d < "$1"; printf '%s' "$_d"; case $_d in ''|*"$NL") ;; *) printf '\n';; esac; }
+slurp() { printf -v "$1" ''; [ -r "$2" ] || return 1; IFS= read -r -d '' "$1" < "$2"; return 0; }
+dump() { slurp _d "$1" || return 1; printf '%s' "$_d"; case $_d in ''|*"$NL") ;; *) printf '\n';; esac; }
 else
 dump() { [ -r "$1" ] && while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$1"; }
 fi

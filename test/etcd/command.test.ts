@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import EtcdRestore from '../../src/commands/etcd/restore.js';
 import EtcdSnapshot from '../../src/commands/etcd/snapshot.js';
-import { TestSshServer, newKey } from '../transport/ssh-server.js';
+import { TestSshServer, knownHostsLine, newKey } from '../transport/ssh-server.js';
 import { runCommand } from '../cli/run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-etcd-cmd-'));
@@ -19,8 +19,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'id'), key.private, { mode: 0o600 });
   server = new TestSshServer({ users: { root: [key.public] } });
   const port = await server.listen();
-  const [type, b64] = server.hostKey.public.split(' ');
-  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${type} ${b64}\n`);
+  writeFileSync(join(dir, 'known_hosts'), knownHostsLine(port, server.hostKey.public));
   spec = join(dir, 'cluster.yaml');
   writeFileSync(
     spec,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Facts from '../../src/commands/facts.js';
-import { TestSshServer, newKey } from '../transport/ssh-server.js';
+import { TestSshServer, knownHostsLine, newKey } from '../transport/ssh-server.js';
 import { runCommand } from '../cli/run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-facts-cmd-'));
@@ -23,8 +23,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => s.listen(0, '127.0.0.2', r));
   closedPort = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
-  const [type, b64] = server.hostKey.public.split(' ');
-  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${type} ${b64}\n[127.0.0.2]:${closedPort} ${type} ${b64}\n`);
+  writeFileSync(join(dir, 'known_hosts'), knownHostsLine(port, server.hostKey.public) + knownHostsLine(closedPort, server.hostKey.public, '127.0.0.2'));
   spec = join(dir, 'cluster.yaml');
   writeFileSync(
     spec,

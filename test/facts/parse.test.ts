@@ -317,7 +317,7 @@ describe('readTar and file contents', () => {
 
   it("takes type, mode, owner and group from the headers, and bytes only when tar's status was 0", () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
-    const [file, link, sub, big, socket, gone] = ['a.conf', 'link', 'sub', 'big', 'sock', 'gone'].map((n) => join(dir, n)) as [string, string, string, string, string, string];
+    const [file, link, sub, big, unarchived, gone] = ['a.conf', 'link', 'sub', 'big', 'sock', 'gone'].map((n) => join(dir, n)) as [string, string, string, string, string, string];
     writeFileSync(file, 'x=1\n', { mode: 0o640 });
     chmodSync(file, 0o2640);
     symlinkSync('a.conf', link);
@@ -325,7 +325,7 @@ describe('readTar and file contents', () => {
     writeFileSync(big, Buffer.alloc(70 * 1024, 9));
     const archive = tarOf(dir, ['a.conf', 'link', 'sub', 'big']);
     const who = { owner: execFileSync('id', ['-un'], { encoding: 'utf8' }).trim(), group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim() };
-    const paths = [file, link, sub, big, socket, gone];
+    const paths = [file, link, sub, big, unarchived, gone];
     const files = parseFiles([`absent ${gone}`], [], paths, { data: archive, tarStatus: 0 });
     expect(files[file]).toEqual({ exists: true, type: 'file', size: 4, mode: 0o2640, ...who, content: 'x=1\n', sha256: createHash('sha256').update('x=1\n').digest('hex') });
     expect(files[link]).toMatchObject({ exists: true, type: 'symlink', mode: 0o777 });
@@ -334,8 +334,8 @@ describe('readTar and file contents', () => {
     // Over 64 KiB: hashed here, no content.
     expect(files[big]).toMatchObject({ size: 70 * 1024, sha256: createHash('sha256').update(Buffer.alloc(70 * 1024, 9)).digest('hex') });
     expect(files[big]!.content).toBeUndefined();
-    // Not absent and not archived (tar skips sockets): it exists, details unknown.
-    expect(files[socket]).toEqual({ exists: true });
+    // Neither reported absent nor archived (as tar skips a socket): it exists, details unknown.
+    expect(files[unarchived]).toEqual({ exists: true });
     expect(files[gone]).toEqual({ exists: false });
     // A file changed while tar read it: metadata stays, bytes do not.
     const changed = parseFiles([], [], [file], { data: archive, tarStatus: 1 });

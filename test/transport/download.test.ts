@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshConnector, type HostTarget } from '../../src/transport/ssh.js';
 import { RemoteCommandError } from '../../src/transport/transport.js';
-import { TestSshServer, newKey } from './ssh-server.js';
+import { TestSshServer, knownHostsLine, newKey } from './ssh-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-download-'));
 const clientKey = newKey();
@@ -18,8 +18,7 @@ beforeAll(async () => {
   server = new TestSshServer({ users: { root: [clientKey.public] } });
   await server.listen();
   const knownHosts = join(dir, 'known_hosts');
-  const [type, b64] = server.hostKey.public.split(' ');
-  writeFileSync(knownHosts, `[127.0.0.1]:${server.port} ${type} ${b64}\n`);
+  writeFileSync(knownHosts, knownHostsLine(server.port, server.hostKey.public));
   target = {
     name: 'h1',
     address: '127.0.0.1',

@@ -33,6 +33,12 @@ export function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519', encryption?: { pas
   }
 }
 
+/** A known_hosts line for a server on a non-default port of `address`, from its public key line. */
+export function knownHostsLine(port: number, publicKey: string, address = '127.0.0.1'): string {
+  const [type, b64] = publicKey.split(' ');
+  return `[${address}]:${port} ${type} ${b64}\n`;
+}
+
 /** The wire-format blob of an OpenSSH public key line. */
 export function publicBlob(pub: string): Buffer {
   const parsed = utils.parseKey(pub);

@@ -19,7 +19,7 @@ import {
   UnknownHostKeyError,
   observation,
 } from '../../src/transport/transport.js';
-import { TestSshServer, newKey, publicBlob } from './ssh-server.js';
+import { TestSshServer, knownHostsLine, newKey, publicBlob } from './ssh-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-transport-'));
 const clientKey = newKey();
@@ -33,10 +33,6 @@ let server: TestSshServer;
 let knownHosts: string;
 let counter = 0;
 
-function khLine(port: number, pub: string): string {
-  const [type, b64] = pub.split(' ');
-  return `[127.0.0.1]:${port} ${type} ${b64}\n`;
-}
 
 function target(over: Partial<HostTarget['ssh']> = {}, name = 'h1', port = server.port): HostTarget {
   return {
@@ -63,7 +59,7 @@ function freshKnownHosts(content: string): string {
 beforeAll(async () => {
   server = new TestSshServer({ users: { root: [clientKey.public], deploy: [clientKey.public] } });
   await server.listen();
-  knownHosts = freshKnownHosts(`# test\nother.example ssh-ed25519 ${newKey().public.split(' ')[1]}\n${khLine(server.port, server.hostKey.public)}`);
+  knownHosts = freshKnownHosts(`# test\nother.example ssh-ed25519 ${newKey().public.split(' ')[1]}\n${knownHostsLine(server.port, server.hostKey.public)}`);
 });
 
 afterAll(async () => {
@@ -138,7 +134,7 @@ describe('ssh transport against ssh2 Server', () => {
     const srv = new TestSshServer({ hostKey: server.hostKey, users: { root: [enc.public] } });
     const port = await srv.listen();
     try {
-      const kh = freshKnownHosts(khLine(port, server.hostKey.public));
+      const kh = freshKnownHosts(knownHostsLine(port, server.hostKey.public));
       const t = await new SshConnector({ env: { HACTL_KEY_PASS: 'correct horse' } }).connect(target({ port, knownHostsFile: kh, privateKeyFile: encFile, passphraseEnv: 'HACTL_KEY_PASS' }));
       expect((await t.exec('echo unlocked')).stdout).toBe('unlocked\n');
       await t.close();
@@ -170,7 +166,7 @@ describe('ssh transport against ssh2 Server', () => {
 
   it('host key mismatch: hard error naming the host and both fingerprints', async () => {
     const impostor = newKey();
-    const kh = freshKnownHosts(khLine(server.port, impostor.public));
+    const kh = freshKnownHosts(knownHostsLine(server.port, impostor.public));
     const accepted = server.connectionsAccepted;
     const err = await new SshConnector({ acceptNewHostKeys: true }).connect(target({ knownHostsFile: kh })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostKeyMismatchError);
@@ -181,7 +177,7 @@ describe('ssh transport against ssh2 Server', () => {
     expect(e.message).toContain(e.expected[0]);
     expect(e.message).toContain(e.presented);
     // --accept-new-host-keys never overrides a mismatch, and nothing is retried.
-    expect(readFileSync(kh, 'utf8')).toBe(khLine(server.port, impostor.public));
+    expect(readFileSync(kh, 'utf8')).toBe(knownHostsLine(server.port, impostor.public));
     expect(server.connectionsAccepted).toBe(accepted + 1);
   });
 
@@ -194,7 +190,7 @@ describe('ssh transport against ssh2 Server', () => {
 
     const t = await new SshConnector({ acceptNewHostKeys: true }).connect(target({ knownHostsFile: kh }));
     await t.close();
-    expect(readFileSync(kh, 'utf8')).toBe(khLine(server.port, server.hostKey.public));
+    expect(readFileSync(kh, 'utf8')).toBe(knownHostsLine(server.port, server.hostKey.public));
     // Now known: a strict connection succeeds, and OpenSSH agrees with what was written.
     const t2 = await new SshConnector().connect(target({ knownHostsFile: kh }));
     await t2.close();
@@ -203,7 +199,7 @@ describe('ssh transport against ssh2 Server', () => {
   });
 
   it('hashed known_hosts entries (hashed by OpenSSH ssh-keygen -H) match', async () => {
-    const kh = freshKnownHosts(khLine(server.port, server.hostKey.public));
+    const kh = freshKnownHosts(knownHostsLine(server.port, server.hostKey.public));
     execFileSync('ssh-keygen', ['-H', '-f', kh], { stdio: 'ignore' });
     const text = readFileSync(kh, 'utf8');
     expect(text.startsWith('|1|')).toBe(true);
@@ -214,7 +210,7 @@ describe('ssh transport against ssh2 Server', () => {
   });
 
   it('a key marked @revoked is refused even when also listed', async () => {
-    const line = khLine(server.port, server.hostKey.public);
+    const line = knownHostsLine(server.port, server.hostKey.public);
     const kh = freshKnownHosts(`@revoked ${line}${line}`);
     const err = await new SshConnector().connect(target({ knownHostsFile: kh })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RevokedHostKeyError);
@@ -260,7 +256,7 @@ describe('ssh transport against ssh2 Server', () => {
     const pwServer = new TestSshServer({ hostKey: server.hostKey, users: { deploy: [clientKey.public] }, sudoNeedsPassword: true });
     const port = await pwServer.listen();
     try {
-      const kh = freshKnownHosts(khLine(port, server.hostKey.public));
+      const kh = freshKnownHosts(knownHostsLine(port, server.hostKey.public));
       const t = await new SshConnector().connect(target({ user: 'deploy', sudo: true, knownHostsFile: kh, port }, 'h-sudo'));
       const err = (await t.exec('id -u').catch((e: unknown) => e)) as SudoPasswordRequiredError;
       expect(err).toBeInstanceOf(SudoPasswordRequiredError);
@@ -287,7 +283,7 @@ describe('ssh transport against ssh2 Server', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    const kh = freshKnownHosts(khLine(port, server.hostKey.public));
+    const kh = freshKnownHosts(knownHostsLine(port, server.hostKey.public));
 
     const logs: string[] = [];
     const started = Date.now();
@@ -332,7 +328,7 @@ describe('ssh transport against ssh2 Server', () => {
     const bastion = new TestSshServer({ users: { jump: [clientKey.public] }, forwarding: true });
     const bport = await bastion.listen();
     try {
-      const kh = freshKnownHosts(khLine(server.port, server.hostKey.public) + khLine(bport, bastion.hostKey.public));
+      const kh = freshKnownHosts(knownHostsLine(server.port, server.hostKey.public) + knownHostsLine(bport, bastion.hostKey.public));
       const h = target({ knownHostsFile: kh, bastion: { address: '127.0.0.1', port: bport, user: 'jump', privateKeyFile: keyFile } }, 'behind');
       const pool = new HostPool({ readOnly: false });
       const r = await pool.run(h, (t) => t.exec('echo via-bastion'));
@@ -342,7 +338,7 @@ describe('ssh transport against ssh2 Server', () => {
       await pool.close();
 
       // A bastion with an unexpected key stops everything behind it.
-      const bad = freshKnownHosts(khLine(server.port, server.hostKey.public) + khLine(bport, newKey().public));
+      const bad = freshKnownHosts(knownHostsLine(server.port, server.hostKey.public) + knownHostsLine(bport, newKey().public));
       const err = await new SshConnector().connect({ ...h, ssh: { ...h.ssh, knownHostsFile: bad } }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HostKeyMismatchError);
       expect((err as Error).message).toMatch(/bastion 127\.0\.0\.1/);
