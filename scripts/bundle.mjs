@@ -9,6 +9,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { PATCHES } from './bundle-patches.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -32,14 +33,24 @@ const nodeModulesPlugin = {
       loader: 'js',
     }));
     b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      if (!/\b__(dirname|filename)\b/.test(text)) return undefined;
       const [pkg, sub] = packageParts(args.path);
+      const original = readFileSync(args.path, 'utf8');
+      const text = patched(pkg, sub, original);
+      if (!/\b__(dirname|filename)\b/.test(text)) return text === original ? undefined : { contents: text, loader: 'js' };
       const prelude = `var __filename = __hactlInstalledFile(${JSON.stringify(pkg)}, ${JSON.stringify(sub)}), __dirname = __hactlDirname(__filename);`;
       return { contents: `${prelude}\n${text}`, loader: 'js' };
     });
   },
 };
+
+function patched(pkg, sub, text) {
+  for (const p of PATCHES) {
+    if (p.pkg !== pkg || p.sub !== sub) continue;
+    if (text.includes(p.find)) text = text.replace(p.find, p.replace);
+    else console.error(`bundle: ${pkg}/${sub} changed, not patched: ${p.find}`);
+  }
+  return text;
+}
 
 /** `.../node_modules/@scope/pkg/lib/x.js` as ['@scope/pkg', 'lib/x.js']. */
 function packageParts(path) {

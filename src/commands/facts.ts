@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlag } from '../cli/flags.js';
+import { EarlyDials } from '../transport/dial.js';
 
 export default class Facts extends Command {
   static override summary = 'Observe the hosts (read-only) and print what hactl knows about them';
@@ -28,8 +29,11 @@ export default class Facts extends Command {
       if (unknown.length) this.error(`no such host in ${flags.file}: ${unknown.join(', ')}`, { exit: 2 });
       hosts = hosts.filter((h) => flags.host!.includes(h.name));
     }
-    // Loaded here, not at the top: without an oclif manifest every command module is imported
-    // on every invocation, and ssh2 is worth sparing the others.
+    const parallelism = flags.parallelism ?? spec.ssh.parallelism;
+    // The hosts start accepting while ssh2 loads (dial.ts).
+    const dials = EarlyDials.start(hosts, parallelism);
+    // Loaded here, not at the top: after the spec is known good (and the dials are out), and
+    // without an oclif manifest every command module is imported on every invocation.
     const [{ HostPool }, { gatherFacts }, { renderFactsSummary }] = await Promise.all([
       import('../transport/pool.js'),
       import('../facts/gather.js'),
@@ -38,8 +42,9 @@ export default class Facts extends Command {
     // Observation only: the pool hands out read-only transports.
     const pool = new HostPool({
       readOnly: true,
-      parallelism: flags.parallelism ?? spec.ssh.parallelism,
+      parallelism,
       acceptNewHostKeys: flags['accept-new-host-keys'],
+      dials,
     });
     let results;
     try {

@@ -45,6 +45,11 @@ dump() { [ -r "$1" ] && while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$
 fi
 `;
 
+// Each write of the probe's would be an SSH packet of its own: some fifty, many of a byte or two,
+// each waking sshd on the host and hactl here. dd gathers them into one write (output blocks of
+// obs bytes, whatever the size of each read); without dd the output goes out as it comes.
+const GATHERED = `if has dd; then probe | dd ibs=65536 obs=1048576 2>/dev/null; else probe; fi`;
+
 /**
  * Installed versions of `packages` from dpkg's database: read with awk while dpkg has no
  * journalled updates pending (a third of dpkg-query's cost on a host with a thousand packages),
@@ -53,13 +58,16 @@ fi
 function dpkgPackages(packages: readonly string[]): string {
   const query = String.raw`dpkg-query -W -f='${D}{Package}\t${D}{Version}\t${D}{Architecture}\t${D}{db:Status-Abbrev}\n' -- ${words(packages)} 2>/dev/null`;
   // Status: want flag state; db:Status-Abbrev is want's and state's letters, then the error flag.
-  const awk = String.raw`awk -v want=${q(` ${packages.join(' ')} `)} '
-function out() { if (p != "" && index(want, " " p " ")) printf "%s\t%s\t%s\t%s%s%s\n", p, v, a, w, st, (f == "ok" ? " " : "R") }
-/^[^ \t]/ { if ($1 == "Package:") { out(); p = $2; v = ""; a = ""; w = ""; st = ""; f = "" }
-  else if ($1 == "Version:") v = $2; else if ($1 == "Architecture:") a = $2
-  else if ($1 == "Status:") { w = ($2 == "deinstall") ? "r" : substr($2, 1, 1); f = $3
-    st = ($4 == "installed") ? "i" : ($4 == "triggers-pending") ? "t" : ($4 == "triggers-awaited") ? "W" : ($4 == "half-configured") ? "F" : ($4 == "unpacked") ? "U" : ($4 == "half-installed") ? "H" : ($4 == "config-files") ? "c" : "n" } }
-END { out() }' /var/lib/dpkg/status`;
+  // Paragraph mode: a stanza is looked at only when its first line (dpkg writes Package first) is
+  // a wanted package, instead of every line of every stanza being matched (a third less CPU).
+  const awk = String.raw`awk -v want=${q(packages.join(' '))} '
+BEGIN { RS = ""; FS = "\n"; n = split(want, ws, " "); for (i = 1; i <= n; i++) W["Package: " ws[i]] = 1 }
+($1 in W) { v = ""; a = ""; w = ""; st = ""; f = ""
+  for (i = 2; i <= NF; i++) {
+    if ($i ~ /^Version: /) v = substr($i, 10); else if ($i ~ /^Architecture: /) a = substr($i, 15)
+    else if ($i ~ /^Status: /) { split(substr($i, 9), s, " "); w = (s[1] == "deinstall") ? "r" : substr(s[1], 1, 1); f = s[2]
+      st = (s[3] == "installed") ? "i" : (s[3] == "triggers-pending") ? "t" : (s[3] == "triggers-awaited") ? "W" : (s[3] == "half-configured") ? "F" : (s[3] == "unpacked") ? "U" : (s[3] == "half-installed") ? "H" : (s[3] == "config-files") ? "c" : "n" } }
+  printf "%s\t%s\t%s\t%s%s%s\n", substr($1, 10), v, a, w, st, (f == "ok" ? " " : "R") }' /var/lib/dpkg/status`;
   return String.raw`j=; for u in /var/lib/dpkg/updates/[0-9]*; do [ -e "$u" ] && j=1; done
 if [ -z "$j" ] && [ -r /var/lib/dpkg/status ] && has awk; then ${awk}; else ${query}; fi`;
 }
@@ -68,7 +76,7 @@ export function probeScript(req: FactRequest): string {
   validateRequest(req);
   const modules = req.modules ?? [];
   const units = req.units.map(unitName);
-  const parts: string[] = [PRELUDE];
+  const parts: string[] = [PRELUDE, 'probe() {'];
   const add = (s: string) => parts.push(s);
 
   // bash (root's usual login shell) knows the time without a process; other shells ask date.
@@ -203,6 +211,7 @@ else miss ss; for t in tcp tcp6 udp udp6; do h "proc-net-$t"; dump "/proc/net/$t
   add(String.raw`if [ -n "$present" ]; then printf '\n${ARCHIVE}\n'; set -f; IFS=$NL; set -- $present; unset IFS; set +f
   tar -c -P --no-recursion --hard-dereference --format=gnu -f - -- "$@" 2>/dev/null; printf '\n${ARCHIVE_END} %s' "$?"; fi`);
   add(`printf '\\n${DONE}\\n'`);
+  parts.push('}', GATHERED);
   return parts.join('\n') + '\n';
 }
 

@@ -32,7 +32,8 @@ export function renewableCertificates(certs: CertificateFacts[]): (CertificateFa
     .filter((c) => c.path.startsWith(`${KUBEADM_PKI}/`))
     .map((c) => ({ ...c, name: posix.relative(KUBEADM_PKI, c.path) }))
     .filter((c) => !CA_FILES.has(c.name))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    // By code units: the same order whatever the locale (and no ICU collator to build).
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Moves the static pod manifests out and, whatever happens, back after `seconds`. */

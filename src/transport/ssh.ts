@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import ssh2, { Client, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod, type SFTPWrapper } from 'ssh2';
 import type { Readable } from 'node:stream';
 import type { BastionSettings, SshSettings } from '../spec/types.js';
+import type { EarlyDials } from './dial.js';
 import { KnownHosts, hostKeyAlgorithms, knownHostsName, type HostKeyVerdict } from './known-hosts.js';
 import { shellQuote } from './quote.js';
 import { Semaphore } from './semaphore.js';
@@ -50,6 +51,8 @@ export interface ConnectorOptions {
   /** Where passphrase variables and SSH_AUTH_SOCK are read from. */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** Sockets dialled before ssh2 was loaded, taken by each host's first attempt. */
+  dials?: EarlyDials;
 }
 
 /** How to authenticate: a key parsed once per file (not once per connection), or the agent. */
@@ -76,7 +79,7 @@ export class SshConnector {
   private readonly keys = new Map<string, Promise<Buffer>>();
   private readonly parsedKeys = new Map<string, ParsedKey>();
   private readonly bastions = new Map<string, Promise<Client>>();
-  private readonly opts: Required<Omit<ConnectorOptions, 'log'>> & Pick<ConnectorOptions, 'log'>;
+  private readonly opts: Required<Omit<ConnectorOptions, 'log' | 'dials'>> & Pick<ConnectorOptions, 'log' | 'dials'>;
 
   constructor(opts: ConnectorOptions = {}) {
     this.opts = {
@@ -87,6 +90,7 @@ export class SshConnector {
       keepaliveCountMax: opts.keepaliveCountMax ?? 4,
       env: opts.env ?? process.env,
       log: opts.log,
+      dials: opts.dials,
     };
   }
 
@@ -107,8 +111,9 @@ export class SshConnector {
     }
   }
 
-  /** Close the shared bastion connections. */
+  /** Close the shared bastion connections, and sockets dialled early that no host took. */
   async close(): Promise<void> {
+    this.opts.dials?.close();
     const all = [...this.bastions.values()];
     this.bastions.clear();
     await Promise.all(
@@ -146,6 +151,7 @@ export class SshConnector {
       knownHostsFile: ssh.knownHostsFile,
       timeoutMs: ssh.connectTimeoutSeconds * 1000,
       sock,
+      dialled: sock === undefined ? () => this.opts.dials?.take(target) : undefined,
     });
   }
 
@@ -230,6 +236,8 @@ export class SshConnector {
     knownHostsFile: string;
     timeoutMs: number;
     sock?: Readable;
+    /** A socket dialled early, if any: taken right before ssh2 gets it, so none of its events is missed. */
+    dialled?: () => Readable | undefined;
   }): Promise<Client> {
     const [kh, creds] = await Promise.all([this.loadKnownHosts(t.knownHostsFile), this.credentials(t.label, t.user, t.privateKeyFile, t.passphraseEnv)]);
     const name = knownHostsName(t.address, t.port);
@@ -290,6 +298,10 @@ export class SshConnector {
         reject(new AttemptError(new HostUnreachableError(t.label, 'connection closed during handshake'), true));
       });
       try {
+        // Taken and handed over in one synchronous step: a socket that failed while keys were
+        // read is not taken (ssh2 dials itself), and one failing later fails under ssh2's eyes.
+        const early = config.sock === undefined ? t.dialled?.() : undefined;
+        if (early !== undefined) config.sock = early;
         client.connect(config);
       } catch (err) {
         settled = true;

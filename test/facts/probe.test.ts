@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
-import { mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,48 @@ describe('probe script', () => {
     expect(out.includes('@@hactl:archive')).toBe(false);
     expect(out.includes(`@@hactl:content ${file}`)).toBe(true);
     expect(parseProbeOutput(out, req).files[file]).toMatchObject({ size: 3, sha256: createHash('sha256').update(Buffer.from([0x61, 0xff, 0x0a])).digest('hex') });
+  });
+
+  // Installed here on every Debian-like machine, beside one that is not (and a name that only
+  // prefixes real ones).
+  const dpkgHere = existsSync('/var/lib/dpkg/status') && shells.includes('bash');
+  it.skipIf(!dpkgHere)("reads dpkg's database with awk exactly as dpkg-query reports it", () => {
+    const req: FactRequest = { packages: ['bash', 'coreutils', 'dpkg', 'libc6', 'lib', 'no-such-package-here'], units: [], sysctls: [], files: [] };
+    const script = probeScript(req);
+    const withAwk = parseProbeOutput(execFileSync('bash', ['-c', script]), req).packages;
+    // awk missing from PATH: the probe asks dpkg-query instead.
+    const bin = mkdtempSync(join(tmpdir(), 'hactl-probe-'));
+    for (const tool of ['dpkg-query', 'dd']) execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool)]);
+    const withQuery = parseProbeOutput(execFileSync('bash', ['-c', script.replace(/^PATH=.*$/m, `PATH=${bin}; export PATH`)]), req).packages;
+    expect(withAwk).toEqual(withQuery);
+    expect(withAwk['bash']).toMatchObject({ installed: true });
+    expect(withAwk['bash']!.installed && withAwk['bash']!.version).toBe(execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' }));
+    expect(withAwk['no-such-package-here']?.installed ?? false).toBe(false);
+    expect(withAwk['lib']?.installed ?? false).toBe(false);
+  });
+
+  // Every write of the probe's is an SSH packet on the wire: dd gathers them into one.
+  it.each(shells)('under %s, writes its output at once through dd, and without dd as it comes', async (sh) => {
+    const req = defaultFactRequest();
+    const chunks = async (script: string) => {
+      const child = spawn(sh, ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const got: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => got.push(d));
+      await new Promise((resolve) => child.on('close', resolve));
+      return got;
+    };
+    const gathered = await chunks(probeScript(req));
+    expect(gathered.length).toBe(1);
+    expect(parseProbeOutput(gathered[0]!, req).hostname).toBe(hostname());
+    // A PATH without dd (every other tool the probe uses linked in): the same facts.
+    const bin = mkdtempSync(join(tmpdir(), 'hactl-probe-'));
+    for (const tool of ['df', 'ip', 'awk', 'ss', 'tar', 'stat', 'grep']) {
+      const path = execFileSync('sh', ['-c', `command -v ${tool} || true`], { encoding: 'utf8' }).trim();
+      if (path) execFileSync('ln', ['-s', path, join(bin, tool)]);
+    }
+    const streamed = await chunks(probeScript(req).replace(/^PATH=.*$/m, `PATH=${bin}; export PATH`));
+    expect(parseProbeOutput(Buffer.concat(streamed), req).hostname).toBe(hostname());
+    expect(Buffer.concat(streamed).includes('@@hactl:done')).toBe(true);
   });
 
   it('refuses request values that could smuggle shell code', () => {
