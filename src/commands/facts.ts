@@ -32,25 +32,26 @@ export default class Facts extends Command {
     const parallelism = flags.parallelism ?? spec.ssh.parallelism;
     // The hosts start accepting while ssh2 loads (dial.ts).
     const dials = EarlyDials.start(hosts, parallelism);
-    // Loaded here, not at the top: after the spec is known good (and the dials are out), and
-    // without an oclif manifest every command module is imported on every invocation.
-    const [{ HostPool }, { gatherFacts }, { renderFactsSummary }] = await Promise.all([
-      import('../transport/pool.js'),
-      import('../facts/gather.js'),
-      import('../facts/summary.js'),
-    ]);
-    // Observation only: the pool hands out read-only transports.
-    const pool = new HostPool({
-      readOnly: true,
-      parallelism,
-      acceptNewHostKeys: flags['accept-new-host-keys'],
-      dials,
-    });
     let results;
+    let renderFactsSummary;
     try {
-      results = await gatherFacts(hosts, pool);
+      // Loaded here, not at the top: after the spec is known good (and the dials are out), and
+      // without an oclif manifest every command module is imported on every invocation.
+      const [{ HostPool }, { gatherFacts }, summary] = await Promise.all([
+        import('../transport/pool.js'),
+        import('../facts/gather.js'),
+        import('../facts/summary.js'),
+      ]);
+      renderFactsSummary = summary.renderFactsSummary;
+      // Observation only: the pool hands out read-only transports.
+      const pool = new HostPool({ readOnly: true, parallelism, acceptNewHostKeys: flags['accept-new-host-keys'], dials });
+      try {
+        results = await gatherFacts(hosts, pool);
+      } finally {
+        await pool.close();
+      }
     } finally {
-      await pool.close();
+      dials.close();
     }
     if (flags.output === 'json') {
       const out = results.map((r) => {

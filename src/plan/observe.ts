@@ -8,7 +8,8 @@ import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
 import type { ClusterSpec } from '../spec/types.js';
-import { HostPool } from '../transport/pool.js';
+import { EarlyDials } from '../transport/dial.js';
+import type { HostPool } from '../transport/pool.js';
 import type { Plan } from './model.js';
 import { factRequestFor, planCluster, type HostObservation } from './planner.js';
 
@@ -47,14 +48,23 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
   });
 }
 
-/** One read-only plan over a pool of its own, closed afterwards whatever happens. */
-export async function planReadOnly(opts: ObserveInput & { parallelism: number; acceptNewHostKeys: boolean }): Promise<Plan> {
-  // Observation only: the pool hands out read-only transports, and the probe is the only command.
-  const pool = new HostPool({ readOnly: true, parallelism: opts.parallelism, acceptNewHostKeys: opts.acceptNewHostKeys });
+/**
+ * One read-only plan over a pool of its own, closed afterwards whatever happens. The pool (and
+ * ssh2 with it) is loaded here, after the hosts were dialled (`dials`, else dialled here).
+ */
+export async function planReadOnly(opts: ObserveInput & { parallelism: number; acceptNewHostKeys: boolean; dials?: EarlyDials }): Promise<Plan> {
+  const dials = opts.dials ?? EarlyDials.start(opts.spec.hosts, opts.parallelism);
   try {
-    return await observeAndPlan({ ...opts, pool });
+    const { HostPool } = await import('../transport/pool.js');
+    // Observation only: the pool hands out read-only transports, and the probe is the only command.
+    const pool = new HostPool({ readOnly: true, parallelism: opts.parallelism, acceptNewHostKeys: opts.acceptNewHostKeys, dials });
+    try {
+      return await observeAndPlan({ ...opts, pool });
+    } finally {
+      await pool.close();
+    }
   } finally {
-    await pool.close();
+    dials.close();
   }
 }
 
@@ -70,8 +80,14 @@ export async function planSpecFile(
   warn: (message: string) => void,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<Plan> {
-  const specText = await readFile(specFile);
-  const localFiles = await readLocalFiles(spec, warn);
   const parallelism = flags.parallelism ?? spec.ssh.parallelism;
-  return planReadOnly({ spec, specFile, specText, env, localFiles, parallelism, acceptNewHostKeys: flags['accept-new-host-keys'] });
+  // The hosts start accepting (dial.ts) while the files are read and ssh2 loads.
+  const dials = EarlyDials.start(spec.hosts, parallelism);
+  try {
+    const specText = await readFile(specFile);
+    const localFiles = await readLocalFiles(spec, warn);
+    return await planReadOnly({ spec, specFile, specText, env, localFiles, parallelism, acceptNewHostKeys: flags['accept-new-host-keys'], dials });
+  } finally {
+    dials.close();
+  }
 }
