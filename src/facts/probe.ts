@@ -208,8 +208,9 @@ else miss ss; for t in tcp tcp6 udp udp6; do h "proc-net-$t"; dump "/proc/net/$t
 
   // Hard links are stored as content (a requested path is never "a link to another member"); tar's
   // status follows the archive, since a file that changed while read makes its bytes unreliable.
+  // Records of one block (-b 1): not padded to 10 KiB of zeros.
   add(String.raw`if [ -n "$present" ]; then printf '\n${ARCHIVE}\n'; set -f; IFS=$NL; set -- $present; unset IFS; set +f
-  tar -c -P --no-recursion --hard-dereference --format=gnu -f - -- "$@" 2>/dev/null; printf '\n${ARCHIVE_END} %s' "$?"; fi`);
+  tar -c -P --no-recursion --hard-dereference --format=gnu -b 1 -f - -- "$@" 2>/dev/null; printf '\n${ARCHIVE_END} %s' "$?"; fi`);
   add(`printf '\\n${DONE}\\n'`);
   parts.push('}', GATHERED);
   return parts.join('\n') + '\n';
