@@ -23,7 +23,6 @@ export class HostPool {
   private readonly sem: Semaphore;
   private readonly connector: SshConnector | undefined;
   private readonly connectFn: Connect;
-  private readonly dials: HostPoolOptions['dials'];
   private readonly conns = new Map<string, Promise<Transport & { isOpen?: boolean }>>();
   /** Hosts currently holding a slot, with how many callers share it. */
   private readonly holders = new Map<string, number>();
@@ -32,7 +31,6 @@ export class HostPool {
   constructor(opts: HostPoolOptions) {
     this.readOnly = opts.readOnly;
     this.sem = new Semaphore(opts.parallelism ?? DEFAULT_PARALLELISM);
-    this.dials = opts.dials;
     if (opts.connect) {
       this.connectFn = opts.connect;
     } else {
@@ -122,7 +120,6 @@ export class HostPool {
     const all = [...this.conns.values()];
     this.conns.clear();
     await Promise.all(all.map((p) => p.then((t) => t.close(), () => undefined)));
-    this.dials?.close();
     await this.connector?.close();
   }
 }
