@@ -2,7 +2,7 @@
 // CLI, the in-process floor, N parallel OpenSSH logins, cluster specs for lab hosts, and taking
 // a lab of light hosts without disturbing one that is already up and fits.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -64,6 +64,8 @@ export function loadAverage(): string {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'hactl-bench-'));
+// Specs, GNU time's reports, inventories: nothing in it outlives the run.
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 let timeFileSeq = 0;
 
 /** Run a process to completion; resolves with wall-clock time, CPU and peak memory (GNU time sees the children too). */
