@@ -50,21 +50,16 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
 
 /**
  * One read-only plan over a pool of its own, closed afterwards whatever happens. The pool (and
- * ssh2 with it) is loaded here, after the hosts were dialled (`dials`, else dialled here).
+ * ssh2 with it) is loaded here, after the caller dialled the hosts (`dials`, which it closes).
  */
-export async function planReadOnly(opts: ObserveInput & { parallelism: number; acceptNewHostKeys: boolean; dials?: EarlyDials }): Promise<Plan> {
-  const dials = opts.dials ?? EarlyDials.start(opts.spec.hosts, opts.parallelism);
+export async function planReadOnly(opts: ObserveInput & { parallelism: number; acceptNewHostKeys: boolean; dials: EarlyDials }): Promise<Plan> {
+  const { HostPool } = await import('../transport/pool.js');
+  // Observation only: the pool hands out read-only transports, and the probe is the only command.
+  const pool = new HostPool({ readOnly: true, parallelism: opts.parallelism, acceptNewHostKeys: opts.acceptNewHostKeys, dials: opts.dials });
   try {
-    const { HostPool } = await import('../transport/pool.js');
-    // Observation only: the pool hands out read-only transports, and the probe is the only command.
-    const pool = new HostPool({ readOnly: true, parallelism: opts.parallelism, acceptNewHostKeys: opts.acceptNewHostKeys, dials });
-    try {
-      return await observeAndPlan({ ...opts, pool });
-    } finally {
-      await pool.close();
-    }
+    return await observeAndPlan({ ...opts, pool });
   } finally {
-    dials.close();
+    await pool.close();
   }
 }
 

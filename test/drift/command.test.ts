@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCli, type CliPackage } from '../e2e/support/cli.js';
+import { closedPort } from '../transport/ssh-server.js';
 import { driftReportProblems } from './schema.js';
 
 let pkg: CliPackage;
@@ -16,14 +17,6 @@ let spec: string;
 let server: Server;
 let hook: string;
 const posts: { headers: IncomingHttpHeaders; body: string }[] = [];
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const SECRET_ENV = 'HACTL_TEST_WEBHOOK_SECRET';
 

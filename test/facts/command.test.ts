@@ -3,27 +3,23 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Facts from '../../src/commands/facts.js';
-import { TestSshServer, knownHostsLine, newKey } from '../transport/ssh-server.js';
+import { TestSshServer, closedPort, knownHostsLine, newKey } from '../transport/ssh-server.js';
 import { runCommand } from '../cli/run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-facts-cmd-'));
 const key = newKey();
 let server: TestSshServer;
-let closedPort: number;
+let downPort: number;
 let spec: string;
 
 beforeAll(async () => {
   writeFileSync(join(dir, 'id'), key.private, { mode: 0o600 });
   server = new TestSshServer({ users: { root: [key.public] } });
   const port = await server.listen();
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.2', r));
-  closedPort = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  writeFileSync(join(dir, 'known_hosts'), knownHostsLine(port, server.hostKey.public) + knownHostsLine(closedPort, server.hostKey.public, '127.0.0.2'));
+  downPort = await closedPort('127.0.0.2');
+  writeFileSync(join(dir, 'known_hosts'), knownHostsLine(port, server.hostKey.public) + knownHostsLine(downPort, server.hostKey.public, '127.0.0.2'));
   spec = join(dir, 'cluster.yaml');
   writeFileSync(
     spec,
@@ -46,7 +42,7 @@ beforeAll(async () => {
       '  - name: down1',
       '    address: 127.0.0.2',
       '    roles: [worker]',
-      `    ssh: { port: ${closedPort} }`,
+      `    ssh: { port: ${downPort} }`,
       'kubernetes:',
       '  version: 1.31.4',
       '',

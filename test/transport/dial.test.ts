@@ -7,7 +7,7 @@ import { EarlyDials } from '../../src/transport/dial.js';
 import { HostPool } from '../../src/transport/pool.js';
 import { SshConnector, type HostTarget } from '../../src/transport/ssh.js';
 import { HostUnreachableError } from '../../src/transport/transport.js';
-import { TestSshServer, knownHostsLine, newKey } from './ssh-server.js';
+import { TestSshServer, closedPort, knownHostsLine, newKey } from './ssh-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-dial-'));
 const clientKey = newKey();
@@ -23,15 +23,6 @@ function target(name: string, port = server.port, over: Partial<HostTarget['ssh'
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
-
-/** A port where nothing listens (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 beforeAll(async () => {

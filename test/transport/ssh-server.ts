@@ -3,7 +3,7 @@
 // (to act as a bastion). Hooks let a test drop connections or watch channels.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, writeSync, closeSync, fchmodSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
-import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -37,6 +37,15 @@ export function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519', encryption?: { pas
 export function knownHostsLine(port: number, publicKey: string, address = '127.0.0.1'): string {
   const [type, b64] = publicKey.split(' ');
   return `[${address}]:${port} ${type} ${b64}\n`;
+}
+
+/** A port on `address` where nothing listens (bound, then closed): connecting is refused. */
+export async function closedPort(address = '127.0.0.1'): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, address, r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 /** The wire-format blob of an OpenSSH public key line. */

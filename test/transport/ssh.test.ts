@@ -19,7 +19,7 @@ import {
   UnknownHostKeyError,
   observation,
 } from '../../src/transport/transport.js';
-import { TestSshServer, knownHostsLine, newKey, publicBlob } from './ssh-server.js';
+import { TestSshServer, closedPort, knownHostsLine, newKey, publicBlob } from './ssh-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-transport-'));
 const clientKey = newKey();
@@ -279,10 +279,7 @@ describe('ssh transport against ssh2 Server', () => {
   });
 
   it('retries refused connections with backoff, and connects once the host listens', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await closedPort();
     const kh = freshKnownHosts(knownHostsLine(port, server.hostKey.public));
 
     const logs: string[] = [];
