@@ -104,7 +104,7 @@ export function run(
 /** `npm run build`: the CLI is measured as users run it, from the bundle in dist/. */
 export function buildCli(): void {
   execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'ignore' });
-  if (!existsSync(join(repo, 'dist', 'oclif.js'))) throw new Error('dist/oclif.js missing after npm run build');
+  if (!existsSync(join(repo, 'dist', 'hactl.cjs'))) throw new Error('dist/hactl.cjs missing after npm run build');
 }
 
 /** bench/floor.ts as plain JavaScript, run by plain node like the CLI (no TypeScript loader in either). */

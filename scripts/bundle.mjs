@@ -1,10 +1,12 @@
-// Bundles the CLI into dist/ with esbuild: each command one module (dist/commands/NAME.js, what
-// oclif's manifest points at), what they share in dist/chunks/, and @oclif/core itself in
-// dist/oclif.js, which bin/run.js starts from. Node then reads a few files instead of resolving
-// and loading hundreds of modules (most of a short command's start-up time).
+// Bundles the CLI into one CommonJS file, dist/hactl.cjs, with esbuild: @oclif/core, the packages
+// and every command (src/cli/main.ts), each command's modules evaluated only when it runs. Node
+// then reads one file instead of resolving and loading hundreds of modules, and bin/run.js can
+// compile it with V8's code cache, which Node 20 offers for CommonJS only (most of a short
+// command's start-up is compiling).
 // Type checking is `npm run typecheck`'s job; this only emits.
 //
 //   node scripts/bundle.mjs [--readable]   --readable: not minified, for CPU profiles by line
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,25 +15,20 @@ import { PATCHES } from './bundle-patches.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
-const commandsDir = join(root, 'src', 'commands');
-const OCLIF_ENTRY = 'hactl:oclif-entry';
+const BUNDLE = join(dist, 'hactl.cjs');
 
 /**
- * Code from node_modules keeps working where it stays installed: `__dirname`/`__filename` (which
- * ESM output lacks) are resolved at run time through the package's own location, and native
- * addons (`.node`, and the optional `cpu-features`) are loaded from the package, not bundled.
+ * Code keeps working where it stays: in node_modules, `__dirname`/`__filename` are resolved at run
+ * time through the package's own location, and native addons (`.node`, and the optional
+ * `cpu-features`) are loaded from the package, not bundled. In src/, `import.meta.url` (which
+ * CommonJS lacks) is the module's own source file, so that paths relative to it (the schemas)
+ * resolve as in the tree.
  */
-const nodeModulesPlugin = {
-  name: 'hactl-node-modules',
+const locationsPlugin = {
+  name: 'hactl-locations',
   setup(b) {
     b.onResolve({ filter: /\.node$/ }, (args) => ({ path: packageSpecifier(join(args.resolveDir, args.path)), external: true }));
     b.onResolve({ filter: /^cpu-features$/ }, () => ({ path: 'cpu-features', external: true }));
-    b.onResolve({ filter: new RegExp(`^${OCLIF_ENTRY}$`) }, () => ({ path: OCLIF_ENTRY, namespace: 'hactl' }));
-    b.onLoad({ filter: /.*/, namespace: 'hactl' }, () => ({
-      contents: "export { execute, run, flush, handle, settings, Config } from '@oclif/core';",
-      resolveDir: root,
-      loader: 'js',
-    }));
     b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
       const [pkg, sub] = packageParts(args.path);
       const original = readFileSync(args.path, 'utf8');
@@ -39,6 +36,12 @@ const nodeModulesPlugin = {
       if (!/\b__(dirname|filename)\b/.test(text)) return text === original ? undefined : { contents: text, loader: 'js' };
       const prelude = `var __filename = __hactlInstalledFile(${JSON.stringify(pkg)}, ${JSON.stringify(sub)}), __dirname = __hactlDirname(__filename);`;
       return { contents: `${prelude}\n${text}`, loader: 'js' };
+    });
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const source = relative(root, args.path).split(sep).join('/');
+      return { contents: text.replaceAll('import.meta.url', `__hactlSourceUrl(${JSON.stringify(source)})`), loader: 'ts' };
     });
   },
 };
@@ -66,38 +69,29 @@ function packageSpecifier(path) {
   return packageParts(path).join('/');
 }
 
-// Every output file starts with this: bundled CommonJS calls require(), which ESM lacks, and the
-// plugin above locates bundled files where their package is installed (falling back to the
-// bundle's own path for a package that does not export its package.json).
+// The helpers the plugin's rewrites call. A package that does not export its package.json falls
+// back to the bundle's own path.
 const BANNER = [
-  "import { createRequire as __hactlCreateRequire } from 'node:module';",
-  "import { dirname as __hactlDirname, join as __hactlJoin } from 'node:path';",
-  "import { fileURLToPath as __hactlFileURLToPath } from 'node:url';",
-  'const require = __hactlCreateRequire(import.meta.url);',
+  "const { dirname: __hactlDirname, join: __hactlJoin } = require('node:path');",
   // Resolved once per package: resolution walks the file system, and a package's files ask alike.
   'const __hactlPackageDirs = new Map();',
   'function __hactlInstalledFile(pkg, sub) {',
   '  let dir = __hactlPackageDirs.get(pkg);',
   "  if (dir === undefined) { try { dir = __hactlDirname(require.resolve(pkg + '/package.json')); } catch { dir = null; } __hactlPackageDirs.set(pkg, dir); }",
-  '  return dir === null ? __hactlFileURLToPath(import.meta.url) : __hactlJoin(dir, sub);',
+  '  return dir === null ? __filename : __hactlJoin(dir, sub);',
   '}',
+  // The bundle is dist/hactl.cjs: the tree's root is one level up.
+  "function __hactlSourceUrl(source) { return require('node:url').pathToFileURL(__hactlJoin(__dirname, '..', source)).href; }",
 ].join('\n');
 
 const readable = process.argv.includes('--readable');
-// Topics are folders (src/commands/etcd/snapshot.ts is `hactl etcd snapshot`).
-const commands = readdirSync(commandsDir, { recursive: true }).filter((f) => f.endsWith('.ts')).map((f) => f.split(sep).join('/'));
 rmSync(dist, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: [
-    ...commands.map((f) => ({ in: join(commandsDir, f), out: `commands/${f.replace(/\.ts$/, '')}` })),
-    { in: OCLIF_ENTRY, out: 'oclif' },
-  ],
-  outdir: dist,
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+  outfile: BUNDLE,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
@@ -109,10 +103,15 @@ const result = await build({
   // Node version check, which bin/run.js turns off (package.json's engines says it); loaded from
   // node_modules if it runs after all.
   external: ['typescript', 'semver'],
-  plugins: [nodeModulesPlugin],
+  plugins: [locationsPlugin],
   metafile: true,
   logLevel: 'warning',
 });
-const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
-const total = outputs.reduce((n, [, o]) => n + o.bytes, 0);
-console.error(`dist/: ${commands.length} commands, ${outputs.length} files, ${(total / 1024).toFixed(0)} KiB (${relative(root, dirname(fileURLToPath(import.meta.url)))}/bundle.mjs)`);
+const bytes = result.metafile.outputs[relative(root, BUNDLE).split(sep).join('/')]?.bytes ?? 0;
+console.error(`${relative(root, BUNDLE)}: ${(bytes / 1024).toFixed(0)} KiB (${relative(root, dirname(fileURLToPath(import.meta.url)))}/bundle.mjs)`);
+
+// The code cache that any command can start from (bin/run.js): `--version` loads every command and
+// leaves it as dist/v8-cache/all.*, so that an install whose dist/ is read-only still has one.
+const warm = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), '--version'], { encoding: 'utf8' });
+if (warm.status !== 0) throw new Error(`bin/run.js --version failed after bundling:\n${warm.stdout}${warm.stderr}`);
+console.error(`dist/v8-cache: ${readdirSync(join(dist, 'v8-cache')).join(', ')}`);

@@ -35,8 +35,8 @@ export default class Facts extends Command {
     let results;
     let renderFactsSummary;
     try {
-      // Loaded here, not at the top: after the spec is known good (and the dials are out), and
-      // without an oclif manifest every command module is imported on every invocation.
+      // Loaded here, not at the top: ssh2 and the parsers are evaluated only after the spec is
+      // known good and the dials are out.
       const [{ HostPool }, { gatherFacts }, summary] = await Promise.all([
         import('../transport/pool.js'),
         import('../facts/gather.js'),

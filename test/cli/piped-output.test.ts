@@ -23,7 +23,7 @@ function refusingSpec(count: number): string {
   return file;
 }
 
-describe.skipIf(!existsSync(join(root, 'dist/commands/facts.js')))('node bin/run.js (built CLI) piped to a slow reader', () => {
+describe.skipIf(!existsSync(join(root, 'dist/hactl.cjs')))('node bin/run.js (built CLI) piped to a slow reader', () => {
   it('delivers every byte of its output before exiting 1', () => {
     const hosts = 600;
     const cmd = [process.execPath, join(root, 'bin/run.js'), 'facts', '-f', refusingSpec(hosts), '-o', 'json', '--parallelism', String(hosts)];

@@ -28,7 +28,7 @@ async function changedSince(host: string): Promise<string[]> {
 
 beforeAll(() => {
   // The suite builds before the lab tests; a run of this file alone builds here.
-  if (!existsSync(join(ROOT, 'dist/commands/plan.js'))) {
+  if (!existsSync(join(ROOT, 'dist/hactl.cjs'))) {
     const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
     if (b.status !== 0) throw new Error(`build failed:\n${b.stdout}${b.stderr}`);
   }

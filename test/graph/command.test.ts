@@ -92,7 +92,7 @@ describe('hactl graph', async () => {
 });
 
 // The built CLI as users run it; `npm test` builds before the unit tests run.
-const built = existsSync(join(root, 'dist/commands/graph.js'));
+const built = existsSync(join(root, 'dist/hactl.cjs'));
 describe.skipIf(!built)('node bin/run.js graph (built CLI)', async () => {
   const bin = join(root, 'bin/run.js');
   const spec = (await loadSpecFile(example)).spec!;

@@ -2,7 +2,7 @@
 // compiled into a scratch package: a test does not depend on the rest of the tree building.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,10 @@ export interface Background {
 /** Compiles src/commands/<command>.ts for each of `commands` (and what they import) into a scratch package. */
 export function compileCli(commands: readonly string[], prefix = 'hactl-cli-'): CliPackage {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  // tsc's output is a tree, not the bundle package.json names: oclif finds its commands by file.
+  const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { oclif: { commands: unknown } };
+  pjson.oclif.commands = './dist/commands';
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(pjson));
   cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   symlinkSync(join(ROOT, 'schemas'), join(dir, 'schemas'));

@@ -1,0 +1,25 @@
+// The bundle's entry (scripts/bundle.mjs, started by bin/run.js): oclif with only the command being
+// run loaded, or every command when none is named (help, --version, suggestions for a typo).
+import { execute, type Command } from '@oclif/core';
+import { COMMAND_LOADERS, selectCommand } from './commands.js';
+
+/** What oclif's explicit command discovery reads (package.json `oclif.commands`): filled by `run`. */
+export const COMMANDS: Record<string, Command.Class> = {};
+
+/** The command `argv` runs, or undefined when it names none. */
+export function commandOf(argv: readonly string[]): string | undefined {
+  return selectCommand(argv, Object.keys(COMMAND_LOADERS));
+}
+
+/** Loads the commands `argv` needs into COMMANDS, then runs it with oclif (package root: `dir`). */
+export async function run(argv: string[], dir: string): Promise<void> {
+  await loadCommands(argv);
+  await execute({ args: argv, dir });
+}
+
+export async function loadCommands(argv: readonly string[] = []): Promise<void> {
+  const id = commandOf(argv);
+  const ids = id === undefined ? Object.keys(COMMAND_LOADERS) : [id];
+  const modules = await Promise.all(ids.map((i) => COMMAND_LOADERS[i]!()));
+  ids.forEach((i, n) => (COMMANDS[i] = modules[n]!.default));
+}
