@@ -17,7 +17,7 @@ export async function run(argv: string[], dir: string): Promise<void> {
   await execute({ args: argv, dir });
 }
 
-export async function loadCommands(argv: readonly string[] = []): Promise<void> {
+async function loadCommands(argv: readonly string[]): Promise<void> {
   const id = commandOf(argv);
   const ids = id === undefined ? Object.keys(COMMAND_LOADERS) : [id];
   const modules = await Promise.all(ids.map((i) => COMMAND_LOADERS[i]!()));
