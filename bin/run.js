@@ -3,7 +3,7 @@
 // which this compiles with V8's code cache. A tree compiled by tsc alone (no bundle; its
 // package.json pointing oclif at dist/commands, as the tests' scratch packages do) runs on
 // @oclif/core as installed.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,12 +65,17 @@ function loadBundle(file) {
   process.on('exit', () => {
     const key = cli.commandOf(argv) ?? 'all';
     if (cachedData !== undefined && !script.cachedDataRejected && readKey === key) return;
+    const tmp = `${cacheFile(key)}.${process.pid}.tmp`;
     try {
       mkdirSync(cacheDir, { recursive: true });
-      const tmp = `${cacheFile(key)}.${process.pid}.tmp`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, cacheFile(key));
-    } catch {}
+    } catch {
+      // Nothing to clean where the directory could not be made; a half-written file otherwise.
+      try {
+        rmSync(tmp, { force: true });
+      } catch {}
+    }
   });
   return cli;
 }

@@ -2,7 +2,7 @@
 // when it does not fit, and never in the way of a correct run; a command loads only its own
 // modules, so that ssh2 is not evaluated where no host is contacted, nor before the hosts are dialled.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,18 @@ describe.skipIf(!built)('the built CLI', () => {
     } finally {
       rmSync(join(pkg, 'dist/v8-cache'));
     }
+  });
+
+  it('leaves no partial file behind when a cache cannot be put in place', () => {
+    rmSync(join(pkg, 'dist/v8-cache'), { recursive: true, force: true });
+    const { size, mtimeMs } = statSync(join(pkg, 'dist/hactl.cjs'));
+    // A directory where the cache file would go: the write succeeds, the rename cannot.
+    mkdirSync(join(pkg, 'dist/v8-cache', `validate.${size}-${Math.trunc(mtimeMs)}.cache`), { recursive: true });
+    const r = hactl(['validate', '-f', SPEC]);
+    expect(r.status, r.err).toBe(0);
+    expect(r.err).toBe('');
+    expect(caches()).toEqual([`validate.${size}-${Math.trunc(mtimeMs)}.cache`]);
+    rmSync(join(pkg, 'dist/v8-cache'), { recursive: true });
   });
 
   describe('what a command evaluates', () => {
