@@ -20,7 +20,10 @@ process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 const argv = process.argv.slice(2);
 const bundle = fileURLToPath(new URL('../dist/hactl.cjs', import.meta.url));
 if (existsSync(bundle)) {
-  await loadBundle(bundle).run(argv, import.meta.url);
+  // With --enable-source-maps, through Node's own loader, which maps stack traces to src/ (code
+  // compiled by vm is not mapped), without the code cache.
+  const cli = process.sourceMapsEnabled ? createRequire(import.meta.url)(bundle) : loadBundle(bundle);
+  await cli.run(argv, import.meta.url);
 } else {
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });

@@ -109,6 +109,22 @@ describe.skipIf(!built)('the built CLI', () => {
     rmSync(join(pkg, 'dist/v8-cache'), { recursive: true });
   });
 
+  it('maps stack traces to src/ under --enable-source-maps (then without the cache)', () => {
+    rmSync(join(pkg, 'dist/v8-cache'), { recursive: true, force: true });
+    cpSync(join(root, 'dist/hactl.cjs.map'), join(pkg, 'dist/hactl.cjs.map'));
+    // Prints the stack of the call that reads the spec.
+    const hook = join(pkg, 'stack.cjs');
+    writeFileSync(
+      hook,
+      "const fsp = require('node:fs/promises'); const read = fsp.readFile; fsp.readFile = function (p, ...rest) { if (String(p).endsWith('.yaml')) process.stderr.write('STACK ' + new Error().stack.split('\\n').slice(2, 4).join(' | ') + '\\n'); return read.call(this, p, ...rest); };\n",
+    );
+    const stack = (nodeArgs: string[]) => /^STACK (.*)$/m.exec(hactl(['validate', '-f', SPEC], ['-r', hook, ...nodeArgs]).err)?.[1];
+    expect(stack(['--enable-source-maps'])).toMatch(/src\/spec\/index\.ts:\d+/);
+    expect(caches()).toEqual([]);
+    expect(stack([])).toMatch(/dist\/hactl\.cjs:\d+/);
+    expect(caches()).toHaveLength(1);
+  });
+
   describe('what a command evaluates', () => {
     let hook: string;
     let spec: string;
