@@ -48,6 +48,9 @@ export class Harness {
     this.ok(['node', this.dir, name, ip, rootfs]);
     const t = join(standinsDir, 'test');
     this.ok(['exec', this.dir, name, 'sh', '-c', `setsid node ${t}/fake-runtime.mjs </dev/null >/dev/null 2>&1 & setsid sh ${t}/kubelet-loop.sh </dev/null >/dev/null 2>&1 &`]);
+    // Ready when the runtime's socket is: kubeadm's preflight asks it at once, and on a busy
+    // machine node takes a while to start.
+    this.ok(['exec', this.dir, name, 'sh', '-c', 'i=0; until [ -S /run/containerd/containerd.sock ]; do i=$((i+1)); [ $i -gt 300 ] && exit 1; sleep 0.1; done']);
   }
   sh(node: string, script: string, opts: { rootfs?: string; timeoutMs?: number } = {}): Result {
     return this.run(['exec', this.dir, node, 'sh', '-c', script], opts);
