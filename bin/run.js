@@ -86,7 +86,8 @@ function loadBundle(file) {
 /**
  * The caches that may fit: the command the leading words could name (`etcd snapshot` is
  * etcd:snapshot), shorter first words, then the cache of a run that loaded every command.
- * Only words a command id can hold make a file name.
+ * Only words a command id can hold make a file name. A guess made before the bundle is loaded
+ * (src/cli/commands.ts' selectCommand decides which command runs, and so which cache is written).
  */
 function cacheKeys(args) {
   const words = [];
