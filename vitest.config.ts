@@ -6,5 +6,6 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'test/lab/**', 'node_modules/**'],
     testTimeout: 20_000,
+    reporters: ['default', './test/support/no-silent-skips.ts'],
   },
 });

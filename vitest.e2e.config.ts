@@ -45,6 +45,7 @@ export default defineConfig({
     fileParallelism: false,
     sequence: { sequencer: LabOrder },
     testTimeout: 300_000,
+    reporters: ['default', './test/support/no-silent-skips.ts'],
     hookTimeout: 900_000,
   },
 });

@@ -10,8 +10,9 @@ fi
 # Debian packages the host lab (test/lab) runs on the outer machine: mmdebstrap builds the hosts'
 # base image, apt/dpkg-dev build the local mirror, iproute2 wires the namespaces, openssh-client
 # talks to the hosts, util-linux provides nsenter/unshare.
-# etcd-server and openssl: the Kubernetes stand-ins' own tests run a real etcd on loopback.
-lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server openssl)
+# etcd-server, etcd-client and openssl: the Kubernetes stand-ins' own tests and the etcd membership
+# unit tests run a real etcd (and etcdctl) on loopback.
+lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server etcd-client openssl)
 missing=()
 for p in "${lab_packages[@]}"; do
   if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then

@@ -52,10 +52,30 @@ export const describeOp = (o: Operation): string =>
   'command' in o ? o.command : `write ${o.writeFile.path} ${o.writeFile.mode.toString(8).padStart(4, '0')}${o.sensitive ? ' (sensitive)' : ''}`;
 
 
+// A misspelt key would assert nothing: every key a case names must be one this runner reads.
+const CASE_KEYS = ['name', 'spec', 'resource', 'host', 'clusterFacts', 'facts', 'env', 'expect'];
+const FACTS_KEYS = ['os', 'captured', 'converge', 'patch'];
+const EXPECT_KEYS = ['action', 'changed', 'files', 'diffs', 'operations', 'written', 'writtenContains', 'sensitiveFiles', 'diagnostics', 'noDiagnostics', 'pendingOn', 'reasonIncludes'];
+
+export function unknownCaseKeys(c: Record<string, unknown>): string[] {
+  const extra = (obj: unknown, known: string[], at: string): string[] =>
+    typeof obj === 'object' && obj !== null ? Object.keys(obj).filter((k) => !known.includes(k)).map((k) => `${at}${k}`) : [];
+  return [...extra(c, CASE_KEYS, ''), ...extra(c.facts, FACTS_KEYS, 'facts.'), ...extra(c.expect, EXPECT_KEYS, 'expect.')];
+}
+
+describe('case files', () => {
+  it('name only keys the runner reads', () => {
+    expect(unknownCaseKeys({ name: 'x', expect: { action: 'no-op', chagned: {} }, facts: { os: 'debian12', pach: {} } })).toEqual(['facts.pach', 'expect.chagned']);
+  });
+});
+
 const dir = `${FIXTURES}cases/`;
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
   const cases = JSON.parse(readFileSync(dir + file, 'utf8')) as Case[];
   describe(file, () => {
+    it('every case names only known keys', () => {
+      expect(cases.flatMap((c) => unknownCaseKeys(c as unknown as Record<string, unknown>).map((k) => `${c.name}: ${k}`))).toEqual([]);
+    });
     for (const c of cases) {
       it(c.name, () => {
         const spec = specFixture(c.spec);
