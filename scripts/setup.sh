@@ -11,7 +11,8 @@ fi
 # base image, apt/dpkg-dev build the local mirror, iproute2 wires the namespaces, openssh-client
 # talks to the hosts, util-linux provides nsenter/unshare.
 # etcd-server and openssl: the Kubernetes stand-ins' own tests run a real etcd on loopback.
-lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server openssl)
+# gnupg signs the mirror's per-minor Kubernetes repositories with the lab's key.
+lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server openssl gnupg)
 missing=()
 for p in "${lab_packages[@]}"; do
   if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then

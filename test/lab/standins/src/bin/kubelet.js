@@ -12,6 +12,7 @@ import { parseArgs, one, die } from '../lib/args.js';
 import YAML from '../lib/yaml.js';
 import { versionInfo } from '../lib/version.js';
 import { loadKubeconfig, client, kubeconfigYaml, sleep } from '../lib/kube.js';
+import { cgroupMode, KUBELET_CGROUP_V1_ERROR, KUBELET_CGROUP_V1_WARNING } from '../lib/cgroups.js';
 import { resolveImage } from '../lib/images.js';
 import { newKey, newCsr } from '../lib/pki.js';
 
@@ -28,6 +29,12 @@ let cfg = {};
 if (configFile) {
   try { cfg = YAML.parse(fs.readFileSync(configFile, 'utf8')) || {}; }
   catch (e) { die(`E kubelet: "command failed" err="failed to load kubelet config file, path: ${configFile}, error: failed to load Kubelet config file ${configFile}, error failed to read kubelet config file \\"${configFile}\\", error: ${e.message}"`); }
+}
+// KEP-5573: from 1.35 failCgroupV1 defaults to true and the kubelet refuses a cgroup v1 (or hybrid) host.
+if (cgroupMode() !== 'v2') {
+  const failCgroupV1 = cfg.failCgroupV1 ?? +versionInfo().minor >= 35;
+  if (failCgroupV1) die(`E kubelet: "command failed" err="failed to run Kubelet: ${KUBELET_CGROUP_V1_ERROR}"`);
+  console.error(`W kubelet: ${KUBELET_CGROUP_V1_WARNING}`);
 }
 const staticPodPath = cfg.staticPodPath || '/etc/kubernetes/manifests';
 const nodeName = (one(flags['hostname-override']) || os.hostname()).toLowerCase();
