@@ -6,14 +6,16 @@
 // /readyz gate, then the workers one at a time, each drained and uncordoned. The apiserver is
 // probed through the VIP every 500 ms from this machine during each upgrade and the longest gap
 // is printed. Afterwards every node runs the new version, the hosts' kubeadm configuration is
-// v1beta4, the plan is empty, and going back a minor is refused with the reason. The cluster is
-// left converged at the lab spec for the tests that share it (support/cluster.ts).
+// v1beta4, the plan is empty, and going back a minor is refused with the reason. This cluster runs
+// containerd 2.x from the mirror's containerd-2/ repository (the lab spec plus that source); the
+// next file (external.test.ts) starts from fresh hosts.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTAINERD_2_REPO } from '../lab/index.js';
 import { expectStatus, ROOT } from './support/cli.js';
 import { acting, ADMIN, bareLab, clusterLab, LAB_SPEC, specHosts, ssh, VIP, type Cluster } from './support/cluster.js';
 
@@ -27,12 +29,22 @@ let c: Cluster;
 let work: string;
 const specs = new Map<string, string>();
 
-/** The lab spec at another Kubernetes version, written where its relative paths still resolve. */
+const DEBIAN_SOURCE = '      - { uri: "http://198.18.0.1:8765/", suite: debian/, trusted: true }\n';
+
+/**
+ * The lab spec at another Kubernetes version, written where its relative paths still resolve, with
+ * the mirror's containerd 2.x repository among the OS sources: this cluster runs containerd 2.x
+ * (config version 3) while the others run Debian 13's 1.7.
+ */
 function specAt(version: string): string {
-  const text = readFileSync(join(ROOT, LAB_SPEC), 'utf8')
+  const lab = readFileSync(join(ROOT, LAB_SPEC), 'utf8');
+  expect(lab).toContain(DEBIAN_SOURCE);
+  const text = lab
     .replaceAll('../../', `${ROOT}`)
-    .replace(/^ {2}version: .*$/m, `  version: ${version}`);
+    .replace(/^ {2}version: .*$/m, `  version: ${version}`)
+    .replace(DEBIAN_SOURCE, `${DEBIAN_SOURCE}      - { uri: "http://198.18.0.1:8765/", suite: ${CONTAINERD_2_REPO}/, trusted: true }\n`);
   expect(text).toContain(`version: ${version}`);
+  expect(text).toContain(`suite: ${CONTAINERD_2_REPO}/`);
   const path = join(work, `ha-stacked-${version}.yaml`);
   writeFileSync(path, text);
   return path;
@@ -94,7 +106,7 @@ async function nodeVersions(): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'hactl-upgrade-e2e-'));
-  for (const v of VERSIONS) specs.set(v, v === VERSIONS[VERSIONS.length - 1] ? LAB_SPEC : specAt(v));
+  for (const v of VERSIONS) specs.set(v, specAt(v));
   await bareLab(log);
   c = await clusterLab(log);
   const r = c.converge(specs.get(FROM));
@@ -107,6 +119,14 @@ afterAll(() => {
 });
 
 describe('upgrades across minors from the spec', () => {
+  it('runs containerd 2.x from the mirror, configured with config version 3, on every host of the cluster', async () => {
+    for (const h of specHosts().filter((x) => !x.startsWith('lb'))) {
+      expect(await ssh(h, 'containerd --version'), h).toMatch(/^containerd \S+ v?2\.\d+\.\d+/);
+      expect(await ssh(h, "grep -E '^version *= *' /etc/containerd/config.toml"), h).toMatch(/^version *= *3$/m);
+      expect((await ssh(h, 'systemctl is-active containerd')).trim(), h).toBe('active');
+    }
+  });
+
   for (let i = 1; i < VERSIONS.length; i++) {
     const from = VERSIONS[i - 1]!;
     const to = VERSIONS[i]!;

@@ -182,9 +182,12 @@ async function writeIndexes(dir: string): Promise<void> {
   writeRelease(dir, 'hactl-lab');
 }
 
-/** Writes Packages, Packages.gz and Release of a flat repository whose .debs lie under `dir`. */
-async function writeFlatRepo(dir: string, label: string, debDir: string): Promise<void> {
-  const { stdout } = await run('dpkg-scanpackages', ['-m', debDir, '/dev/null'], { cwd: dir });
+/**
+ * Writes Packages, Packages.gz and Release of the flat repository `dir` whose .debs lie in `debDir`
+ * below `root`, the archive root its apt source line names (Filename fields are relative to it).
+ */
+async function writeFlatRepo(dir: string, label: string, root: string, debDir: string): Promise<void> {
+  const { stdout } = await run('dpkg-scanpackages', ['-m', debDir, '/dev/null'], { cwd: root });
   writeFileSync(join(dir, 'Packages'), stdout);
   await run('gzip', ['-9nkf', 'Packages'], { cwd: dir });
   writeRelease(dir, label);
@@ -211,7 +214,8 @@ async function writeMinorRepos(dir: string, debs: string[]): Promise<string[]> {
         linkSync(join(dir, 'pool', 'kubernetes', name), join(repo, ARCH, name));
       }
     }
-    await writeFlatRepo(repo, `hactl-lab Kubernetes v${minor}`, ARCH);
+    // Its own archive root (`deb .../core:/stable:/v1.NN/deb/ /`), as pkgs.k8s.io.
+    await writeFlatRepo(repo, `hactl-lab Kubernetes v${minor}`, repo, ARCH);
     await signRelease(repo);
     writeFileSync(join(repo, 'Release.key'), publicKey);
   }
@@ -231,7 +235,8 @@ async function addContainerd2(dir: string, env: NodeJS.ProcessEnv, log: (msg: st
     throw new Error(`containerd from ${NEWER_SUITE} does not install on this OS:\n${(sim.stdout + sim.stderr).trim()}`);
   }
   await run('apt-get', ['-q', 'download', `containerd/${NEWER_SUITE}`], { env, cwd: join(repo, ARCH) });
-  await writeFlatRepo(repo, `hactl-lab containerd from ${NEWER_SUITE}`, ARCH);
+  // Listed like debian/ (`deb URL containerd-2/`): the archive root is the mirror's.
+  await writeFlatRepo(repo, `hactl-lab containerd from ${NEWER_SUITE}`, dir, `${CONTAINERD_2_REPO}/${ARCH}`);
   const version = /^Inst containerd \(([^ )]+)/m.exec(sim.stdout)?.[1] ?? '?';
   log(`containerd ${version} from ${NEWER_SUITE} in ${CONTAINERD_2_REPO}/`);
 }
