@@ -98,6 +98,10 @@ describe('a stacked HA cluster made by kubeadm', () => {
     const refused = h.sh('cp1', hybrid('kubelet --config /run/kubelet-standin/kubelet.yaml'));
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('failed to run Kubelet: kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release');
+    // kubelet 1.35 dropped --pod-infra-container-image (kubernetes#133779); 1.34's still takes it.
+    const flag = h.sh('cp1', 'kubelet --pod-infra-container-image=registry.k8s.io/pause:3.10.2 --version 2>&1');
+    expect(flag.code).toBe(1);
+    expect(flag.stdout).toContain('failed to parse kubelet flag: unknown flag: --pod-infra-container-image');
     const pre = h.sh('cp1', hybrid(`kubeadm init ${IGNORE}`));
     expect(pre.code).toBe(1);
     expect(pre.stdout).toContain("[ERROR SystemVerification]: cgroups v1 support is deprecated and will be removed in a future release. Please migrate to cgroups v2. To explicitly enable cgroups v1 support for kubelet v1.35 or newer, you must set the kubelet configuration option 'FailCgroupV1' to 'false'.");
@@ -129,6 +133,7 @@ bootstrapTokens:
       ok('cp1', `test -s /etc/kubernetes/pki/${f}`);
     const etcdCmd = ok('cp1', 'ps -eo args | grep "^/usr/bin/etcd "');
     expect(etcdCmd).toContain(`--initial-cluster=cp1=https://${IP.cp1}:2380`);
+    expect(ok('cp1', 'cat /var/lib/kubelet/kubeadm-flags.env')).not.toContain('--pod-infra-container-image');
     expect(JSON.parse(ok('cp1', `${KC} get --raw /version`)).gitVersion).toBe('v1.36.4');
   });
 

@@ -295,7 +295,9 @@ function kubeletConfigDoc(cc, user) {
 }
 
 function kubeletStart(kcfgYaml, nodeReg, nodeName) {
-  const extra = { 'container-runtime-endpoint': nodeReg.criSocket, 'pod-infra-container-image': PAUSE, ...(nodeReg.kubeletExtraArgs || {}) };
+  // kubeadm 1.35+ no longer writes the sandbox image flag the kubelet dropped (kubernetes#133779).
+  const sandbox = OWN.minor < 35 ? { 'pod-infra-container-image': PAUSE } : {};
+  const extra = { 'container-runtime-endpoint': nodeReg.criSocket, ...sandbox, ...(nodeReg.kubeletExtraArgs || {}) };
   if (nodeName !== os.hostname().toLowerCase()) extra['hostname-override'] = nodeName;
   say(`[kubelet-start] Writing kubelet environment file with flags to file "${KUBELET_DIR}/kubeadm-flags.env"`);
   write(`${KUBELET_DIR}/kubeadm-flags.env`, `KUBELET_KUBEADM_ARGS="${Object.entries(extra).map(([k, v]) => `--${k}=${v}`).join(' ')}"\n`, 0o644);
@@ -936,6 +938,15 @@ async function upgradeControlPlane(api, cc, version, renew, etcdUpgrade = true) 
   }
 }
 
+// As kubeadm 1.35+ on upgrade: the kubelet flag 1.35 removed goes from kubeadm-flags.env.
+function dropSandboxFlag() {
+  const f = `${KUBELET_DIR}/kubeadm-flags.env`;
+  if (OWN.minor < 35 || !exists(f)) return;
+  const text = readText(f);
+  const cleaned = text.replace(/\s*--pod-infra-container-image=\S*?(?=[\s"])/g, '');
+  if (cleaned !== text) write(f, cleaned, 0o644);
+}
+
 // `kubeadm upgrade apply|node --config`: an UpgradeConfiguration (v1beta4), flags win over it.
 function upgradeOptions(sub, flags) {
   const conf = readConfigFlag(flags);
@@ -1028,6 +1039,7 @@ async function upgrade(pos, flags) {
     }
     say(`[upgrade/apply] Upgrading your Static Pod-hosted control plane to version "${target.s}" (timeout: 5m0s)...`);
     await upgradeControlPlane(api, cc, target.s, opts.certificateRenewal, opts.etcdUpgrade);
+    dropSandboxFlag();
     const doc = clusterConfigDoc(cc, OWN.minor);
     await api.put('/api/v1/namespaces/kube-system/configmaps/kubeadm-config', { ...cm, data: { ...cm.data, ClusterConfiguration: stringify(doc) } });
     say('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace');
@@ -1048,6 +1060,7 @@ async function upgrade(pos, flags) {
     } else say('[upgrade] Skipping phase. Not a control plane node.');
     const kcm = await api.get('/api/v1/namespaces/kube-system/configmaps/kubelet-config');
     write(`${KUBELET_DIR}/config.yaml`, kcm.data.kubelet, 0o644);
+    dropSandboxFlag();
     say(`[upgrade] Backing up kubelet config file to /etc/kubernetes/tmp/kubeadm-kubelet-config.yaml`);
     say(`[kubelet-start] Writing kubelet configuration to file "${KUBELET_DIR}/config.yaml"`);
     say('[upgrade] The configuration for this node was successfully updated!');

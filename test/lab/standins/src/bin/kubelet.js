@@ -17,10 +17,12 @@ import { resolveImage } from '../lib/images.js';
 import { newKey, newCsr } from '../lib/pki.js';
 
 const KNOWN = new Set(['bootstrap-kubeconfig', 'kubeconfig', 'config', 'container-runtime-endpoint', 'node-ip', 'hostname-override',
-  'pod-infra-container-image', 'version', 'v', 'node-labels', 'register-with-taints', 'cgroup-driver', 'fail-swap-on']);
+  'version', 'v', 'node-labels', 'register-with-taints', 'cgroup-driver', 'fail-swap-on']);
+// Removed in 1.35 (kubernetes#133779): the runtime's sandbox image is the one that counts.
+if (+versionInfo().minor < 35) KNOWN.add('pod-infra-container-image');
 const { flags, pos } = parseArgs(process.argv.slice(2), ['version']);
 if (pos.length) die(`Error: unknown command "${pos[0]}" for "kubelet"`);
-for (const k of Object.keys(flags)) if (!KNOWN.has(k)) die(`Error: unknown flag: --${k}`);
+for (const k of Object.keys(flags)) if (!KNOWN.has(k)) die(`E kubelet: "command failed" err="failed to parse kubelet flag: unknown flag: --${k}"`);
 if (flags.version) { console.log(`Kubernetes ${versionInfo().gitVersion}`); process.exit(0); }
 
 const log = (...a) => console.error(new Date().toISOString(), ...a);
