@@ -183,7 +183,7 @@ export function writeLightSpec(hosts: LabHost[], name = `bench-${hosts.length}`)
       'hosts:',
       ...hosts.flatMap((h, i) => [`  - name: ${h.name}`, `    address: ${h.address}`, `    roles: [${i === 0 ? 'control-plane' : 'worker'}]`]),
       'kubernetes:',
-      '  version: 1.31.4',
+      '  version: 1.36.4',
       '',
     ].join('\n'),
   );

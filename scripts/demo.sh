@@ -17,12 +17,13 @@ step() { printf '\n== %s\n' "$*"; }
 cleanup() { step "lab down"; npm run --silent lab -- down || true; }
 trap cleanup EXIT INT TERM
 
+# First: the lab writes the key of its package repositories that the spec names (keyFile).
+step "lab up ($topology)"
+npm run --silent lab -- up --topology "$topology" --fresh
 step "validate $spec"
 hactl validate -f "$spec"
 step "graph"
 hactl graph -f "$spec" --format text
-step "lab up ($topology)"
-npm run --silent lab -- up --topology "$topology" --fresh
 step "facts (read-only observation of every host over SSH)"
 hactl facts -f "$spec"
 step "plan (read-only)"

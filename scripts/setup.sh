@@ -12,7 +12,8 @@ fi
 # talks to the hosts, util-linux provides nsenter/unshare.
 # etcd-server, etcd-client and openssl: the Kubernetes stand-ins' own tests and the etcd membership
 # unit tests run a real etcd (and etcdctl) on loopback.
-lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server etcd-client openssl)
+# gnupg signs the mirror's per-minor Kubernetes repositories with the lab's key.
+lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server etcd-client openssl gnupg)
 missing=()
 for p in "${lab_packages[@]}"; do
   if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then

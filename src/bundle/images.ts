@@ -17,28 +17,13 @@ interface KubeadmImageSet {
  * The etcd, CoreDNS and pause versions kubeadm pulls, by minor version and the patch release from
  * which they hold: kubeadm's constants (cmd/kubeadm/app/constants: DefaultEtcdVersion,
  * CoreDNSVersion, PauseVersion) of each release, as `kubeadm config images list` prints them.
+ * Only entries read from upstream are here: a minor without one makes the bundle say so (and name
+ * the command that lists them), rather than ship a guessed tag an air-gapped host cannot pull.
+ * 1.35: etcd 3.6.6-0 (kubernetes/kubernetes#135271, merged for 1.35), CoreDNS v1.13.1, pause 3.10.1
+ * (kubeadm's constants.go as of v1.35.8).
  */
 export const KUBEADM_IMAGES: Record<string, KubeadmImageSet[]> = {
-  '1.28': [
-    { fromPatch: 0, etcd: '3.5.9-0', coredns: 'v1.10.1', pause: '3.9' },
-    { fromPatch: 7, etcd: '3.5.10-0', coredns: 'v1.10.1', pause: '3.9' },
-    { fromPatch: 8, etcd: '3.5.12-0', coredns: 'v1.10.1', pause: '3.9' },
-    { fromPatch: 14, etcd: '3.5.15-0', coredns: 'v1.10.1', pause: '3.9' },
-  ],
-  '1.29': [
-    { fromPatch: 0, etcd: '3.5.10-0', coredns: 'v1.11.1', pause: '3.9' },
-    { fromPatch: 3, etcd: '3.5.12-0', coredns: 'v1.11.1', pause: '3.9' },
-    { fromPatch: 9, etcd: '3.5.15-0', coredns: 'v1.11.1', pause: '3.9' },
-  ],
-  '1.30': [
-    { fromPatch: 0, etcd: '3.5.12-0', coredns: 'v1.11.1', pause: '3.9' },
-    { fromPatch: 5, etcd: '3.5.15-0', coredns: 'v1.11.3', pause: '3.9' },
-  ],
-  '1.31': [
-    { fromPatch: 0, etcd: '3.5.15-0', coredns: 'v1.11.1', pause: '3.10' },
-    { fromPatch: 1, etcd: '3.5.15-0', coredns: 'v1.11.3', pause: '3.10' },
-  ],
-  '1.32': [{ fromPatch: 0, etcd: '3.5.16-0', coredns: 'v1.11.3', pause: '3.10' }],
+  '1.35': [{ fromPatch: 0, etcd: '3.6.6-0', coredns: 'v1.13.1', pause: '3.10.1' }],
 };
 
 const REGISTRY = 'registry.k8s.io';

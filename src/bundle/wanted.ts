@@ -26,6 +26,8 @@ export function bareDebianFacts(hostname: string, address: string, arch: string)
     modules: {},
     packageManager: 'dpkg',
     packages: {},
+    candidates: {},
+    cgroupMode: 'v2',
     init: 'systemd',
     units: {},
     files: {},

@@ -12,7 +12,7 @@ export default class Validate extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Validate);
-    const result = await loadSpecFile(flags.file);
+    const result = await loadSpecFile(flags.file, { today: new Date() });
     const valid = result.spec !== undefined;
     if (flags.output === 'json') {
       this.log(JSON.stringify({ valid, diagnostics: result.diagnostics }, null, 2));

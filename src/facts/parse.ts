@@ -4,6 +4,7 @@ import { ARCHIVE, ARCHIVE_END, DONE, MAX_CONTENT_BYTES, MISSING, SECTION } from 
 import { unitName } from './request.js';
 import type {
   CertificateFacts,
+  CgroupMode,
   DiskFacts,
   FactRequest,
   FileFacts,
@@ -581,6 +582,42 @@ export function hasCapability(maskHex: string, cap: number): boolean {
   return ((BigInt(`0x${maskHex}`) >> BigInt(cap)) & 1n) === 1n;
 }
 
+/** `apt-cache policy` (stanzas `name:` with `Candidate: v`) or dnf repoquery (`dnf`, then `name\tevr`). */
+export function parseCandidates(lines: string[], wanted: readonly string[]): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const w of wanted) out[w] = null;
+  let current: string | undefined;
+  const dnf = lines[0]?.trim() === 'dnf';
+  for (const l of lines) {
+    if (dnf) {
+      const [name, evr] = l.trim().split('\t');
+      if (name !== undefined && evr !== undefined && name in out) out[name] = evr.replace(/^0:/, '');
+      continue;
+    }
+    const head = /^(\S+):$/.exec(l);
+    if (head) {
+      current = head[1]!.replace(/:[a-z0-9]+$/, '');
+      continue;
+    }
+    const cand = /^\s+Candidate:\s*(\S+)/.exec(l);
+    if (cand && current !== undefined && current in out) out[current] = cand[1] === '(none)' ? null : cand[1]!;
+  }
+  return out;
+}
+
+/** The cgroup mounts the probe printed (`mountpoint fstype`) as a mode. */
+export function parseCgroupMode(lines: string[]): CgroupMode {
+  const fs = new Map<string, string>();
+  for (const l of lines) {
+    const [mp, type] = l.trim().split(/\s+/);
+    if (mp !== undefined && type !== undefined) fs.set(mp, type);
+  }
+  const root = fs.get('/sys/fs/cgroup');
+  if (root === 'cgroup2') return 'v2';
+  if (root === 'tmpfs') return fs.get('/sys/fs/cgroup/unified') === 'cgroup2' ? 'hybrid' : 'v1';
+  return 'unknown';
+}
+
 export function parseProbeOutput(output: string | Buffer, req: FactRequest): HostFacts {
   const { text, archive, tarStatus } = splitArchive(typeof output === 'string' ? Buffer.from(output, 'utf8') : output);
   const { sections, missing, complete } = splitSections(text);
@@ -623,6 +660,8 @@ export function parseProbeOutput(output: string | Buffer, req: FactRequest): Hos
     modules: parseModules(sec('modules'), req.modules ?? []),
     packageManager: pkgs.manager,
     packages: pkgs.packages,
+    candidates: parseCandidates(sec('candidates'), req.candidates ?? []),
+    cgroupMode: parseCgroupMode(sec('cgroup')),
     init: units.init,
     units: units.units,
     files: parseFiles(sec('files'), sec('sha256'), req.files, archive && { data: archive, tarStatus: tarStatus ?? 0 }),

@@ -132,6 +132,20 @@ elif has rpm; then printf 'manager rpm\n'; ${req.packages.length ? String.raw`rp
   if [ -r /etc/dnf/plugins/versionlock.list ]; then h versionlock; dump /etc/dnf/plugins/versionlock.list; fi
 else printf 'manager none\n'; miss dpkg-query; miss rpm; fi`);
 
+  // What apt or dnf would install (the lists and metadata already on the host: no network).
+  const candidates = req.candidates ?? [];
+  if (candidates.length > 0) {
+    add(String.raw`h candidates
+if has apt-cache; then apt-cache policy -- ${words(candidates)} 2>/dev/null
+elif has dnf; then printf 'dnf\n'; dnf -q -C repoquery --latest-limit=1 --qf '%{name}\t%{evr}\n' -- ${words(candidates)} 2>/dev/null
+else miss apt-cache; miss dnf; fi`);
+  }
+
+  // The cgroup hierarchy as mounted (the mount table, read without a process): cgroup2 on
+  // /sys/fs/cgroup is v2; a tmpfs there with cgroup2 on /sys/fs/cgroup/unified is hybrid.
+  add(String.raw`h cgroup
+if [ -r /proc/self/mounts ]; then while read -r dev mp fs rest; do case $mp in /sys/fs/cgroup|/sys/fs/cgroup/unified) printf '%s %s\n' "$mp" "$fs";; esac; done < /proc/self/mounts; fi`);
+
   add(String.raw`h units
 if [ -d /run/systemd/system ] && has systemctl; then printf 'init systemd\n'; ${units.length ? `systemctl show --no-pager -p Id,LoadState,ActiveState,UnitFileState -- ${words(units)} 2>&1` : ':'}
 else printf 'init other\n'

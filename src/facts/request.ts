@@ -20,6 +20,7 @@ export function validateRequest(req: FactRequest): void {
   check('module name', req.modules, MODULE);
   check('file path', req.files, PATH);
   check('certificate directory', req.certDirs, PATH);
+  check('package name', req.candidates, PACKAGE);
 }
 
 /** Unit names as systemd shows them: `.service` added when no type suffix is given. */
@@ -37,5 +38,6 @@ export function mergeRequests(...reqs: FactRequest[]): FactRequest {
     sysctls: u(reqs.map((r) => r.sysctls)),
     modules: u(reqs.map((r) => r.modules)),
     certDirs: u(reqs.map((r) => r.certDirs)),
+    candidates: u(reqs.map((r) => r.candidates)),
   };
 }

@@ -16,6 +16,8 @@ export interface FactRequest {
   modules?: string[];
   /** Directories whose `*.crt` files (and one level of subdirectories) are read for expiry. */
   certDirs?: string[];
+  /** Packages whose install candidate (the version apt or dnf would install) is wanted. */
+  candidates?: string[];
 }
 
 export interface OsInfo {
@@ -124,6 +126,12 @@ export interface ListeningPort {
   process?: string;
 }
 
+/**
+ * How the host mounts cgroups: `v2` (cgroup2 at /sys/fs/cgroup), `hybrid` (v1 controllers with a
+ * cgroup2 hierarchy at /sys/fs/cgroup/unified), `v1`; `unknown` when the mount table told nothing.
+ */
+export type CgroupMode = 'v1' | 'hybrid' | 'v2' | 'unknown';
+
 export interface HostFacts {
   hostname: string;
   os: OsInfo;
@@ -139,6 +147,9 @@ export interface HostFacts {
   modules: Record<string, ModuleState>;
   packageManager: 'dpkg' | 'rpm' | 'none';
   packages: Record<string, PackageFacts>;
+  /** The version apt or dnf would install, per requested candidate (null: none offered). */
+  candidates: Record<string, string | null>;
+  cgroupMode: CgroupMode;
   /** PID 1 is systemd (units can be started); otherwise only unit files are seen. */
   init: 'systemd' | 'other';
   units: Record<string, UnitFacts>;

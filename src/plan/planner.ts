@@ -19,6 +19,7 @@ import { localBundleJson } from '../resources/package-bundle.js';
 import { planHostRemovals } from '../resources/host-removal.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
+import { endOfLifeWarning } from '../spec/versions.js';
 import { buildPlan, resourceChange, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
 import { factsDigest } from './saved.js';
 import { specSecrets } from '../spec/secrets.js';
@@ -77,6 +78,8 @@ export function localFilesFor(spec: ClusterSpec): string[] {
     for (const s of spec.packages.apt[set]) if (s.keyFile !== undefined && !s.trusted) out.add(s.keyFile);
     for (const s of spec.packages.dnf[set]) if (s.gpgkeyFile !== undefined) out.add(s.gpgkeyFile);
   }
+  const repoKey = spec.packages.kubernetesRepository.keyFile;
+  if (repoKey !== undefined) out.add(repoKey);
   return [...out];
 }
 
@@ -127,6 +130,10 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   const changes = new Map<string, ResourceChange>();
   const operations = new Map<string, Operation[]>();
   const notPlanned = new Set<ResourceKind>();
+
+  // The plan's own date decides, so a saved plan and its tests say the same thing.
+  const endOfLife = endOfLifeWarning(spec.kubernetes.version, input.createdAt ?? new Date());
+  if (endOfLife !== undefined) diagnostics.push({ severity: 'warning', message: `kubernetes.version: ${endOfLife}` });
 
   if (input.clusterFactsError !== undefined) {
     diagnostics.push({

@@ -3,16 +3,22 @@
 // containerd; held when the spec pins its version), /etc/containerd/config.toml generated in full, one hosts.toml per mirrored or
 // private registry, the private registries' CA files, and the service enabled and running.
 //
-// config.toml is the v2 schema containerd 1.6 and 1.7 read: the CRI plugin's sandbox image, runc
-// with SystemdCgroup (kubelet's cgroup driver is systemd), and `config_path` pointing the CRI
-// registry at /etc/containerd/certs.d, where each registry has a directory with its hosts.toml
+// config.toml is schema version 2 for containerd 1.x and version 3 for 2.x (docs/cri/config.md,
+// PLUGINS.md: 2.x splits the CRI plugin into io.containerd.cri.v1.images, with
+// pinned_images.sandbox and the registry's config_path, and io.containerd.cri.v1.runtime, with the
+// runtimes), chosen from the observed containerd (chooseContainerdConfig) and shown in the plan.
+// Both hold the sandbox (pause) image, runc with SystemdCgroup (kubelet's cgroup driver is
+// systemd), and `config_path` pointing the CRI registry at /etc/containerd/certs.d, where each
+// registry has a directory with its hosts.toml
 // (https://github.com/containerd/containerd/blob/main/docs/hosts.md). containerd re-reads
 // hosts.toml on every pull, so only config.toml changes restart it.
 
 import { managedHeader } from '../plan/model.js';
 import type { ClusterSpec, PrivateRegistry } from '../spec/types.js';
 import { packageManagerOf } from './converge.js';
-import { emptyDesired, type Desired, type DesiredFile } from './desired.js';
+import { emptyDesired, versionMatches, type Desired, type DesiredFile } from './desired.js';
+import { attr } from '../plan/model.js';
+import { containerdMinorOf, kubernetesMinor } from '../spec/versions.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const CONFIG_TOML = '/etc/containerd/config.toml';
@@ -26,32 +32,62 @@ export interface RegistryAuth {
   password: string;
 }
 
-export function renderConfigToml(spec: ClusterSpec, auths: RegistryAuth[] = []): string {
-  const cri = '[plugins."io.containerd.grpc.v1.cri"';
-  const lines = [
-    managedHeader(),
-    'version = 2',
+/** containerd's config schema: 2 for containerd 1.x, 3 for 2.x (which also still reads 2). */
+export type ContainerdConfigVersion = 2 | 3;
+
+export function renderConfigToml(spec: ClusterSpec, auths: RegistryAuth[] = [], version: ContainerdConfigVersion = 2): string {
+  // containerd 2.x split the CRI plugin: images (sandbox image, registry) and runtime (runc).
+  const images = version === 3 ? "[plugins.'io.containerd.cri.v1.images'" : '[plugins."io.containerd.grpc.v1.cri"';
+  const runtime = version === 3 ? "[plugins.'io.containerd.cri.v1.runtime'" : '[plugins."io.containerd.grpc.v1.cri"';
+  const lines = [managedHeader(), `version = ${version}`, ''];
+  if (version === 3) lines.push(`${images}.pinned_images]`, `  sandbox = ${toml(spec.containerd.sandboxImage)}`);
+  else lines.push(`${images}]`, `  sandbox_image = ${toml(spec.containerd.sandboxImage)}`);
+  lines.push(
     '',
-    `${cri}]`,
-    `  sandbox_image = ${toml(spec.containerd.sandboxImage)}`,
-    '',
-    `${cri}.containerd]`,
+    `${runtime}.containerd]`,
     '  default_runtime_name = "runc"',
     '',
-    `${cri}.containerd.runtimes.runc]`,
+    `${runtime}.containerd.runtimes.runc]`,
     '  runtime_type = "io.containerd.runc.v2"',
     '',
-    `${cri}.containerd.runtimes.runc.options]`,
+    `${runtime}.containerd.runtimes.runc.options]`,
     `  SystemdCgroup = ${spec.containerd.systemdCgroup ? 'true' : 'false'}`,
     '',
-    `${cri}.registry]`,
+    `${images}.registry]`,
     `  config_path = ${toml(CERTS_D)}`,
-  ];
+  );
   // Credentials still live in config.toml (hosts.toml has none); `configs.<host>.auth` works alongside config_path.
   for (const a of auths) {
-    lines.push('', `${cri}.registry.configs.${toml(a.host)}.auth]`, `  username = ${toml(a.username)}`, `  password = ${toml(a.password)}`);
+    lines.push('', `${images}.registry.configs.${toml(a.host)}.auth]`, `  username = ${toml(a.username)}`, `  password = ${toml(a.password)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+export interface ContainerdVersionChoice {
+  /** The containerd version the config is written for; undefined when nothing told. */
+  version?: string;
+  /** Where the version came from. */
+  source: 'installed' | 'spec pin' | 'package candidate' | 'unknown';
+  config: ContainerdConfigVersion;
+}
+
+/**
+ * The config schema for the containerd this host runs or is about to run: the installed version
+ * (unless the spec pins another, which the package step installs), else the spec's pin, else the
+ * version apt or dnf would install; unknown: version 2, which 1.x reads and 2.x still accepts.
+ */
+export function chooseContainerdConfig(ctx: Pick<ResourceContext, 'facts' | 'spec'>, pkg: string): ContainerdVersionChoice {
+  const installed = ctx.facts.packages[pkg];
+  const pin = ctx.spec.containerd.version;
+  const pick = (version: string, source: ContainerdVersionChoice['source']): ContainerdVersionChoice => {
+    const minor = containerdMinorOf(version);
+    return { version, source, config: minor !== undefined && Number(minor.split('.')[0]) >= 2 ? 3 : 2 };
+  };
+  if (installed?.installed === true && (pin === undefined || versionMatches(installed.version, `${pin}*`))) return pick(installed.version, 'installed');
+  if (pin !== undefined) return pick(pin, 'spec pin');
+  const candidate = ctx.facts.candidates[pkg];
+  if (candidate) return pick(candidate, 'package candidate');
+  return { source: 'unknown', config: 2 };
 }
 
 export const registryDir = (registry: string) => `${CERTS_D}/${registry}`;
@@ -129,7 +165,8 @@ function desired(ctx: ResourceContext): Desired {
     // The file holds the password TOML-escaped: mask that spelling too.
     d.secrets.push(password, toml(password).slice(1, -1));
   }
-  const config: DesiredFile = { path: CONFIG_TOML, content: renderConfigToml(spec, auths), mode: auths.length > 0 ? 0o600 : 0o644 };
+  const choice = chooseContainerdConfig(ctx, pkg);
+  const config: DesiredFile = { path: CONFIG_TOML, content: renderConfigToml(spec, auths, choice.config), mode: auths.length > 0 ? 0o600 : 0o644 };
   if (auths.length > 0) config.secrets = [...new Set(d.secrets)];
   d.files.push(config);
 
@@ -149,6 +186,23 @@ function desired(ctx: ResourceContext): Desired {
     d.files.push({ path: `${registryDir(reg)}/hosts.toml`, content: renderHostsToml(reg, mirrors, cd.privateRegistries, (h) => cas.get(h)), mode: 0o644 });
   }
   d.units.push({ name: 'containerd', enabled: true, active: true, restartOn: [CONFIG_TOML], restartOnPackages: [pkg] });
+  // The schema chosen, and from what, in the plan: it is the one thing here the host decides.
+  const onDisk = ctx.facts.files[CONFIG_TOML];
+  const written = onDisk?.exists && onDisk.content !== undefined ? /^version\s*=\s*(\d+)/m.exec(onDisk.content)?.[1] : undefined;
+  const basis = `containerd ${choice.version ?? '(version unknown)'}, from the ${choice.source === 'unknown' ? 'default: 1.x reads it and 2.x still accepts it' : choice.source}`;
+  d.actions = {
+    attributes: [attr('containerd.configVersion', written !== undefined ? Number(written) : undefined, choice.config), attr('containerd.configVersionBasis', written !== undefined && Number(written) === choice.config ? basis : undefined, basis)],
+    operations: [],
+  };
+  const k8s = kubernetesMinor(spec.kubernetes.version);
+  const cdMinor = choice.version !== undefined ? containerdMinorOf(choice.version) : undefined;
+  if (k8s !== undefined && cdMinor !== undefined && !k8s.containerd.some((v) => containerdMinorOf(v) === cdMinor)) {
+    d.diagnostics.push({
+      severity: 'warning',
+      ...at,
+      message: `containerd ${choice.version} is not among the versions containerd recommends for Kubernetes ${k8s.minor} (${k8s.containerd.map((v) => `${v}+`).join(', ')}): it runs, but upstream tests these`,
+    });
+  }
   return d;
 }
 
@@ -161,6 +215,7 @@ export const containerd: ResourceKindDef = {
   kind: 'containerd',
   factRequest: (spec) => ({
     packages: ['containerd', 'containerd.io', 'runc'],
+    candidates: ['containerd', 'containerd.io'],
     units: ['containerd'],
     files: [
       CONFIG_TOML,

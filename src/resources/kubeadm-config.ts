@@ -1,22 +1,26 @@
-// The kubeadm configuration hactl renders from the spec: one multi-document file for `kubeadm init`
-// (InitConfiguration, ClusterConfiguration, KubeletConfiguration) and the JoinConfiguration a join
-// step fills in at apply time. API kubeadm.k8s.io/v1beta3, which kubeadm reads from 1.22 up to
-// (at least) 1.31, so one renderer serves every supported version. v1beta4 (1.31+) is written only
-// when the spec asks for a certificate validity other than kubeadm's 365 days: its
-// ClusterConfiguration.certificateValidityPeriod is the one field hactl needs from it (and it turns
-// nodeRegistration.kubeletExtraArgs into a list of name/value pairs).
+// The kubeadm configuration hactl renders from the spec, API kubeadm.k8s.io/v1beta4 for every
+// supported version (v1beta3 was deprecated in 1.31 and removed in 1.36): one multi-document file
+// for `kubeadm init` (InitConfiguration, ClusterConfiguration, KubeletConfiguration), the
+// JoinConfiguration a join step fills in at apply time, and the UpgradeConfiguration `kubeadm
+// upgrade apply|node --config` reads. Removals keep `kubeadm reset -f` without a
+// ResetConfiguration: the removed host's kubeadm is whatever it was left with, and the flag form is
+// read by every version.
 //
-// Field names per https://kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta3/:
-// ClusterConfiguration.{kubernetesVersion, controlPlaneEndpoint, apiServer.certSANs,
-// networking.{podSubnet, serviceSubnet, dnsDomain}, etcd.local | etcd.external.{endpoints,
-// caFile, certFile, keyFile}}; InitConfiguration.{localAPIEndpoint.advertiseAddress,
-// nodeRegistration.{name, criSocket, taints, ignorePreflightErrors}}; JoinConfiguration.{discovery.
-// bootstrapToken.{apiServerEndpoint, token, caCertHashes}, controlPlane.{localAPIEndpoint,
-// certificateKey}, nodeRegistration}.
+// Field names and types per cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go (kubernetes/kubernetes)
+// and, for the kubelet, staging/src/k8s.io/kubelet/config/v1beta1/types.go; the test
+// test/resources/kubeadm-schema.test.ts decodes every rendered document strictly against them.
+// v1beta4 shapes: extraArgs and kubeletExtraArgs are lists of {name, value}; timeouts live under
+// `timeouts`. kubeadm decodes strictly: an unknown or misspelt field is an error.
+//
+// cgroup v1: kubelet 1.35+ refuses to start on a cgroup v1 host unless its configuration says
+// failCgroupV1: false, and kubeadm's SystemVerification preflight check turns the cgroups
+// validator's finding into an error for kubelet 1.35+ (KEP-5573; kubernetes/kubernetes#134298,
+// #134744). With kubernetes.kubelet.allowCgroupV1 both are rendered.
 
 import { stringify } from 'yaml';
 import { managedHeader } from '../plan/model.js';
 import { APISERVER_PORT, KUBEADM_DEFAULT_CERT_DAYS } from '../spec/constants.js';
+import { KUBEADM_API_VERSION } from '../spec/versions.js';
 import type { ClusterSpec, Host, Taint } from '../spec/types.js';
 import type { Placement } from '../graph/compile.js';
 
@@ -34,8 +38,16 @@ export const EXTERNAL_ETCD_CLIENT = {
 
 export const CONTROL_PLANE_TAINT: Taint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
 
-const V1BETA3 = 'kubeadm.k8s.io/v1beta3';
-const V1BETA4 = 'kubeadm.k8s.io/v1beta4';
+const V1BETA4 = KUBEADM_API_VERSION;
+/** The API an older hactl wrote, which kubeadm 1.36+ refuses. */
+export const KUBEADM_V1BETA3 = 'kubeadm.k8s.io/v1beta3';
+export const KUBELET_CONFIG_API = 'kubelet.config.k8s.io/v1beta1';
+
+/** Where the UpgradeConfiguration is written before `kubeadm upgrade apply|node`. */
+export const KUBEADM_UPGRADE_CONFIG = '/etc/kubernetes/kubeadm-upgrade.yaml';
+
+/** kubeadm's preflight check that refuses cgroup v1 for kubelet 1.35+ (the cgroups validator's error). */
+export const CGROUP_V1_PREFLIGHT_CHECK = 'SystemVerification';
 
 /** certificateValidityPeriod when the spec's validity is not kubeadm's default, else undefined. */
 export function certificateValidityPeriod(spec: ClusterSpec): string | undefined {
@@ -75,13 +87,30 @@ export function etcdEndpoints(p: Placement): string[] {
   return p.etcdHosts.map((h) => `https://${h.address.includes(':') ? `[${h.address}]` : h.address}:2379`);
 }
 
-function nodeRegistration(host: Host, ignore: string[], apiVersion = V1BETA3): Record<string, unknown> {
+/** Preflight checks every init, join and upgrade of this spec skips, on top of a step's own. */
+export function specPreflightIgnores(spec: ClusterSpec): string[] {
+  return spec.kubernetes.kubelet.allowCgroupV1 ? [CGROUP_V1_PREFLIGHT_CHECK] : [];
+}
+
+function nodeRegistration(spec: ClusterSpec, host: Host, ignore: string[]): Record<string, unknown> {
+  const all = [...new Set([...ignore, ...specPreflightIgnores(spec)])];
   return {
     name: host.name,
     criSocket: CRI_SOCKET,
     taints: registrationTaints(host).map(taintDoc),
-    ...(ignore.length > 0 ? { ignorePreflightErrors: ignore } : {}),
-    kubeletExtraArgs: apiVersion === V1BETA4 ? [{ name: 'node-ip', value: host.address }] : { 'node-ip': host.address },
+    ...(all.length > 0 ? { ignorePreflightErrors: all } : {}),
+    kubeletExtraArgs: [{ name: 'node-ip', value: host.address }],
+  };
+}
+
+/** The KubeletConfiguration init uploads (kubeadm's kubelet-config ConfigMap, which joins and upgrades read). */
+export function kubeletConfiguration(spec: ClusterSpec): Record<string, unknown> {
+  return {
+    apiVersion: KUBELET_CONFIG_API,
+    kind: 'KubeletConfiguration',
+    // containerd 1.7 cannot tell the kubelet its cgroup driver (KEP-4033), so it is said here too.
+    cgroupDriver: 'systemd',
+    ...(spec.kubernetes.kubelet.allowCgroupV1 ? { failCgroupV1: false } : {}),
   };
 }
 
@@ -93,14 +122,13 @@ export interface InitConfigOptions {
 /** `/etc/kubernetes/kubeadm-config.yaml` for `kubeadm init` on the first control-plane host. */
 export function renderInitConfig(spec: ClusterSpec, p: Placement, host: Host, opts: InitConfigOptions = {}): string {
   const k = spec.kubernetes;
-  // Semantic checks refuse another validity before 1.31, so v1beta4 is always understood here.
   const validity = certificateValidityPeriod(spec);
-  const apiVersion = validity !== undefined ? V1BETA4 : V1BETA3;
+  const apiVersion = V1BETA4;
   const init = {
     apiVersion,
     kind: 'InitConfiguration',
     localAPIEndpoint: { advertiseAddress: host.address, bindPort: APISERVER_PORT },
-    nodeRegistration: nodeRegistration(host, opts.ignorePreflightErrors ?? [], apiVersion),
+    nodeRegistration: nodeRegistration(spec, host, opts.ignorePreflightErrors ?? []),
   };
   const etcd =
     spec.etcd.topology === 'external'
@@ -117,11 +145,7 @@ export function renderInitConfig(spec: ClusterSpec, p: Placement, host: Host, op
     etcd,
     ...(validity !== undefined ? { certificateValidityPeriod: validity } : {}),
   };
-  const kubelet = {
-    apiVersion: 'kubelet.config.k8s.io/v1beta1',
-    kind: 'KubeletConfiguration',
-    cgroupDriver: 'systemd',
-  };
+  const kubelet = kubeletConfiguration(spec);
   return `${managedHeader()}\n${[init, cluster, kubelet].map((doc) => stringify(doc, { lineWidth: 0 })).join('---\n')}`;
 }
 
@@ -135,7 +159,7 @@ export const JOIN_PLACEHOLDERS = { token: '@HACTL_TOKEN@', caCertHash: '@HACTL_C
  */
 export function renderJoinTemplate(spec: ClusterSpec, host: Host, controlPlane: boolean): string {
   const join: Record<string, unknown> = {
-    apiVersion: V1BETA3,
+    apiVersion: V1BETA4,
     kind: 'JoinConfiguration',
     discovery: {
       bootstrapToken: {
@@ -144,7 +168,7 @@ export function renderJoinTemplate(spec: ClusterSpec, host: Host, controlPlane: 
         caCertHashes: [JOIN_PLACEHOLDERS.caCertHash],
       },
     },
-    nodeRegistration: nodeRegistration(host, []),
+    nodeRegistration: nodeRegistration(spec, host, []),
   };
   if (controlPlane) {
     join.controlPlane = { localAPIEndpoint: { advertiseAddress: host.address, bindPort: APISERVER_PORT }, certificateKey: JOIN_PLACEHOLDERS.certificateKey };
@@ -152,6 +176,17 @@ export function renderJoinTemplate(spec: ClusterSpec, host: Host, controlPlane: 
   return `${managedHeader()}\n${stringify(join, { lineWidth: 0 })}`;
 }
 
-export function kubernetesMinor(spec: ClusterSpec): number {
-  return Number(spec.kubernetes.version.split('.')[1]);
+/**
+ * The UpgradeConfiguration for `kubeadm upgrade apply` (the first control-plane host: `apply`
+ * with the target version) or `kubeadm upgrade node` (every other node).
+ */
+export function renderUpgradeConfig(spec: ClusterSpec, target: string, mode: 'apply' | 'node'): string {
+  const ignore = specPreflightIgnores(spec);
+  const opts = ignore.length > 0 ? { ignorePreflightErrors: ignore } : {};
+  const doc = {
+    apiVersion: V1BETA4,
+    kind: 'UpgradeConfiguration',
+    ...(mode === 'apply' ? { apply: { kubernetesVersion: `v${target}`, ...opts } } : { node: { ...opts } }),
+  };
+  return `${managedHeader()}\n${stringify(doc, { lineWidth: 0 })}`;
 }

@@ -19,7 +19,8 @@ import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { CLIENT_CERT, ETCD_PKI_DIR } from './etcd-pki.js';
-import { EXTERNAL_ETCD_CLIENT, KUBEADM_CONFIG, KUBECTL, renderInitConfig } from './kubeadm-config.js';
+import { EXTERNAL_ETCD_CLIENT, KUBEADM_CONFIG, KUBEADM_V1BETA3, KUBECTL, renderInitConfig } from './kubeadm-config.js';
+import { KUBEADM_API_VERSION } from '../spec/versions.js';
 import { APISERVER_PORT } from '../spec/constants.js';
 import { RESTORE_DONE_COMMAND, RESTORE_MARKER, RESTORED_PREFLIGHT_IGNORE, parseRestoreMarker, restoreDataCommand, type RestoreMarker } from '../etcd/restore-marker.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
@@ -124,6 +125,7 @@ function desired(ctx: ResourceContext): Desired {
 
   const state = initState(facts);
   const operations: CommandOperation[] = [];
+  let migration = false;
   if (state === 'partial') {
     d.diagnostics.push({
       severity: 'error',
@@ -156,7 +158,15 @@ function desired(ctx: ResourceContext): Desired {
     if (restored !== undefined) operations.push(...afterRestoreSteps(ctx));
   } else {
     const f = facts.files[KUBEADM_CONFIG];
-    if (f?.exists && f.content !== undefined && f.content !== content) {
+    if (f?.exists && f.content !== undefined && usesV1beta3(f.content)) {
+      // A file an older hactl wrote: kubeadm 1.36+ cannot read it (`kubeadm upgrade` would fail).
+      migration = true;
+      d.diagnostics.push({
+        severity: 'info',
+        ...at,
+        message: `kubeadm config ${KUBEADM_V1BETA3} → ${KUBEADM_API_VERSION} (v1beta3 removed in 1.36): ${KUBEADM_CONFIG} is rewritten in ${KUBEADM_API_VERSION}; nothing is re-initialised or restarted`,
+      });
+    } else if (f?.exists && f.content !== undefined && f.content !== content) {
       d.diagnostics.push({
         severity: 'warning',
         ...at,
@@ -167,7 +177,14 @@ function desired(ctx: ResourceContext): Desired {
     // (nothing has joined yet: joins wait for this resource).
     if (facts.files[RESTORE_MARKER]?.exists) operations.push(...afterRestoreSteps(ctx));
   }
-  return finish(d, state, operations, spec.kubernetes.certificates.validityDays);
+  const done = finish(d, state, operations, spec.kubernetes.certificates.validityDays);
+  if (migration) done.actions!.attributes.push(attr('kubeadm.configApi', KUBEADM_V1BETA3, KUBEADM_API_VERSION));
+  return done;
+}
+
+/** Does a kubeadm config file hold a document of the removed v1beta3 API? */
+export function usesV1beta3(content: string): boolean {
+  return /^apiVersion:\s*["']?kubeadm\.k8s\.io\/v1beta3["']?\s*$/m.test(content);
 }
 
 /** A new cluster's plan also says how long the certificates kubeadm signs will last. */

@@ -11,6 +11,15 @@
 //   clash with the distro's ids; keys in /etc/pki/rpm-gpg/hactl-<set>-<n>.asc. With
 //   `replaceDefaults`, the distro's .repo files (rocky*.repo, redhat.repo) are moved aside the
 //   same way. Then `dnf makecache`.
+// kubernetesRepository (the default when the spec lists no kubernetes sources for the host's
+//   package manager and serves no bundle): pkgs.k8s.io-style repositories, one per minor. The
+//   host's list/repo names the minor of the spec's version, so raising the minor rewrites it here,
+//   before that host's packages change (kube-packages and the upgrade kinds come after this kind).
+//   apt: `deb [signed-by=<key>] <baseUrl>core:/stable:/v1.NN/deb/ /`; dnf: baseurl
+//   `<baseUrl>core:/stable:/v1.NN/rpm/` with gpgcheck. The key is the spec's keyFile; without one
+//   (an https baseUrl only: validate refuses others) apt's key is fetched by the host over HTTPS
+//   from the repository's Release.key whenever the list changes, and dnf is pointed at the
+//   repository's repomd.xml.key, as upstream's install guide does.
 // bundle (`packages.bundle`, apt only): /etc/apt/sources.list.d/hactl-bundle.list serves the
 //   bundle package-bundle uploaded as a local flat repository; with `replaceDefaults` it may be the
 //   only source. The list names the bundle's bundle.json sha256 in a comment, so a new bundle
@@ -22,6 +31,8 @@ import { APT_DIR, REMOTE_BUNDLE_DIR } from '../bundle/format.js';
 import { HACTL_FILES } from '../facts/default-request.js';
 import { managedHeader, sha256, type Diagnostic } from '../plan/model.js';
 import type { AptSource, ClusterSpec, DnfSource } from '../spec/types.js';
+import { minorOf } from '../spec/versions.js';
+import { shellQuote } from '../transport/quote.js';
 import { APT_UPDATE, packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredFile } from './desired.js';
 import { localBundleJson } from './package-bundle.js';
@@ -57,6 +68,55 @@ export const dnfKeyPath = (set: SourceSet, i: number) => `/etc/pki/rpm-gpg/hactl
 
 const ARMORED = /^\s*-----BEGIN PGP PUBLIC KEY BLOCK-----/;
 
+/** The signing key of the per-minor Kubernetes repositories on the host. */
+export const APT_REPOSITORY_KEY = '/etc/apt/keyrings/hactl-kubernetes-repository.asc';
+export const DNF_REPOSITORY_KEY = '/etc/pki/rpm-gpg/hactl-kubernetes-repository.asc';
+
+/** `<baseUrl>core:/stable:/v1.NN/deb/` (or `rpm/`) for the minor of `version`. */
+export function kubernetesRepositoryUrl(baseUrl: string, version: string, format: 'deb' | 'rpm'): string {
+  return `${baseUrl}core:/stable:/v${minorOf(version)}/${format}/`;
+}
+
+/** Does this spec take its Kubernetes packages from the per-minor repositories on a host with `pm`? */
+export function usesKubernetesRepository(spec: ClusterSpec, pm: 'apt' | 'dnf'): boolean {
+  const explicit = pm === 'apt' ? spec.packages.apt.kubernetes : spec.packages.dnf.kubernetes;
+  return explicit.length === 0 && !(pm === 'apt' && spec.packages.bundle !== undefined);
+}
+
+export function renderKubernetesRepositoryList(spec: ClusterSpec): string {
+  const url = kubernetesRepositoryUrl(spec.packages.kubernetesRepository.baseUrl, spec.kubernetes.version, 'deb');
+  return [managedHeader(), `# Kubernetes ${minorOf(spec.kubernetes.version)} packages (packages.kubernetesRepository)`, `deb [signed-by=${APT_REPOSITORY_KEY}] ${url} /`, ''].join('\n');
+}
+
+export function renderKubernetesRepositoryRepo(spec: ClusterSpec): string {
+  const repo = spec.packages.kubernetesRepository;
+  const url = kubernetesRepositoryUrl(repo.baseUrl, spec.kubernetes.version, 'rpm');
+  const key = repo.keyFile !== undefined ? `file://${DNF_REPOSITORY_KEY}` : `${url}repodata/repomd.xml.key`;
+  return [
+    managedHeader(),
+    '[hactl-kubernetes]',
+    `name=Kubernetes ${minorOf(spec.kubernetes.version)} (hactl, kubernetes packages)`,
+    `baseurl=${url}`,
+    'enabled=1',
+    'gpgcheck=1',
+    `gpgkey=${key}`,
+    '',
+  ].join('\n');
+}
+
+/** Fetches the apt repository's Release.key over HTTPS (redirects included) into APT_REPOSITORY_KEY. */
+export function fetchRepositoryKeyCommand(spec: ClusterSpec): string {
+  const url = `${kubernetesRepositoryUrl(spec.packages.kubernetesRepository.baseUrl, spec.kubernetes.version, 'deb')}Release.key`;
+  const tmp = `${APT_REPOSITORY_KEY}.hactl-new`;
+  return [
+    `install -d -m 0755 -- /etc/apt/keyrings`,
+    `curl -fsSL --proto '=https' --proto-redir '=https' -o ${shellQuote(tmp)} -- ${shellQuote(url)}`,
+    `grep -q -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' ${shellQuote(tmp)}`,
+    `chmod 0644 -- ${shellQuote(tmp)}`,
+    `mv -f -- ${shellQuote(tmp)} ${shellQuote(APT_REPOSITORY_KEY)}`,
+  ].join(' && ') + ` || { rm -f -- ${shellQuote(tmp)}; echo ${shellQuote(`hactl: could not fetch the signing key ${url}`)} >&2; exit 1; }`;
+}
+
 /** One-line apt format. Suite and components are schema-checked; the URI is a schema URL. */
 export function renderAptList(set: SourceSet, sources: AptSource[]): string {
   const lines = [managedHeader(), `# ${set === 'os' ? 'OS' : 'Kubernetes'} packages, from the cluster spec`];
@@ -79,14 +139,14 @@ export function renderDnfRepo(set: SourceSet, sources: DnfSource[]): string {
   return `${managedHeader()}\n${blocks.join('\n\n')}\n`;
 }
 
-function keyFiles(ctx: ResourceContext, files: { set: SourceSet; i: number; local: string | undefined; remote: string }[], diags: Diagnostic[]): DesiredFile[] {
+function keyFiles(ctx: ResourceContext, files: { set: SourceSet | 'kubernetesRepository'; i?: number; local: string | undefined; remote: string }[], diags: Diagnostic[]): DesiredFile[] {
   const out: DesiredFile[] = [];
   for (const k of files) {
     if (k.local === undefined) continue;
     const content = ctx.localFiles.get(k.local);
     const at = { resource: ctx.node.id, host: ctx.host.name };
     if (content === undefined) {
-      diags.push({ severity: 'error', ...at, message: `signing key ${k.local} was not read (packages.${k.set}[${k.i}])` });
+      diags.push({ severity: 'error', ...at, message: `signing key ${k.local} was not read (packages.${k.set}${k.i !== undefined ? `[${k.i}]` : '.keyFile'})` });
     } else if (!ARMORED.test(content)) {
       diags.push({ severity: 'error', ...at, message: `signing key ${k.local} is not an ASCII-armored public key (gpg --armor --export)` });
     } else {
@@ -111,8 +171,32 @@ function desired(ctx: ResourceContext): Desired {
   const bundled = pm === 'apt' && bundleJson !== undefined;
   if (pm === 'apt') d.files.push({ path: APT_BUNDLE_LIST, content: bundled ? renderBundleList(sha256(bundleJson!)) : null, mode: 0o644 });
   const managed: string[] = [];
+  const repository = usesKubernetesRepository(ctx.spec, pm);
+  const fetchKey: string[] = [];
   for (const set of SETS) {
     const list = sets[set];
+    if (set === 'kubernetes' && repository) {
+      const key = packages.kubernetesRepository.keyFile;
+      if (pm === 'apt') {
+        d.files.push({ path: HACTL_FILES.aptKubernetes, content: renderKubernetesRepositoryList(ctx.spec), mode: 0o644 });
+        if (key !== undefined) d.files.push(...keyFiles(ctx, [{ set: 'kubernetesRepository', local: key, remote: APT_REPOSITORY_KEY }], d.diagnostics));
+        else fetchKey.push(HACTL_FILES.aptKubernetes);
+      } else {
+        d.files.push({ path: HACTL_FILES.dnfKubernetes, content: renderKubernetesRepositoryRepo(ctx.spec), mode: 0o644 });
+        if (key !== undefined) d.files.push(...keyFiles(ctx, [{ set: 'kubernetesRepository', local: key, remote: DNF_REPOSITORY_KEY }], d.diagnostics));
+      }
+      if (key === undefined) {
+        d.diagnostics.push({
+          severity: 'info',
+          ...at,
+          message:
+            pm === 'apt'
+              ? `no packages.kubernetesRepository.keyFile: ${ctx.host.name} fetches the repository's signing key (Release.key) over HTTPS when its Kubernetes source changes; name the key in keyFile to pin it`
+              : `no packages.kubernetesRepository.keyFile: dnf on ${ctx.host.name} takes the repository's signing key (repomd.xml.key) over HTTPS; name the key in keyFile to pin it`,
+        });
+      }
+      continue;
+    }
     const path = pm === 'apt' ? (set === 'os' ? HACTL_FILES.aptOs : HACTL_FILES.aptKubernetes) : set === 'os' ? HACTL_FILES.dnfOs : HACTL_FILES.dnfKubernetes;
     managed.push(path);
     // No sources of a set: hactl's file for it must not exist (it may be left from an older spec).
@@ -140,7 +224,7 @@ function desired(ctx: ResourceContext): Desired {
       for (const p of pm === 'apt' ? APT_DISTRO_SOURCES : DNF_DISTRO_REPOS) d.files.push({ path: p, content: null, mode: 0o644 });
     }
   }
-  if (sets.kubernetes.length === 0 && !bundled) {
+  if (sets.kubernetes.length === 0 && !bundled && !repository) {
     d.diagnostics.push({
       severity: 'warning',
       ...at,
@@ -154,6 +238,10 @@ function desired(ctx: ResourceContext): Desired {
     d.packagesAfterFiles = true;
   }
   const every = d.files.map((f) => f.path);
+  if (fetchKey.length > 0) {
+    const url = `${kubernetesRepositoryUrl(packages.kubernetesRepository.baseUrl, ctx.spec.kubernetes.version, 'deb')}Release.key`;
+    d.triggers.push({ paths: fetchKey, description: `fetch the Kubernetes repository's signing key ${url} over HTTPS into ${APT_REPOSITORY_KEY}`, command: fetchRepositoryKeyCommand(ctx.spec) });
+  }
   d.triggers.push(
     pm === 'apt'
       ? { paths: every, description: 'refresh the package lists (apt-get update)', command: APT_UPDATE }
@@ -170,7 +258,17 @@ function factRequest(spec: ClusterSpec) {
   return {
     packages: [VERSIONLOCK_PLUGIN],
     units: [],
-    files: [APT_BUNDLE_LIST, HACTL_FILES.aptOs, HACTL_FILES.aptKubernetes, HACTL_FILES.dnfOs, HACTL_FILES.dnfKubernetes, ...APT_DISTRO_SOURCES, ...DNF_DISTRO_REPOS, ...keys],
+    files: [
+      APT_BUNDLE_LIST,
+      HACTL_FILES.aptOs,
+      HACTL_FILES.aptKubernetes,
+      HACTL_FILES.dnfOs,
+      HACTL_FILES.dnfKubernetes,
+      ...APT_DISTRO_SOURCES,
+      ...DNF_DISTRO_REPOS,
+      ...keys,
+      ...(spec.packages.kubernetesRepository.keyFile !== undefined ? [APT_REPOSITORY_KEY, DNF_REPOSITORY_KEY] : []),
+    ],
     sysctls: [],
   };
 }

@@ -5,7 +5,7 @@
 import { minimumSize } from '../spec/topology.js';
 import type { HostFacts } from '../facts/types.js';
 import type { Diagnostic } from '../plan/model.js';
-import type { Profile, Role } from '../spec/types.js';
+import type { ClusterSpec, Profile, Role } from '../spec/types.js';
 import { emptyDesired } from './desired.js';
 import { emptyRequest, type ResourceContext, type ResourceKindDef } from './resource.js';
 
@@ -87,6 +87,28 @@ export function requiredPorts(ctx: Pick<ResourceContext, 'spec' | 'placement' | 
   return out.filter((p) => (seen.has(p.port) ? false : (seen.add(p.port), true)));
 }
 
+/** The minor from which the kubelet refuses cgroup v1 by default (failCgroupV1, KEP-5573). */
+export const CGROUP_V1_REFUSED_FROM_MINOR = 35;
+
+/** What the host's cgroup mode means for the spec's kubelet, if anything. */
+export function cgroupV1Finding(spec: ClusterSpec, facts: HostFacts): { severity: Diagnostic['severity']; message: string } | undefined {
+  const mode = facts.cgroupMode;
+  const minor = Number(spec.kubernetes.version.split('.')[1]);
+  if (mode === 'v2' || minor < CGROUP_V1_REFUSED_FROM_MINOR) return undefined;
+  if (mode === 'unknown') return { severity: 'warning', message: `cgroup mode unknown (no cgroup mount at /sys/fs/cgroup): kubelet ${spec.kubernetes.version} refuses cgroup v1 (KEP-5573)` };
+  const what = mode === 'hybrid' ? 'cgroup hybrid (its controllers on v1)' : 'cgroup v1';
+  if (spec.kubernetes.kubelet.allowCgroupV1) {
+    return {
+      severity: 'warning',
+      message: `${what}: kubelet ${spec.kubernetes.version} runs here only because kubernetes.kubelet.allowCgroupV1 is set (failCgroupV1: false, kubeadm's SystemVerification check skipped); cgroup v1 is deprecated upstream and its support is being removed (KEP-5573)`,
+    };
+  }
+  return {
+    severity: 'error',
+    message: `${what}: kubelet ${spec.kubernetes.version} refuses to start on cgroup v1 and kubeadm's SystemVerification check fails (KEP-5573, Kubernetes 1.35+). Boot the host with cgroup v2 (systemd.unified_cgroup_hierarchy=1), or set kubernetes.kubelet.allowCgroupV1: true to run on v1 anyway`,
+  };
+}
+
 function fmtBytes(n: number, unit: number, name: string): string {
   return `${(n / unit).toFixed(1).replace(/\.0$/, '')} ${name}`;
 }
@@ -115,6 +137,13 @@ function check(ctx: ResourceContext): Diagnostic[] {
   if (!['x86_64', 'aarch64', 'amd64', 'arm64'].includes(facts.arch)) add('error', `architecture ${facts.arch || 'unknown'} is not supported (x86_64, aarch64)`);
   if (facts.init !== 'systemd') add('error', 'PID 1 is not systemd: hactl cannot enable or start services on this host');
   if (facts.packageManager === 'none') add('error', 'neither dpkg nor rpm found: packages cannot be installed');
+
+  // Kubelet 1.35+ refuses cgroup v1 (a hybrid host runs its controllers on v1) unless told
+  // otherwise, and so does kubeadm's SystemVerification check (KEP-5573).
+  if (ctx.placement.kubeNodes.some((h) => h.name === host.name)) {
+    const cgroup = cgroupV1Finding(spec, facts);
+    if (cgroup !== undefined) add(cgroup.severity, cgroup.message);
+  }
 
   const ownersKnown = !facts.missingTools.includes('ss');
   for (const p of requiredPorts(ctx)) {

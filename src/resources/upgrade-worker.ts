@@ -2,8 +2,9 @@
 // (kubelet.conf exists) and whose kubeadm is at another version than the spec's is upgraded the
 // way kubeadm prescribes, never by a package bump alone:
 //   1. kubeadm to the new version (hold released and put back);
-//   2. the first control-plane host: `kubeadm upgrade apply vX.Y.Z`; every other node:
-//      `kubeadm upgrade node`;
+//   2. the first control-plane host: `kubeadm upgrade apply`; every other node: `kubeadm upgrade
+//      node`; each reads a v1beta4 UpgradeConfiguration (/etc/kubernetes/kubeadm-upgrade.yaml,
+//      kubeadm-config.ts) that names the target version and the preflight checks to skip;
 //   3. drain the node (a worker before its `upgrade node`, as kubeadm's guide has it); kubelet and
 //      kubectl to the new version; restart the kubelet; uncordon.
 // The first control-plane host's upgrade starts with an etcd snapshot kept on the host
@@ -25,7 +26,8 @@ import { attr, type AttributeChange } from '../plan/model.js';
 import { shellQuote } from '../transport/quote.js';
 import { converge, type CommandOperation, type Operation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
-import { ADMIN_CONF, KUBECTL } from './kubeadm-config.js';
+import { ADMIN_CONF, KUBEADM_UPGRADE_CONFIG, KUBECTL, renderUpgradeConfig } from './kubeadm-config.js';
+import { KUBEADM_API_VERSION } from '../spec/versions.js';
 import { quietly } from './kubeadm-init.js';
 import { nodeVersionChange } from './version-change.js';
 import { preUpgradeSnapshotCommand, preUpgradeSnapshotPath } from '../etcd/commands.js';
@@ -83,16 +85,22 @@ export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Des
   }
   ops.push(...packageSteps(ctx, ['kubeadm'], target));
   if (!controlPlane) ops.push(drain);
+  const mode = first ? 'apply' : 'node';
+  ops.push({
+    description: `write ${KUBEADM_UPGRADE_CONFIG}: the ${KUBEADM_API_VERSION} UpgradeConfiguration for \`kubeadm upgrade ${mode}\``,
+    writeFile: { path: KUBEADM_UPGRADE_CONFIG, content: renderUpgradeConfig(spec, target, mode), mode: 0o600 },
+    effects: [],
+  });
   ops.push(
     first
       ? {
-          description: `kubeadm upgrade apply v${target}: the control plane (and stacked etcd) of the cluster to ${target}`,
-          command: quietly(`kubeadm upgrade apply -y ${shellQuote(`v${target}`)}`),
+          description: `kubeadm upgrade apply --config ${KUBEADM_UPGRADE_CONFIG} (v${target}): the control plane (and stacked etcd) of the cluster to ${target}`,
+          command: quietly(`kubeadm upgrade apply --config ${shellQuote(KUBEADM_UPGRADE_CONFIG)} --yes`),
           effects: [],
         }
       : {
-          description: `kubeadm upgrade node: ${controlPlane ? 'this control-plane host\'s static pods and ' : ''}kubelet configuration to ${target}`,
-          command: quietly('kubeadm upgrade node'),
+          description: `kubeadm upgrade node --config ${KUBEADM_UPGRADE_CONFIG}: ${controlPlane ? 'this control-plane host\'s static pods and ' : ''}kubelet configuration to ${target}`,
+          command: quietly(`kubeadm upgrade node --config ${shellQuote(KUBEADM_UPGRADE_CONFIG)}`),
           effects: [],
         },
   );

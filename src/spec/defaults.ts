@@ -11,6 +11,7 @@ import {
   KEEPALIVED_PRIORITY_STEP,
 } from './constants.js';
 import type { BastionInput, ClusterInput, HostInput, SshOverrideInput } from './input.js';
+import { defaultSandboxImage } from './versions.js';
 import type {
   AptSource,
   BastionSettings,
@@ -170,11 +171,12 @@ export function applyDefaults(input: ClusterInput, baseDir: string): ClusterSpec
         renewBeforeDays: k8s.certificates!.renewBeforeDays!,
         warnWithinDays: k8s.certificates!.warnWithinDays!,
       },
+      kubelet: { allowCgroupV1: k8s.kubelet!.allowCgroupV1! },
       upgrade: { maxUnavailable: k8s.upgrade!.maxUnavailable! },
     },
     containerd: {
       systemdCgroup: cd.systemdCgroup!,
-      sandboxImage: cd.sandboxImage!,
+      sandboxImage: cd.sandboxImage ?? defaultSandboxImage(k8s.version!),
       registryMirrors: cd.registryMirrors!.map((m) => ({ registry: m.registry, endpoints: [...m.endpoints] })),
       privateRegistries: cd.privateRegistries!.map((r) => {
         const out: ClusterSpec['containerd']['privateRegistries'][number] = { host: r.host, insecureSkipVerify: r.insecureSkipVerify! };
@@ -187,11 +189,13 @@ export function applyDefaults(input: ClusterInput, baseDir: string): ClusterSpec
     cni: { plugin },
     packages: {
       replaceDefaults: pk.replaceDefaults!,
+      kubernetesRepository: { baseUrl: pk.kubernetesRepository!.baseUrl! },
       apt: { os: apt(pk.apt!.os), kubernetes: apt(pk.apt!.kubernetes) },
       dnf: { os: dnf(pk.dnf!.os), kubernetes: dnf(pk.dnf!.kubernetes) },
     },
   };
   if (pk.bundle !== undefined) spec.packages.bundle = expandPath(pk.bundle, baseDir);
+  if (pk.kubernetesRepository!.keyFile !== undefined) spec.packages.kubernetesRepository.keyFile = expandPath(pk.kubernetesRepository!.keyFile, baseDir);
   if (etcdIn.version !== undefined) spec.etcd.version = etcdIn.version;
   if (cd.version !== undefined) spec.containerd.version = cd.version;
   if (plugin === 'manifest') {

@@ -10,10 +10,12 @@ import { formatPath, SourcePositions, type Path } from './positions.js';
 import { validateSchema } from './schema.js';
 import { checkSemantics } from './semantic.js';
 import type { ClusterSpec } from './types.js';
+import { endOfLifeWarning } from './versions.js';
 
 export type * from './types.js';
 export type * from './input.js';
-export { KUBERNETES_SUPPORTED, KUBERNETES_SUPPORTED_TEXT, DEFAULT_CNI_VERSIONS } from './constants.js';
+export { DEFAULT_CNI_VERSIONS } from './constants.js';
+export { KUBERNETES_MINORS, SUPPORTED_RANGE_TEXT, endOfLifeWarning } from './versions.js';
 export { expandPath } from './defaults.js';
 export { formatPath } from './positions.js';
 export {
@@ -55,7 +57,15 @@ interface Loaded {
   positions?: SourcePositions;
 }
 
-function load(text: string, file: string, baseDir: string): Loaded {
+export interface LoadOptions {
+  /**
+   * The current date: when given, a Kubernetes minor past or near its upstream end of life gets a
+   * warning (the CLI passes the clock; tests a fixed date).
+   */
+  today?: Date;
+}
+
+function load(text: string, file: string, baseDir: string, opts: LoadOptions = {}): Loaded {
   const lineCounter = new LineCounter();
   // `<<` merge keys let long host lists share settings (`<<: *defaults`).
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
@@ -111,6 +121,8 @@ function load(text: string, file: string, baseDir: string): Loaded {
     try {
       spec = applyDefaults(input, baseDir);
       semantic = checkSemantics(input, spec, tolerant);
+      const eol = opts.today !== undefined ? endOfLifeWarning(spec.kubernetes.version, opts.today) : undefined;
+      if (eol !== undefined) semantic.push({ severity: 'warning', path: ['kubernetes', 'version'], atKey: false, message: eol });
     } catch (e) {
       if (!tolerant) throw e;
     }
@@ -181,15 +193,15 @@ function yamlMessage(code: string, message: string): string {
 }
 
 /** Loads a spec from text; relative paths in it resolve against the directory of `file`. */
-export function loadSpec(text: string, file: string): LoadResult {
-  return load(text, file, dirname(resolve(file))).result;
+export function loadSpec(text: string, file: string, opts: LoadOptions = {}): LoadResult {
+  return load(text, file, dirname(resolve(file)), opts).result;
 }
 
 /**
  * Reads and loads a spec file, and checks that the local files it names (CA files, CNI
  * manifest, package signing keys) exist. SSH keys and known_hosts are left to the transport.
  */
-export async function loadSpecFile(path: string): Promise<LoadResult> {
+export async function loadSpecFile(path: string, opts: LoadOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -197,7 +209,7 @@ export async function loadSpecFile(path: string): Promise<LoadResult> {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
     return { diagnostics: [{ severity: 'error', file: path, line: 1, col: 1, path: '(file)', message: `cannot read the spec: ${reason}` }] };
   }
-  const { result, positions } = load(text, path, dirname(resolve(path)));
+  const { result, positions } = load(text, path, dirname(resolve(path)), opts);
   if (result.spec === undefined || positions === undefined) return result;
 
   const spec = result.spec;
@@ -214,6 +226,8 @@ export async function loadSpecFile(path: string): Promise<LoadResult> {
       if (s.gpgkeyFile !== undefined) refs.push([['packages', 'dnf', kind, i, 'gpgkeyFile'], s.gpgkeyFile]);
     });
   }
+  const repoKey = spec.packages.kubernetesRepository.keyFile;
+  if (repoKey !== undefined) refs.push([['packages', 'kubernetesRepository', 'keyFile'], repoKey]);
   const missing = await Promise.all(
     refs.map(async ([p, file]) => {
       try {

@@ -87,6 +87,7 @@ export interface KubernetesInput {
   serviceSubnet?: string;
   clusterDomain?: string;
   certificates?: { validityDays?: number; renewBeforeDays?: number; warnWithinDays?: number };
+  kubelet?: { allowCgroupV1?: boolean };
   upgrade?: { maxUnavailable?: number | string };
 }
 
@@ -135,6 +136,7 @@ export interface DnfSourceInput {
 export interface PackageSourcesInput {
   replaceDefaults?: boolean;
   bundle?: string;
+  kubernetesRepository?: { baseUrl?: string; keyFile?: string };
   apt?: { os?: AptSourceInput[]; kubernetes?: AptSourceInput[] };
   dnf?: { os?: DnfSourceInput[]; kubernetes?: DnfSourceInput[] };
 }

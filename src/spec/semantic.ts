@@ -2,7 +2,7 @@
 // versions. Each check is linear (or n log n) in the number of hosts: specs with thousands of
 // hosts validate in well under a second.
 
-import { APISERVER_PORT, CERT_VALIDITY_MINOR, KUBEADM_DEFAULT_CERT_DAYS, KUBERNETES_SUPPORTED, KUBERNETES_SUPPORTED_TEXT, MAX_ETCD_MEMBERS } from './constants.js';
+import { APISERVER_PORT, MAX_ETCD_MEMBERS } from './constants.js';
 import { inferLoadBalancer, isKeepalived } from './defaults.js';
 import type { ClusterInput, HostInput } from './input.js';
 import {
@@ -23,6 +23,7 @@ import {
 import type { Path } from './positions.js';
 import { closest } from './suggest.js';
 import type { ClusterSpec } from './types.js';
+import { kubernetesMinor, minorOf, SUPPORTED_RANGE_TEXT } from './versions.js';
 
 export interface SemanticProblem {
   severity: 'error' | 'warning';
@@ -334,17 +335,18 @@ function checkNetworks(input: ClusterInput, spec: ClusterSpec, addresses: (IpAdd
 }
 
 function checkKubernetes(spec: ClusterSpec, report: Report): void {
-  const [major, minor] = spec.kubernetes.version.split('.').map(Number) as [number, number, number];
-  if (major !== KUBERNETES_SUPPORTED.major || minor < KUBERNETES_SUPPORTED.minMinor || minor > KUBERNETES_SUPPORTED.maxMinor) {
-    report(['kubernetes', 'version'], `Kubernetes ${spec.kubernetes.version} is not supported: hactl supports ${KUBERNETES_SUPPORTED_TEXT}`);
+  if (kubernetesMinor(spec.kubernetes.version) === undefined) {
+    report(['kubernetes', 'version'], `Kubernetes ${spec.kubernetes.version} is not supported: hactl supports ${SUPPORTED_RANGE_TEXT} (any patch release)`);
   }
-  const c = spec.kubernetes.certificates;
-  if (c.validityDays !== KUBEADM_DEFAULT_CERT_DAYS && minor < CERT_VALIDITY_MINOR) {
+  const repo = spec.packages.kubernetesRepository;
+  const repoInUse = (spec.packages.apt.kubernetes.length === 0 && spec.packages.bundle === undefined) || spec.packages.dnf.kubernetes.length === 0;
+  if (repoInUse && repo.keyFile === undefined && !repo.baseUrl.startsWith('https://')) {
     report(
-      ['kubernetes', 'certificates', 'validityDays'],
-      `kubeadm before 1.${CERT_VALIDITY_MINOR} signs its certificates for ${KUBEADM_DEFAULT_CERT_DAYS} days and takes no other term: leave validityDays at ${KUBEADM_DEFAULT_CERT_DAYS} or use Kubernetes 1.${CERT_VALIDITY_MINOR} or later (got ${spec.kubernetes.version})`,
+      ['packages', 'kubernetesRepository', 'keyFile'],
+      `required when baseUrl is not https (${repo.baseUrl}): a signing key fetched without TLS proves nothing. Save the repository's key (${repo.baseUrl}core:/stable:/v${minorOf(spec.kubernetes.version)}/deb/Release.key, from a source you trust) and name the file here`,
     );
   }
+  const c = spec.kubernetes.certificates;
   if (c.renewBeforeDays >= c.validityDays) {
     report(['kubernetes', 'certificates', 'renewBeforeDays'], `must be less than validityDays (${c.validityDays}), got ${c.renewBeforeDays}`);
   }

@@ -112,6 +112,10 @@ export interface Kubernetes {
     /** Plans list certificates that expire within this many days. */
     warnWithinDays: number;
   };
+  kubelet: {
+    /** Run kubelet 1.35+ on cgroup v1 / hybrid hosts (failCgroupV1: false and the preflight skip). */
+    allowCgroupV1: boolean;
+  };
   upgrade: {
     /** Workers upgraded at the same time: a count, or a percentage (`10%`) of the workers. */
     maxUnavailable: number | string;
@@ -164,11 +168,21 @@ export interface DnfSource {
   gpgcheck: boolean;
 }
 
+/** pkgs.k8s.io-style per-minor repositories. */
+export interface KubernetesRepository {
+  /** Root URL ending in `/` (default https://pkgs.k8s.io/). */
+  baseUrl: string;
+  /** Local path (expanded) of the ASCII-armored signing key; undefined: fetched by the host over HTTPS. */
+  keyFile?: string;
+}
+
 export interface PackageSources {
   /** Replace the hosts' own sources (air-gapped) or add to them. */
   replaceDefaults: boolean;
   /** Local directory of a bundle made by `hactl bundle` (expanded path): its packages are served to the hosts. */
   bundle?: string;
+  /** Used for the Kubernetes packages when the package manager's `kubernetes` list is empty (and no bundle). */
+  kubernetesRepository: KubernetesRepository;
   apt: { os: AptSource[]; kubernetes: AptSource[] };
   dnf: { os: DnfSource[]; kubernetes: DnfSource[] };
 }

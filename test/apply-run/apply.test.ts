@@ -39,7 +39,7 @@ hosts:
 controlPlaneEndpoint: { host: 10.0.0.10 }
 loadBalancer:
   keepalived: { interface: eth0, authPasswordEnv: VRRP_PW }
-kubernetes: { version: 1.30.4 }
+kubernetes: { version: 1.35.4 }
 packages:
   replaceDefaults: true
   apt:

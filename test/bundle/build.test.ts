@@ -23,7 +23,7 @@ metadata: { name: tiny }
 hosts:
   - { name: node1, address: 10.9.0.11, roles: [control-plane, worker] }
 loadBalancer: { type: none }
-kubernetes: { version: ${extra.version ?? '1.30.4'} }
+kubernetes: { version: ${extra.version ?? '1.35.4'} }
 cni: { plugin: manifest, manifest: ${join(root, 'cni.yaml')} }
 packages:
 ${extra.sources ?? `  apt:\n    os: [{ uri: "${pathToFileURL(join(root, 'repo'))}/", suite: debian/, trusted: true }]`}
@@ -73,7 +73,7 @@ describe('hactl bundle', () => {
     const index = readFileSync(join(out, 'apt', 'Packages'), 'utf8');
     expect(index).toContain('Filename: ./conntrack_1.4.7-1_amd64.deb\n');
     const json = parseBundleManifest(readFileSync(join(out, 'bundle.json'), 'utf8'));
-    expect('manifest' in json && json.manifest).toMatchObject({ formatVersion: 1, cluster: 'tiny', kubernetesVersion: '1.30.4', arch: 'amd64', created: '2026-11-22T09:00:00.000Z' });
+    expect('manifest' in json && json.manifest).toMatchObject({ formatVersion: 1, cluster: 'tiny', kubernetesVersion: '1.35.4', arch: 'amd64', created: '2026-11-22T09:00:00.000Z' });
     for (const f of r.manifest.files) {
       const b = readFileSync(join(out, f.path));
       expect([f.path, b.length, sha256Hex(b)]).toEqual([f.path, f.size, f.sha256]);
@@ -82,7 +82,7 @@ describe('hactl bundle', () => {
     const release = readFileSync(join(out, 'apt', 'Release'), 'utf8');
     expect(release).toContain(` ${sha256Hex(Buffer.from(index))} ${Buffer.byteLength(index)} Packages\n`);
     expect(readFileSync(join(out, 'images.txt'), 'utf8').split('\n')).toEqual(
-      expect.arrayContaining(['registry.k8s.io/kube-apiserver:v1.30.4', 'registry.k8s.io/etcd:3.5.12-0', 'registry.example/net:v1', spec.containerd.sandboxImage]),
+      expect.arrayContaining(['registry.k8s.io/kube-apiserver:v1.35.4', 'registry.k8s.io/etcd:3.6.6-0', 'registry.example/net:v1', spec.containerd.sandboxImage]),
     );
   });
 
@@ -115,9 +115,9 @@ describe('hactl bundle', () => {
   });
 
   it('a version no source has, and an unreachable source: errors that say which and why', async () => {
-    const other = load(specText({ version: '1.31.1' }));
+    const other = load(specText({ version: '1.36.1' }));
     const e = (await buildBundle({ spec: other, outDir: join(root, 'other'), arch: 'amd64', localFiles, log: () => {} }).catch((x: unknown) => x)) as BundleError;
-    expect(e.problems).toContain('kubeadm 1.31.1-* (wanted by kube-packages@node1) is not in any source (offered: 1.30.4-1.1)');
+    expect(e.problems).toContain('kubeadm 1.36.1-* (wanted by kube-packages@node1) is not in any source (offered: 1.35.4-1.1)');
     const down = load(specText({ sources: '  apt:\n    os: [{ uri: "http://127.0.0.1:2/", suite: bookworm, components: [main], trusted: true }]' }));
     const u = (await buildBundle({ spec: down, outDir: join(root, 'down'), arch: 'amd64', localFiles, log: () => {} }).catch((x: unknown) => x)) as BundleError;
     expect(u.problems).toHaveLength(1);
@@ -133,7 +133,7 @@ describe('hactl bundle', () => {
   it('index locations and .deb URLs (a literal %3a in a file name stays one)', () => {
     const src = indexSources('os', [{ uri: 'http://m/debian', suite: 'bookworm', components: ['main', 'contrib'], trusted: true }], 'arm64');
     expect(src.map((s) => s.urls[0])).toEqual(['http://m/debian/dists/bookworm/main/binary-arm64/Packages.gz', 'http://m/debian/dists/bookworm/contrib/binary-arm64/Packages.gz']);
-    expect(indexSources('k', [{ uri: 'https://pkgs.k8s.io/core:/stable:/v1.30/deb/', suite: '/', components: [], trusted: true }], 'amd64')[0]!.urls[1]).toBe('https://pkgs.k8s.io/core:/stable:/v1.30/deb/Packages');
+    expect(indexSources('k', [{ uri: 'https://pkgs.k8s.io/core:/stable:/v1.35/deb/', suite: '/', components: [], trusted: true }], 'amd64')[0]!.urls[1]).toBe('https://pkgs.k8s.io/core:/stable:/v1.35/deb/Packages');
     expect(debUrl('http://m/', 'pool/b/busybox_1%3a1.35-4_amd64.deb')).toBe('http://m/pool/b/busybox_1%253a1.35-4_amd64.deb');
   });
 });

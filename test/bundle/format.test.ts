@@ -6,12 +6,12 @@ import { specFixture } from '../resources/helpers.js';
 const m: BundleManifest = {
   formatVersion: 1,
   cluster: 'c',
-  kubernetesVersion: '1.30.4',
+  kubernetesVersion: '1.35.4',
   arch: 'amd64',
   created: '2026-11-22T09:00:00.000Z',
-  packages: [{ name: 'kubeadm', version: '1.30.4-1.1' }],
+  packages: [{ name: 'kubeadm', version: '1.35.4-1.1' }],
   files: [
-    { path: 'apt/kubeadm_1.30.4-1.1_amd64.deb', size: 3, sha256: 'a'.repeat(64) },
+    { path: 'apt/kubeadm_1.35.4-1.1_amd64.deb', size: 3, sha256: 'a'.repeat(64) },
     { path: 'SHA256SUMS', size: 1, sha256: 'b'.repeat(64) },
   ],
 };
@@ -35,23 +35,22 @@ describe('bundle.json', () => {
   });
 
   it('SHA256SUMS lists every file but itself, in sha256sum -c format', () => {
-    expect(renderSha256Sums(m.files)).toBe(`${'a'.repeat(64)}  apt/kubeadm_1.30.4-1.1_amd64.deb\n`);
+    expect(renderSha256Sums(m.files)).toBe(`${'a'.repeat(64)}  apt/kubeadm_1.35.4-1.1_amd64.deb\n`);
   });
 });
 
 describe('images.txt', () => {
-  it("kubeadm's images by minor version, with the patch releases where etcd and CoreDNS moved", () => {
-    expect(kubeadmImages('1.30.4')).toEqual([
-      'registry.k8s.io/kube-apiserver:v1.30.4',
-      'registry.k8s.io/kube-controller-manager:v1.30.4',
-      'registry.k8s.io/kube-scheduler:v1.30.4',
-      'registry.k8s.io/kube-proxy:v1.30.4',
-      'registry.k8s.io/coredns/coredns:v1.11.1',
-      'registry.k8s.io/pause:3.9',
-      'registry.k8s.io/etcd:3.5.12-0',
+  it("kubeadm's images by minor version, as upstream's constants name them; a minor without an entry has none", () => {
+    expect(kubeadmImages('1.35.4')).toEqual([
+      'registry.k8s.io/kube-apiserver:v1.35.4',
+      'registry.k8s.io/kube-controller-manager:v1.35.4',
+      'registry.k8s.io/kube-scheduler:v1.35.4',
+      'registry.k8s.io/kube-proxy:v1.35.4',
+      'registry.k8s.io/coredns/coredns:v1.13.1',
+      'registry.k8s.io/pause:3.10.1',
+      'registry.k8s.io/etcd:3.6.6-0',
     ]);
-    expect(kubeadmImages('1.30.5')).toContain('registry.k8s.io/etcd:3.5.15-0');
-    expect(kubeadmImages('1.31.1')).toContain('registry.k8s.io/coredns/coredns:v1.11.3');
+    expect(kubeadmImages('1.31.4')).toBeUndefined();
     expect(kubeadmImages('1.99.0')).toBeUndefined();
   });
 

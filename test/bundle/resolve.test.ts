@@ -7,11 +7,11 @@ const stanza = (name: string, version: string, extra = '', arch = 'amd64') =>
   `Package: ${name}\nVersion: ${version}\nArchitecture: ${arch}\n${extra}Filename: pool/${name}_${version}_${arch}.deb\nSize: 10\nSHA256: ${'a'.repeat(64)}\nPriority: optional\n`;
 
 const INDEX = [
-  stanza('kubeadm', '1.30.3-1.1', 'Depends: cri-tools (>= 1.30.0), nodejs (>= 18), openssl\n'),
-  stanza('kubeadm', '1.30.4-1.1', 'Depends: cri-tools (>= 1.30.0), nodejs (>= 18), openssl\n'),
-  stanza('kubeadm', '1.31.1-1.1', 'Depends: cri-tools (>= 1.31.0)\n'),
-  stanza('cri-tools', '1.29.0-1.1'),
-  stanza('cri-tools', '1.30.1-1.1'),
+  stanza('kubeadm', '1.35.3-1.1', 'Depends: cri-tools (>= 1.35.0), nodejs (>= 18), openssl\n'),
+  stanza('kubeadm', '1.35.4-1.1', 'Depends: cri-tools (>= 1.35.0), nodejs (>= 18), openssl\n'),
+  stanza('kubeadm', '1.36.1-1.1', 'Depends: cri-tools (>= 1.36.0)\n'),
+  stanza('cri-tools', '1.34.0-1.1'),
+  stanza('cri-tools', '1.35.1-1.1'),
   stanza('nodejs', '18.19.0+dfsg-6~deb11u1', 'Pre-Depends: libc6 (>= 2.34)\nDepends: libnode108 (= 18.19.0+dfsg-6~deb11u1)\n'),
   stanza('nodejs', '16.0-1'),
   stanza('libnode108', '18.19.0+dfsg-6~deb11u1', 'Depends: libuv1 (>= 1.44) | libuv-compat, zlib1g\n'),
@@ -32,12 +32,12 @@ const names = (r: ReturnType<typeof resolvePackages>) => r.packages.map((p) => `
 
 describe('resolving what a bundle carries', () => {
   it("takes the kind's version glob, the newest fitting dependency, the first satisfiable alternative and a Provides; leaves out Essential and required packages", () => {
-    const r = resolvePackages(index, [{ name: 'kubeadm', version: '1.30.4-*', wantedBy: 'kube-packages@cp1' }]);
+    const r = resolvePackages(index, [{ name: 'kubeadm', version: '1.35.4-*', wantedBy: 'kube-packages@cp1' }]);
     expect(r.errors).toEqual([]);
     expect(names(r)).toEqual([
       'cdebconf=0.270',
-      'cri-tools=1.30.1-1.1',
-      'kubeadm=1.30.4-1.1',
+      'cri-tools=1.35.1-1.1',
+      'kubeadm=1.35.4-1.1',
       'libnode108=18.19.0+dfsg-6~deb11u1',
       'libssl3=3.0.15-1~deb12u1',
       'libuv1=1.44.2-1',
@@ -54,8 +54,8 @@ describe('resolving what a bundle carries', () => {
   });
 
   it('a wanted version no source has: an error naming the package, who wants it and what is offered', () => {
-    const r = resolvePackages(index, [{ name: 'kubeadm', version: '1.29.8-*', wantedBy: 'kube-packages@cp1' }]);
-    expect(r.errors).toEqual(['kubeadm 1.29.8-* (wanted by kube-packages@cp1) is not in any source (offered: 1.31.1-1.1, 1.30.4-1.1, 1.30.3-1.1)']);
+    const r = resolvePackages(index, [{ name: 'kubeadm', version: '1.34.8-*', wantedBy: 'kube-packages@cp1' }]);
+    expect(r.errors).toEqual(['kubeadm 1.34.8-* (wanted by kube-packages@cp1) is not in any source (offered: 1.36.1-1.1, 1.35.4-1.1, 1.35.3-1.1)']);
   });
 
   it('a dependency no source has: an error naming it and who needs it', () => {
@@ -69,7 +69,7 @@ describe('resolving what a bundle carries', () => {
       'amd64',
     );
     expect(status.map((p) => p.name)).toEqual(['libuv1', 'postfix']);
-    const r = resolvePackages(index, [{ name: 'kubeadm', version: '1.30.4-*', wantedBy: 'k' }], status);
+    const r = resolvePackages(index, [{ name: 'kubeadm', version: '1.35.4-*', wantedBy: 'k' }], status);
     expect(names(r)).not.toContain('libuv1=1.44.2-1');
     expect(names(r)).not.toContain('postfix=3.7.11-0+deb12u1');
     expect(names(r)).toContain('openssl=3.0.15-1~deb12u1');
@@ -78,10 +78,10 @@ describe('resolving what a bundle carries', () => {
 
   it('the same package at two versions for two resources: an error, not a silent pick', () => {
     const r = resolvePackages(index, [
-      { name: 'kubeadm', version: '1.30.4-*', wantedBy: 'kube-packages@cp1' },
-      { name: 'kubeadm', version: '1.31.1-*', wantedBy: 'upgrade-worker@w1' },
+      { name: 'kubeadm', version: '1.35.4-*', wantedBy: 'kube-packages@cp1' },
+      { name: 'kubeadm', version: '1.36.1-*', wantedBy: 'upgrade-worker@w1' },
     ]);
-    expect(r.errors).toEqual(['kubeadm is wanted at 1.31.1-* (by upgrade-worker@w1) but 1.30.4-1.1 was already chosen']);
+    expect(r.errors).toEqual(['kubeadm is wanted at 1.36.1-* (by upgrade-worker@w1) but 1.35.4-1.1 was already chosen']);
   });
 
   it('relations: arch qualifiers, architecture restrictions and alternatives', () => {

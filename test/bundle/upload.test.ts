@@ -61,7 +61,7 @@ function world(onHost: Record<string, string>) {
 
 describe('uploading a bundle', () => {
   it('a host with part of the bundle gets only the rest, the host checks all, bundle.json last', async () => {
-    const w = world({ 'apt/kubeadm_1.30.4-1.1_amd64.deb': readFileSync(`${DIR}apt/kubeadm_1.30.4-1.1_amd64.deb`, 'utf8'), 'manifests/calico-3.28.2.yaml': 'an older copy' });
+    const w = world({ 'apt/kubeadm_1.35.4-1.1_amd64.deb': readFileSync(`${DIR}apt/kubeadm_1.35.4-1.1_amd64.deb`, 'utf8'), 'manifests/calico-3.28.2.yaml': 'an older copy' });
     await w.run();
     expect(w.log).toEqual([
       'exec { sha256sum -c 2>/dev/null || true; }',

@@ -155,7 +155,7 @@ describe.skipIf(!built)('the built CLI', () => {
           `ssh: { user: root, port: ${port}, privateKeyFile: ${join(pkg, 'id')}, knownHostsFile: ${join(pkg, 'known_hosts')}, connectTimeoutSeconds: 5 }`,
           'hosts:',
           '  - { name: cp1, address: 127.0.0.1, roles: [control-plane] }',
-          'kubernetes: { version: 1.31.4 }',
+          'kubernetes: { version: 1.36.4 }',
           '',
         ].join('\n'),
       );

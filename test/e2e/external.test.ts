@@ -1,4 +1,5 @@
-// The lab's ha-external topology built by hactl from bare hosts: two load balancers with the VIP,
+// The lab's ha-external topology built by hactl from bare Debian 12 hosts (the lab's second OS;
+// the other clusters run Debian 13): two load balancers with the VIP,
 // three external etcd members (their own PKI, configuration, service and membership), three
 // control-plane hosts and a worker. Then every node is Ready, the smoke test passed, nothing is
 // left to plan and the plan shows three healthy etcd members. Drift: etcd stopped on one member is
@@ -51,8 +52,10 @@ const healthyMembers = (p: ExternalPlan) => (p.cluster?.etcd?.members ?? []).fil
 
 beforeAll(async () => {
   pkg = compileCli(['apply', 'plan', 'validate'], 'hactl-external-cli-');
-  // Bare hosts of the other topology (the global setup brought up ha-stacked).
-  await labUp({ topology: 'ha-external', fresh: true, log });
+  // Bare hosts of the other topology and the other OS (the global setup brought up ha-stacked on Debian 13).
+  const started = Date.now();
+  await labUp({ topology: 'ha-external', os: 'debian-12', fresh: true, log });
+  log(`ha-external on Debian 12 up: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }, 900_000);
 
 afterAll(async () => {
@@ -67,6 +70,7 @@ afterAll(async () => {
 
 describe('ha-external built by hactl', () => {
   it('from bare hosts: every node Ready, smoke test passed, nothing left to plan, three healthy etcd members', async () => {
+    for (const h of ['lb1', 'etcd1', 'cp1', 'w1']) expect((await ssh(h, '. /etc/os-release; echo "$VERSION_ID $VERSION_CODENAME"')).trim()).toBe('12 bookworm');
     expectStatus(hactl('validate', '-f', SPEC), 0);
     const r = hactl('apply', '-f', SPEC, '--auto-approve');
     log(`apply from bare hosts: ${(r.ms / 1000).toFixed(1)} s, exit ${r.status}`);

@@ -21,8 +21,11 @@ import {
   labUp,
   linkDown,
   linkUp,
+  minorRepoUrl,
   mirrorSourceLine,
   readLabState,
+  CONTAINERD_2_REPO,
+  REPOSITORY_KEY_FILE,
   sshArgs,
   sshExec,
   startHost,
@@ -197,6 +200,60 @@ describe('host lab (ha-stacked)', () => {
     expect(r.stdout.split('\n')).toEqual(expect.arrayContaining([...new Set([...debian, ...kube])]));
   });
 
+  it('runs Debian 13 by default and records the OS in the lab state', async () => {
+    expect(current().os).toBe('debian-13');
+    const r = await sshExec('cp1', '. /etc/os-release; echo "$ID $VERSION_ID $VERSION_CODENAME"');
+    expect(r.stdout.trim()).toBe('debian 13 trixie');
+  });
+
+  it('serves one signed repository per Kubernetes minor that apt verifies with the lab key (signed-by)', async () => {
+    const state = current();
+    const key = readFileSync(REPOSITORY_KEY_FILE, 'utf8');
+    expect(key).toContain('-----BEGIN PGP PUBLIC KEY BLOCK-----');
+    for (const minor of ['1.34', '1.35', '1.36', '1.37']) {
+      const base = minorRepoUrl(state.mirrorUrl, minor);
+      for (const f of ['InRelease', 'Release', 'Release.gpg', 'Release.key', 'Packages']) expect((await fetch(`${base}${f}`)).status, `${base}${f}`).toBe(200);
+      expect(await (await fetch(`${base}Release.key`)).text()).toBe(key);
+    }
+    const repo = (keyFile: string): string => `deb [signed-by=${keyFile}] ${minorRepoUrl(state.mirrorUrl, '1.37')} /`;
+    // The real key: apt verifies InRelease and offers exactly that minor's packages.
+    const ok = await sshExec(
+      'w2',
+      `mkdir -p /etc/apt/keyrings && cat > /etc/apt/keyrings/lab-k8s.asc <<'K'\n${key}K\n` +
+        `echo '${repo('/etc/apt/keyrings/lab-k8s.asc')}' > /etc/apt/sources.list.d/lab.list && ` +
+        'apt-get -q update 2>&1 && apt-cache madison kubeadm cri-tools',
+    );
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/kubeadm \| 1\.37\.2-1\.1 \| \S+core:\/stable:\/v1\.37\/deb  Packages/);
+    expect(ok.stdout).toContain('1.37.1-1.1');
+    expect(ok.stdout).toContain('cri-tools | 1.37.0-1.1');
+    expect(ok.stdout).not.toContain('1.36.4');
+    // Another key: apt refuses the repository rather than trusting it.
+    const wrong = await sshExec(
+      'w2',
+      `cp /usr/share/keyrings/debian-archive-keyring.gpg /etc/apt/keyrings/other.gpg && echo '${repo('/etc/apt/keyrings/other.gpg')}' > /etc/apt/sources.list.d/lab.list && ` +
+        'apt-get -q update 2>&1; rm -f /etc/apt/sources.list.d/lab.list /etc/apt/keyrings/other.gpg',
+    );
+    expect(wrong.stdout).toMatch(/NO_PUBKEY|not signed|Missing key|is not signed/);
+  });
+
+  it('serves containerd 2.x from Debian\'s next suite as its own repository, installable on Debian 13', async () => {
+    const state = current();
+    const sources = [mirrorSourceLine(state.mirrorUrl, 'debian'), mirrorSourceLine(state.mirrorUrl, CONTAINERD_2_REPO)].join('\n');
+    const started = Date.now();
+    const r = await sshExec(
+      'w1',
+      `rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; printf '${sources}\n' > /etc/apt/sources.list.d/lab.list && ` +
+        'apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -q -y install containerd >/dev/null && containerd --version && ' +
+        'systemctl is-active containerd',
+      { timeoutMs: 300_000 },
+    );
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^containerd \S+ 2\.\d+\.\d+/m);
+    expect(r.stdout).toContain('active');
+    log(`containerd 2.x from ${CONTAINERD_2_REPO}/ installed and running: ${((Date.now() - started) / 1000).toFixed(1)} s; ${r.stdout.split('\n')[0]}`);
+  });
+
   it('stops and starts sshd, kills a process by name, takes a link down and up', async () => {
     await stopSshd('w2');
     expect(await sshWorks('w2')).toBe(false);
@@ -248,7 +305,10 @@ describe('host lab lifecycle', () => {
     expect(mirrorPid !== undefined && running(mirrorPid)).toBe(true);
     rmSync(ledgerFile);
     rmSync(hostsFile);
-    const single = await labUp({ topology: 'single', log });
+    // Debian 12 too: the same topology code, the other OS's image and mirror.
+    const single = await labUp({ topology: 'single', os: 'debian-12', log });
+    expect(single.os).toBe('debian-12');
+    expect((await sshExec('node1', '. /etc/os-release; echo "$VERSION_ID"')).stdout.trim()).toBe('12');
     // SIGKILLed hosts finish exiting (a PID namespace's teardown) within moments.
     const deadline = Date.now() + 5000;
     while (crashed.hosts.some((h) => running(h.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -33,7 +33,7 @@ beforeAll(async () => {
       'hosts:',
       `  - { name: cp1, address: 127.0.0.1, roles: [control-plane, worker], ssh: { port: ${port} } }`,
       'kubernetes:',
-      '  version: 1.30.4',
+      '  version: 1.35.4',
       '',
     ].join('\n'),
   );

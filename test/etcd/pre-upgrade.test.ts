@@ -10,13 +10,13 @@ import { applyPlan, bareCluster, FIXTURES, planSpec, specFixture, specFromText }
 
 const external = specFromText(readFileSync(`${FIXTURES}kubernetes/external-etcd.yaml`, 'utf8'), `${FIXTURES}kubernetes/external-etcd.yaml`);
 
-/** Converged at the spec's version, then every node's kube packages put back to 1.29.8. */
+/** Converged at the spec's version, then every node's kube packages put back to 1.34.8. */
 function runningAt129(spec: ClusterSpec): Map<string, HostFacts> {
   const bare = bareCluster(spec, 'debian12');
   const facts = applyPlan(spec, bare, planSpec(spec, bare, { etcd: { ok: false, reason: 'not started' } }));
   for (const [name, f] of facts) {
     const g = structuredClone(f);
-    for (const p of ['kubeadm', 'kubelet', 'kubectl']) if (g.packages[p]?.installed) g.packages[p] = { ...g.packages[p]!, version: '1.29.8-1.1' };
+    for (const p of ['kubeadm', 'kubelet', 'kubectl']) if (g.packages[p]?.installed) g.packages[p] = { ...g.packages[p]!, version: '1.34.8-1.1' };
     facts.set(name, g);
   }
   return facts;
@@ -29,7 +29,7 @@ describe('pre-upgrade etcd snapshot', () => {
     const spec = specFixture('ha-haproxy.yaml');
     const p = planSpec(spec, runningAt129(spec));
     const cp1 = commands(p.operations.get('upgrade-control-plane@cp1'));
-    expect(cp1[0]!.description).toBe('etcd snapshot before the upgrade: /var/lib/hactl/etcd-snapshots/pre-upgrade-v1.29.8-to-v1.30.4.db (kept; checked with etcdctl snapshot status)');
+    expect(cp1[0]!.description).toBe('etcd snapshot before the upgrade: /var/lib/hactl/etcd-snapshots/pre-upgrade-v1.34.8-to-v1.35.4.db (kept; checked with etcdctl snapshot status)');
     expect(cp1[0]!.runOn).toBeUndefined();
     expect(cp1.findIndex((o) => o.command.includes('kubeadm upgrade apply'))).toBeGreaterThan(0);
     for (const id of ['upgrade-control-plane@cp2', 'upgrade-control-plane@cp3', 'upgrade-worker@worker1']) {

@@ -40,7 +40,7 @@ function snapshotDir(over: Partial<SnapshotRecord> = {}, db = DB): string {
     etcd: { hash: 1, revision: 4211, totalKeys: 937, totalSize: DB.length },
     sha256: createHash('sha256').update(DB).digest('hex'),
     bytes: DB.length,
-    kubernetesVersion: '1.30.4',
+    kubernetesVersion: '1.35.4',
     pki: STACKED_PKI_FILES,
     created: '2026-11-22T14:35:01.123Z',
     ...over,
@@ -112,7 +112,7 @@ describe('what the spec must be', () => {
   it('the same cluster, stacked etcd, the snapshot\'s Kubernetes version', () => {
     expect(specMismatch(spec, record)).toBeUndefined();
     expect(specMismatch(spec, { ...record, cluster: 'other' })).toBe('the snapshot is of cluster other, the spec is cluster fixture');
-    expect(specMismatch(spec, { ...record, kubernetesVersion: '1.29.8' })).toMatch(/set kubernetes.version: 1.29.8/);
+    expect(specMismatch(spec, { ...record, kubernetesVersion: '1.34.8' })).toMatch(/set kubernetes.version: 1.34.8/);
     expect(specMismatch(external, record)).toMatch(/^restoring external etcd is not supported/);
   });
 });
@@ -141,7 +141,7 @@ describe('prepareRestore', () => {
     expect(marker.content).not.toContain('PRIVATE KEY');
     expect(parseRestoreMarker(marker.content)).toEqual({
       cluster: 'fixture',
-      kubernetesVersion: '1.30.4',
+      kubernetesVersion: '1.35.4',
       sha256: r.record.sha256,
       revision: 4211,
       snapshotCreated: '2026-11-22T14:35:01.123Z',
@@ -175,7 +175,7 @@ describe('prepareRestore', () => {
 });
 
 describe('the restore on the host (kubeadm-init runs it)', () => {
-  const marker = parseRestoreMarker(JSON.stringify({ cluster: 'fixture', kubernetesVersion: '1.30.4', sha256: 'a'.repeat(64), revision: 7 }));
+  const marker = parseRestoreMarker(JSON.stringify({ cluster: 'fixture', kubernetesVersion: '1.35.4', sha256: 'a'.repeat(64), revision: 7 }));
   it('single member with the name and peer URL kubeadm gives it, checked against the sha256, moved in whole', () => {
     if ('error' in marker) throw new Error(marker.error);
     const cp1 = spec.hosts.find((h) => h.name === 'cp1')!;

@@ -45,7 +45,7 @@ function fakeHost(name: string, opts: { healthy: boolean; sha?: string; files?: 
       if (cmd.includes('endpoint health')) return opts.healthy ? ok('https://127.0.0.1:2379 is healthy') : fail('https://127.0.0.1:2379 is unhealthy: failed to commit proposal: context deadline exceeded');
       if (cmd.includes('snapshot save')) return ok(`path=${TEMP}\nstatus=${STATUS}\nsha256=${opts.sha ?? SHA}\n`);
       if (cmd.startsWith('rm -rf')) return ok();
-      if (cmd === 'kubeadm version -o short') return ok('v1.30.4\n');
+      if (cmd === 'kubeadm version -o short') return ok('v1.35.4\n');
       throw new Error(`unexpected command ${cmd}`);
     },
     async readFile(path) {
@@ -114,9 +114,9 @@ describe('snapshot commands', () => {
   });
 
   it('pre-upgrade snapshot: a fixed name per version pair, kept if it passes status, written beside and renamed', () => {
-    expect(preUpgradeSnapshotPath('1.29.8', '1.30.4')).toBe('/var/lib/hactl/etcd-snapshots/pre-upgrade-v1.29.8-to-v1.30.4.db');
-    expect(() => preUpgradeSnapshotPath("1.29.8'; rm -rf /", '1.30.4')).toThrow(/not a version/);
-    const cmd = preUpgradeSnapshotCommand(stacked, '1.29.8', '1.30.4');
+    expect(preUpgradeSnapshotPath('1.34.8', '1.35.4')).toBe('/var/lib/hactl/etcd-snapshots/pre-upgrade-v1.34.8-to-v1.35.4.db');
+    expect(() => preUpgradeSnapshotPath("1.34.8'; rm -rf /", '1.35.4')).toThrow(/not a version/);
+    const cmd = preUpgradeSnapshotCommand(stacked, '1.34.8', '1.35.4');
     const lines = cmd.split('\n');
     expect(lines.findIndex((l) => l.includes('snapshot status "$f" >/dev/null'))).toBeLessThan(lines.findIndex((l) => l.includes('snapshot save "$t"')));
     expect(cmd).toContain('mv -f -- "$t" "$f"');
@@ -146,7 +146,7 @@ describe('takeSnapshot', () => {
       etcd: { hash: 3112432531, revision: 4211, totalKeys: 937, totalSize: 2465792 },
       sha256: SHA,
       bytes: DB.length,
-      kubernetesVersion: '1.30.4',
+      kubernetesVersion: '1.35.4',
       pki: ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub'],
       created: '2026-11-22T14:35:01.123Z',
     });

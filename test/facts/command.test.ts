@@ -44,7 +44,7 @@ beforeAll(async () => {
       '    roles: [worker]',
       `    ssh: { port: ${downPort} }`,
       'kubernetes:',
-      '  version: 1.31.4',
+      '  version: 1.36.4',
       '',
     ].join('\n'),
   );

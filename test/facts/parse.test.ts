@@ -47,7 +47,7 @@ describe('parse: Debian 12 worker (hand-assembled)', () => {
 
   it('packages: versions, holds, removed-with-config counts as absent', () => {
     expect(f.packageManager).toBe('dpkg');
-    expect(f.packages.kubelet).toEqual({ installed: true, version: '1.29.3-1.1', held: true, arch: 'amd64' });
+    expect(f.packages.kubelet).toEqual({ installed: true, version: '1.34.3-1.1', held: true, arch: 'amd64' });
     expect(f.packages.containerd).toEqual({ installed: true, version: '1.6.20~ds1-1+b1', held: false, arch: 'amd64' });
     expect(f.packages.conntrack).toMatchObject({ installed: true, version: '1:1.4.7-1+b2' });
     expect(f.packages.socat).toEqual({ installed: false }); // rc: removed, config files left

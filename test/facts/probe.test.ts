@@ -174,8 +174,8 @@ describe('probe script', () => {
   it('merges requests without duplicates', () => {
     const m = mergeRequests(
       { packages: ['a', 'b'], units: ['x'], files: [], sysctls: [] },
-      { packages: ['b', 'c'], units: ['x'], files: ['/f'], sysctls: ['k'], certDirs: ['/d'] },
+      { packages: ['b', 'c'], units: ['x'], files: ['/f'], sysctls: ['k'], certDirs: ['/d'], candidates: ['c'] },
     );
-    expect(m).toEqual({ packages: ['a', 'b', 'c'], units: ['x'], files: ['/f'], sysctls: ['k'], modules: [], certDirs: ['/d'] });
+    expect(m).toEqual({ packages: ['a', 'b', 'c'], units: ['x'], files: ['/f'], sysctls: ['k'], modules: [], certDirs: ['/d'], candidates: ['c'] });
   });
 });

@@ -70,21 +70,22 @@ export function buildSpec(t: Topology): ClusterSpec {
     loadBalancer,
     etcd: { topology: t.etcdTopology ?? (t.etcd && t.etcd.length > 0 ? 'external' : 'stacked') },
     kubernetes: {
-      version: '1.31.4',
+      version: '1.37.2',
       podSubnet: '10.244.0.0/16',
       serviceSubnet: '10.96.0.0/12',
       clusterDomain: 'cluster.local',
       certificates: { validityDays: 365, renewBeforeDays: 30, warnWithinDays: 90 },
+      kubelet: { allowCgroupV1: false },
       upgrade: { maxUnavailable: t.maxUnavailable ?? '10%' },
     },
     containerd: {
       systemdCgroup: true,
-      sandboxImage: 'registry.k8s.io/pause:3.10',
+      sandboxImage: 'registry.k8s.io/pause:3.10.2',
       registryMirrors: [],
       privateRegistries: [],
     },
     cni: { plugin: 'calico' },
-    packages: { replaceDefaults: false, apt: { os: [], kubernetes: [] }, dnf: { os: [], kubernetes: [] } },
+    packages: { replaceDefaults: false, kubernetesRepository: { baseUrl: 'https://pkgs.k8s.io/' }, apt: { os: [], kubernetes: [] }, dnf: { os: [], kubernetes: [] } },
   };
 }
 

@@ -1,11 +1,11 @@
-// npm run lab -- up [--topology NAME] [--light N] [--fresh] | down | status [--json] | hold -- CMD...
+// npm run lab -- up [--topology NAME] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD...
 import { spawn } from 'node:child_process';
 import { acquireLabSession, interruptLabUp, labDown, labStatus, labUp } from './lab.js';
 
 const log = (m: string): void => console.error(`lab: ${m}`);
 
 function usage(): never {
-  console.error('usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--fresh] | down | status [--json] | hold -- CMD [ARG...]');
+  console.error('usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD [ARG...]');
   process.exit(2);
 }
 
@@ -35,8 +35,9 @@ async function main(): Promise<void> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const started = Date.now();
-    const state = await labUp({ topology, light, fresh: args.includes('--fresh'), log });
-    log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; mirror ${state.mirrorUrl}`);
+    const os = flag(args, '--os');
+    const state = await labUp({ topology, light, os, fresh: args.includes('--fresh'), log });
+    log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s on ${state.os}; mirror ${state.mirrorUrl}`);
     for (const h of state.hosts) console.log(`${h.name}\t${h.address}\t${h.kind}\t${h.roles.join(',')}`);
     process.exit(0);
   } else if (cmd === 'hold') {
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(s, null, 2));
       return;
     }
-    console.log(s.up ? `up: ${s.topology}, mirror ${s.mirrorUrl} (${s.mirrorRunning ? 'serving' : 'NOT serving'})` : 'down');
+    console.log(s.up ? `up: ${s.topology} on ${s.os ?? '?'}, mirror ${s.mirrorUrl} (${s.mirrorRunning ? 'serving' : 'NOT serving'})` : 'down');
     for (const h of s.hosts) {
       const mem = h.memoryBytes === undefined ? '-' : `${(h.memoryBytes / 1048576).toFixed(1)} MiB`;
       console.log(`${h.name}\t${h.address}\t${h.kind}\t${h.running ? 'running' : 'stopped'}\tsshd ${h.sshd ? 'up' : 'down'}\t${mem}`);

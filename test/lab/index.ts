@@ -18,7 +18,9 @@ export {
 export { sshExec, sshArgs } from './ssh.js';
 export type { ExecResult } from './ssh.js';
 export { hostMemoryBytes } from './cgroups.js';
-export { mirrorSourceLine } from './mirror.js';
+export { mirrorSourceLine, minorRepoUrl, CONTAINERD_2_REPO, NEWER_SUITE, REPOSITORY_KEY_FILE } from './mirror.js';
+export { LAB_OSES, DEFAULT_LAB_OS } from './image.js';
+export type { LabOs } from './image.js';
 export { topology } from './topology.js';
 export type { Topology, TopologyName, HostKind, LabRole } from './topology.js';
 export { clientKeyFile, knownHostsFile, hostsFile, ledgerFile, stateDir, BRIDGE, BRIDGE_ADDRESS } from './paths.js';

@@ -15,8 +15,8 @@ import {
   ledgerEntry,
   prepareHostFiles,
 } from './hosts.js';
-import { ensureBaseImage, staleBaseImages } from './image.js';
-import { ensureMirror, mirrorUrl, staleMirrors } from './mirror.js';
+import { ensureBaseImage, parseLabOs, staleBaseImages, type LabOs } from './image.js';
+import { ensureMirror, mirrorUrl, staleMirrors, writeRepositoryKey } from './mirror.js';
 import {
   BRIDGE,
   BRIDGE_ADDRESS,
@@ -40,6 +40,8 @@ export interface LabUpOptions {
   topology?: string;
   /** N light hosts (tini + sshd) instead of a named topology. */
   light?: number;
+  /** The hosts' operating system (default debian-13). */
+  os?: string;
   /** Tear down and recreate even if the same lab is already up and healthy. */
   fresh?: boolean;
   log?: (msg: string) => void;
@@ -184,8 +186,8 @@ function staleCaches(): string[] {
   return [...staleBaseImages(), ...staleMirrors()];
 }
 
-function sameLab(state: LabState | undefined, name: string, count: number): boolean {
-  return state !== undefined && state.topology === name && state.hosts.length === count;
+function sameLab(state: LabState | undefined, name: string, count: number, os: LabOs): boolean {
+  return state !== undefined && state.topology === name && state.hosts.length === count && state.os === os;
 }
 
 /**
@@ -286,10 +288,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
 async function labUpLocked(opts: LabUpOptions): Promise<LabState> {
   const log = opts.log ?? (() => undefined);
   const topo = opts.light !== undefined ? topologyOf('light', opts.light) : topologyOf(opts.topology ?? 'ha-stacked');
+  const os = parseLabOs(opts.os);
   if (!opts.fresh) {
     const current = readLabState();
-    if (sameLab(current, topo.name, topo.hosts.length) && (await labHealthy())) {
-      log(`lab ${topo.name} already up`);
+    if (sameLab(current, topo.name, topo.hosts.length, os) && (await labHealthy())) {
+      log(`lab ${topo.name} on ${os} already up`);
       return current as LabState;
     }
   }
@@ -299,7 +302,7 @@ async function labUpLocked(opts: LabUpOptions): Promise<LabState> {
   for (const dir of staleCaches()) rmSync(dir, { recursive: true, force: true });
   const started = Date.now();
   try {
-    return await bringUp(topo.name, topo.hosts, opts.light, log, started);
+    return await bringUp(topo.name, topo.hosts, opts.light, os, log, started);
   } catch (err) {
     log('bring-up failed, tearing down');
     await labDownLocked(log);
@@ -311,13 +314,16 @@ async function bringUp(
   name: LabState['topology'],
   plans: HostPlan[],
   light: number | undefined,
+  os: LabOs,
   log: (m: string) => void,
   started: number,
 ): Promise<LabState> {
   await ensureClientKey();
-  const baseDir = await ensureBaseImage(log);
-  const mirrorDir = await ensureMirror(baseDir, log);
-  const ledger: Ledger = { topology: name, light, baseDir, mirrorDir, hosts: {} };
+  const baseDir = await ensureBaseImage(os, log);
+  const mirrorDir = await ensureMirror(os, baseDir, log);
+  // Lab specs name this file as the per-minor repositories' signing key (keyFile).
+  writeRepositoryKey(mirrorDir);
+  const ledger: Ledger = { topology: name, light, os, baseDir, mirrorDir, hosts: {} };
   for (const p of plans) ledger.hosts[p.name] = ledgerEntry(p);
   // Recorded before anything is created, so a crash at any point can be undone.
   writeLedger(ledger);
@@ -351,6 +357,7 @@ async function bringUp(
   await mapLimit(plans, 10, (p) => waitHostReady(ledger.hosts[p.name] as LedgerHost, 180_000, log));
   const state: LabState = {
     topology: name,
+    os,
     bridge: BRIDGE,
     bridgeAddress: BRIDGE_ADDRESS,
     mirrorUrl: mirrorUrl(BRIDGE_ADDRESS, MIRROR_PORT),
@@ -365,7 +372,7 @@ async function bringUp(
   writeLabState(state);
   const secs = (ms: number): string => (ms / 1000).toFixed(1);
   log(
-    `lab ${name} up: ${plans.length} host(s) in ${secs(Date.now() - t0)} s (files and network ` +
+    `lab ${name} on ${os} up: ${plans.length} host(s) in ${secs(Date.now() - t0)} s (files and network ` +
       `${secs(tPrepared - t0)} s, start ${secs(tLaunched - tPrepared)} s, boot to ssh-ready ` +
       `${secs(Date.now() - tLaunched)} s; ${secs(Date.now() - started)} s with image and mirror checks)`,
   );
@@ -473,6 +480,7 @@ export interface HostStatus {
 export interface LabStatus {
   up: boolean;
   topology?: string;
+  os?: string;
   mirrorUrl?: string;
   mirrorRunning: boolean;
   hosts: HostStatus[];
@@ -500,6 +508,7 @@ export async function labStatus(): Promise<LabStatus> {
   return {
     up: state !== undefined && hosts.length > 0 && hosts.every((h) => h.running && h.sshd),
     topology: state?.topology,
+    os: state?.os,
     mirrorUrl: state?.mirrorUrl,
     mirrorRunning: alive(ledger.mirror),
     hosts,

@@ -2,6 +2,7 @@
 // everything the lab created, so teardown can undo exactly that even after a crash.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { LabOs } from './image.js';
 import type { ProcRef } from './procs.js';
 import { hostsFile, ledgerFile } from './paths.js';
 import type { HostKind, LabRole, TopologyName } from './topology.js';
@@ -17,6 +18,8 @@ export interface LabHost {
 
 export interface LabState {
   topology: TopologyName;
+  /** The hosts' operating system. */
+  os: LabOs;
   bridge: string;
   bridgeAddress: string;
   mirrorUrl: string;
@@ -38,6 +41,7 @@ export interface LedgerHost {
 export interface Ledger {
   topology?: TopologyName;
   light?: number;
+  os?: LabOs;
   baseDir?: string;
   mirrorDir?: string;
   mirror?: ProcRef;

@@ -13,9 +13,9 @@ const osArb = fc.constantFrom<OsName>('debian12', 'ubuntu2204', 'rocky9');
 const specArb = fc.record({
   lb: fc.constantFrom('dedicated-haproxy', 'colocated-nginx', 'kube-vip', 'single'),
   workers: fc.integer({ min: 0, max: 2 }),
-  minor: fc.integer({ min: 29, max: 31 }),
+  minor: fc.integer({ min: 34, max: 37 }),
   patch: fc.integer({ min: 0, max: 12 }),
-  containerdVersion: fc.option(fc.constantFrom('1.6.33', '1.7.24'), { nil: undefined }),
+  containerdVersion: fc.option(fc.constantFrom('1.7.24', '2.1.5'), { nil: undefined }),
   sandbox: fc.constantFrom('registry.k8s.io/pause:3.10', 'harbor.corp.internal/k8s/pause:3.9'),
   systemdCgroup: fc.boolean(),
   mirrors: fc.subarray(['docker.io', 'quay.io', 'registry.k8s.io']),
@@ -61,11 +61,11 @@ function specYaml(s: SpecShape): string {
       replaceDefaults: s.replaceDefaults,
       apt: {
         os: s.replaceDefaults ? [{ uri: 'http://mirror.corp.internal/debian', suite: 'bookworm', components: ['main'], trusted: true }] : [],
-        kubernetes: s.kubeSources ? [{ uri: 'https://pkgs.k8s.io/core:/stable:/v1.30/deb/', suite: '/', keyFile: 'files/signing-key.asc' }] : [],
+        kubernetes: s.kubeSources ? [{ uri: 'https://pkgs.k8s.io/core:/stable:/v1.35/deb/', suite: '/', keyFile: 'files/signing-key.asc' }] : [],
       },
       dnf: {
         os: s.replaceDefaults ? [{ name: 'baseos', baseurl: 'http://mirror.corp.internal/rocky/9/BaseOS/x86_64/os', gpgcheck: false }] : [],
-        kubernetes: s.kubeSources ? [{ name: 'kubernetes', baseurl: 'https://pkgs.k8s.io/core:/stable:/v1.30/rpm/', gpgkeyFile: 'files/signing-key.asc' }] : [],
+        kubernetes: s.kubeSources ? [{ name: 'kubernetes', baseurl: 'https://pkgs.k8s.io/core:/stable:/v1.35/rpm/', gpgkeyFile: 'files/signing-key.asc' }] : [],
       },
     },
   };
@@ -88,7 +88,7 @@ const startArb = fc.record({
   swapOn: fc.boolean(),
   brNetfilter: fc.constantFrom('absent', 'builtin', 'loaded'),
   noTimeService: fc.boolean(),
-  oldKube: fc.option(fc.record({ version: fc.constantFrom('1.28.9', '1.29.3', '1.31.2'), held: fc.boolean() }), { nil: undefined }),
+  oldKube: fc.option(fc.record({ version: fc.constantFrom('1.33.9', '1.34.3', '1.36.2'), held: fc.boolean() }), { nil: undefined }),
   distroSources: fc.boolean(),
 });
 

@@ -69,6 +69,9 @@ export function bareFacts(os: OsName, address = '10.0.0.11', over: Partial<HostF
     modules: { br_netfilter: 'absent', overlay: 'loaded' },
     packageManager: os === 'rocky9' ? 'rpm' : 'dpkg',
     packages: {},
+    // What the distro's (or, on Rocky, Docker's) lists offer for containerd: a 1.7.
+    candidates: os === 'rocky9' ? { 'containerd.io': '1.7.27-3.1.el9' } : { containerd: '1.7.24~ds1-1' },
+    cgroupMode: 'v2',
     init: 'systemd',
     units: {},
     files: { '/etc/fstab': file(fstab), '/etc/hosts': file(hosts), '/etc/hostname': file('localhost\n') },
@@ -160,7 +163,9 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
             if (family === 'dnf' && cur.installed && / install /.test(cmd) && e.version !== undefined && !versionMatches(cur.version, e.version)) {
               throw new Error(`dnf install does not change the version of installed ${e.name}`);
             }
-            const version = offeredVersion(e.version, family);
+            // What the package manager offers: the observed candidate, when there is one, for an unpinned package.
+            const candidate = e.version === undefined ? f.candidates[e.name] : undefined;
+            const version = candidate ?? offeredVersion(e.version, family);
             f.packages[e.name] = { installed: true, version: e.version === undefined && cur.installed ? cur.version : version, held: e.held ?? (cur.installed ? cur.held : false) };
             for (const [unit, pkgs] of Object.entries(UNIT_PACKAGES)) {
               if (pkgs.includes(e.name) && !f.units[unit]?.exists) f.units[unit] = { exists: true, enabled: false, active: false };

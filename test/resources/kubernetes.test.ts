@@ -12,7 +12,7 @@ import { CLUSTER_FACTS_COMMAND, clusterFactsHost, gatherClusterFacts, parseClust
 import { HostPool } from '../../src/transport/pool.js';
 import type { Observation, Transport } from '../../src/transport/transport.js';
 import type { CommandOperation, Operation } from '../../src/resources/converge.js';
-import { renderInitConfig } from '../../src/resources/kubeadm-config.js';
+import { renderInitConfig, renderJoinTemplate, renderUpgradeConfig } from '../../src/resources/kubeadm-config.js';
 import { resolvePlacement } from '../../src/graph/compile.js';
 import { bareCluster, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from './helpers.js';
 
@@ -80,13 +80,13 @@ describe('kubeadm config', () => {
         'controlPlaneEndpoint: { host: api.corp.example, extraSANs: [api.alt.example] }',
         'loadBalancer: { type: external }',
         'etcd: { topology: external }',
-        'kubernetes: { version: 1.31.1, podSubnet: 10.32.0.0/16, serviceSubnet: 10.33.0.0/16, clusterDomain: corp.local }',
+        'kubernetes: { version: 1.36.1, podSubnet: 10.32.0.0/16, serviceSubnet: 10.33.0.0/16, clusterDomain: corp.local }',
       ].join('\n'),
     );
     const p = resolvePlacement(spec);
     const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
     const cc = docs[1]!;
-    expect(cc.kubernetesVersion).toBe('v1.31.1');
+    expect(cc.kubernetesVersion).toBe('v1.36.1');
     expect(cc.controlPlaneEndpoint).toBe('api.corp.example:6443');
     expect(cc.apiServer.certSANs).toEqual(['api.corp.example', 'api.alt.example', '10.1.0.11', 'cp1']);
     expect(cc.networking).toEqual({ podSubnet: '10.32.0.0/16', serviceSubnet: '10.33.0.0/16', dnsDomain: 'corp.local' });
@@ -104,11 +104,11 @@ describe('kubeadm config', () => {
 });
 
 describe('kubeadm config: certificate validity', () => {
-  it('kubeadm\'s 365 days: v1beta3, no validity field; another term on 1.31: v1beta4 with certificateValidityPeriod', () => {
+  it('v1beta4 whatever the validity: kubeadm\'s 365 days leave certificateValidityPeriod out, another term sets it', () => {
     const plain = specFixture('ha-haproxy.yaml');
     const pp = resolvePlacement(plain);
     const d3 = parseAllDocuments(renderInitConfig(plain, pp, pp.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
-    expect(d3[1]!.apiVersion).toBe('kubeadm.k8s.io/v1beta3');
+    expect(d3.slice(0, 2).map((d) => d.apiVersion)).toEqual(['kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta4']);
     expect(d3[1]!.certificateValidityPeriod).toBeUndefined();
 
     const long = specFixture('long-certificates.yaml');
@@ -120,9 +120,36 @@ describe('kubeadm config: certificate validity', () => {
     expect(docs[0]!.nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: p.firstControlPlane.address }]);
   });
 
-  it('another term before 1.31 is refused at validityDays, naming both ways out', () => {
-    const text = readFileSync(`${FIXTURES}long-certificates.yaml`, 'utf8').replace('version: 1.31.4', 'version: 1.30.4');
-    expect(() => specFromText(text)).toThrow(/kubernetes\.certificates\.validityDays: kubeadm before 1\.31 signs its certificates for 365 days .*use Kubernetes 1\.31 or later \(got 1\.30\.4\)/);
+  it('another term is accepted on every supported minor, the oldest included (v1beta4 is everywhere)', () => {
+    const text = readFileSync(`${FIXTURES}long-certificates.yaml`, 'utf8').replace(/version: 1\.\d+\.\d+/, 'version: 1.34.1');
+    expect(specFromText(text).kubernetes.certificates.validityDays).toBe(730);
+  });
+});
+
+describe('kubeadm config: cgroup v1 opt-in', () => {
+  const withOptIn = (allow: boolean) =>
+    specFromText(readFileSync(`${FIXTURES}ha-haproxy.yaml`, 'utf8').replace(/kubernetes:\n/, `kubernetes:\n  kubelet: { allowCgroupV1: ${allow} }\n`));
+
+  it('allowCgroupV1 renders failCgroupV1: false and skips SystemVerification in init, join and upgrade', () => {
+    const spec = withOptIn(true);
+    const p = resolvePlacement(spec);
+    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    expect(docs[2]).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd', failCgroupV1: false });
+    expect(docs[0]!.nodeRegistration.ignorePreflightErrors).toEqual(['SystemVerification']);
+    const join = parseAllDocuments(renderJoinTemplate(spec, p.controlPlane[1]!, true))[0]!.toJS() as Record<string, any>;
+    expect(join.nodeRegistration.ignorePreflightErrors).toEqual(['SystemVerification']);
+    const apply = parseAllDocuments(renderUpgradeConfig(spec, '1.37.2', 'apply'))[0]!.toJS();
+    expect(apply).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', apply: { kubernetesVersion: 'v1.37.2', ignorePreflightErrors: ['SystemVerification'] } });
+    const node = parseAllDocuments(renderUpgradeConfig(spec, '1.37.2', 'node'))[0]!.toJS();
+    expect(node).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', node: { ignorePreflightErrors: ['SystemVerification'] } });
+  });
+
+  it('without it: no failCgroupV1 and no skipped check', () => {
+    const spec = withOptIn(false);
+    const p = resolvePlacement(spec);
+    const text = renderInitConfig(spec, p, p.firstControlPlane) + renderJoinTemplate(spec, p.controlPlane[1]!, true) + renderUpgradeConfig(spec, '1.37.2', 'apply');
+    expect(text).not.toContain('failCgroupV1');
+    expect(text).not.toContain('SystemVerification');
   });
 });
 
@@ -202,9 +229,9 @@ describe('cluster facts', () => {
       const f = parseClusterFacts(readFileSync(`${FIXTURES}kubernetes/cluster-facts-${name}.txt`, 'utf8'), 'cp1');
       expect(f.observedFrom).toBe('cp1');
       expect(f.nodes.map((n) => [n.name, n.ready, n.kubeletVersion])).toEqual([
-        ['cp1', true, 'v1.30.4'],
-        ['cp2', true, 'v1.30.4'],
-        ['worker1', false, 'v1.30.4'],
+        ['cp1', true, 'v1.35.4'],
+        ['cp2', true, 'v1.35.4'],
+        ['worker1', false, 'v1.35.4'],
       ]);
       expect(f.nodes[0]!.taints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
       expect(f.nodes[2]!.taints).toEqual([{ key: 'dedicated', value: 'gpu', effect: 'NoExecute' }]);
@@ -348,7 +375,8 @@ describe('secrets', () => {
       const { operations } = plan(name);
       for (const [id, ops] of operations) {
         for (const op of commands(ops)) {
-          if (op.captureAs || op.stdinFrom || /kubeadm (init|join)|\.key/.test(op.command)) {
+          // (A repository's Release.key is a public signing key.)
+          if (op.captureAs || op.stdinFrom || /kubeadm (init|join)|(?<!Release)\.key/.test(op.command)) {
             expect(op.sensitive || /openssl/.test(op.command), `${id}: ${op.description}`).toBe(true);
           }
         }

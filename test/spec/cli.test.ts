@@ -24,7 +24,7 @@ describe('hactl validate', () => {
   it('exits 0 on a valid spec and says so on stdout', () => {
     const r = hactl('validate', '-f', 'examples/ha-stacked.yaml');
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe("examples/ha-stacked.yaml: valid: cluster 'prod-a', 8 hosts, Kubernetes 1.30.8\n");
+    expect(r.stdout).toBe("examples/ha-stacked.yaml: valid: cluster 'prod-a', 8 hosts, Kubernetes 1.37.2\n");
     expect(r.status).toBe(0);
   });
 

@@ -53,16 +53,22 @@ describe('defaults', () => {
     });
     expect(s.etcd).toEqual({ topology: 'stacked' });
     expect(s.kubernetes).toEqual({
-      version: '1.31.4',
+      version: '1.37.2',
       podSubnet: '10.244.0.0/16',
       serviceSubnet: '10.96.0.0/12',
       clusterDomain: 'cluster.local',
       certificates: { validityDays: 365, renewBeforeDays: 30, warnWithinDays: 90 },
+      kubelet: { allowCgroupV1: false },
       upgrade: { maxUnavailable: '10%' },
     });
-    expect(s.containerd).toEqual({ systemdCgroup: true, sandboxImage: 'registry.k8s.io/pause:3.10', registryMirrors: [], privateRegistries: [] });
+    expect(s.containerd).toEqual({ systemdCgroup: true, sandboxImage: 'registry.k8s.io/pause:3.10.2', registryMirrors: [], privateRegistries: [] });
     expect(s.cni).toEqual({ plugin: 'calico', version: DEFAULT_CNI_VERSIONS.calico });
-    expect(s.packages).toEqual({ replaceDefaults: false, apt: { os: [], kubernetes: [] }, dnf: { os: [], kubernetes: [] } });
+    expect(s.packages).toEqual({
+      replaceDefaults: false,
+      kubernetesRepository: { baseUrl: 'https://pkgs.k8s.io/' },
+      apt: { os: [], kubernetes: [] },
+      dnf: { os: [], kubernetes: [] },
+    });
   });
 
   it('host ssh overrides merge field by field; sudo follows the user; ~ and relative paths expand', () => {

@@ -55,7 +55,7 @@ describe('shellQuote', () => {
 
   it('leaves plain words readable and quotes everything else', () => {
     expect(shellQuote('/etc/hosts')).toBe('/etc/hosts');
-    expect(shellQuote('kubelet=1.29.0-1.1')).toBe('kubelet=1.29.0-1.1');
+    expect(shellQuote('kubelet=1.34.0-1.1')).toBe('kubelet=1.34.0-1.1');
     expect(shellQuote('')).toBe("''");
     expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
     expect(shellQuote('$x')).toBe("'$x'");

@@ -69,7 +69,7 @@ export function createsOnly(): Plan {
       action: 'create',
       attributes: [
         attr('controlPlaneEndpoint', undefined, '10.0.0.10:6443'),
-        attr('kubernetesVersion', undefined, '1.31.2'),
+        attr('kubernetesVersion', undefined, '1.36.2'),
         attr('bootstrapToken', undefined, 'abcdef.0123456789abcdef', { sensitive: true }),
       ],
       steps: ['kubeadm init --config /etc/kubernetes/hactl/kubeadm.yaml --upload-certs'],
@@ -179,8 +179,8 @@ export function diagnosticsAndUnreachable(): Plan {
   const hosts = [host('cp1', '10.0.0.11'), { name: 'w3', address: '10.0.0.23', unreachable: 'connect ETIMEDOUT 10.0.0.23:22 after 10 s' }];
   const changes: ResourceChange[] = [
     resourceChange(node('kube-packages', 'cp1'), {
-      attributes: [attr('kubelet', '1.31.1', '1.31.2'), attr('kubeadm', '1.31.1', '1.31.2'), attr('held', true, true)],
-      steps: ['apt-get install kubelet=1.31.2-1.1 kubeadm=1.31.2-1.1', 'apt-mark hold kubelet kubeadm kubectl'],
+      attributes: [attr('kubelet', '1.36.1', '1.36.2'), attr('kubeadm', '1.36.1', '1.36.2'), attr('held', true, true)],
+      steps: ['apt-get install kubelet=1.36.2-1.1 kubeadm=1.36.2-1.1', 'apt-mark hold kubelet kubeadm kubectl'],
     }),
   ];
   return buildPlan({
@@ -191,7 +191,7 @@ export function diagnosticsAndUnreachable(): Plan {
     diagnostics: [
       { severity: 'warning', host: 'cp1', message: 'only 3.6 GiB of memory; the production profile asks for 16 GiB' },
       { severity: 'error', host: 'w3', message: 'not observed: its resources are missing from this plan' },
-      { severity: 'warning', resource: 'kube-packages@cp1', message: 'kubelet 1.31.2 restarts the kubelet on cp1' },
+      { severity: 'warning', resource: 'kube-packages@cp1', message: 'kubelet 1.36.2 restarts the kubelet on cp1' },
     ],
     cluster: {
       leaseHolders: { scheduler: 'cp1', controllerManager: 'cp1' },

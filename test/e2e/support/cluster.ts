@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { labStatus, labUp, readLabState, sshExec, startHost } from '../../lab/index.js';
+import { DEFAULT_LAB_OS, labStatus, labUp, readLabState, sshExec, startHost } from '../../lab/index.js';
 import { compileCli, expectStatus, ROOT, type CliPackage, type Run } from './cli.js';
 
 export const LAB_SPEC = 'examples/lab/ha-stacked.yaml';
@@ -55,11 +55,12 @@ export async function ssh(host: string, cmd: string, timeoutMs = 120_000): Promi
   return r.stdout;
 }
 
-/** Bare ha-stacked hosts (nothing hactl installs): the lab is recreated when it is not. */
+/** Bare ha-stacked hosts on the default OS (nothing hactl installs): the lab is recreated when it is not. */
 export async function bareLab(log: (m: string) => void): Promise<void> {
   const state = readLabState();
   const configured =
     state?.topology !== 'ha-stacked' ||
+    state.os !== DEFAULT_LAB_OS ||
     (await Promise.all(state.hosts.map(async (h) => (await sshExec(h.name, 'test -e /etc/apt/sources.list.d/hactl-os.list || dpkg -s containerd >/dev/null 2>&1')).code !== 1))).some(Boolean);
   if (configured) {
     log('hosts are not bare ha-stacked hosts: recreating the lab');
@@ -72,8 +73,9 @@ export async function bareLab(log: (m: string) => void): Promise<void> {
  * (apply and plan always). Does not converge: call `converge()`.
  */
 export async function clusterLab(log: (m: string) => void, commands: string[] = []): Promise<Cluster> {
-  if (readLabState()?.topology !== 'ha-stacked') {
-    log(`lab is ${readLabState()?.topology ?? 'down'}: bringing up ha-stacked`);
+  const state = readLabState();
+  if (state?.topology !== 'ha-stacked' || state.os !== DEFAULT_LAB_OS) {
+    log(`lab is ${state ? `${state.topology} on ${state.os}` : 'down'}: bringing up ha-stacked on ${DEFAULT_LAB_OS}`);
     await labUp({ topology: 'ha-stacked', log });
   }
   for (const h of (await labStatus()).hosts.filter((x) => !x.running)) {

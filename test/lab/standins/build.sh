@@ -8,12 +8,17 @@ ROOT=$(cd "$HERE/../../.." && pwd)
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-# Kubernetes versions built (two patches of 1.30 for patch upgrades) and the cri-tools each pairs with.
-K8S_VERSIONS=${K8S_VERSIONS:-"1.29.8 1.30.3 1.30.4 1.31.1"}
-declare -A CRI=([1.29]=1.29.0 [1.30]=1.30.1 [1.31]=1.31.1)
-# etcd image tag the real kubeadm of each minor writes into etcd.yaml.
-declare -A ETCD=([1.29]=3.5.12-0 [1.30]=3.5.12-0 [1.31]=3.5.15-0)
-CNI_VERSION=1.4.0
+# Kubernetes versions built (two patches of the newest minor for patch upgrades, one of each other
+# supported minor for minor upgrades) and the cri-tools each pairs with (pkgs.k8s.io ships
+# cri-tools v1.N.0 in the v1.N repository).
+K8S_VERSIONS=${K8S_VERSIONS:-"1.34.9 1.35.9 1.36.4 1.37.1 1.37.2"}
+declare -A CRI=([1.34]=1.34.0 [1.35]=1.35.0 [1.36]=1.36.0 [1.37]=1.37.0)
+# etcd image tag the real kubeadm of each minor writes into etcd.yaml (SupportedEtcdVersion in
+# cmd/kubeadm/app/constants/constants.go; 3.6.9-0 since kubernetes#137956 for 1.34-1.36).
+declare -A ETCD=([1.34]=3.6.9-0 [1.35]=3.6.9-0 [1.36]=3.6.9-0 [1.37]=3.6.9-0)
+# pause image kubeadm expects per minor (PauseVersion in the same file): 3.10.1 from 1.34, 3.10.2 from 1.36.
+declare -A PAUSE=([1.34]=3.10.1 [1.35]=3.10.1 [1.36]=3.10.2 [1.37]=3.10.2)
+CNI_VERSION=1.7.1
 REV=1.1
 
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 1700000000)}
@@ -42,8 +47,8 @@ tree() {
   printf '{"type":"module"}\n' >"$dest/package.json"
   local commit
   commit=$(printf '%s %s' "$SRC_HASH" "$ver" | sha1sum | cut -c1-40)
-  printf '{"gitVersion":"v%s","gitCommit":"%s","buildDate":"%s","etcdImage":"%s","pauseImage":"registry.k8s.io/pause:3.9"}\n' \
-    "$ver" "$commit" "$BUILD_DATE" "${ETCD[${ver%.*}]}" >"$dest/version.json"
+  printf '{"gitVersion":"v%s","gitCommit":"%s","buildDate":"%s","etcdImage":"%s","pauseImage":"registry.k8s.io/pause:%s"}\n' \
+    "$ver" "$commit" "$BUILD_DATE" "${ETCD[${ver%.*}]:-}" "${PAUSE[${ver%.*}]:-}" >"$dest/version.json"
 }
 
 # pkg NAME VERSION STAGE DEPENDS DESCRIPTION

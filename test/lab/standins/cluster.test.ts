@@ -38,11 +38,11 @@ async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_00
 
 beforeAll(() => {
   packages = buildPackages(debs);
-  for (const v of ['1.30.3', '1.30.4', '1.31.1']) roots[v] = extractRoot(debs, v, join(work, `root-${v}`));
+  for (const v of ['1.35.9', '1.36.4', '1.37.1', '1.37.2']) roots[v] = extractRoot(debs, v, join(work, `root-${v}`));
   h.switch();
-  h.node('cp1', IP.cp1, roots['1.30.3']!);
-  h.node('cp2', IP.cp2, roots['1.30.3']!);
-  h.node('cp3', IP.cp3, roots['1.30.3']!);
+  h.node('cp1', IP.cp1, roots['1.36.4']!);
+  h.node('cp2', IP.cp2, roots['1.36.4']!);
+  h.node('cp3', IP.cp3, roots['1.36.4']!);
 }, 300_000);
 
 afterAll(() => {
@@ -51,14 +51,14 @@ afterAll(() => {
 });
 
 describe('packages', () => {
-  it('builds kubeadm, kubelet, kubectl in four versions of three minors, with cri-tools and kubernetes-cni', () => {
-    for (const v of ['1.29.8', '1.30.3', '1.30.4', '1.31.1'])
+  it('builds kubeadm, kubelet, kubectl in five versions of four minors, with cri-tools and kubernetes-cni', () => {
+    for (const v of ['1.34.9', '1.35.9', '1.36.4', '1.37.1', '1.37.2'])
       for (const p of ['kubeadm', 'kubelet', 'kubectl']) expect(packages).toContain(`${p}_${v}-1.1_amd64.deb`);
-    expect(packages.filter((p) => p.startsWith('cri-tools_'))).toHaveLength(3);
-    expect(packages).toContain('kubernetes-cni_1.4.0-1.1_amd64.deb');
+    expect(packages.filter((p) => p.startsWith('cri-tools_')).sort()).toEqual(['34', '35', '36', '37'].map((m) => `cri-tools_1.${m}.0-1.1_amd64.deb`));
+    expect(packages).toContain('kubernetes-cni_1.7.1-1.1_amd64.deb');
   });
   it('reports each version from every binary', () => {
-    for (const v of ['1.30.3', '1.31.1']) {
+    for (const v of ['1.36.4', '1.37.2']) {
       const r = roots[v]!;
       expect(ok('cp1', 'kubeadm version -o short', r).trim()).toBe(`v${v}`);
       expect(ok('cp1', 'kubelet --version', r).trim()).toBe(`Kubernetes v${v}`);
@@ -69,8 +69,8 @@ describe('packages', () => {
 
 describe('a stacked HA cluster made by kubeadm', () => {
   it('init runs real preflight checks and refuses what the real tool refuses', () => {
-    // kubelet 1.31 under a 1.30 control plane: the skew kubeadm refuses.
-    const skew = h.sh('cp1', `kubeadm init --kubernetes-version v1.30.3 ${IGNORE} 2>&1`, { rootfs: roots['1.31.1']! });
+    // kubelet 1.37 under a 1.36 control plane: the skew kubeadm refuses.
+    const skew = h.sh('cp1', `kubeadm init --kubernetes-version v1.36.4 ${IGNORE} 2>&1`, { rootfs: roots['1.37.2']! });
     expect(skew.code).toBe(1);
     expect(skew.stdout).toContain('[ERROR KubeletVersion]: the kubelet version is higher than the control plane version');
     const ipf = h.sh('cp1', `echo 0 > /proc/sys/net/ipv4/ip_forward; kubeadm init ${IGNORE} 2>&1; r=$?; echo 1 > /proc/sys/net/ipv4/ip_forward; exit $r`);
@@ -78,24 +78,44 @@ describe('a stacked HA cluster made by kubeadm', () => {
     expect(ipf.stdout).toContain('[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1');
   });
 
-  it('kubeadm config validate rejects unknown fields and v1beta4 before 1.31', () => {
-    const bad = h.sh('cp1', `printf 'apiVersion: kubeadm.k8s.io/v1beta3\\nkind: ClusterConfiguration\\nnetworking:\\n  podSubnets: 10.244.0.0/16\\n' > /run/kubelet-standin/bad.yaml; kubeadm config validate --config /run/kubelet-standin/bad.yaml 2>&1`);
+  it('kubeadm config validate rejects unknown fields, and v1beta3 from 1.36 on', () => {
+    const bad = h.sh('cp1', `printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkind: ClusterConfiguration\\nnetworking:\\n  podSubnets: 10.244.0.0/16\\n' > /run/kubelet-standin/bad.yaml; kubeadm config validate --config /run/kubelet-standin/bad.yaml 2>&1`);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('strict decoding error: unknown field "networking.podSubnets"');
-    const b4 = 'printf "apiVersion: kubeadm.k8s.io/v1beta4\\nkind: ClusterConfiguration\\n" > /run/kubelet-standin/b4.yaml; kubeadm config validate --config /run/kubelet-standin/b4.yaml 2>&1';
-    expect(h.sh('cp1', b4).code).toBe(1);
-    expect(h.sh('cp1', b4, { rootfs: roots['1.31.1']! }).stdout.trim()).toBe('ok');
+    const b3 = 'printf "apiVersion: kubeadm.k8s.io/v1beta3\\nkind: ClusterConfiguration\\n" > /run/kubelet-standin/b3.yaml; kubeadm config validate --config /run/kubelet-standin/b3.yaml 2>&1';
+    const refused = h.sh('cp1', b3);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta3" (kind: "ClusterConfiguration"). Please use kubeadm v1.35 instead');
+    const warned = h.sh('cp1', b3, { rootfs: roots['1.35.9']! });
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toContain('your configuration file uses a deprecated API spec: "kubeadm.k8s.io/v1beta3"');
+  });
+
+  it('kubelet 1.35+ and kubeadm preflight refuse a hybrid cgroup host unless told otherwise', () => {
+    // Unmounting the node's cgroup2 view shows this machine's own hybrid layout.
+    const hybrid = (cmd: string) => `unshare --mount --propagation private sh -c 'umount /sys/fs/cgroup && ${cmd}' 2>&1`;
+    ok('cp1', "mkdir -p /run/kubelet-standin && printf 'apiVersion: kubelet.config.k8s.io/v1beta1\\nkind: KubeletConfiguration\\nhealthzPort: 0\\n' > /run/kubelet-standin/kubelet.yaml");
+    const refused = h.sh('cp1', hybrid('kubelet --config /run/kubelet-standin/kubelet.yaml'));
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('failed to run Kubelet: kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release');
+    // kubelet 1.35 dropped --pod-infra-container-image (kubernetes#133779); 1.34's still takes it.
+    const flag = h.sh('cp1', 'kubelet --pod-infra-container-image=registry.k8s.io/pause:3.10.2 --version 2>&1');
+    expect(flag.code).toBe(1);
+    expect(flag.stdout).toContain('failed to parse kubelet flag: unknown flag: --pod-infra-container-image');
+    const pre = h.sh('cp1', hybrid(`kubeadm init ${IGNORE}`));
+    expect(pre.code).toBe(1);
+    expect(pre.stdout).toContain("[ERROR SystemVerification]: cgroups v1 support is deprecated and will be removed in a future release. Please migrate to cgroups v2. To explicitly enable cgroups v1 support for kubelet v1.35 or newer, you must set the kubelet configuration option 'FailCgroupV1' to 'false'.");
   });
 
   it('init brings up etcd, apiserver, controller-manager and scheduler as static pods', () => {
-    const cfg = `apiVersion: kubeadm.k8s.io/v1beta3
+    const cfg = `apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
-kubernetesVersion: v1.30.3
+kubernetesVersion: v1.36.4
 controlPlaneEndpoint: ${IP.cp1}:6443
 networking:
   podSubnet: 10.244.0.0/16
 ---
-apiVersion: kubeadm.k8s.io/v1beta3
+apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 bootstrapTokens:
   - token: abcdef.0123456789abcdef
@@ -113,7 +133,8 @@ bootstrapTokens:
       ok('cp1', `test -s /etc/kubernetes/pki/${f}`);
     const etcdCmd = ok('cp1', 'ps -eo args | grep "^/usr/bin/etcd "');
     expect(etcdCmd).toContain(`--initial-cluster=cp1=https://${IP.cp1}:2380`);
-    expect(JSON.parse(ok('cp1', `${KC} get --raw /version`)).gitVersion).toBe('v1.30.3');
+    expect(ok('cp1', 'cat /var/lib/kubelet/kubeadm-flags.env')).not.toContain('--pod-infra-container-image');
+    expect(JSON.parse(ok('cp1', `${KC} get --raw /version`)).gitVersion).toBe('v1.36.4');
   });
 
   it('joins two more control-plane nodes: certificates from kubeadm-certs, etcd members added', () => {
@@ -128,7 +149,7 @@ bootstrapTokens:
   });
 
   it('refuses a wrong CA hash and a wrong certificate key', () => {
-    h.node('w1', IP.w1, roots['1.30.3']!);
+    h.node('w1', IP.w1, roots['1.36.4']!);
     const bad = h.sh('w1', `kubeadm join ${IP.cp1}:6443 --token ${join_.token} --discovery-token-ca-cert-hash sha256:${'0'.repeat(64)} ${IGNORE} 2>&1`);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('none of the public keys');
@@ -207,27 +228,29 @@ spec:
     ok('cp1', `${KC} wait --for=condition=Ready node cp3 --timeout=90s`);
   });
 
-  it('upgrades the control plane by one patch, then one minor, with kubeadm upgrade apply and node', async () => {
-    const r = roots['1.30.4']!;
-    const tooNew = h.sh('cp1', `kubeadm upgrade apply v1.31.1 -y 2>&1`, { rootfs: r });
+  it('upgrades the control plane by one minor, then one patch, with kubeadm upgrade apply and node', async () => {
+    const r = roots['1.37.1']!;
+    const tooNew = h.sh('cp1', `kubeadm upgrade apply v1.37.2 -y 2>&1`, { rootfs: r });
     expect(tooNew.code).toBe(1);
-    expect(tooNew.stdout).toContain('is higher than the kubeadm version "v1.30.4". Upgrade kubeadm first');
-    expect(ok('cp1', 'kubeadm upgrade plan', r)).toContain('kubeadm upgrade apply v1.30.4');
-    expect(ok('cp1', 'kubeadm upgrade apply v1.30.4 -y', r)).toContain('[upgrade/successful] SUCCESS! Your cluster was upgraded to "v1.30.4". Enjoy!');
+    expect(tooNew.stdout).toContain('is higher than the kubeadm version "v1.37.1". Upgrade kubeadm first');
+    expect(ok('cp1', 'kubeadm upgrade plan', r)).toContain('kubeadm upgrade apply v1.37.1');
+    // The target from an UpgradeConfiguration (v1beta4), as hactl writes it.
+    ok('cp1', "printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkind: UpgradeConfiguration\\napply:\\n  kubernetesVersion: v1.37.1\\n  forceUpgrade: true\\n' > /run/kubelet-standin/upgrade.yaml");
+    expect(ok('cp1', 'kubeadm upgrade apply --config /run/kubelet-standin/upgrade.yaml', r)).toContain('[upgrade/successful] SUCCESS! Your cluster was upgraded to "v1.37.1". Enjoy!');
     for (const n of ['cp2', 'cp3']) expect(ok(n, 'kubeadm upgrade node', r)).toContain('The control plane instance for this node was successfully updated!');
     // A worker has no admin.conf: kubeadm upgrade node reads the cluster with kubelet.conf.
     expect(ok('w1', 'kubeadm upgrade node', r)).toContain('[upgrade] Skipping phase. Not a control plane node.');
-    for (const [n, ip] of [['cp1', IP.cp1], ['cp2', IP.cp2], ['cp3', IP.cp3]] as const)
-      expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.30.4');
-    // Then one minor: kubeadm 1.31 also moves etcd's image tag and stores kubeadm-config as v1beta4.
-    const r31 = roots['1.31.1']!;
-    expect(ok('cp1', 'kubeadm upgrade apply v1.31.1 -y', r31)).toContain('Component "etcd" upgraded successfully!');
-    for (const n of ['cp2', 'cp3']) ok(n, 'kubeadm upgrade node', r31);
     for (const [n, ip] of [['cp1', IP.cp1], ['cp2', IP.cp2], ['cp3', IP.cp3]] as const) {
-      expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.31.1');
-      expect(ok(n, 'grep image: /etc/kubernetes/manifests/etcd.yaml')).toContain('registry.k8s.io/etcd:3.5.15-0');
+      expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.37.1');
+      expect(ok(n, 'grep image: /etc/kubernetes/manifests/etcd.yaml')).toContain('registry.k8s.io/etcd:3.6.9-0');
     }
     expect(ok('cp1', `${KC} -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}'`)).toContain('apiVersion: kubeadm.k8s.io/v1beta4');
+    // Then one patch.
+    const r2 = roots['1.37.2']!;
+    expect(ok('cp1', 'kubeadm upgrade apply v1.37.2 -y', r2)).toContain('[upgrade/successful] SUCCESS! Your cluster was upgraded to "v1.37.2". Enjoy!');
+    for (const n of ['cp2', 'cp3']) ok(n, 'kubeadm upgrade node', r2);
+    for (const [n, ip] of [['cp1', IP.cp1], ['cp2', IP.cp2], ['cp3', IP.cp3]] as const)
+      expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.37.2');
     const exp = ok('cp1', 'kubeadm certs check-expiration', r);
     expect(exp).toMatch(/^apiserver {18}\w{3} \d\d, \d{4} \d\d:\d\d UTC {3}364d {12}ca {22}no/m);
     expect(exp).toMatch(/^etcd-ca\s+\w{3} \d\d, \d{4} \d\d:\d\d UTC {3}9y/m);

@@ -14,6 +14,8 @@ import { prefixEnd } from './src/lib/etcd.js';
 import { parseArgs } from './src/lib/args.js';
 // @ts-expect-error plain JavaScript module without types
 import { feasible } from './src/lib/scheduling.js';
+// @ts-expect-error plain JavaScript module without types
+import { cgroupMode } from './src/lib/cgroups.js';
 
 const b3 = `apiVersion: kubeadm.k8s.io/v1beta3
 kind: ClusterConfiguration
@@ -61,6 +63,66 @@ describe('kubeadm config files', () => {
   it('rejects fields removed in v1beta4', () => {
     const t = 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\napiServer:\n  timeoutForControlPlane: 4m0s\n';
     expect(() => loadConfig(t, 31)).toThrow('unknown field "apiServer.timeoutForControlPlane"');
+  });
+  it('warns about v1beta3 in 1.34 and 1.35 and refuses it from 1.36 as an old API spec', () => {
+    for (const minor of [34, 35]) {
+      const c = loadConfig(b3, minor);
+      expect(c.warnings.join('\n')).toContain('your configuration file uses a deprecated API spec: "kubeadm.k8s.io/v1beta3" (kind: "ClusterConfiguration")');
+    }
+    for (const minor of [36, 37]) {
+      expect(() => loadConfig(b3, minor)).toThrow(
+        `your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta3" (kind: "ClusterConfiguration"). Please use kubeadm v1.35 instead and run 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec using a newer API version.`,
+      );
+    }
+    expect(loadConfig(b4, 37).warnings).toEqual([]);
+  });
+  it('decodes UpgradeConfiguration and ResetConfiguration strictly', () => {
+    const up = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: UpgradeConfiguration
+apply:
+  kubernetesVersion: v1.37.2
+  certificateRenewal: true
+  ignorePreflightErrors: [SystemVerification]
+node:
+  etcdUpgrade: true
+  ignorePreflightErrors: [SystemVerification]
+timeouts:
+  upgradeManifests: 5m0s
+`;
+    expect(loadConfig(up, 37).UpgradeConfiguration.apply.kubernetesVersion).toBe('v1.37.2');
+    expect(() => loadConfig(up.replace('certificateRenewal', 'renewCertificates'), 37)).toThrow(
+      'error unmarshaling configuration schema.GroupVersionKind{Group:"kubeadm.k8s.io", Version:"v1beta4", Kind:"UpgradeConfiguration"}: strict decoding error: unknown field "apply.renewCertificates"',
+    );
+    expect(() => loadConfig(up.replace('etcdUpgrade: true', 'etcdUpgrade: "yes"'), 37)).toThrow(/cannot unmarshal string into Go struct field node.etcdUpgrade of type boolean/);
+    const reset = 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nforce: true\ncleanupTmpDir: true\n';
+    expect(loadConfig(reset, 37).ResetConfiguration.force).toBe(true);
+    expect(() => loadConfig(`${reset}purge: true\n`, 37)).toThrow('unknown field "purge"');
+  });
+});
+
+describe('cgroup mode', () => {
+  it('tells v2, hybrid and v1 apart as the kubelet does (statfs of /sys/fs/cgroup and unified/)', () => {
+    const d = mkdtempSync(join(tmpdir(), 'standins-cgroup-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+      try {
+        expect(cgroupMode(d)).toBe('v1');
+        execFileSync('mkdir', [join(d, 'unified')]);
+        execFileSync('mount', ['-t', 'cgroup2', 'cgroup2', join(d, 'unified')]);
+        expect(cgroupMode(d)).toBe('hybrid');
+        execFileSync('umount', [join(d, 'unified')]);
+      } finally {
+        execFileSync('umount', [d]);
+      }
+      execFileSync('mount', ['-t', 'cgroup2', 'cgroup2', d]);
+      try {
+        expect(cgroupMode(d)).toBe('v2');
+      } finally {
+        execFileSync('umount', [d]);
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
 

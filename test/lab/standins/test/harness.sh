@@ -38,6 +38,9 @@ set -e
 mount --make-rprivate /
 for m in $MOUNTS; do mount --bind "$N\$m" "\$m"; done
 mount --bind "$ROOTFS/usr/lib/kube-standins" /usr/lib/kube-standins
+# A cgroup v2 host, whatever this machine binds its controllers to: kubelet 1.35+ refuses v1 and
+# hybrid hosts (the tests show that refusal by unmounting this in a child namespace).
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 hostname $NAME
 exec sleep infinity
 INIT

@@ -18,6 +18,7 @@ import { Etcd } from '../lib/etcd.js';
 import { loadConfig, clusterDefaults, clusterConfigDoc, ConfigError } from '../lib/kubeadm-config.js';
 import { etcdManifest, apiserverManifest, controllerManagerManifest, schedulerManifest } from '../lib/kubeadm-manifests.js';
 import { pullOwnImages, CONTROL_PLANE } from '../lib/images.js';
+import { cgroupMode, CGROUP_V1_VALIDATOR_MESSAGE, CGROUP_V1_MAINTENANCE_MESSAGE } from '../lib/cgroups.js';
 
 const TREE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KDIR = '/etc/kubernetes';
@@ -151,8 +152,22 @@ async function preflight({ controlPlane, join, cc, ignore, criSocket, k8sVersion
     else if (target && (kv.major > target.major || kv.minor > target.minor))
       E('KubeletVersion', `the kubelet version is higher than the control plane version. This is not a supported version skew and may lead to a malfunctional cluster. Kubelet version: "${kv.s}" Control plane version: "${target.s}"`);
   }
+  if (kv) cgroupsCheck(kv.minor, E, W);
   const enabled = systemctl('is-enabled', 'kubelet.service');
   if (!enabled.ok) W('Service-Kubelet', 'kubelet service is not enabled, please run \'systemctl enable kubelet.service\'');
+  reportPreflight(errors, warnings, ignore);
+}
+
+// SystemVerification's cgroups validator: kubelet 1.35+ on a cgroup v1 or hybrid host is an error
+// for kubeadm 1.35+, which the opt-in (failCgroupV1: false) must skip by the check's name.
+function cgroupsCheck(kubeletMinor, E, W) {
+  if (cgroupMode() === 'v2') return;
+  if (OWN.minor < 35) W('SystemVerification', CGROUP_V1_MAINTENANCE_MESSAGE);
+  else if (kubeletMinor >= 35) E('SystemVerification', CGROUP_V1_VALIDATOR_MESSAGE);
+  else W('SystemVerification', CGROUP_V1_VALIDATOR_MESSAGE);
+}
+
+function reportPreflight(errors, warnings, ignore) {
   const ign = new Set(ignore.map((s) => s.toLowerCase()));
   const fatal = [];
   for (const [n, m] of warnings) say(`\t[WARNING ${n}]: ${m}`);
@@ -280,7 +295,9 @@ function kubeletConfigDoc(cc, user) {
 }
 
 function kubeletStart(kcfgYaml, nodeReg, nodeName) {
-  const extra = { 'container-runtime-endpoint': nodeReg.criSocket, 'pod-infra-container-image': PAUSE, ...(nodeReg.kubeletExtraArgs || {}) };
+  // kubeadm 1.35+ no longer writes the sandbox image flag the kubelet dropped (kubernetes#133779).
+  const sandbox = OWN.minor < 35 ? { 'pod-infra-container-image': PAUSE } : {};
+  const extra = { 'container-runtime-endpoint': nodeReg.criSocket, ...sandbox, ...(nodeReg.kubeletExtraArgs || {}) };
   if (nodeName !== os.hostname().toLowerCase()) extra['hostname-override'] = nodeName;
   say(`[kubelet-start] Writing kubelet environment file with flags to file "${KUBELET_DIR}/kubeadm-flags.env"`);
   write(`${KUBELET_DIR}/kubeadm-flags.env`, `KUBELET_KUBEADM_ARGS="${Object.entries(extra).map(([k, v]) => `--${k}=${v}`).join(' ')}"\n`, 0o644);
@@ -540,7 +557,7 @@ async function join(pos, flags) {
   say('[preflight] Reading configuration from the cluster...');
   say("[preflight] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
   const kcm = await withRetry('kubeadm-config', () => boot.get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config'));
-  const clusterConf = loadConfig(kcm.data.ClusterConfiguration, 99).ClusterConfiguration;
+  const clusterConf = loadConfig(kcm.data.ClusterConfiguration, OWN.minor).ClusterConfiguration;
   const cc = clusterDefaults(clusterConf, V.gitVersion);
   const kver = parseVersion(cc.kubernetesVersion);
   const kv = kubeletVersion();
@@ -644,14 +661,18 @@ Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
 
 // ---------- reset ----------
 async function reset(flags) {
-  if (!truthy(flags.force) && !truthy(flags.f)) {
+  // `kubeadm reset --config` reads a ResetConfiguration (v1beta4); flags win over it.
+  const conf = readConfigFlag(flags);
+  for (const w of conf.warnings || []) say(w);
+  const rc = conf.ResetConfiguration || {};
+  if (!truthy(flags.force) && !truthy(flags.f) && !rc.force) {
     say("[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted.");
     process.stdout.write('[reset] Are you sure you want to proceed? [y/N]: ');
     const buf = Buffer.alloc(16);
     let n = 0; try { n = fs.readSync(0, buf, 0, 16, null); } catch { n = 0; }
     if (!/^y/i.test(buf.subarray(0, n).toString())) throw new Error('aborted reset operation');
   }
-  const certDir = one(flags['cert-dir']) || '/etc/kubernetes/pki';
+  const certDir = one(flags['cert-dir']) || rc.certificatesDir || '/etc/kubernetes/pki';
   say('[preflight] Running pre-flight checks');
   const etcdYaml = `${MANIFESTS}/etcd.yaml`;
   let dataDir = '/var/lib/etcd';
@@ -856,7 +877,7 @@ function subjectOf(pem) {
 // ---------- upgrade ----------
 async function clusterConfig(api) {
   const cm = await api.get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config');
-  return { cm, cc: clusterDefaults(loadConfig(cm.data.ClusterConfiguration, 99).ClusterConfiguration, V.gitVersion) };
+  return { cm, cc: clusterDefaults(loadConfig(cm.data.ClusterConfiguration, OWN.minor).ClusterConfiguration, V.gitVersion) };
 }
 function manifestVersion(name) {
   const f = `${MANIFESTS}/${name}.yaml`;
@@ -874,7 +895,7 @@ function localNodeName() {
   try { return /CN=system:node:([^\s,/]+)/.exec(pki.certInfo(loadKubeconfig(`${KDIR}/kubelet.conf`).cert.toString()).subject.replace(/\n/g, '/'))[1]; }
   catch { return os.hostname().toLowerCase(); }
 }
-async function upgradeControlPlane(api, cc, version, renew) {
+async function upgradeControlPlane(api, cc, version, renew, etcdUpgrade = true) {
   const nodeName = localNodeName();
   const ip = YAML.parse(readText(`${MANIFESTS}/kube-apiserver.yaml`)).metadata.annotations['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint'];
   const { host, port } = splitHostPort(ip, 6443);
@@ -886,7 +907,7 @@ async function upgradeControlPlane(api, cc, version, renew) {
   say(`[upgrade/staticpods] Writing new Static Pod manifests to "${MANIFESTS}"`);
   cc.kubernetesVersion = version;
   // etcd first, as kubeadm: only the image tag changes (the lab runs one Debian etcd for every tag).
-  if (exists(`${MANIFESTS}/etcd.yaml`)) {
+  if (etcdUpgrade && exists(`${MANIFESTS}/etcd.yaml`)) {
     const etcdPod = YAML.parse(readText(`${MANIFESTS}/etcd.yaml`));
     const want = `${cc.imageRepository}/etcd:${ETCD_TAG}`;
     if (etcdPod.spec.containers[0].image === want) say('[upgrade/staticpods] Current and new manifests of etcd are equal, skipping upgrade');
@@ -917,8 +938,47 @@ async function upgradeControlPlane(api, cc, version, renew) {
   }
 }
 
+// As kubeadm 1.35+ on upgrade: the kubelet flag 1.35 removed goes from kubeadm-flags.env.
+function dropSandboxFlag() {
+  const f = `${KUBELET_DIR}/kubeadm-flags.env`;
+  if (OWN.minor < 35 || !exists(f)) return;
+  const text = readText(f);
+  const cleaned = text.replace(/\s*--pod-infra-container-image=\S*?(?=[\s"])/g, '');
+  if (cleaned !== text) write(f, cleaned, 0o644);
+}
+
+// `kubeadm upgrade apply|node --config`: an UpgradeConfiguration (v1beta4), flags win over it.
+function upgradeOptions(sub, flags) {
+  const conf = readConfigFlag(flags);
+  for (const w of conf.warnings || []) say(w);
+  for (const k of ['InitConfiguration', 'ClusterConfiguration', 'JoinConfiguration'])
+    if (conf[k]) say(`[upgrade/config] WARNING: Ignored configuration document ${k}: "kubeadm upgrade ${sub}" reads an UpgradeConfiguration`);
+  const uc = conf.UpgradeConfiguration || {};
+  const part = (sub === 'apply' ? uc.apply : sub === 'node' ? uc.node : uc.plan) || {};
+  const flag = (name) => (flags[name] === undefined ? undefined : truthy(flags[name]));
+  return {
+    version: pos1(sub, part),
+    certificateRenewal: flag('certificate-renewal') ?? part.certificateRenewal ?? true,
+    etcdUpgrade: flag('etcd-upgrade') ?? part.etcdUpgrade ?? true,
+    force: flag('force') ?? part.forceUpgrade ?? false,
+    ignore: [...all(flags['ignore-preflight-errors']).flatMap((x) => x.split(',')), ...(part.ignorePreflightErrors || [])],
+  };
+}
+function pos1(sub, part) { return sub === 'apply' || sub === 'plan' ? part.kubernetesVersion : undefined; }
+
+// Upgrade preflight: as kubeadm 1.35+, the system verification assumes the kubelet will follow
+// the control plane to the next minor (kubernetes#134744).
+function upgradePreflight(ignore) {
+  say('[upgrade/preflight] Running preflight checks');
+  const errors = [], warnings = [];
+  const kv = kubeletVersion();
+  if (kv) cgroupsCheck(kv.minor + 1, (n, m) => errors.push([n, m]), (n, m) => warnings.push([n, m]));
+  reportPreflight(errors, warnings, ignore);
+}
+
 async function upgrade(pos, flags) {
   const sub = pos[0];
+  const opts = upgradeOptions(sub, flags);
   // As kubeadm: `upgrade node` on a node without the kube-apiserver manifest (a worker) talks to the
   // cluster with kubelet.conf, everything else with admin.conf (unless --kubeconfig says).
   const worker = sub === 'node' && !one(flags.kubeconfig) && !exists(`${MANIFESTS}/kube-apiserver.yaml`);
@@ -953,18 +1013,18 @@ async function upgrade(pos, flags) {
     return;
   }
   if (sub === 'apply') {
-    const target = parseVersion(pos[1]);
+    const target = parseVersion(pos[1] || opts.version);
     if (!target) throw new Error('missing one or more required arguments. Required arguments: [version]');
     if (cmpVersion(target.s, V.gitVersion) > 0) throw new PhaseError('preflight', `Specified version to upgrade to "${target.s}" is higher than the kubeadm version "${V.gitVersion}". Upgrade kubeadm first using the tool you used to install kubeadm`);
     if (target.minor > current.minor + 1) throw new PhaseError('preflight', `Specified version to upgrade to "${target.s}" is too high; kubeadm can upgrade only 1 minor version at a time`);
     if (target.minor < current.minor) throw new PhaseError('preflight', `Specified version to upgrade to "${target.s}" is an unsupported version and --force wasn't specified`);
     say('[upgrade] Reading configuration from the cluster...');
     say("[upgrade] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
-    say('[upgrade/preflight] Running preflight checks');
+    upgradePreflight(opts.ignore);
     say('[upgrade] Running cluster health checks');
     const nodes = (await api.get('/api/v1/nodes')).items.filter((n) => 'node-role.kubernetes.io/control-plane' in (n.metadata.labels || {}));
     const notReady = nodes.filter((n) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True');
-    if (notReady.length && !truthy(flags.force)) throw new PhaseError('preflight', `[upgrade/health] FATAL: [preflight] Some fatal errors occurred:\n\t[ERROR ControlPlaneNodesReady]: there are NotReady control-planes in the cluster: [${notReady.map((n) => n.metadata.name).join(' ')}]`);
+    if (notReady.length && !opts.force) throw new PhaseError('preflight', `[upgrade/health] FATAL: [preflight] Some fatal errors occurred:\n\t[ERROR ControlPlaneNodesReady]: there are NotReady control-planes in the cluster: [${notReady.map((n) => n.metadata.name).join(' ')}]`);
     for (const n of nodes) {
       const kv = parseVersion(n.status?.nodeInfo?.kubeletVersion);
       if (kv && target.minor - kv.minor > 3) throw new PhaseError('preflight', `the kubelet on node ${n.metadata.name} (${kv.s}) is too old for ${target.s}`);
@@ -972,13 +1032,14 @@ async function upgrade(pos, flags) {
     say(`[upgrade/version] You have chosen to change the cluster version to "${target.s}"`);
     say(`[upgrade/versions] Cluster version: ${current.s}`);
     say(`[upgrade/versions] kubeadm version: ${V.gitVersion}`);
-    if (!truthy(flags.yes) && !truthy(flags.y)) {
+    if (!truthy(flags.yes) && !truthy(flags.y) && !opts.force) {
       process.stdout.write('[upgrade] Are you sure you want to proceed? [y/N]: ');
       const buf = Buffer.alloc(16); let n = 0; try { n = fs.readSync(0, buf, 0, 16, null); } catch { n = 0; }
       if (!/^y/i.test(buf.subarray(0, n).toString())) throw new Error('won\'t proceed; the user didn\'t answer (Y|y) in order to continue');
     }
     say(`[upgrade/apply] Upgrading your Static Pod-hosted control plane to version "${target.s}" (timeout: 5m0s)...`);
-    await upgradeControlPlane(api, cc, target.s, flags['certificate-renewal'] === undefined || truthy(flags['certificate-renewal']));
+    await upgradeControlPlane(api, cc, target.s, opts.certificateRenewal, opts.etcdUpgrade);
+    dropSandboxFlag();
     const doc = clusterConfigDoc(cc, OWN.minor);
     await api.put('/api/v1/namespaces/kube-system/configmaps/kubeadm-config', { ...cm, data: { ...cm.data, ClusterConfiguration: stringify(doc) } });
     say('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace');
@@ -990,14 +1051,16 @@ async function upgrade(pos, flags) {
     say('[upgrade] Reading configuration from the cluster...');
     say("[upgrade] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
     if (cmpVersion(current.s, V.gitVersion) > 0) throw new PhaseError('preflight', `the cluster version ${current.s} is higher than this kubeadm ${V.gitVersion}. Upgrade kubeadm first`);
+    upgradePreflight(opts.ignore);
     if (exists(`${MANIFESTS}/kube-apiserver.yaml`)) {
       say('[upgrade] Upgrading your Static Pod-hosted control plane instance to version "' + current.s + '"...');
       if (manifestVersion('kube-apiserver') === current.s) say('[upgrade] The control plane instance for this node is already at the cluster version');
-      else await upgradeControlPlane(api, cc, current.s, truthy(flags['certificate-renewal'] ?? 'true'));
+      else await upgradeControlPlane(api, cc, current.s, opts.certificateRenewal, opts.etcdUpgrade);
       say('[upgrade] The control plane instance for this node was successfully updated!');
     } else say('[upgrade] Skipping phase. Not a control plane node.');
     const kcm = await api.get('/api/v1/namespaces/kube-system/configmaps/kubelet-config');
     write(`${KUBELET_DIR}/config.yaml`, kcm.data.kubelet, 0o644);
+    dropSandboxFlag();
     say(`[upgrade] Backing up kubelet config file to /etc/kubernetes/tmp/kubeadm-kubelet-config.yaml`);
     say(`[kubelet-start] Writing kubelet configuration to file "${KUBELET_DIR}/config.yaml"`);
     say('[upgrade] The configuration for this node was successfully updated!');
@@ -1018,7 +1081,7 @@ async function config(pos, flags) {
   if (pos[0] === 'images') {
     const cc = clusterDefaults(readConfigFlag(flags).ClusterConfiguration, V.gitVersion);
     const v = one(flags['kubernetes-version']) || cc.kubernetesVersion;
-    const list = [...CONTROL_PLANE.map((n) => image(cc, n, v)), `${cc.imageRepository}/pause:3.9`, `${cc.imageRepository}/etcd:${ETCD_TAG}`];
+    const list = [...CONTROL_PLANE.map((n) => image(cc, n, v)), `${cc.imageRepository}/${PAUSE.split('/').pop()}`, `${cc.imageRepository}/etcd:${ETCD_TAG}`];
     if (pos[1] === 'list') return say(list.join('\n'));
     if (pos[1] === 'pull') { pullOwnImages(TREE, V.gitVersion); for (const i of list) say(`[config/images] Pulled ${i}`); return; }
   }

@@ -12,14 +12,17 @@ import { parseArgs, one, die } from '../lib/args.js';
 import YAML from '../lib/yaml.js';
 import { versionInfo } from '../lib/version.js';
 import { loadKubeconfig, client, kubeconfigYaml, sleep } from '../lib/kube.js';
+import { cgroupMode, KUBELET_CGROUP_V1_ERROR, KUBELET_CGROUP_V1_WARNING } from '../lib/cgroups.js';
 import { resolveImage } from '../lib/images.js';
 import { newKey, newCsr } from '../lib/pki.js';
 
 const KNOWN = new Set(['bootstrap-kubeconfig', 'kubeconfig', 'config', 'container-runtime-endpoint', 'node-ip', 'hostname-override',
-  'pod-infra-container-image', 'version', 'v', 'node-labels', 'register-with-taints', 'cgroup-driver', 'fail-swap-on']);
+  'version', 'v', 'node-labels', 'register-with-taints', 'cgroup-driver', 'fail-swap-on']);
+// Removed in 1.35 (kubernetes#133779): the runtime's sandbox image is the one that counts.
+if (+versionInfo().minor < 35) KNOWN.add('pod-infra-container-image');
 const { flags, pos } = parseArgs(process.argv.slice(2), ['version']);
 if (pos.length) die(`Error: unknown command "${pos[0]}" for "kubelet"`);
-for (const k of Object.keys(flags)) if (!KNOWN.has(k)) die(`Error: unknown flag: --${k}`);
+for (const k of Object.keys(flags)) if (!KNOWN.has(k)) die(`E kubelet: "command failed" err="failed to parse kubelet flag: unknown flag: --${k}"`);
 if (flags.version) { console.log(`Kubernetes ${versionInfo().gitVersion}`); process.exit(0); }
 
 const log = (...a) => console.error(new Date().toISOString(), ...a);
@@ -28,6 +31,12 @@ let cfg = {};
 if (configFile) {
   try { cfg = YAML.parse(fs.readFileSync(configFile, 'utf8')) || {}; }
   catch (e) { die(`E kubelet: "command failed" err="failed to load kubelet config file, path: ${configFile}, error: failed to load Kubelet config file ${configFile}, error failed to read kubelet config file \\"${configFile}\\", error: ${e.message}"`); }
+}
+// KEP-5573: from 1.35 failCgroupV1 defaults to true and the kubelet refuses a cgroup v1 (or hybrid) host.
+if (cgroupMode() !== 'v2') {
+  const failCgroupV1 = cfg.failCgroupV1 ?? +versionInfo().minor >= 35;
+  if (failCgroupV1) die(`E kubelet: "command failed" err="failed to run Kubelet: ${KUBELET_CGROUP_V1_ERROR}"`);
+  console.error(`W kubelet: ${KUBELET_CGROUP_V1_WARNING}`);
 }
 const staticPodPath = cfg.staticPodPath || '/etc/kubernetes/manifests';
 const nodeName = (one(flags['hostname-override']) || os.hostname()).toLowerCase();

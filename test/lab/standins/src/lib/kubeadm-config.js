@@ -45,8 +45,18 @@ function schemas(b4) {
       ...(b4 ? { dryRun: bool, timeouts } : {}) },
     ...(b4 ? {
       ResetConfiguration: { ...head, metadata: meta, cleanupTmpDir: bool, certificatesDir: str, criSocket: str, dryRun: bool, force: bool,
-        ignorePreflightErrors: { $list: str }, skipPhases: { $list: str }, unmountFlags: { $list: str } },
-      UpgradeConfiguration: { ...head, metadata: meta, apply: any, node: any, plan: any, diff: any, timeouts },
+        ignorePreflightErrors: { $list: str }, skipPhases: { $list: str }, unmountFlags: { $list: str }, timeouts },
+      // cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go: UpgradeApplyConfiguration, UpgradeNodeConfiguration,
+      // UpgradePlanConfiguration, UpgradeDiffConfiguration.
+      UpgradeConfiguration: { ...head, metadata: meta, timeouts,
+        apply: { kubernetesVersion: str, allowExperimentalUpgrades: bool, allowRCUpgrades: bool, certificateRenewal: bool, dryRun: bool,
+          etcdUpgrade: bool, forceUpgrade: bool, ignorePreflightErrors: { $list: str }, patches: { directory: str }, printConfig: bool,
+          skipPhases: { $list: str }, imagePullPolicy: str, imagePullSerial: bool },
+        node: { certificateRenewal: bool, dryRun: bool, etcdUpgrade: bool, ignorePreflightErrors: { $list: str }, skipPhases: { $list: str },
+          patches: { directory: str }, imagePullPolicy: str, imagePullSerial: bool },
+        plan: { kubernetesVersion: str, allowExperimentalUpgrades: bool, allowRCUpgrades: bool, dryRun: bool, ignorePreflightErrors: { $list: str },
+          printConfig: bool },
+        diff: { kubernetesVersion: str, contextLines: num } },
     } : {}),
   };
 }
@@ -77,22 +87,40 @@ function check(value, schema, path, gvk) {
   }
 }
 
-// The versions of the config API each kubeadm minor reads (v1beta4 arrived in 1.31).
+// The versions of the config API each kubeadm minor reads: v1beta4 arrived in 1.31 (v1beta3 then
+// deprecated, with a warning) and v1beta3 was removed in 1.36 (kubernetes#136016), after which it
+// is an "old API spec" naming the last kubeadm that read it (validateSupportedVersion in
+// cmd/kubeadm/app/util/config/common.go).
 export function supportedApiVersions(minor) {
+  if (minor >= 36) return ['kubeadm.k8s.io/v1beta4'];
   return minor >= 31 ? ['kubeadm.k8s.io/v1beta3', 'kubeadm.k8s.io/v1beta4'] : ['kubeadm.k8s.io/v1beta3'];
+}
+const OLD_API_VERSIONS = { 'kubeadm.k8s.io/v1beta1': 'v1.15', 'kubeadm.k8s.io/v1beta2': 'v1.22', 'kubeadm.k8s.io/v1beta3': 'v1.35' };
+const MIGRATE = "Please use 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec using a newer API version.";
+
+function checkApiVersion(doc, minor, warnings) {
+  const allowed = supportedApiVersions(minor);
+  const gv = doc.apiVersion;
+  const old = OLD_API_VERSIONS[gv];
+  if (old && !allowed.includes(gv)) {
+    throw new ConfigError(`your configuration file uses an old API spec: "${gv}" (kind: "${doc.kind}"). Please use kubeadm ${old} instead and run 'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec using a newer API version.`);
+  }
+  if (!allowed.includes(gv)) throw new ConfigError(`no kind "${doc.kind}" is registered for version "${gv}" in scheme "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"`);
+  if (gv === 'kubeadm.k8s.io/v1beta3' && minor >= 31) {
+    warnings.push(`W1207 00:00:00.000000       1 common.go:101] your configuration file uses a deprecated API spec: "${gv}" (kind: "${doc.kind}"). ${MIGRATE}`);
+  }
 }
 
 // Returns {InitConfiguration?, ClusterConfiguration?, JoinConfiguration?, KubeletConfiguration?, ..., apiVersion}.
 export function loadConfig(text, minor) {
   const out = { warnings: [] };
-  const allowed = supportedApiVersions(minor);
   for (const doc of parseAllDocs(text)) {
     if (!doc.apiVersion || !doc.kind) throw new ConfigError(`Object 'Kind' is missing in '${JSON.stringify(doc).slice(0, 80)}'`);
     const [group, version] = doc.apiVersion.split('/');
     if (group === 'kubeadm.k8s.io') {
-      if (!allowed.includes(doc.apiVersion)) throw new ConfigError(`no kind "${doc.kind}" is registered for version "${doc.apiVersion}" in scheme "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"`);
+      checkApiVersion(doc, minor, out.warnings);
       const sch = schemas(version === 'v1beta4')[doc.kind];
-      if (!sch) throw new ConfigError(`no kind "${doc.kind}" is registered for version "${doc.apiVersion}"`);
+      if (!sch) throw new ConfigError(`no kind "${doc.kind}" is registered for version "${doc.apiVersion}" in scheme "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"`);
       check(doc, sch, '', { version, kind: doc.kind });
       if (out[doc.kind]) throw new ConfigError(`duplicate ${doc.kind} document`);
       out[doc.kind] = normalise(doc, version);
