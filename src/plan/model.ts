@@ -6,6 +6,9 @@
 import { createHash } from 'node:crypto';
 import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
 import type { ResourceNode } from '../graph/types.js';
+import { maskSecrets, SENSITIVE_MASK, type SecretField } from '../transport/sensitive.js';
+
+export { SENSITIVE_MASK };
 
 export const PLAN_FORMAT_VERSION = 1 as const;
 
@@ -37,7 +40,7 @@ export type FileAction = 'no-op' | 'create' | 'update' | 'delete';
 export interface FileChange {
   path: string;
   action: FileAction;
-  /** sha256 (hex) of the raw content (after masking, when the builder was given secrets); omitted for sensitive files. */
+  /** sha256 (hex) of the raw content (with its secret fields masked); omitted for sensitive files. */
   beforeSha256?: string;
   afterSha256?: string;
   /** Octal permission strings such as `0644`. */
@@ -139,8 +142,6 @@ export interface Plan {
 // ---------------------------------------------------------------------------------------------
 // Values
 
-export const SENSITIVE_MASK = '(sensitive value)';
-
 export function known(value: Scalar): { value: Scalar } {
   return { value };
 }
@@ -192,32 +193,6 @@ export function attr(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Secrets
-
-/**
- * Replace every occurrence of each secret by the mask. Longest first so a secret containing
- * another is masked whole; split/join so secrets are matched literally, never as patterns.
- */
-export function maskSecrets(text: string, secrets: readonly string[]): string {
-  // A multi-line secret reaches a diff one prefixed line at a time, so its lines are secrets too.
-  const pieces = secrets.flatMap((s) => (/[\r\n]/.test(s) ? [s, ...s.split(/\r?\n|\r/).filter((l) => l.trim().length >= 4)] : [s]));
-  const list = [...new Set(pieces.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
-  let out = text;
-  // Masking can in theory join fragments into another secret; a few passes settle it.
-  for (let pass = 0; pass < 4; pass++) {
-    let touched = false;
-    for (const s of list) {
-      if (out.includes(s)) {
-        out = out.split(s).join(SENSITIVE_MASK);
-        touched = true;
-      }
-    }
-    if (!touched) break;
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Files
 
 /** Lines hactl writes at the top of the files it manages; they carry a timestamp, so never diff them. */
@@ -266,8 +241,8 @@ export interface FileDiffOptions {
   normalize?: boolean | NormalizeOptions;
   /** Lines of context around each hunk (default 3). */
   context?: number;
-  /** Secrets masked out of both sides before diffing. */
-  secrets?: readonly string[];
+  /** Fields holding secrets, masked on both sides before diffing. */
+  secretFields?: readonly SecretField[];
 }
 
 /**
@@ -279,7 +254,7 @@ export function fileDiff(path: string, before: string | null, after: string | nu
   const norm = opts.normalize ?? true;
   const prep = (s: string | null): string => {
     if (s === null) return '';
-    const masked = opts.secrets ? maskSecrets(s, opts.secrets) : s;
+    const masked = opts.secretFields ? maskSecrets(s, { fields: opts.secretFields }) : s;
     return norm === false ? masked : normalizeContent(masked, norm === true ? {} : norm);
   };
   const b = prep(before);
@@ -298,6 +273,12 @@ export function fileDiff(path: string, before: string | null, after: string | nu
   return formatPatch(patch, FILE_HEADERS_ONLY);
 }
 
+function contentChanged(before: string, after: string, norm: boolean | NormalizeOptions): boolean {
+  if (norm === false) return before !== after;
+  const opts = norm === true ? {} : norm;
+  return normalizeContent(before, opts) !== normalizeContent(after, opts);
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -312,7 +293,7 @@ export interface FileSpec {
   owner?: { before?: string; after?: string };
   sensitive?: boolean;
   normalize?: boolean | NormalizeOptions;
-  secrets?: readonly string[];
+  secretFields?: readonly SecretField[];
 }
 
 /** Build a FileChange from raw contents; sensitive contents never leave this function. */
@@ -323,17 +304,18 @@ export function fileChange(spec: FileSpec): FileChange {
     (spec.owner !== undefined && spec.owner.before !== spec.owner.after);
   const diff = fileDiff(path, before, after, {
     normalize: spec.normalize ?? true,
-    ...(spec.secrets ? { secrets: spec.secrets } : {}),
+    ...(spec.secretFields ? { secretFields: spec.secretFields } : {}),
   });
   let action: FileAction;
   if (before === null && after === null) action = 'no-op';
   else if (before === null) action = 'create';
   else if (after === null) action = 'delete';
-  else action = diff !== '' || metaChanged ? 'update' : 'no-op';
+  // Decided on the raw contents: a change inside a secret field leaves the masked diff empty.
+  else action = diff !== '' || metaChanged || (spec.secretFields !== undefined && contentChanged(before, after, spec.normalize ?? true)) ? 'update' : 'no-op';
   const change: FileChange = { path, action, diff: spec.sensitive ? '' : diff };
   // With secrets inside, a hash of the raw file plus the visible rest of it would let anyone test
   // password guesses offline; hash the masked content instead.
-  const hashed = (s: string) => sha256(spec.secrets ? maskSecrets(s, spec.secrets) : s);
+  const hashed = (s: string) => sha256(spec.secretFields ? maskSecrets(s, { fields: spec.secretFields }) : s);
   if (spec.sensitive) change.sensitive = true;
   else {
     if (before !== null) change.beforeSha256 = hashed(before);
@@ -396,14 +378,12 @@ export interface PlanInput {
   changes: ResourceChange[];
   diagnostics?: Diagnostic[];
   cluster?: ClusterObservations;
-  /**
-   * Every secret value known to the planner (tokens, passwords, keys). They are masked out of all
-   * free text in the plan as a last line of defence, whatever a resource kind put there.
-   */
-  secrets?: readonly string[];
 }
 
-/** Assemble, mask and normalise a plan. The only way plans should be made. */
+/**
+ * Assemble and normalise a plan. The only way plans should be made. Secrets were masked where they
+ * entered (sensitive attributes, files' secret fields): the plan's text is never searched for them.
+ */
 export function buildPlan(input: PlanInput): Plan {
   const createdAt = typeof input.createdAt === 'string' ? input.createdAt : input.createdAt.toISOString();
   const plan: Plan = {
@@ -416,7 +396,7 @@ export function buildPlan(input: PlanInput): Plan {
   };
   if (input.cluster) plan.cluster = input.cluster;
   plan.diagnostics = [...plan.diagnostics, ...checkPlan(plan)];
-  return normalizePlan(input.secrets ? redactPlan(plan, input.secrets) : plan);
+  return normalizePlan(plan);
 }
 
 /**
@@ -449,31 +429,6 @@ export function checkPlan(plan: Pick<Plan, 'hosts' | 'changes'>): Diagnostic[] {
     }
   }
   return out;
-}
-
-/** Mask secrets out of every free-text field (never out of ids, kinds, host names or paths). */
-export function redactPlan(plan: Plan, secrets: readonly string[]): Plan {
-  const value = (v: Value | undefined): Value | undefined =>
-    v !== undefined && isKnown(v) && typeof v.value === 'string' ? { value: maskSecrets(v.value, secrets) } : v;
-  return {
-    ...plan,
-    hosts: plan.hosts.map((h) => (h.unreachable !== undefined ? { ...h, unreachable: maskSecrets(h.unreachable, secrets) } : h)),
-    changes: plan.changes.map((c) => ({
-      ...c,
-      ...(c.reason !== undefined ? { reason: maskSecrets(c.reason, secrets) } : {}),
-      steps: c.steps.map((s) => maskSecrets(s, secrets)),
-      attributes: c.attributes.map((a) => {
-        const out: AttributeChange = { ...a };
-        const b = value(a.before);
-        const af = value(a.after);
-        if (b !== undefined) out.before = b;
-        if (af !== undefined) out.after = af;
-        return out;
-      }),
-      files: c.files.map((f) => ({ ...f, diff: f.sensitive ? '' : maskSecrets(f.diff, secrets) })),
-    })),
-    diagnostics: plan.diagnostics.map((d) => ({ ...d, message: maskSecrets(d.message, secrets) })),
-  };
 }
 
 export function compareStrings(a: string, b: string): number {

@@ -21,7 +21,6 @@ import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { buildPlan, resourceChange, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
 import { factsDigest } from './saved.js';
-import { specSecrets } from '../spec/secrets.js';
 
 export type HostObservation = { ok: true; facts: HostFacts; clockSkewSeconds?: number } | { ok: false; reason: string };
 
@@ -123,7 +122,6 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   for (const [name, obs] of input.facts) if (obs.ok && hostsByName.has(name)) observed.set(name, obs.facts);
 
   const diagnostics: Diagnostic[] = [];
-  const secrets = new Set<string>(specSecrets(spec, input.env));
   const changes = new Map<string, ResourceChange>();
   const operations = new Map<string, Operation[]>();
   const notPlanned = new Set<ResourceKind>();
@@ -176,7 +174,6 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     };
     const at = { resource: id, host: node.host };
     const desired = def.desired(ctx);
-    desired.secrets.forEach((s) => secrets.add(s));
     diagnostics.push(...desired.diagnostics.map((d) => ({ ...at, ...d })), ...(def.check?.(ctx) ?? []).map((d) => ({ ...at, ...d })));
     if (def.readOnly) {
       const reads = def.readOperations?.(ctx) ?? [];
@@ -267,7 +264,6 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
       ...(input.clusterFacts && Object.keys(input.clusterFacts.leaseHolders).length > 0 ? { leaseHolders: { ...input.clusterFacts.leaseHolders } } : {}),
       ...(input.etcd !== undefined ? { etcd: etcdObservation(input.etcd) } : {}),
     },
-    secrets: [...secrets],
   });
   return { plan, operations };
 }

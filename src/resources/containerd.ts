@@ -26,6 +26,9 @@ export interface RegistryAuth {
   password: string;
 }
 
+/** Where config.toml holds a registry password: a TOML basic string, whatever it escapes. */
+const PASSWORD_FIELD = { pattern: /^([ \t]*password[ \t]*=[ \t]*")(?:[^"\\\n]|\\.)*(?=")/gm };
+
 export function renderConfigToml(spec: ClusterSpec, auths: RegistryAuth[] = []): string {
   const cri = '[plugins."io.containerd.grpc.v1.cri"';
   const lines = [
@@ -126,11 +129,9 @@ function desired(ctx: ResourceContext): Desired {
       continue;
     }
     auths.push({ host: r.host, username, password });
-    // The file holds the password TOML-escaped: mask that spelling too.
-    d.secrets.push(password, toml(password).slice(1, -1));
   }
   const config: DesiredFile = { path: CONFIG_TOML, content: renderConfigToml(spec, auths), mode: auths.length > 0 ? 0o600 : 0o644 };
-  if (auths.length > 0) config.secrets = [...new Set(d.secrets)];
+  if (auths.length > 0) config.secretFields = [PASSWORD_FIELD];
   d.files.push(config);
 
   const cas = new Map<string, string>();
