@@ -3,7 +3,6 @@
 // else is stated plainly in the plan (an unreachable host, a kind this version does not plan yet,
 // a host that left the spec), never shown as a quiet no-op.
 
-import { isIP } from 'node:net';
 import type { ClusterFacts, EtcdFactsResult } from '../facts/cluster.js';
 import { defaultFactRequest } from '../facts/default-request.js';
 import { mergeRequests } from '../facts/request.js';
@@ -14,9 +13,8 @@ import { bundledCniManifestPath } from '../resources/cni.js';
 import { converge, type Operation } from '../resources/converge.js';
 import { etcdObservation } from '../resources/etcd.js';
 import { plannedKindDef as kindDef } from '../resources/index.js';
-import { HOSTS_BEGIN, HOSTS_END } from '../resources/os-prep.js';
 import { localBundleJson } from '../resources/package-bundle.js';
-import { planHostRemovals } from '../resources/host-removal.js';
+import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { buildPlan, resourceChange, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
@@ -79,28 +77,6 @@ export function localFilesFor(spec: ClusterSpec): string[] {
   return [...out];
 }
 
-
-/**
- * Hosts the cluster had at the last apply: os-prep writes every cluster host into a marked block
- * of /etc/hosts on every host, so the observed blocks remember them.
- */
-export function previousHosts(facts: ReadonlyMap<string, HostObservation>): Map<string, { address: string; seenOn: string }> {
-  const out = new Map<string, { address: string; seenOn: string }>();
-  for (const [host, obs] of [...facts.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (!obs.ok) continue;
-    const text = obs.facts.files['/etc/hosts']?.content;
-    if (text === undefined) continue;
-    const lines = text.split('\n').map((l) => l.trim());
-    const begin = lines.indexOf(HOSTS_BEGIN);
-    const end = begin >= 0 ? lines.indexOf(HOSTS_END, begin) : -1;
-    if (begin < 0 || end < 0) continue;
-    for (const l of lines.slice(begin + 1, end)) {
-      const [address, name] = l.split(/\s+/);
-      if (address && name && isIP(address) !== 0 && !out.has(name)) out.set(name, { address, seenOn: host });
-    }
-  }
-  return out;
-}
 
 export interface DetailedPlan {
   plan: Plan;
@@ -231,7 +207,8 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   }
 
   // Hosts that left the spec: their removal is planned explicitly (src/resources/host-removal.ts).
-  const removed = [...previousHosts(input.facts)].filter(([name]) => !hostsByName.has(name)).map(([name, prev]) => ({ name, ...prev }));
+  const { removed, diagnostics: unremovable } = removedHosts(spec, input.clusterFacts);
+  diagnostics.push(...unremovable);
   const removals = planHostRemovals({
     spec,
     removed,
