@@ -2,11 +2,13 @@
 
 import type { Command } from '@oclif/core';
 import { formatDiagnostic, loadSpecFile, type Diagnostic, type LoadResult } from '../spec/index.js';
+import { printable } from '../views/printable.js';
 import type { ClusterSpec } from '../spec/types.js';
 
 /** One line per diagnostic on stderr, errors and warnings alike. */
 export function printDiagnostics(cmd: Command, diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) cmd.logToStderr(formatDiagnostic(d));
+  // Messages quote the spec: escaped, so its control characters cannot reach a terminal.
+  for (const d of diagnostics) cmd.logToStderr(printable(formatDiagnostic(d), { lines: true }));
 }
 
 export function countSummary(diagnostics: readonly Diagnostic[]): string {
@@ -24,7 +26,7 @@ export async function loadSpecOrExit(cmd: Command, file: string): Promise<Cluste
   const result: LoadResult = await loadSpecFile(file);
   printDiagnostics(cmd, result.diagnostics);
   if (result.spec === undefined) {
-    cmd.logToStderr(`${file}: invalid (${countSummary(result.diagnostics)})`);
+    cmd.logToStderr(`${printable(file)}: invalid (${countSummary(result.diagnostics)})`);
     cmd.exit(1);
   }
   return result.spec;

@@ -18,6 +18,7 @@ import {
   pendingNote,
   summaryLine,
 } from './common.js';
+import { printableDeep } from './printable.js';
 
 export interface HumanOptions {
   /** The command decides (TTY and NO_COLOR); never auto-detected here. */
@@ -81,7 +82,8 @@ function renderDiagnostic(d: Diagnostic, ch: ChalkInstance): string {
   return `${label} ${where ? `[${where}] ` : ''}${d.message}`;
 }
 
-export function renderHuman(plan: Plan, opts: HumanOptions): string {
+export function renderHuman(input: Plan, opts: HumanOptions): string {
+  const plan = printableDeep(input);
   const ch = new Chalk({ level: opts.color ? 1 : 0 });
   const out: string[] = [];
 

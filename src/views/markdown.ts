@@ -19,6 +19,7 @@ import {
   pendingNote,
   summaryLine,
 } from './common.js';
+import { printableDeep } from './printable.js';
 
 export const MARKDOWN_MARKER = '<!-- hactl-plan -->';
 export const DEFAULT_MARKDOWN_CAP = 60_000;
@@ -192,7 +193,8 @@ function truncationNotice(omitted: number, partial: number, total: number, cap: 
   );
 }
 
-export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
+export function renderMarkdown(input: Plan, opts: MarkdownOptions = {}): string {
+  const plan = printableDeep(input);
   const cap = opts.maxChars ?? DEFAULT_MARKDOWN_CAP;
   if (!Number.isInteger(cap) || cap < MIN_CAP || cap >= GITHUB_COMMENT_LIMIT) {
     throw new RangeError(`markdown cap must be an integer from ${MIN_CAP} to ${GITHUB_COMMENT_LIMIT - 1}, got ${cap}`);
