@@ -17,6 +17,7 @@ import { Progress, renderSummary } from '../apply/progress.js';
 import { applyCluster, poolAccess, precheck } from '../apply/run.js';
 import { RunLog, DEFAULT_LOG_ROOT } from '../apply/runlog.js';
 import { DEFAULT_PARALLELISM } from '../apply/walker.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Apply extends Command {
   static override summary = 'Carry out the plan: in parallel where the graph allows, verified, under a lock';
@@ -25,8 +26,8 @@ export default class Apply extends Command {
     '(`hactl plan --out plan.json`), applies it without asking, and refuses it when the spec or any host changed since. ' +
     'A resource starts once everything it depends on succeeded; a failure stops only what depends on it. After each ' +
     'resource that changed, the host is observed again and must match the spec. A lock on the first control-plane host ' +
-    'keeps two applies apart. Ctrl-C starts nothing new and lets running resources finish; a second Ctrl-C aborts them. ' +
-    'Exit status: 0 when everything was applied (or nothing had to change), 1 otherwise.';
+    'keeps two applies apart. Ctrl-C starts nothing new and lets running resources finish; a second Ctrl-C aborts them.' +
+    exitCodes({ 0: 'everything was applied (or nothing had to change)', 1: `a resource failed or was not applied, the plan was refused or declined, an invalid spec or saved plan, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> apply -f cluster.yaml',
     '<%= config.bin %> apply -f cluster.yaml --auto-approve --target containerd --target lb-keepalived',
@@ -58,9 +59,9 @@ export default class Apply extends Command {
       lockTimeoutMs = parseDuration(flags['lock-timeout']);
       resourceTimeoutMs = parseDuration(flags['resource-timeout']);
     } catch (e) {
-      this.error((e as Error).message, { exit: 2 });
+      this.error((e as Error).message, { exit: 1 });
     }
-    if (args.plan === undefined && flags.file === undefined) this.error('give a spec (-f cluster.yaml) or a saved plan (hactl apply plan.json)', { exit: 2 });
+    if (args.plan === undefined && flags.file === undefined) this.error('give a spec (-f cluster.yaml) or a saved plan (hactl apply plan.json)', { exit: 1 });
 
     let saved: Plan | undefined;
     if (args.plan !== undefined) {

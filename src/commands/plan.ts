@@ -5,15 +5,19 @@ import { hasChanges } from '../plan/model.js';
 import { planSpecFile } from '../plan/observe.js';
 import { savePlan } from '../plan/saved.js';
 import { OUTPUT_FORMATS, renderPlan, shouldColor } from '../views/index.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export { observeAndPlan } from '../plan/observe.js';
 
 export default class Plan extends Command {
   static override summary = 'Observe the hosts (read-only) and show what apply would change';
   static override description =
-    'Compiles the spec into its resource graph, probes every host once over a read-only connection and diffs each resource. ' +
-    'Exit status: 0 when nothing would change (or without --detailed-exitcode), 2 with --detailed-exitcode when something would, ' +
-    '1 on errors (invalid spec, unreachable host, a failed check).';
+    'Compiles the spec into its resource graph, probes every host once over a read-only connection and diffs each resource.' +
+    exitCodes({
+      0: 'the plan is complete: nothing would change, or (without --detailed-exitcode) something would',
+      1: `errors (invalid spec, unreachable host, a failed check: the plan is incomplete), or ${USAGE_ERROR}`,
+      2: 'with --detailed-exitcode: the plan is complete and something would change',
+    });
   static override examples = [
     '<%= config.bin %> plan -f cluster.yaml',
     '<%= config.bin %> plan -f cluster.yaml -o markdown --out plan.json',
