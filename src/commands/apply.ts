@@ -73,7 +73,7 @@ export default class Apply extends Command {
       }
     }
     const specFile = flags.file ?? saved!.spec.file;
-    const spec = await loadSpecOrExit(this, specFile);
+    const spec = await loadSpecOrExit(this, specFile, { dials: true });
     const specText = await readFile(specFile);
     const specSha256 = createHash('sha256').update(specText).digest('hex');
     const graph = compile(spec);

@@ -24,7 +24,7 @@ export default class Facts extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Facts);
-    const spec = await loadSpecOrExit(this, flags.file);
+    const spec = await loadSpecOrExit(this, flags.file, { dials: true });
     let hosts = spec.hosts;
     if (flags.host?.length) {
       const unknown = flags.host.filter((h) => !hosts.some((x) => x.name === h));

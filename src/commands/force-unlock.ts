@@ -25,7 +25,7 @@ export default class ForceUnlock extends Command {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ForceUnlock);
-    const spec = await loadSpecOrExit(this, flags.file);
+    const spec = await loadSpecOrExit(this, flags.file, { dials: true });
     const host = lockHostOf(spec);
     const pool = new HostPool({ readOnly: false, parallelism: 1, acceptNewHostKeys: flags['accept-new-host-keys'] });
     try {

@@ -137,6 +137,11 @@ export interface Plan {
   changes: ResourceChange[];
   diagnostics: Diagnostic[];
   cluster?: ClusterObservations;
+  /**
+   * Present when some hosts could not be observed: the plan says nothing about them, so it is
+   * incomplete whatever it shows for the others (never "No changes").
+   */
+  incomplete?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,8 +400,27 @@ export function buildPlan(input: PlanInput): Plan {
     diagnostics: input.diagnostics ?? [],
   };
   if (input.cluster) plan.cluster = input.cluster;
+  const unobserved = plan.hosts.filter((h) => h.unreachable !== undefined);
+  if (unobserved.length > 0) plan.incomplete = incompleteSummary(unobserved.map((h) => h.name), plan.hosts.length);
   plan.diagnostics = [...plan.diagnostics, ...checkPlan(plan)];
   return normalizePlan(plan);
+}
+
+/** Why a plan is incomplete: the hosts it could not observe. */
+export function incompleteSummary(unobserved: readonly string[], hostCount: number): string {
+  const n = unobserved.length;
+  return `${n} of ${hostCount} host${hostCount === 1 ? '' : 's'} ${n === 1 ? 'was' : 'were'} not observed (${[...unobserved].sort(compareStrings).join(', ')}): nothing is known or planned there`;
+}
+
+/** The one error an unobserved host gets; views say it once, with the host, not again as an error line. */
+export function unobservedMessage(reason: string): string {
+  return `host could not be observed (${reason}); its resources are not planned`;
+}
+
+export function isUnobservedDiagnostic(d: Diagnostic, hosts: readonly PlanHost[]): boolean {
+  if (d.host === undefined || d.resource !== undefined) return false;
+  const h = hosts.find((x) => x.name === d.host);
+  return h?.unreachable !== undefined && d.message === unobservedMessage(h.unreachable);
 }
 
 /**
@@ -416,7 +440,7 @@ export function checkPlan(plan: Pick<Plan, 'hosts' | 'changes'>): Diagnostic[] {
   for (const c of plan.changes) {
     const h = hosts.get(c.host);
     if (!h) out.push({ severity: 'error', resource: c.id, message: `${c.id} is planned on host ${c.host}, which the plan does not list` });
-    else if (h.unreachable !== undefined && c.action !== 'no-op') {
+    else if (h.unreachable !== undefined && c.action !== 'no-op' && c.action !== 'read') {
       out.push({ severity: 'error', resource: c.id, message: `${c.id} is planned on ${c.host}, which could not be observed` });
     }
     for (const d of c.dependsOn) {
@@ -535,6 +559,7 @@ export function normalizePlan(plan: Plan): Plan {
     changes,
     diagnostics,
   };
+  if (plan.incomplete !== undefined) out.incomplete = plan.incomplete;
   if (plan.cluster) {
     const lh = plan.cluster.leaseHolders;
     const cluster: ClusterObservations = {

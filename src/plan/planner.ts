@@ -17,7 +17,7 @@ import { localBundleJson } from '../resources/package-bundle.js';
 import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
-import { buildPlan, resourceChange, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
+import { buildPlan, resourceChange, unobservedMessage, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
 import { factsDigest } from './saved.js';
 
 export type HostObservation = { ok: true; facts: HostFacts; clockSkewSeconds?: number } | { ok: false; reason: string };
@@ -115,7 +115,7 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     if (obs?.ok) ph.factsDigest = hostFactsDigest(obs.facts);
     else {
       ph.unreachable = obs ? obs.reason : 'not observed';
-      diagnostics.push({ severity: 'error', host: h.name, message: `host could not be observed (${ph.unreachable}); its resources are not planned` });
+      diagnostics.push({ severity: 'error', host: h.name, message: unobservedMessage(ph.unreachable) });
     }
     return ph;
   });
@@ -126,7 +126,8 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     const obs = input.facts.get(node.host);
     const def = kindDef(node.kind);
     if (!obs?.ok) {
-      changes.set(id, resourceChange(node, { action: 'read', reason: `host unreachable: ${obs ? obs.reason : 'not observed'}`, dependsOn }));
+      // Why is said once, with the host (PlanHost.unreachable).
+      changes.set(id, resourceChange(node, { action: 'read', reason: `host ${node.host} not observed`, dependsOn }));
       continue;
     }
     if (def === undefined) {

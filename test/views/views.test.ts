@@ -72,8 +72,9 @@ describe('human view', () => {
       changes: [],
     });
     const out = renderHuman(plan, { color: false });
-    expect(out).toContain('Host w3 (10.0.0.23) is unreachable: no route to host');
+    expect(out).toContain('Host w3 (10.0.0.23) was not observed: no route to host');
     expect(out).not.toContain('matches the spec');
+    expect(out).not.toContain('No changes');
   });
 });
 

@@ -21,7 +21,7 @@ export default class EtcdRestore extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(EtcdRestore);
-    const spec = await loadSpecOrExit(this, flags.file);
+    const spec = await loadSpecOrExit(this, flags.file, { dials: true });
     const [{ prepareRestore, renderRestoreSummary }, { sshConnections }] = await Promise.all([import('../../etcd/restore.js'), import('../../etcd/connections.js')]);
     const conns = sshConnections({ acceptNewHostKeys: flags['accept-new-host-keys'] });
     try {

@@ -20,7 +20,7 @@ export default class EtcdSnapshot extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(EtcdSnapshot);
-    const spec = await loadSpecOrExit(this, flags.file);
+    const spec = await loadSpecOrExit(this, flags.file, { dials: true });
     const [{ takeSnapshot, renderSnapshotSummary }, { sshConnections }] = await Promise.all([import('../../etcd/snapshot.js'), import('../../etcd/connections.js')]);
     const log = flags.output === 'json' ? undefined : (line: string) => this.logToStderr(line);
     const conns = sshConnections({ acceptNewHostKeys: flags['accept-new-host-keys'] });
