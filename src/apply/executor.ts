@@ -14,9 +14,7 @@ import {
   PLAN_FORMAT_VERSION,
   isKnown,
   isSensitive,
-  maskSecrets,
   normalizePlan,
-  redactPlan,
   resourceChange,
   type Diagnostic,
   type Plan,
@@ -24,6 +22,7 @@ import {
   type Value,
 } from '../plan/model.js';
 import { canonicalJson } from '../plan/saved.js';
+import { maskSecrets, Sensitive } from '../transport/sensitive.js';
 import { converge, type Operation, type UploadOperation } from '../resources/converge.js';
 import { kindDef } from '../resources/index.js';
 import { onRemovedHost, type HostRemoval } from '../resources/host-removal.js';
@@ -75,8 +74,6 @@ export interface ExecutorOptions {
   withTransport: WithTransport;
   env: Readonly<Record<string, string | undefined>>;
   localFiles: ReadonlyMap<string, string>;
-  /** Secrets known up front (the spec's): masked out of logs and errors. */
-  secrets?: readonly string[];
   log?: RunLog;
   /** Runs after a resource of the control-plane serial group changed something (the /readyz gate). */
   controlPlaneGate?: (node: ResourceNode, signal: AbortSignal) => Promise<void>;
@@ -100,7 +97,6 @@ interface Derived {
   def: ResourceKindDef;
   change: ResourceChange;
   operations: Operation[];
-  secrets: string[];
   errors: Diagnostic[];
   unknown: string[];
   /** Why nothing can be compared yet (DesiredActions.deferred): never "up to date". */
@@ -139,9 +135,9 @@ function render(v: Value | undefined): string {
   return '(unknown)';
 }
 
-/** The parts of a change that say what apply does, masked and normalised as the plan holds them. */
-export function changeFingerprint(c: ResourceChange, secrets: readonly string[]): string {
-  const n = normalizedChange(c, secrets);
+/** The parts of a change that say what apply does, normalised as the plan holds them. */
+export function changeFingerprint(c: ResourceChange): string {
+  const n = normalizedChange(c);
   return canonicalJson({ attributes: n.attributes.filter((a) => a.changed), files: n.files.filter((f) => f.action !== 'no-op'), steps: n.steps });
 }
 
@@ -222,17 +218,17 @@ export class Executor {
     if (def.readOnly) {
       const reads = def.readOperations?.(ctx) ?? [];
       const change = resourceChange(node, { action: 'read', steps: reads.map((o) => o.description) });
-      return { def, change, operations: [], reads, secrets: desired.secrets, errors: [...desired.diagnostics, ...checks].filter((d) => d.severity === 'error'), unknown: [] };
+      return { def, change, operations: [], reads, errors: [...desired.diagnostics, ...checks].filter((d) => d.severity === 'error'), unknown: [] };
     }
     const deferred = desired.actions?.deferred;
     if (deferred !== undefined) {
       const change = resourceChange(node, { action: 'read', reason: deferred });
-      return { def, change, operations: [], reads: [], secrets: desired.secrets, errors: desired.diagnostics.filter((d) => d.severity === 'error'), unknown: desired.unknown, deferred };
+      return { def, change, operations: [], reads: [], errors: desired.diagnostics.filter((d) => d.severity === 'error'), unknown: desired.unknown, deferred };
     }
     const conv = converge(desired, facts);
     const errors = [...desired.diagnostics, ...checks, ...conv.diagnostics].filter((d) => d.severity === 'error');
     const change = resourceChange(node, { attributes: conv.attributes, files: conv.files, steps: conv.operations.map((op) => op.description) });
-    return { def, change, operations: conv.operations, reads: [], secrets: desired.secrets, errors, unknown: desired.unknown };
+    return { def, change, operations: conv.operations, reads: [], errors, unknown: desired.unknown };
   }
 
   /**
@@ -251,7 +247,7 @@ export class Executor {
     const r = await raceAbort(this.o.clusterFacts(this.o.facts), signal, 'reading the cluster');
     if (r.ok) return r.facts;
     if (r.host === undefined) return undefined;
-    throw new StepError(`cannot read the cluster through ${r.host}: ${maskSecrets(r.reason, this.o.secrets ?? [])}`);
+    throw new StepError(`cannot read the cluster through ${r.host}: ${r.reason}`);
   }
 
   /**
@@ -318,8 +314,8 @@ export class Executor {
   private async runResource(node: ResourceNode, host: Host, planned: ResourceChange, signal: AbortSignal): Promise<void> {
     const log = this.o.log;
     const before = await this.deriveNow(node, host, signal, () => this.factsOf(host));
-    const secrets = [...(this.o.secrets ?? []), ...before.secrets];
-    log?.addSecrets(secrets);
+    // Secrets a step prints for a later one (a join token), masked in what comes after.
+    const secrets: Sensitive[] = [];
     if (before.unknown.length > 0) throw new StepError(`part of the desired state is unknown: ${before.unknown.join(', ')}`);
     if (before.errors.length > 0) throw new StepError(before.errors.map((d) => d.message).join('; '));
     if (before.def.readOnly) {
@@ -334,8 +330,8 @@ export class Executor {
     // A resource waiting on another's outcome was planned as far as could be known: the rest is
     // "known after apply". Every other one must still be what the plan showed.
     if (planned.pendingOn === undefined || planned.pendingOn.length === 0) {
-      if (changeFingerprint(planned, secrets) !== changeFingerprint(before.change, secrets)) {
-        const diff = changeDifferences(planned, normalizedChange(before.change, secrets));
+      if (changeFingerprint(planned) !== changeFingerprint(before.change)) {
+        const diff = changeDifferences(planned, normalizedChange(before.change));
         throw new StepError(`the plan is stale: ${host.name} no longer matches what was planned for ${node.id} (${diff.join('; ')}); run plan again`);
       }
     }
@@ -368,7 +364,7 @@ export class Executor {
   async removeHost(removal: HostRemoval, host: Host, signal: AbortSignal): Promise<void> {
     const id = removal.change.id;
     const log = this.o.log;
-    const secrets = [...(this.o.secrets ?? [])];
+    const secrets: Sensitive[] = [];
     try {
       const own = removal.operations.filter(onRemovedHost);
       let reachable: string | undefined;
@@ -445,7 +441,7 @@ export class Executor {
   }
 
   /** The steps in order; `secrets` grows by what captured steps print. */
-  private async runOperations(id: string, host: Host, operations: Operation[], secrets: string[], signal: AbortSignal): Promise<void> {
+  private async runOperations(id: string, host: Host, operations: Operation[], secrets: Sensitive[], signal: AbortSignal): Promise<void> {
     const log = this.o.log;
     // Outputs a step keeps for a later one (a join command made on the first control-plane host).
     const captured = new Map<string, string>();
@@ -474,7 +470,7 @@ export class Executor {
         const t = log && !quiet ? new LoggedTransport(raw, log, id) : raw;
         if (quiet) log?.host(on.name, `${id}: $ (${op.description}: ${op.sensitive ? 'command' : 'output'} not logged, it carries a secret)`);
         return raceAbort(
-          t.exec(op.command, { secrets, ...(stdin !== undefined ? { stdin } : {}), ...(this.o.commandTimeoutMs !== undefined ? { timeoutMs: this.o.commandTimeoutMs } : {}) }),
+          t.exec(op.command, { secrets, ...(op.secretFields ? { secretFields: op.secretFields } : {}), ...(stdin !== undefined ? { stdin } : {}), ...(this.o.commandTimeoutMs !== undefined ? { timeoutMs: this.o.commandTimeoutMs } : {}) }),
           signal,
           op.description,
         );
@@ -487,7 +483,10 @@ export class Executor {
         log?.addSecrets(found);
       }
       if (r.code !== 0) {
-        const why = op.captureAs !== undefined ? maskSecrets(clipLines(r.stderr), secrets) : maskSecrets(clipLines(r.stderr || r.stdout), secrets);
+        // A step that handles a secret is shown with what it printed of it masked: its secret fields
+        // (a config check echoing a line) and the secrets earlier steps printed.
+        const mask = { values: secrets, ...(op.secretFields ? { fields: op.secretFields } : {}) };
+        const why = maskSecrets(op.captureAs !== undefined ? clipLines(r.stderr) : clipLines(r.stderr || r.stdout), mask);
         throw new StepError(`step "${op.description}"${on !== host ? ` on ${on.name}` : ''} exited ${r.code}${why ? `: ${why}` : ''}`);
       }
     }
@@ -499,13 +498,13 @@ export class Executor {
  * (16 characters or more, with a digit: tokens, hashes, keys), since a later message may quote
  * one word of it alone. Masking a harmless long word too costs only readability.
  */
-export function capturedSecrets(output: string): string[] {
+export function capturedSecrets(output: string): Sensitive[] {
   const words = output.split(/\s+/).filter((w) => w.length >= 16 && /\d/.test(w));
-  return [output.trim(), ...words].filter((x) => x.length > 0);
+  return [output.trim(), ...words].filter((x) => x.length > 0).map((x) => new Sensitive(x));
 }
 
-/** A change as the plan stores it: masked and in normal form. */
-export function normalizedChange(c: ResourceChange, secrets: readonly string[]): ResourceChange {
+/** A change as the plan stores it: in normal form. */
+export function normalizedChange(c: ResourceChange): ResourceChange {
   const plan: Plan = { formatVersion: PLAN_FORMAT_VERSION, createdAt: '', spec: { file: '', sha256: '' }, hosts: [], changes: [c], diagnostics: [] };
-  return normalizePlan(secrets.length > 0 ? redactPlan(plan, secrets) : plan).changes[0]!;
+  return normalizePlan(plan).changes[0]!;
 }

@@ -1,13 +1,12 @@
 // Carrying out the planned host removals, before the graph is walked and one at a time (each may
 // remove an etcd member). Like a resource, a removal is derived again from what is observed now
-// (the hosts' /etc/hosts blocks and the cluster) and refused when that differs from the plan.
+// (the cluster's Node objects) and refused when that differs from the plan.
 
 import type { ClusterFactsResult } from '../facts/cluster.js';
 import type { HostFacts } from '../facts/types.js';
 import { resolvePlacement } from '../graph/compile.js';
 import type { Plan } from '../plan/model.js';
-import { previousHosts } from '../plan/planner.js';
-import { HOST_REMOVAL_KIND, planHostRemovals, removedHostTarget } from '../resources/host-removal.js';
+import { HOST_REMOVAL_KIND, planHostRemovals, removedHostTarget, removedHosts } from '../resources/host-removal.js';
 import type { ClusterSpec } from '../spec/types.js';
 import type { Executor } from './executor.js';
 import type { WalkEvent, WalkResult } from './walker.js';
@@ -36,10 +35,8 @@ export async function carryOutRemovals(input: RemovalInput): Promise<Pick<WalkRe
     emit({ type: 'failed', id, at: Date.now(), durationMs: Date.now() - started, error });
   };
 
-  const observations = new Map([...input.facts].map(([h, f]) => [h, { ok: true as const, facts: f }]));
-  const inSpec = new Set(input.spec.hosts.map((h) => h.name));
-  const removed = [...previousHosts(observations)].filter(([name]) => !inSpec.has(name)).map(([name, prev]) => ({ name, ...prev }));
   const cluster = input.clusterFacts ? await input.clusterFacts(input.facts) : undefined;
+  const { removed } = removedHosts(input.spec, cluster?.ok ? cluster.facts : undefined);
   const derived = planHostRemovals({
     spec: input.spec,
     removed,
@@ -59,7 +56,7 @@ export async function carryOutRemovals(input: RemovalInput): Promise<Pick<WalkRe
     const planned = input.plan.changes.find((c) => c.id === id)!;
     const now = derived.find((r) => r.change.id === id);
     if (now === undefined) {
-      fail(id, started, `the plan is stale: ${planned.host} is no longer listed in any host's /etc/hosts block; run plan again`);
+      fail(id, started, `the plan is stale: the cluster no longer has ${planned.host} as a node outside the spec; run plan again`);
       continue;
     }
     const errors = now.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);

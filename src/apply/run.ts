@@ -19,7 +19,6 @@ import type { RunLog } from './runlog.js';
 import { restrictPlan, selectTargets, unsupportedKinds } from './select.js';
 import { carryOutRemovals, plannedRemovals } from './removals.js';
 import { walk, type WalkEvent, type WalkResult } from './walker.js';
-import { specSecrets } from '../spec/secrets.js';
 
 export interface HostAccess {
   probe: ProbeFn;
@@ -210,7 +209,6 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       withTransport: input.access.withTransport,
       env: input.env,
       localFiles: input.localFiles,
-      secrets: specSecrets(input.spec, input.env),
       ...(log ? { log } : {}),
       ...(input.onStep ? { onStep: input.onStep } : {}),
       ...(input.commandTimeoutMs !== undefined ? { commandTimeoutMs: input.commandTimeoutMs } : {}),

@@ -1,11 +1,12 @@
 // The run log: one directory per apply (default ./.hactl/runs/<timestamp>-<id>/) with one file per
 // host holding every command hactl ran there, its exit code, duration and output, and events.log
-// with the walk's events. Everything written goes through maskSecrets first; file contents are
-// never written (only path, mode and size), so a sensitive file cannot leak through the log.
+// with the walk's events. Commands carrying a secret are logged as their CommandLine shows them,
+// secrets a step printed are masked in all that follows; file contents are never written (only
+// path, mode and size), so a sensitive file cannot leak through the log.
 
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { maskSecrets } from '../plan/model.js';
+import { maskSecrets, type CommandLine, type SecretField, type Sensitive } from '../transport/sensitive.js';
 import type { ExecOptions, ExecResult, Observation, Transport, WriteFileOptions } from '../transport/transport.js';
 
 export const DEFAULT_LOG_ROOT = '.hactl/runs';
@@ -25,10 +26,16 @@ function indent(s: string): string {
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
+/** What a call declares secret in what it prints: values a step printed before, fields of its output. */
+interface Secrets {
+  values?: readonly Sensitive[];
+  fields?: readonly SecretField[];
+}
+
 export class RunLog {
   readonly dir: string;
   readonly id: string;
-  private readonly secrets = new Set<string>();
+  private readonly secrets: Sensitive[] = [];
 
   constructor(opts: { root?: string; id: string; startedAt?: Date }) {
     const at = (opts.startedAt ?? new Date()).toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -37,19 +44,19 @@ export class RunLog {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  addSecrets(secrets: readonly string[]): void {
-    for (const s of secrets) if (s.length > 0) this.secrets.add(s);
+  addSecrets(secrets: readonly Sensitive[]): void {
+    this.secrets.push(...secrets);
   }
 
-  mask(text: string, extra: readonly string[] = []): string {
-    return maskSecrets(text, [...this.secrets, ...extra]);
+  mask(text: string, extra: Secrets = {}): string {
+    return maskSecrets(text, { values: [...this.secrets, ...(extra.values ?? [])], fields: extra.fields ?? [] });
   }
 
   fileFor(host: string): string {
     return join(this.dir, `${safeName(host)}.log`);
   }
 
-  private append(file: string, text: string, extra: readonly string[] = []): void {
+  private append(file: string, text: string, extra: Secrets = {}): void {
     try {
       appendFileSync(file, this.mask(text, extra), { mode: 0o600 });
     } catch {
@@ -58,12 +65,12 @@ export class RunLog {
   }
 
   /** A line in the host's log, time-stamped. */
-  host(host: string, line: string, extra: readonly string[] = []): void {
+  host(host: string, line: string, extra: Secrets = {}): void {
     this.append(this.fileFor(host), `[${new Date().toISOString()}] ${line}\n`, extra);
   }
 
   /** One command and its outcome. */
-  command(host: string, entry: { resource?: string; command: string; result?: ExecResult; error?: string; stdin?: boolean }, extra: readonly string[] = []): void {
+  command(host: string, entry: { resource?: string; command: string; result?: ExecResult; error?: string; stdin?: boolean }, extra: Secrets = {}): void {
     const lines = [`[${new Date().toISOString()}] ${entry.resource ? `${entry.resource}: ` : ''}$ ${entry.command}${entry.stdin ? ' (with input)' : ''}`];
     if (entry.result) {
       lines.push(`  exit ${entry.result.code} in ${Math.round(entry.result.durationMs)} ms`);
@@ -99,9 +106,9 @@ export class LoggedTransport implements Transport {
     return this.inner.readOnly;
   }
 
-  async exec(cmd: string, opts?: ExecOptions): Promise<ExecResult> {
-    const secrets = opts?.secrets ?? [];
-    const base = { command: cmd, stdin: opts?.stdin !== undefined, ...(this.resource ? { resource: this.resource } : {}) };
+  async exec(cmd: string | CommandLine, opts?: ExecOptions): Promise<ExecResult> {
+    const secrets = { values: opts?.secrets ?? [], fields: opts?.secretFields ?? [] };
+    const base = { command: typeof cmd === 'string' ? cmd : cmd.shown, stdin: opts?.stdin !== undefined, ...(this.resource ? { resource: this.resource } : {}) };
     try {
       const result = await this.inner.exec(cmd, opts);
       this.log.command(this.host, { ...base, result }, secrets);

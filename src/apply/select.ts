@@ -6,6 +6,7 @@ import { Graph } from '@dagrejs/graphlib';
 import type { GraphLabel, ResourceGraph, ResourceKind, ResourceNode } from '../graph/types.js';
 import { RESOURCE_KINDS } from '../graph/types.js';
 import { kindDef } from '../resources/index.js';
+import { closest } from '../spec/suggest.js';
 import type { Plan, ResourceChange } from '../plan/model.js';
 
 export interface Selection {
@@ -33,9 +34,14 @@ export function selectTargets(graph: ResourceGraph, targets: readonly string[]):
   if (unmatched.length > 0) {
     const kinds = [...new Set(graph.nodes().map((id) => graph.node(id).kind))];
     const known = (t: string) => (RESOURCE_KINDS as readonly string[]).includes(t);
+    const names = [...graph.nodes(), ...kinds];
+    const hints = unmatched.flatMap((t) => {
+      const near = closest(t, names);
+      return near !== undefined ? [`did you mean "${near}" for "${t}"?`] : [];
+    });
     throw new TargetError(
       `--target ${unmatched.map((t) => `"${t}"`).join(', ')} ${unmatched.length === 1 ? 'matches' : 'match'} no resource of this cluster` +
-        `${unmatched.some(known) ? ' (a kind this cluster does not have)' : ''}; targets are resource ids (kind@host) or kinds: ${kinds.join(', ')}`,
+        `${unmatched.some(known) ? ' (a kind this cluster does not have)' : ''}${hints.length > 0 ? ` (${hints.join(' ')})` : ''}; targets are resource ids (kind@host) or kinds: ${kinds.join(', ')}`,
     );
   }
   const ids = new Set<string>();

@@ -1,6 +1,7 @@
 // The bundle's entry (scripts/bundle.mjs, started by bin/run.js): oclif with only the command being
 // run loaded, or every command when none is named (help, --version, suggestions for a typo).
-import { execute, type Command } from '@oclif/core';
+import { flush, handle, run as runOclif, type Command } from '@oclif/core';
+import { printable } from '../views/printable.js';
 import { COMMAND_LOADERS, selectCommand } from './commands.js';
 
 /** What oclif's explicit command discovery reads (package.json `oclif.commands`): filled by `run`. */
@@ -14,7 +15,13 @@ export function commandOf(argv: readonly string[]): string | undefined {
 /** Loads the commands `argv` needs into COMMANDS, then runs it with oclif (package root: `dir`). */
 export async function run(argv: string[], dir: string): Promise<void> {
   await loadCommands(argv);
-  await execute({ args: argv, dir });
+  // oclif's execute, with the error's message made printable: it may quote a flag or argument.
+  await runOclif(argv, dir)
+    .then(() => flush())
+    .catch(async (error: unknown) => {
+      if (error instanceof Error) error.message = printable(error.message, { lines: true });
+      return handle(error as Error);
+    });
 }
 
 async function loadCommands(argv: readonly string[]): Promise<void> {

@@ -8,15 +8,17 @@ import { readLocalFiles } from '../cli/local-files.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
 import { hasChanges, type Plan } from '../plan/model.js';
 import { factRequestFor } from '../plan/planner.js';
-import { loadSavedPlan } from '../plan/saved.js';
+import { checkSavedAgainstSpec, loadSavedPlan } from '../plan/saved.js';
 import { HostPool } from '../transport/pool.js';
 import { renderHuman, shouldColor } from '../views/index.js';
 import { observeAndPlan } from './plan.js';
 import { parseDuration } from '../apply/duration.js';
 import { Progress, renderSummary } from '../apply/progress.js';
 import { applyCluster, poolAccess, precheck } from '../apply/run.js';
+import { selectTargets } from '../apply/select.js';
 import { RunLog, DEFAULT_LOG_ROOT } from '../apply/runlog.js';
 import { DEFAULT_PARALLELISM } from '../apply/walker.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Apply extends Command {
   static override summary = 'Carry out the plan: in parallel where the graph allows, verified, under a lock';
@@ -25,8 +27,8 @@ export default class Apply extends Command {
     '(`hactl plan --out plan.json`), applies it without asking, and refuses it when the spec or any host changed since. ' +
     'A resource starts once everything it depends on succeeded; a failure stops only what depends on it. After each ' +
     'resource that changed, the host is observed again and must match the spec. A lock on the first control-plane host ' +
-    'keeps two applies apart. Ctrl-C starts nothing new and lets running resources finish; a second Ctrl-C aborts them. ' +
-    'Exit status: 0 when everything was applied (or nothing had to change), 1 otherwise.';
+    'keeps two applies apart. Ctrl-C starts nothing new and lets running resources finish; a second Ctrl-C aborts them.' +
+    exitCodes({ 0: 'everything was applied (or nothing had to change)', 1: `a resource failed or was not applied, the plan was refused or declined, an invalid spec or saved plan, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> apply -f cluster.yaml',
     '<%= config.bin %> apply -f cluster.yaml --auto-approve --target containerd --target lb-keepalived',
@@ -38,7 +40,7 @@ export default class Apply extends Command {
   static override flags = {
     file: Flags.string({ char: 'f', description: 'cluster spec file (default with a saved plan: the file it was made from)', helpValue: '<cluster.yaml>' }),
     'auto-approve': Flags.boolean({ description: 'apply without asking for confirmation', default: false }),
-    parallelism: Flags.integer({ description: 'resources applied at once', min: 1, default: DEFAULT_PARALLELISM }),
+    parallelism: Flags.integer({ description: `resources applied and hosts connected at once (default: ${DEFAULT_PARALLELISM} resources, the spec's ssh.parallelism connections)`, min: 1 }),
     target: Flags.string({
       description: 'apply only this resource (id such as containerd@cp1) or kind, with what it depends on (repeatable)',
       multiple: true,
@@ -58,9 +60,9 @@ export default class Apply extends Command {
       lockTimeoutMs = parseDuration(flags['lock-timeout']);
       resourceTimeoutMs = parseDuration(flags['resource-timeout']);
     } catch (e) {
-      this.error((e as Error).message, { exit: 2 });
+      this.error((e as Error).message, { exit: 1 });
     }
-    if (args.plan === undefined && flags.file === undefined) this.error('give a spec (-f cluster.yaml) or a saved plan (hactl apply plan.json)', { exit: 2 });
+    if (args.plan === undefined && flags.file === undefined) this.error('give a spec (-f cluster.yaml) or a saved plan (hactl apply plan.json)', { exit: 1 });
 
     let saved: Plan | undefined;
     if (args.plan !== undefined) {
@@ -72,18 +74,29 @@ export default class Apply extends Command {
       }
     }
     const specFile = flags.file ?? saved!.spec.file;
-    const spec = await loadSpecOrExit(this, specFile);
+    const spec = await loadSpecOrExit(this, specFile, { dials: true });
     const specText = await readFile(specFile);
     const specSha256 = createHash('sha256').update(specText).digest('hex');
     const graph = compile(spec);
     const targets = flags.target ?? [];
+    const parallelism = applyParallelism(flags.parallelism, spec.ssh.parallelism);
+    // Before any host is contacted: a saved plan for another or an older spec, and targets that name nothing.
+    if (saved !== undefined) {
+      const mismatch = checkSavedAgainstSpec(saved, { file: specFile, sha256: specSha256, hosts: spec.hosts.map((h) => h.name) });
+      if (mismatch.length > 0) return this.refuse(mismatch);
+    }
+    try {
+      selectTargets(graph, targets);
+    } catch (e) {
+      return this.refuse([(e as Error).message]);
+    }
 
     const localFiles = await readLocalFiles(spec, (m) => this.logToStderr(m));
 
     const request = factRequestFor(spec, graph);
     const pool = new HostPool({
       readOnly: false,
-      parallelism: Math.max(flags.parallelism, spec.ssh.parallelism),
+      parallelism: parallelism.connections,
       acceptNewHostKeys: flags['accept-new-host-keys'],
     });
     const access = poolAccess(pool, request, resolvePlacement(spec).controlPlane, resolvePlacement(spec).etcdHosts);
@@ -113,7 +126,7 @@ export default class Apply extends Command {
         if (pre.reasons.length > 0) return this.refuse(pre.reasons);
       } else {
         // Plan now exactly as `hactl plan` does, through a read-only pool.
-        const observer = new HostPool({ readOnly: true, parallelism: spec.ssh.parallelism, acceptNewHostKeys: flags['accept-new-host-keys'] });
+        const observer = new HostPool({ readOnly: true, parallelism: parallelism.observe, acceptNewHostKeys: flags['accept-new-host-keys'] });
         try {
           plan = await observeAndPlan({ spec, specFile, specText, pool: observer, env: process.env, localFiles });
         } finally {
@@ -148,7 +161,7 @@ export default class Apply extends Command {
       const hostOf = new Map(graph.nodes().map((id) => [id, graph.node(id).host]));
       progress = new Progress({ out: process.stdout, hostOf: (id) => hostOf.get(id) ?? id.split('@')[1] ?? '?', hosts: spec.hosts.map((h) => h.name) });
       const operation = saved !== undefined ? `apply ${args.plan}` : `apply -f ${specFile}${targets.map((t) => ` --target ${t}`).join('')}`;
-      log.event(`${operation} (parallelism ${flags.parallelism})`);
+      log.event(`${operation} (parallelism ${parallelism.resources})`);
       progress.start();
       let outcome;
       try {
@@ -163,7 +176,7 @@ export default class Apply extends Command {
           localFiles,
           operation,
           lock: { timeoutMs: lockTimeoutMs },
-          parallelism: flags.parallelism,
+          parallelism: parallelism.resources,
           resourceTimeoutMs,
           log,
           onEvent: progress.onEvent,
@@ -202,6 +215,16 @@ export default class Apply extends Command {
     for (const r of reasons) this.logToStderr(`  - ${r}`);
     this.exit(1);
   }
+}
+
+/**
+ * How much apply does at once. `--parallelism N` is a ceiling on everything (resources, connections,
+ * the observation before it), below the spec's ssh.parallelism too; without it, resources run
+ * DEFAULT_PARALLELISM at once over at least as many connections as the spec allows.
+ */
+export function applyParallelism(flag: number | undefined, sshParallelism: number): { resources: number; connections: number; observe: number } {
+  if (flag !== undefined) return { resources: flag, connections: flag, observe: flag };
+  return { resources: DEFAULT_PARALLELISM, connections: Math.max(DEFAULT_PARALLELISM, sshParallelism), observe: sshParallelism };
 }
 
 /** One line from stdin; empty when interrupted. */

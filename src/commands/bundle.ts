@@ -6,6 +6,7 @@ import { readLocalFiles } from '../cli/local-files.js';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { BundleError, buildBundle } from '../bundle/build.js';
 import { ARCHES, formatBytes } from '../bundle/format.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class BundleCommand extends Command {
   static override summary = 'Gather what a cluster spec needs from the internet into one directory, for sites without it';
@@ -13,7 +14,8 @@ export default class BundleCommand extends Command {
     'On a connected machine: the OS and Kubernetes packages the spec installs, with their dependencies, as a flat apt ' +
     'repository (from the spec\'s packages.apt sources), the CNI manifest, and images.txt listing the images to push to ' +
     'the site\'s registry. A spec with `packages.bundle: DIR` has apply upload it to the hosts and install from it. ' +
-    'A re-run reuses what is already in DIR and checks out. See docs/air-gapped.md.';
+    'A re-run reuses what is already in DIR and checks out. See docs/air-gapped.md.' +
+    exitCodes({ 0: 'the bundle is complete', 1: `an invalid spec, something that could not be fetched or checked, or ${USAGE_ERROR}` });
   static override examples = ['<%= config.bin %> bundle -f cluster.yaml --out ./bundle', '<%= config.bin %> bundle -f cluster.yaml --out ./bundle --arch arm64'];
   static override flags = {
     file: fileFlag,

@@ -10,6 +10,7 @@ import { compile } from '../graph/compile.js';
 import { planSpecFile } from '../plan/observe.js';
 import { loadSpecFile } from '../spec/index.js';
 import { shouldColor } from '../views/index.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 /** A check that could not produce a report (invalid spec, unreadable known_hosts, ...). */
 class CheckFailed extends Error {}
@@ -18,10 +19,13 @@ export default class Drift extends Command {
   static override summary = 'Check (read-only) whether the cluster still matches its spec, once or on a schedule';
   static override description =
     'Observes every host as `hactl plan` does, over read-only connections, and reports every resource that differs from the spec, ' +
-    'unreachable hosts, expiring certificates and lease holders. Exit status of a one-shot run: 0 in sync, 2 drift (also when ' +
-    'some hosts were unreachable: the drift found on the others is never hidden), 1 on errors with no drift found (invalid spec, ' +
-    'unreachable host, a failed check, a webhook that could not be delivered). With --every or --cron it keeps checking, one run ' +
-    'at a time (ticks that fall during a run are skipped), until SIGINT or SIGTERM, and exits 0.';
+    'unreachable hosts, expiring certificates and lease holders. With --every or --cron it keeps checking, one run ' +
+    'at a time (ticks that fall during a run are skipped), until SIGINT or SIGTERM.' +
+    exitCodes({
+      0: 'in sync (one-shot run), or stopped by SIGINT/SIGTERM (--every, --cron)',
+      1: `errors with no drift found (invalid spec, unreachable host, a failed check, a webhook that could not be delivered), or ${USAGE_ERROR}`,
+      2: 'drift (also when some hosts were unreachable: the drift found on the others is never hidden)',
+    });
   static override examples = [
     '<%= config.bin %> drift -f cluster.yaml',
     '<%= config.bin %> drift -f cluster.yaml -o json',

@@ -2,12 +2,14 @@ import { Command, Flags } from '@oclif/core';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlag } from '../cli/flags.js';
 import { EarlyDials } from '../transport/dial.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Facts extends Command {
   static override summary = 'Observe the hosts (read-only) and print what hactl knows about them';
   static override description =
     'One SSH connection and one probe command per host. Unreachable hosts are reported with the reason while the others ' +
-    'are still shown; the exit status is 1 when any host could not be observed.';
+    'are still shown.' +
+    exitCodes({ 0: 'every host was observed', 1: `a host could not be observed, an invalid spec, an unknown --host, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> facts -f cluster.yaml',
     '<%= config.bin %> facts -f cluster.yaml --host cp1 -o json',
@@ -22,11 +24,11 @@ export default class Facts extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Facts);
-    const spec = await loadSpecOrExit(this, flags.file);
+    const spec = await loadSpecOrExit(this, flags.file, { dials: true });
     let hosts = spec.hosts;
     if (flags.host?.length) {
       const unknown = flags.host.filter((h) => !hosts.some((x) => x.name === h));
-      if (unknown.length) this.error(`no such host in ${flags.file}: ${unknown.join(', ')}`, { exit: 2 });
+      if (unknown.length) this.error(`no such host in ${flags.file}: ${unknown.join(', ')}`, { exit: 1 });
       hosts = hosts.filter((h) => flags.host!.includes(h.name));
     }
     const parallelism = flags.parallelism ?? spec.ssh.parallelism;

@@ -3,12 +3,14 @@ import { fileFlag } from '../cli/flags.js';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { compile } from '../graph/compile.js';
 import { GRAPH_FORMATS, MERMAID_MAX_EDGES, render } from '../graph/render.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class GraphCommand extends Command {
   static override summary = 'Print the resource graph a cluster spec compiles to';
   static override description =
     'Every resource hactl manages (e.g. containerd@cp1, kubeadm-init@cp1, join-worker@worker2) and what it waits for. ' +
-    'mermaid renders on GitHub; dot is Graphviz (`| dot -Tsvg`); text lists the stages that can run in parallel.';
+    'mermaid renders on GitHub; dot is Graphviz (`| dot -Tsvg`); text lists the stages that can run in parallel.' +
+    exitCodes({ 0: 'the graph was printed', 1: `an invalid spec, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> graph -f cluster.yaml',
     '<%= config.bin %> graph -f cluster.yaml --format text',

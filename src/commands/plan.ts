@@ -4,16 +4,21 @@ import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlagWith
 import { hasChanges } from '../plan/model.js';
 import { planSpecFile } from '../plan/observe.js';
 import { savePlan } from '../plan/saved.js';
-import { OUTPUT_FORMATS, renderPlan, shouldColor } from '../views/index.js';
+import { OUTPUT_FORMATS, renderHuman, renderPlan, shouldColor } from '../views/index.js';
+import { renderHumanErrors } from '../views/human.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export { observeAndPlan } from '../plan/observe.js';
 
 export default class Plan extends Command {
   static override summary = 'Observe the hosts (read-only) and show what apply would change';
   static override description =
-    'Compiles the spec into its resource graph, probes every host once over a read-only connection and diffs each resource. ' +
-    'Exit status: 0 when nothing would change (or without --detailed-exitcode), 2 with --detailed-exitcode when something would, ' +
-    '1 on errors (invalid spec, unreachable host, a failed check).';
+    'Compiles the spec into its resource graph, probes every host once over a read-only connection and diffs each resource.' +
+    exitCodes({
+      0: 'the plan is complete: nothing would change, or (without --detailed-exitcode) something would',
+      1: `errors (invalid spec, unreachable host, a failed check: the plan is incomplete), or ${USAGE_ERROR}`,
+      2: 'with --detailed-exitcode: the plan is complete and something would change',
+    });
   static override examples = [
     '<%= config.bin %> plan -f cluster.yaml',
     '<%= config.bin %> plan -f cluster.yaml -o markdown --out plan.json',
@@ -30,10 +35,13 @@ export default class Plan extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Plan);
-    const spec = await loadSpecOrExit(this, flags.file);
+    const spec = await loadSpecOrExit(this, flags.file, { dials: true });
     const plan = await planSpecFile(spec, flags.file, flags, (m) => this.logToStderr(m));
-    const out = renderPlan(plan, flags.output, { color: shouldColor(process.stdout, process.env) });
+    // Errors go to stderr (the human view leaves them out of stdout, where the plan is).
+    const out = flags.output === 'human' ? renderHuman(plan, { color: shouldColor(process.stdout, process.env), errors: 'separate' }) : renderPlan(plan, flags.output);
     this.log(out.replace(/\n$/, ''));
+    const errors = renderHumanErrors(plan, { color: shouldColor(process.stderr, process.env) });
+    if (errors !== '') this.logToStderr(errors.replace(/\n$/, ''));
 
     const failed = plan.diagnostics.some((d) => d.severity === 'error');
     if (flags.out !== undefined) {

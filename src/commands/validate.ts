@@ -2,11 +2,14 @@ import { Command } from '@oclif/core';
 import { countSummary, printDiagnostics } from '../cli/spec.js';
 import { fileFlag, outputFlag } from '../cli/flags.js';
 import { loadSpecFile } from '../spec/index.js';
+import { printable } from '../views/printable.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Validate extends Command {
   static override summary = 'Check a cluster spec: schema, references, counts, networks and versions';
   static override description =
-    'Reports every problem at once as file:line:col: path: message. Exits 1 when there is an error, 0 otherwise (warnings are printed).';
+    'Reports every problem at once as file:line:col: path: message; warnings are printed too.' +
+    exitCodes({ 0: 'the spec is valid (it may have warnings)', 1: `the spec has an error, or ${USAGE_ERROR}` });
   static override examples = ['<%= config.bin %> validate -f cluster.yaml', '<%= config.bin %> validate -f cluster.yaml -o json'];
   static override flags = { file: fileFlag, output: outputFlag };
 
@@ -21,9 +24,9 @@ export default class Validate extends Command {
       if (valid) {
         const s = result.spec!;
         const warnings = result.diagnostics.length > 0 ? ` (${countSummary(result.diagnostics)})` : '';
-        this.log(`${flags.file}: valid: cluster '${s.name}', ${s.hosts.length} hosts, Kubernetes ${s.kubernetes.version}${warnings}`);
+        this.log(`${printable(flags.file)}: valid: cluster '${s.name}', ${s.hosts.length} hosts, Kubernetes ${s.kubernetes.version}${warnings}`);
       } else {
-        this.logToStderr(`${flags.file}: invalid (${countSummary(result.diagnostics)})`);
+        this.logToStderr(`${printable(flags.file)}: invalid (${countSummary(result.diagnostics)})`);
       }
     }
     if (!valid) this.exit(1);

@@ -6,6 +6,7 @@ import { Chalk } from 'chalk';
 import { attributeLine, diffBody, fileMarker, fileMeta, SENSITIVE_CONTENT } from '../views/common.js';
 import { DEFAULT_MARKDOWN_CAP, GITHUB_COMMENT_LIMIT } from '../views/markdown.js';
 import type { DriftAction, DriftedResource, DriftReport } from './report.js';
+import { printableDeep } from '../views/printable.js';
 
 export const DRIFT_OUTPUT_FORMATS = ['human', 'json', 'markdown'] as const;
 export type DriftOutputFormat = (typeof DRIFT_OUTPUT_FORMATS)[number];
@@ -72,7 +73,8 @@ function certificateLine(c: { host: string; path: string; daysLeft: number }): s
   return `certificate ${c.path} on ${c.host} ${left}`;
 }
 
-export function renderDriftHuman(report: DriftReport, opts: { color: boolean }): string {
+export function renderDriftHuman(input: DriftReport, opts: { color: boolean }): string {
+  const report = printableDeep(input);
   const ch = new Chalk({ level: opts.color ? 1 : 0 });
   const paint = (l: string): string =>
     /^\s*@@/.test(l) ? ch.cyan(l) : /^\s*\+/.test(l) ? ch.green(l) : /^\s*-/.test(l) ? ch.red(l) : /^\s*~/.test(l) ? ch.yellow(l) : l;
@@ -153,7 +155,8 @@ function cutNotice(shown: number, partial: number, total: number, cap: number): 
 }
 
 /** Markdown for an issue or comment body, at most `maxChars` (default 60,000) characters. */
-export function renderDriftMarkdown(report: DriftReport, opts: { maxChars?: number } = {}): string {
+export function renderDriftMarkdown(input: DriftReport, opts: { maxChars?: number } = {}): string {
+  const report = printableDeep(input);
   const cap = opts.maxChars ?? DEFAULT_MARKDOWN_CAP;
   if (!Number.isInteger(cap) || cap < 1_000 || cap >= GITHUB_COMMENT_LIMIT) {
     throw new RangeError(`markdown cap must be an integer from 1000 to ${GITHUB_COMMENT_LIMIT - 1}, got ${cap}`);

@@ -10,6 +10,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DriftReport } from './report.js';
 import { driftDigest } from './report.js';
+import { maskSecrets, Sensitive } from '../transport/sensitive.js';
 
 export const DEFAULT_STATE_FILE = '.hactl/drift-state.json';
 export const DEFAULT_SECRET_HEADER = 'X-Hactl-Webhook-Secret';
@@ -112,7 +113,7 @@ export async function deliverReport(report: DriftReport, opts: DeliveryOptions):
   const where = redactUrl(opts.url);
   const secret = opts.secretHeader?.value;
   // A message from the network layer could echo a header back; never let the secret through.
-  const clean = (s: string): string => (secret !== undefined && secret !== '' ? s.split(secret).join('(sensitive value)') : s);
+  const clean = (s: string): string => (secret !== undefined && secret !== '' ? maskSecrets(s, { values: [new Sensitive(secret)] }) : s);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': opts.userAgent ?? 'hactl',

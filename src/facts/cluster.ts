@@ -41,6 +41,8 @@ export interface ClusterNode {
   taints: ClusterTaint[];
   kubeletVersion?: string;
   unschedulable: boolean;
+  /** The node's InternalIP addresses (status.addresses), as the cluster records them. */
+  addresses?: string[];
 }
 
 export interface ClusterDaemonSet {
@@ -121,6 +123,7 @@ function parseNode(o: Obj): ClusterNode {
     return { key: str(x.key) ?? '', ...(value !== undefined && value !== '' ? { value } : {}), effect: str(x.effect) ?? '' };
   });
   const kubeletVersion = str(obj(status.nodeInfo).kubeletVersion);
+  const addresses = arr(status.addresses).filter((a) => obj(a).type === 'InternalIP').map((a) => str(obj(a).address) ?? '').filter((a) => a !== '');
   return {
     name: str(meta.name) ?? '',
     ready,
@@ -129,6 +132,7 @@ function parseNode(o: Obj): ClusterNode {
     taints,
     ...(kubeletVersion !== undefined ? { kubeletVersion } : {}),
     unschedulable: spec.unschedulable === true,
+    ...(addresses.length > 0 ? { addresses } : {}),
   };
 }
 

@@ -85,6 +85,14 @@ function jsonArray(section: string): Obj[] {
   return Array.isArray(v) ? v.filter(isObj) : [];
 }
 
+/**
+ * What a member may be called and where its peers may be, as hactl names and addresses them: the
+ * names and URLs etcd reports go into ETCD_INITIAL_CLUSTER and etcdctl command lines, so anything
+ * else a host reports is refused here, where it is observed.
+ */
+export const SAFE_MEMBER_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+export const SAFE_PEER_URL = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/;
+
 /** Parses the command's output; throws with a reason when the member list is not what etcdctl prints. */
 export function parseEtcdFacts(output: string, observedFrom: string): EtcdFacts {
   const at = output.indexOf(`\n${ETCD_STATUS_MARKER}\n`);
@@ -128,6 +136,10 @@ export function parseEtcdFacts(output: string, observedFrom: string): EtcdFacts 
         ? undefined
         : (checks.map((h) => (typeof h.error === 'string' ? h.error : undefined)).find((e) => e !== undefined) ?? 'no answer to the health check');
     const error = healthy ? statusErrors.get(id) : why;
+    if (name !== '' && !SAFE_MEMBER_NAME.test(name)) throw new Error(`etcd facts: member ${id} has a name hactl does not accept: ${JSON.stringify(name.slice(0, 80))}`);
+    for (const u of [...strs(m.peerURLs), ...clientURLs]) {
+      if (!SAFE_PEER_URL.test(u)) throw new Error(`etcd facts: member ${id} has a URL hactl does not accept: ${JSON.stringify(u.slice(0, 120))}`);
+    }
     return {
       id,
       name,

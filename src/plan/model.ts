@@ -6,6 +6,9 @@
 import { createHash } from 'node:crypto';
 import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
 import type { ResourceNode } from '../graph/types.js';
+import { maskSecrets, SENSITIVE_MASK, type SecretField } from '../transport/sensitive.js';
+
+export { SENSITIVE_MASK };
 
 export const PLAN_FORMAT_VERSION = 1 as const;
 
@@ -37,7 +40,7 @@ export type FileAction = 'no-op' | 'create' | 'update' | 'delete';
 export interface FileChange {
   path: string;
   action: FileAction;
-  /** sha256 (hex) of the raw content (after masking, when the builder was given secrets); omitted for sensitive files. */
+  /** sha256 (hex) of the raw content (with its secret fields masked); omitted for sensitive files. */
   beforeSha256?: string;
   afterSha256?: string;
   /** Octal permission strings such as `0644`. */
@@ -134,12 +137,15 @@ export interface Plan {
   changes: ResourceChange[];
   diagnostics: Diagnostic[];
   cluster?: ClusterObservations;
+  /**
+   * Present when some hosts could not be observed: the plan says nothing about them, so it is
+   * incomplete whatever it shows for the others (never "No changes").
+   */
+  incomplete?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Values
-
-export const SENSITIVE_MASK = '(sensitive value)';
 
 export function known(value: Scalar): { value: Scalar } {
   return { value };
@@ -192,32 +198,6 @@ export function attr(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Secrets
-
-/**
- * Replace every occurrence of each secret by the mask. Longest first so a secret containing
- * another is masked whole; split/join so secrets are matched literally, never as patterns.
- */
-export function maskSecrets(text: string, secrets: readonly string[]): string {
-  // A multi-line secret reaches a diff one prefixed line at a time, so its lines are secrets too.
-  const pieces = secrets.flatMap((s) => (/[\r\n]/.test(s) ? [s, ...s.split(/\r?\n|\r/).filter((l) => l.trim().length >= 4)] : [s]));
-  const list = [...new Set(pieces.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
-  let out = text;
-  // Masking can in theory join fragments into another secret; a few passes settle it.
-  for (let pass = 0; pass < 4; pass++) {
-    let touched = false;
-    for (const s of list) {
-      if (out.includes(s)) {
-        out = out.split(s).join(SENSITIVE_MASK);
-        touched = true;
-      }
-    }
-    if (!touched) break;
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Files
 
 /** Lines hactl writes at the top of the files it manages; they carry a timestamp, so never diff them. */
@@ -266,8 +246,8 @@ export interface FileDiffOptions {
   normalize?: boolean | NormalizeOptions;
   /** Lines of context around each hunk (default 3). */
   context?: number;
-  /** Secrets masked out of both sides before diffing. */
-  secrets?: readonly string[];
+  /** Fields holding secrets, masked on both sides before diffing. */
+  secretFields?: readonly SecretField[];
 }
 
 /**
@@ -279,7 +259,7 @@ export function fileDiff(path: string, before: string | null, after: string | nu
   const norm = opts.normalize ?? true;
   const prep = (s: string | null): string => {
     if (s === null) return '';
-    const masked = opts.secrets ? maskSecrets(s, opts.secrets) : s;
+    const masked = opts.secretFields ? maskSecrets(s, { fields: opts.secretFields }) : s;
     return norm === false ? masked : normalizeContent(masked, norm === true ? {} : norm);
   };
   const b = prep(before);
@@ -298,6 +278,12 @@ export function fileDiff(path: string, before: string | null, after: string | nu
   return formatPatch(patch, FILE_HEADERS_ONLY);
 }
 
+function contentChanged(before: string, after: string, norm: boolean | NormalizeOptions): boolean {
+  if (norm === false) return before !== after;
+  const opts = norm === true ? {} : norm;
+  return normalizeContent(before, opts) !== normalizeContent(after, opts);
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -312,7 +298,7 @@ export interface FileSpec {
   owner?: { before?: string; after?: string };
   sensitive?: boolean;
   normalize?: boolean | NormalizeOptions;
-  secrets?: readonly string[];
+  secretFields?: readonly SecretField[];
 }
 
 /** Build a FileChange from raw contents; sensitive contents never leave this function. */
@@ -323,17 +309,18 @@ export function fileChange(spec: FileSpec): FileChange {
     (spec.owner !== undefined && spec.owner.before !== spec.owner.after);
   const diff = fileDiff(path, before, after, {
     normalize: spec.normalize ?? true,
-    ...(spec.secrets ? { secrets: spec.secrets } : {}),
+    ...(spec.secretFields ? { secretFields: spec.secretFields } : {}),
   });
   let action: FileAction;
   if (before === null && after === null) action = 'no-op';
   else if (before === null) action = 'create';
   else if (after === null) action = 'delete';
-  else action = diff !== '' || metaChanged ? 'update' : 'no-op';
+  // Decided on the raw contents: a change inside a secret field leaves the masked diff empty.
+  else action = diff !== '' || metaChanged || (spec.secretFields !== undefined && contentChanged(before, after, spec.normalize ?? true)) ? 'update' : 'no-op';
   const change: FileChange = { path, action, diff: spec.sensitive ? '' : diff };
   // With secrets inside, a hash of the raw file plus the visible rest of it would let anyone test
   // password guesses offline; hash the masked content instead.
-  const hashed = (s: string) => sha256(spec.secrets ? maskSecrets(s, spec.secrets) : s);
+  const hashed = (s: string) => sha256(spec.secretFields ? maskSecrets(s, { fields: spec.secretFields }) : s);
   if (spec.sensitive) change.sensitive = true;
   else {
     if (before !== null) change.beforeSha256 = hashed(before);
@@ -396,14 +383,12 @@ export interface PlanInput {
   changes: ResourceChange[];
   diagnostics?: Diagnostic[];
   cluster?: ClusterObservations;
-  /**
-   * Every secret value known to the planner (tokens, passwords, keys). They are masked out of all
-   * free text in the plan as a last line of defence, whatever a resource kind put there.
-   */
-  secrets?: readonly string[];
 }
 
-/** Assemble, mask and normalise a plan. The only way plans should be made. */
+/**
+ * Assemble and normalise a plan. The only way plans should be made. Secrets were masked where they
+ * entered (sensitive attributes, files' secret fields): the plan's text is never searched for them.
+ */
 export function buildPlan(input: PlanInput): Plan {
   const createdAt = typeof input.createdAt === 'string' ? input.createdAt : input.createdAt.toISOString();
   const plan: Plan = {
@@ -415,8 +400,27 @@ export function buildPlan(input: PlanInput): Plan {
     diagnostics: input.diagnostics ?? [],
   };
   if (input.cluster) plan.cluster = input.cluster;
+  const unobserved = plan.hosts.filter((h) => h.unreachable !== undefined);
+  if (unobserved.length > 0) plan.incomplete = incompleteSummary(unobserved.map((h) => h.name), plan.hosts.length);
   plan.diagnostics = [...plan.diagnostics, ...checkPlan(plan)];
-  return normalizePlan(input.secrets ? redactPlan(plan, input.secrets) : plan);
+  return normalizePlan(plan);
+}
+
+/** Why a plan is incomplete: the hosts it could not observe. */
+export function incompleteSummary(unobserved: readonly string[], hostCount: number): string {
+  const n = unobserved.length;
+  return `${n} of ${hostCount} host${hostCount === 1 ? '' : 's'} ${n === 1 ? 'was' : 'were'} not observed (${[...unobserved].sort(compareStrings).join(', ')}): nothing is known or planned there`;
+}
+
+/** The one error an unobserved host gets; views say it once, with the host, not again as an error line. */
+export function unobservedMessage(reason: string): string {
+  return `host could not be observed (${reason}); its resources are not planned`;
+}
+
+export function isUnobservedDiagnostic(d: Diagnostic, hosts: readonly PlanHost[]): boolean {
+  if (d.host === undefined || d.resource !== undefined) return false;
+  const h = hosts.find((x) => x.name === d.host);
+  return h?.unreachable !== undefined && d.message === unobservedMessage(h.unreachable);
 }
 
 /**
@@ -436,7 +440,7 @@ export function checkPlan(plan: Pick<Plan, 'hosts' | 'changes'>): Diagnostic[] {
   for (const c of plan.changes) {
     const h = hosts.get(c.host);
     if (!h) out.push({ severity: 'error', resource: c.id, message: `${c.id} is planned on host ${c.host}, which the plan does not list` });
-    else if (h.unreachable !== undefined && c.action !== 'no-op') {
+    else if (h.unreachable !== undefined && c.action !== 'no-op' && c.action !== 'read') {
       out.push({ severity: 'error', resource: c.id, message: `${c.id} is planned on ${c.host}, which could not be observed` });
     }
     for (const d of c.dependsOn) {
@@ -449,31 +453,6 @@ export function checkPlan(plan: Pick<Plan, 'hosts' | 'changes'>): Diagnostic[] {
     }
   }
   return out;
-}
-
-/** Mask secrets out of every free-text field (never out of ids, kinds, host names or paths). */
-export function redactPlan(plan: Plan, secrets: readonly string[]): Plan {
-  const value = (v: Value | undefined): Value | undefined =>
-    v !== undefined && isKnown(v) && typeof v.value === 'string' ? { value: maskSecrets(v.value, secrets) } : v;
-  return {
-    ...plan,
-    hosts: plan.hosts.map((h) => (h.unreachable !== undefined ? { ...h, unreachable: maskSecrets(h.unreachable, secrets) } : h)),
-    changes: plan.changes.map((c) => ({
-      ...c,
-      ...(c.reason !== undefined ? { reason: maskSecrets(c.reason, secrets) } : {}),
-      steps: c.steps.map((s) => maskSecrets(s, secrets)),
-      attributes: c.attributes.map((a) => {
-        const out: AttributeChange = { ...a };
-        const b = value(a.before);
-        const af = value(a.after);
-        if (b !== undefined) out.before = b;
-        if (af !== undefined) out.after = af;
-        return out;
-      }),
-      files: c.files.map((f) => ({ ...f, diff: f.sensitive ? '' : maskSecrets(f.diff, secrets) })),
-    })),
-    diagnostics: plan.diagnostics.map((d) => ({ ...d, message: maskSecrets(d.message, secrets) })),
-  };
 }
 
 export function compareStrings(a: string, b: string): number {
@@ -580,6 +559,7 @@ export function normalizePlan(plan: Plan): Plan {
     changes,
     diagnostics,
   };
+  if (plan.incomplete !== undefined) out.incomplete = plan.incomplete;
   if (plan.cluster) {
     const lh = plan.cluster.leaseHolders;
     const cluster: ClusterObservations = {

@@ -3,7 +3,6 @@
 // else is stated plainly in the plan (an unreachable host, a kind this version does not plan yet,
 // a host that left the spec), never shown as a quiet no-op.
 
-import { isIP } from 'node:net';
 import type { ClusterFacts, EtcdFactsResult } from '../facts/cluster.js';
 import { defaultFactRequest } from '../facts/default-request.js';
 import { mergeRequests } from '../facts/request.js';
@@ -14,15 +13,13 @@ import { bundledCniManifestPath } from '../resources/cni.js';
 import { converge, type Operation } from '../resources/converge.js';
 import { etcdObservation } from '../resources/etcd.js';
 import { plannedKindDef as kindDef } from '../resources/index.js';
-import { HOSTS_BEGIN, HOSTS_END } from '../resources/os-prep.js';
 import { localBundleJson } from '../resources/package-bundle.js';
-import { planHostRemovals } from '../resources/host-removal.js';
+import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { endOfLifeWarning } from '../spec/versions.js';
-import { buildPlan, resourceChange, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
+import { buildPlan, resourceChange, unobservedMessage, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
 import { factsDigest } from './saved.js';
-import { specSecrets } from '../spec/secrets.js';
 
 export type HostObservation = { ok: true; facts: HostFacts; clockSkewSeconds?: number } | { ok: false; reason: string };
 
@@ -84,28 +81,6 @@ export function localFilesFor(spec: ClusterSpec): string[] {
 }
 
 
-/**
- * Hosts the cluster had at the last apply: os-prep writes every cluster host into a marked block
- * of /etc/hosts on every host, so the observed blocks remember them.
- */
-export function previousHosts(facts: ReadonlyMap<string, HostObservation>): Map<string, { address: string; seenOn: string }> {
-  const out = new Map<string, { address: string; seenOn: string }>();
-  for (const [host, obs] of [...facts.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (!obs.ok) continue;
-    const text = obs.facts.files['/etc/hosts']?.content;
-    if (text === undefined) continue;
-    const lines = text.split('\n').map((l) => l.trim());
-    const begin = lines.indexOf(HOSTS_BEGIN);
-    const end = begin >= 0 ? lines.indexOf(HOSTS_END, begin) : -1;
-    if (begin < 0 || end < 0) continue;
-    for (const l of lines.slice(begin + 1, end)) {
-      const [address, name] = l.split(/\s+/);
-      if (address && name && isIP(address) !== 0 && !out.has(name)) out.set(name, { address, seenOn: host });
-    }
-  }
-  return out;
-}
-
 export interface DetailedPlan {
   plan: Plan;
   /** What apply would run, per resource id, in order (with secrets: never printed). */
@@ -126,7 +101,6 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   for (const [name, obs] of input.facts) if (obs.ok && hostsByName.has(name)) observed.set(name, obs.facts);
 
   const diagnostics: Diagnostic[] = [];
-  const secrets = new Set<string>(specSecrets(spec, input.env));
   const changes = new Map<string, ResourceChange>();
   const operations = new Map<string, Operation[]>();
   const notPlanned = new Set<ResourceKind>();
@@ -148,7 +122,7 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     if (obs?.ok) ph.factsDigest = hostFactsDigest(obs.facts);
     else {
       ph.unreachable = obs ? obs.reason : 'not observed';
-      diagnostics.push({ severity: 'error', host: h.name, message: `host could not be observed (${ph.unreachable}); its resources are not planned` });
+      diagnostics.push({ severity: 'error', host: h.name, message: unobservedMessage(ph.unreachable) });
     }
     return ph;
   });
@@ -159,7 +133,8 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     const obs = input.facts.get(node.host);
     const def = kindDef(node.kind);
     if (!obs?.ok) {
-      changes.set(id, resourceChange(node, { action: 'read', reason: `host unreachable: ${obs ? obs.reason : 'not observed'}`, dependsOn }));
+      // Why is said once, with the host (PlanHost.unreachable).
+      changes.set(id, resourceChange(node, { action: 'read', reason: `host ${node.host} not observed`, dependsOn }));
       continue;
     }
     if (def === undefined) {
@@ -183,7 +158,6 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     };
     const at = { resource: id, host: node.host };
     const desired = def.desired(ctx);
-    desired.secrets.forEach((s) => secrets.add(s));
     diagnostics.push(...desired.diagnostics.map((d) => ({ ...at, ...d })), ...(def.check?.(ctx) ?? []).map((d) => ({ ...at, ...d })));
     if (def.readOnly) {
       const reads = def.readOperations?.(ctx) ?? [];
@@ -241,7 +215,8 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   }
 
   // Hosts that left the spec: their removal is planned explicitly (src/resources/host-removal.ts).
-  const removed = [...previousHosts(input.facts)].filter(([name]) => !hostsByName.has(name)).map(([name, prev]) => ({ name, ...prev }));
+  const { removed, diagnostics: unremovable } = removedHosts(spec, input.clusterFacts);
+  diagnostics.push(...unremovable);
   const removals = planHostRemovals({
     spec,
     removed,
@@ -274,7 +249,6 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
       ...(input.clusterFacts && Object.keys(input.clusterFacts.leaseHolders).length > 0 ? { leaseHolders: { ...input.clusterFacts.leaseHolders } } : {}),
       ...(input.etcd !== undefined ? { etcd: etcdObservation(input.etcd) } : {}),
     },
-    secrets: [...secrets],
   });
   return { plan, operations };
 }

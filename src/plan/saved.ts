@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
+import { resolve } from 'node:path';
 import { PLAN_FORMAT_VERSION, normalizePlan, type Plan } from './model.js';
 
 export const PLAN_SCHEMA_URL = new URL('../../schemas/plan.schema.json', import.meta.url);
@@ -76,6 +77,24 @@ export interface CurrentState {
   specSha256: string;
   /** Facts digest per host name as observed now; undefined for a host that cannot be reached now. */
   factsDigests: Record<string, string | undefined>;
+}
+
+/**
+ * Why a saved plan cannot be applied with this spec, from the plan file and the spec alone (before
+ * any host is contacted): made from another spec (another file, cluster or host list), or from an
+ * older version of this one. Empty when the spec is the one the plan was made from.
+ */
+export function checkSavedAgainstSpec(saved: Plan, spec: { file: string; sha256: string; hosts: readonly string[] }): string[] {
+  if (saved.spec.sha256 === spec.sha256) return [];
+  const made = `the plan was made at ${saved.createdAt} from ${saved.spec.file} (sha256 ${saved.spec.sha256.slice(0, 12)})`;
+  const planHosts = saved.hosts.filter((h) => !h.removed).map((h) => h.name).sort();
+  const specHosts = [...spec.hosts].sort();
+  const other = planHosts.join(',') !== specHosts.join(',');
+  if (resolve(saved.spec.file) !== resolve(spec.file)) {
+    return [`${made}, not from ${spec.file} (sha256 ${spec.sha256.slice(0, 12)}): it is a plan for another spec${other ? ` (its hosts: ${planHosts.join(', ')})` : ''}; apply it with -f ${saved.spec.file}, or run hactl plan -f ${spec.file} again`];
+  }
+  const hosts = other ? ` (hosts then: ${planHosts.join(', ')}; now: ${specHosts.join(', ')})` : '';
+  return [`${made}; ${spec.file} has changed since (sha256 now ${spec.sha256.slice(0, 12)})${hosts}: the plan is for an older spec; run hactl plan again`];
 }
 
 /**

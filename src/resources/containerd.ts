@@ -32,6 +32,9 @@ export interface RegistryAuth {
   password: string;
 }
 
+/** Where config.toml holds a registry password: a TOML basic string, whatever it escapes. */
+const PASSWORD_FIELD = { pattern: /^([ \t]*password[ \t]*=[ \t]*")(?:[^"\\\n]|\\.)*(?=")/gm };
+
 /** containerd's config schema: 2 for containerd 1.x, 3 for 2.x (which also still reads 2). */
 export type ContainerdConfigVersion = 2 | 3;
 
@@ -162,12 +165,10 @@ function desired(ctx: ResourceContext): Desired {
       continue;
     }
     auths.push({ host: r.host, username, password });
-    // The file holds the password TOML-escaped: mask that spelling too.
-    d.secrets.push(password, toml(password).slice(1, -1));
   }
   const choice = chooseContainerdConfig(ctx, pkg);
   const config: DesiredFile = { path: CONFIG_TOML, content: renderConfigToml(spec, auths, choice.config), mode: auths.length > 0 ? 0o600 : 0o644 };
-  if (auths.length > 0) config.secrets = [...new Set(d.secrets)];
+  if (auths.length > 0) config.secretFields = [PASSWORD_FIELD];
   d.files.push(config);
 
   const cas = new Map<string, string>();

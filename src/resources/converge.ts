@@ -17,6 +17,7 @@ import {
 } from '../plan/model.js';
 import type { HostFacts } from '../facts/types.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
+import type { SecretField } from '../transport/sensitive.js';
 import { DISABLED_SUFFIX, versionMatches, type Desired, type DesiredFile, type DesiredPackage } from './desired.js';
 
 /** What an operation changes on the host, in fact terms (apply's verify and the tests read it). */
@@ -38,6 +39,8 @@ interface OperationBase {
   description: string;
   /** The operation carries a secret (a file's content): apply never logs it. */
   sensitive?: boolean;
+  /** Fields of the file it handles that hold secrets: masked in what the step prints, should it fail. */
+  secretFields?: SecretField[];
   effects: Effect[];
 }
 export interface CommandOperation extends OperationBase {
@@ -208,8 +211,10 @@ function fileOps(f: DesiredFile & { content: string }, exists: boolean, ensuredD
   const dir = posix.dirname(f.path);
   const write = { path: f.path, content: f.content, mode: f.mode, ...(f.owner ? { owner: f.owner } : {}), ...(f.group ? { group: f.group } : {}) };
   const effect: Effect = { type: 'file', ...write };
-  // A file with a secret inside is a sensitive write even when its diff is shown masked.
-  const sens = f.sensitive || (f.secrets?.length ?? 0) > 0 ? { sensitive: true } : {};
+  // A file with a secret inside is a sensitive write even when its diff is shown masked; the check
+  // of a candidate may quote the lines it reads, so its output is masked by the file's secret fields.
+  const sens = f.sensitive || (f.secretFields?.length ?? 0) > 0 ? { sensitive: true } : {};
+  const fields = f.secretFields && f.secretFields.length > 0 ? { secretFields: f.secretFields } : {};
   if (!exists && !ensuredDirs.has(dir)) {
     ensuredDirs.add(dir);
     ops.push({ description: `create directory ${dir}`, command: `install -d -m 0755 -- ${shellQuote(dir)}`, effects: [] });
@@ -221,6 +226,7 @@ function fileOps(f: DesiredFile & { content: string }, exists: boolean, ensuredD
       description: `check the candidate: ${f.validate.replace('{}', tmp)}`,
       command: `${f.validate.split('{}').join(shellQuote(tmp))} || { rm -f -- ${shellQuote(tmp)}; exit 1; }`,
       effects: [],
+      ...fields,
     });
     ops.push({ description: `move it into place as ${f.path} (${octal(f.mode)})`, command: `mv -f -- ${shellQuote(tmp)} ${shellQuote(f.path)}`, effects: [effect] });
   } else {
@@ -307,7 +313,7 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
           sensitive: f.sensitive ?? false,
           // Order-insensitive comparison decides; when the file is rewritten anyway, the diff shows it as written.
           normalize: sameContent ? norm : { ...(norm.dropManagedHeader !== undefined ? { dropManagedHeader: norm.dropManagedHeader } : {}) },
-          ...(f.secrets && f.secrets.length > 0 ? { secrets: f.secrets } : {}),
+          ...(f.secretFields && f.secretFields.length > 0 ? { secretFields: f.secretFields } : {}),
         }),
       );
     }

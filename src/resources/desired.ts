@@ -3,6 +3,7 @@
 // the operations apply runs. Kind-specific checks come back as diagnostics.
 
 import type { AttributeChange, Diagnostic, NormalizeOptions } from '../plan/model.js';
+import type { SecretField } from '../transport/sensitive.js';
 import type { Operation } from './converge.js';
 
 export interface DesiredFile {
@@ -17,8 +18,8 @@ export interface DesiredFile {
   group?: string;
   /** Content is secret: the plan shows only that it changes. */
   sensitive?: boolean;
-  /** Secret values inside the content, masked out of the diff (when not wholly sensitive). */
-  secrets?: string[];
+  /** Fields of the content that hold secrets: masked in the diff, the hashes and failing checks' output. */
+  secretFields?: SecretField[];
   normalize?: NormalizeOptions;
   /**
    * Checks a candidate before it replaces the file: a command with `{}` standing for the
@@ -83,8 +84,6 @@ export interface Desired {
   hostname?: string;
   triggers: DesiredTrigger[];
   diagnostics: Diagnostic[];
-  /** Secret values that went into the desired state; masked out of the whole plan. */
-  secrets: string[];
   /**
    * Parts of the desired state that cannot be known yet (a secret not in the environment): the
    * plan marks them "(known after apply)" and apply refuses until they are known.
@@ -113,7 +112,7 @@ export interface DesiredActions {
 }
 
 export function emptyDesired(): Desired {
-  return { packages: [], files: [], units: [], sysctls: [], modules: [], triggers: [], diagnostics: [], secrets: [], unknown: [] };
+  return { packages: [], files: [], units: [], sysctls: [], modules: [], triggers: [], diagnostics: [], unknown: [] };
 }
 
 /** Does an installed version satisfy a wanted one (see DesiredPackage.version)? Epochs `N:` are ignored. */

@@ -21,7 +21,7 @@
 //   to join is not planned (the plan says so); members with data are still configured and started.
 
 import type { EtcdFactsResult } from '../facts/cluster.js';
-import { ETCD_DATA_DIR, ETCD_MEMBER_DIR, ETCD_MEMBER_PKI, ETCDCTL, memberOf, quorumOf, type EtcdFacts, type EtcdMember } from '../facts/etcd.js';
+import { ETCD_DATA_DIR, ETCD_MEMBER_DIR, ETCD_MEMBER_PKI, ETCDCTL, memberOf, quorumOf, SAFE_MEMBER_NAME, SAFE_PEER_URL, type EtcdFacts, type EtcdMember } from '../facts/etcd.js';
 import type { HostFacts } from '../facts/types.js';
 import { attr, managedHeader, type AttributeChange, type Diagnostic, type EtcdObservation } from '../plan/model.js';
 import type { Host } from '../spec/types.js';
@@ -50,6 +50,10 @@ export interface InitialCluster {
 
 /** `name=url` pairs in name order, so every host and every plan writes the same line. */
 export function initialClusterOf(members: { name: string; peerURLs: string[] }[]): string {
+  for (const m of members) {
+    if (!SAFE_MEMBER_NAME.test(m.name)) throw new Error(`not an etcd member name: ${JSON.stringify(m.name)}`);
+    for (const u of m.peerURLs) if (!SAFE_PEER_URL.test(u)) throw new Error(`not an etcd peer URL: ${JSON.stringify(u)}`);
+  }
   return members
     .flatMap((m) => m.peerURLs.map((u) => `${m.name}=${u}`))
     .sort()
@@ -85,7 +89,13 @@ export function initialClusterIn(content: string): InitialCluster | undefined {
   const value = (key: string) => new RegExp(`^${key}="([^"\\n]*)"$`, 'm').exec(content)?.[1];
   const state = value('ETCD_INITIAL_CLUSTER_STATE');
   const cluster = value('ETCD_INITIAL_CLUSTER');
-  return (state === 'new' || state === 'existing') && cluster !== undefined && cluster !== '' ? { state, cluster } : undefined;
+  // Read from a host and written back: only `name=url` pairs of the shapes hactl writes.
+  const pairs = cluster?.split(',') ?? [];
+  const safe = pairs.every((p) => {
+    const i = p.indexOf('=');
+    return i > 0 && SAFE_MEMBER_NAME.test(p.slice(0, i)) && SAFE_PEER_URL.test(p.slice(i + 1));
+  });
+  return (state === 'new' || state === 'existing') && cluster !== undefined && cluster !== '' && safe ? { state, cluster } : undefined;
 }
 
 /** On the first etcd host: the CA certificate and one member's certificate and key, as base64 of a tar. */
@@ -99,7 +109,7 @@ export function installMemberCertsCommand(name: string): string {
   return [
     'umask 077',
     't=$(mktemp -d) || exit 1',
-    `{ base64 -d | tar -C "$t" -xf - && install -d -m 0750 -o etcd -g etcd -- ${p} && install -m 0644 -- "$t/ca.crt" ${p}/ca.crt && install -m 0644 -- "$t/members/${name}.crt" ${p}/server.crt && install -m 0600 -o etcd -g etcd -- "$t/members/${name}.key" ${p}/server.key; }; rc=$?`,
+    `{ base64 -d | tar -C "$t" -xf - && install -d -m 0750 -o etcd -g etcd -- ${p} && install -m 0644 -- "$t/ca.crt" ${p}/ca.crt && install -m 0644 -- "$t"/${q(`members/${name}.crt`)} ${p}/server.crt && install -m 0600 -o etcd -g etcd -- "$t"/${q(`members/${name}.key`)} ${p}/server.key; }; rc=$?`,
     'rm -rf -- "$t"',
     '[ "$rc" -eq 0 ] || echo "hactl: no valid certificates on standard input (expected from the first etcd host)" >&2',
     'exit "$rc"',

@@ -1,23 +1,28 @@
-// host-removal: a host that left the spec but is still part of the cluster (remembered in the
-// hactl block of /etc/hosts on the others) is taken out of it, in kubeadm's documented order:
+// host-removal: a host that left the spec but is still part of the cluster (a Kubernetes Node
+// object the cluster holds) is taken out of it, in kubeadm's documented order:
 // drain its node (kubectl on the first control-plane host), `kubeadm reset -f` on the host
 // itself (which, for stacked etcd, removes its etcd member while the others still have quorum),
 // clean up what kubeadm reset leaves behind, then delete the node object.
 //
 // Not a graph kind: the host has no resources in the graph any more. Apply carries removals out
-// one at a time before it walks the graph, so that a failed removal is retried by the next apply
-// (os-prep would otherwise drop the host from /etc/hosts, the only place it is remembered).
+// one at a time before it walks the graph; the Node object is deleted last, so a failed removal is
+// found again, and retried, by the next plan.
+//
+// Removal targets come only from the cluster's own records, never from what a host wrote about
+// other hosts (its /etc/hosts): a compromised node could otherwise name any address for hactl to
+// reset. Each address must also lie in the spec's networks (`specNetworks`).
 //
 // Cleanup chosen beyond kubeadm reset: the CNI configuration and state (/etc/cni/net.d,
 // /var/lib/cni; kubeadm reset says it leaves them) and the kubelet service, stopped and disabled
 // so that it does not restart against a cluster it left. Packages, package sources, containerd
 // and the OS settings stay: the host may be reused, and removing software is the operator's call.
 //
-// Names come from /etc/hosts on a host, not from the validated spec: every one is quoted.
+// Names come from the cluster, not from the validated spec: every one is quoted.
 
 import type { ClusterFacts } from '../facts/cluster.js';
 import type { Diagnostic, ResourceChange } from '../plan/model.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
+import { cidrContains, formatCidr, networkOf, parseIp, type Cidr } from '../spec/net.js';
 import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';
 import { ADMIN_CONF } from './kubeadm-config.js';
@@ -28,8 +33,55 @@ export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 export interface RemovedHost {
   name: string;
   address: string;
-  /** The spec host whose /etc/hosts block still lists it. */
-  seenOn: string;
+  /** Which record of the cluster knows it (e.g. `Kubernetes node`). */
+  source: string;
+}
+
+/**
+ * The networks the spec's hosts are on: each IP host address with the load balancer's subnet
+ * prefix (keepalived's, default /24; /64 for IPv6). Addresses hactl may SSH to outside the spec.
+ */
+export function specNetworks(spec: ClusterSpec): Cidr[] {
+  const v4 = spec.loadBalancer.keepalived?.subnetPrefix ?? 24;
+  const out = new Map<string, Cidr>();
+  for (const h of spec.hosts) {
+    const ip = parseIp(h.address);
+    if (ip === undefined) continue;
+    const c: Cidr = { family: ip.family, value: ip.value, prefix: ip.family === 4 ? v4 : 64 };
+    const net: Cidr = { ...c, value: networkOf(c) };
+    out.set(formatCidr(net), net);
+  }
+  return [...out.values()];
+}
+
+/**
+ * Hosts the cluster holds that the spec no longer lists: registered Kubernetes nodes, at their
+ * InternalIP within the spec's networks. A node with no such address is reported, never dialled.
+ */
+export function removedHosts(spec: ClusterSpec, clusterFacts: ClusterFacts | undefined): { removed: RemovedHost[]; diagnostics: Diagnostic[] } {
+  const removed: RemovedHost[] = [];
+  const diagnostics: Diagnostic[] = [];
+  if (clusterFacts === undefined) return { removed, diagnostics };
+  const inSpec = new Set(spec.hosts.map((h) => h.name));
+  const nets = specNetworks(spec);
+  for (const n of [...clusterFacts.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (inSpec.has(n.name)) continue;
+    const addresses = n.addresses ?? [];
+    const address = addresses.find((a) => {
+      const ip = parseIp(a);
+      return ip !== undefined && nets.some((c) => cidrContains(c, ip));
+    });
+    if (address === undefined) {
+      diagnostics.push({
+        severity: 'warning',
+        host: n.name,
+        message: `node ${n.name} is registered in the cluster but not in the spec, and ${addresses.length > 0 ? `its address ${addresses.join(', ')} is not` : 'it has no InternalIP address'} in the spec's networks (${nets.map(formatCidr).join(', ') || 'none'}): its removal is not planned; remove it by hand (kubectl drain, kubeadm reset on it, kubectl delete node)`,
+      });
+      continue;
+    }
+    removed.push({ name: n.name, address, source: 'Kubernetes node' });
+  }
+  return { removed, diagnostics };
 }
 
 export interface HostRemovalInput {
@@ -138,7 +190,7 @@ export function planHostRemovals(input: HostRemovalInput): HostRemoval[] {
       kind: HOST_REMOVAL_KIND,
       host: r.name,
       action: 'delete',
-      reason: `host ${r.name} (${r.address}) is no longer in the spec (it is in the hactl block of /etc/hosts on ${r.seenOn}); it is a ${role}`,
+      reason: `host ${r.name} (${r.address}) is no longer in the spec (the cluster still has it: ${r.source}); it is a ${role}`,
       attributes: [],
       files: [],
       steps: operations.map((o) => o.description),

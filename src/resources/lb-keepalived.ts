@@ -18,6 +18,8 @@ export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
 /** VRRPv2 PASS authentication uses the first 8 characters only. */
 const AUTH_PASS_MAX = 8;
 const SAFE_PASS = /^[^\s!#"'{}\\]+$/;
+/** Where keepalived.conf holds the VRRP password. */
+const AUTH_PASS_FIELD = { pattern: /^([ \t]*auth_pass[ \t]+)\S+/gm };
 
 export interface KeepalivedParams {
   routerId: string;
@@ -114,7 +116,6 @@ function desired(ctx: ResourceContext): Desired {
       d.units.push({ name: 'keepalived', enabled: true, active: true });
       return d;
     }
-    d.secrets.push(password);
     // keepalived.conf has no escapes: `!` and `#` start comments, blanks split words, braces open blocks.
     if (!SAFE_PASS.test(password)) {
       d.diagnostics.push({
@@ -147,7 +148,7 @@ function desired(ctx: ResourceContext): Desired {
     path: KEEPALIVED_CONF,
     content,
     mode: 0o600,
-    ...(password !== undefined ? { sensitive: true, secrets: [password] } : {}),
+    ...(password !== undefined ? { sensitive: true, secretFields: [AUTH_PASS_FIELD] } : {}),
     validate: 'keepalived -t -f {}',
   });
   d.units.push({ name: 'keepalived', enabled: true, active: true, restartOn: [KEEPALIVED_CONF], restartOnPackages: ['keepalived'] });

@@ -66,7 +66,7 @@ function readOperations(ctx: ResourceContext): CommandOperation[] {
   const onWorkers =
     workers.length === 0
       ? 'true'
-      : `for n in $(${KUBECTL} ${ns} get pods -l app=hactl-smoke -o jsonpath='{.items[*].spec.nodeName}'); do case " ${workers.join(' ')} " in *" $n "*) ;; *) echo "hactl: smoke pod on $n, not on a worker" >&2; exit 1 ;; esac; done`;
+      : `for n in $(${KUBECTL} ${ns} get pods -l app=hactl-smoke -o jsonpath='{.items[*].spec.nodeName}'); do case ${shellQuote(` ${workers.join(' ')} `)} in *" $n "*) ;; *) echo "hactl: smoke pod on $n, not on a worker" >&2; exit 1 ;; esac; done`;
   return [
     {
       description: `create ${replicas} pause pod(s) (${ctx.spec.containerd.sandboxImage}) and a Service in namespace ${SMOKE_NAMESPACE}`,

@@ -1,9 +1,9 @@
 // Loading a cluster spec: YAML (positions kept) -> JSON Schema -> semantic checks -> defaults.
 // Every problem comes back at once, placed at a line and column of the source.
 
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 import { applyDefaults } from './defaults.js';
 import type { ClusterInput } from './input.js';
 import { formatPath, SourcePositions, type Path } from './positions.js';
@@ -67,9 +67,16 @@ export interface LoadOptions {
 
 function load(text: string, file: string, baseDir: string, opts: LoadOptions = {}): Loaded {
   const lineCounter = new LineCounter();
-  // `<<` merge keys let long host lists share settings (`<<: *defaults`).
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
   const diagnostics: Diagnostic[] = [];
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > MAX_SPEC_BYTES) {
+    diagnostics.push({ severity: 'error', file, line: 1, col: 1, path: '(file)', message: `the spec is ${size} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)` });
+    return { result: { diagnostics } };
+  }
+  // `<<` merge keys let long host lists share settings (`<<: *defaults`). yaml's own duplicate-key
+  // check compares each key with every earlier one (quadratic in a mapping's keys); duplicateKeys
+  // below does the same check in linear time.
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
   const at = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
 
   // parseAllDocuments returns an EmptyStream (no documents) for an empty file.
@@ -78,6 +85,10 @@ function load(text: string, file: string, baseDir: string, opts: LoadOptions = {
     for (const e of [...doc.errors]) {
       const { line, col } = at(e.pos[0]);
       diagnostics.push({ severity: 'error', file, line, col, path: '(yaml)', message: yamlMessage(e.code, e.message) });
+    }
+    for (const offset of duplicateKeys(doc)) {
+      const { line, col } = at(offset);
+      diagnostics.push({ severity: 'error', file, line, col, path: '(yaml)', message: yamlMessage('DUPLICATE_KEY', 'Map keys must be unique') });
     }
   }
   if (diagnostics.length > 0) return { result: { diagnostics: diagnostics.sort(byPosition) } };
@@ -179,6 +190,24 @@ function patchForChecks(data: unknown): unknown {
   return { ...data, metadata, hosts };
 }
 
+/** Where a key repeats an earlier key of the same mapping (merge keys `<<` aside), in one pass. */
+function duplicateKeys(doc: Document): number[] {
+  const out: number[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (k === '<<' && isScalar(pair.key)) continue;
+        const id = typeof k === 'string' ? `s${k}` : isScalar(pair.key) || k === null ? `v${String(k)}` : `n${String(k)}`;
+        if (seen.has(id)) out.push(isScalar(pair.key) || isMap(pair.key) ? (pair.key.range?.[0] ?? 0) : 0);
+        else seen.add(id);
+      }
+    },
+  });
+  return out;
+}
+
 function yamlMessage(code: string, message: string): string {
   // yaml's messages end with a source excerpt; the first line is the statement.
   const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
@@ -192,6 +221,9 @@ function yamlMessage(code: string, message: string): string {
   }
 }
 
+/** The largest spec hactl reads: far above any real cluster's, far below what would hurt to parse. */
+export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
+
 /** Loads a spec from text; relative paths in it resolve against the directory of `file`. */
 export function loadSpec(text: string, file: string, opts: LoadOptions = {}): LoadResult {
   return load(text, file, dirname(resolve(file)), opts).result;
@@ -204,6 +236,11 @@ export function loadSpec(text: string, file: string, opts: LoadOptions = {}): Lo
 export async function loadSpecFile(path: string, opts: LoadOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
+    // Refused before it is read: a huge file would cost its size in memory first.
+    const size = (await stat(path)).size;
+    if (size > MAX_SPEC_BYTES) {
+      return { diagnostics: [{ severity: 'error', file: path, line: 1, col: 1, path: '(file)', message: `the spec is ${size} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)` }] };
+    }
     text = await readFile(path, 'utf8');
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;

@@ -1,7 +1,7 @@
 // Maps a path into the loaded data (['hosts', 3, 'roles']) back to a line and column of the YAML
 // source, and renders it readably (hosts[3].roles).
 
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
@@ -41,7 +41,7 @@ export class SourcePositions {
       let keyNode: unknown;
       let next: unknown;
       if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+        const pair = this.pairsOf(node).get(String(seg));
         if (pair === undefined) break;
         keyNode = pair.key;
         next = pair.value;
@@ -60,6 +60,22 @@ export class SourcePositions {
       node = next;
     }
     return this.lineCounter.linePos(offset);
+  }
+
+  /** A mapping's pairs by key, built once per mapping: one lookup per diagnostic, not a scan. */
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  private pairsOf(map: YAMLMap): Map<string, Pair> {
+    let index = this.pairIndex.get(map);
+    if (index === undefined) {
+      index = new Map();
+      for (const p of map.items as Pair[]) {
+        const k = isScalar(p.key) ? String(p.key.value) : String(p.key);
+        if (!index.has(k)) index.set(k, p);
+      }
+      this.pairIndex.set(map, index);
+    }
+    return index;
   }
 
   private startOf(node: unknown): number | undefined {

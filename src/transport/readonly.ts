@@ -18,6 +18,7 @@ import {
   type Transport,
   type WriteFileOptions,
 } from './transport.js';
+import type { CommandLine } from './sensitive.js';
 
 export class ReadOnlyTransport implements Transport, Observer {
   readonly readOnly = true as const;
@@ -31,7 +32,7 @@ export class ReadOnlyTransport implements Transport, Observer {
     return this.#inner.host;
   }
 
-  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult> {
+  exec(cmd: string | CommandLine, opts?: ExecOptions): Promise<ExecResult> {
     return Promise.reject(new ReadOnlyViolationError(this.host, `exec ${describeCommand(cmd, opts?.secrets)}`));
   }
 

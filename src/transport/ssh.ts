@@ -23,14 +23,15 @@ import {
   SudoPasswordRequiredError,
   TransportError,
   UnknownHostKeyError,
+  commandText,
   describeCommand,
-  maskSecrets,
   type ExecOptions,
   type ExecResult,
   type Observation,
   type Transport,
   type WriteFileOptions,
 } from './transport.js';
+import { maskSecrets, type CommandLine } from './sensitive.js';
 
 /** What a connection needs to know about a host: a subset of the spec's Host. */
 export interface HostTarget {
@@ -398,8 +399,8 @@ export class SshTransport implements Transport {
     return this.closed === undefined;
   }
 
-  async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const r = await this.execRaw(cmd, opts);
+  async exec(cmd: string | CommandLine, opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.execRaw(commandText(cmd), opts, describeCommand(cmd, opts.secrets));
     return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), durationMs: r.durationMs };
   }
 
@@ -446,7 +447,7 @@ export class SshTransport implements Transport {
         this.pending.delete(onLost);
         fn();
       };
-      const onLost = (reason: string) => finish(() => reject(new ConnectionLostError(this.host, shown, maskSecrets(reason, opts.secrets))));
+      const onLost = (reason: string) => finish(() => reject(new ConnectionLostError(this.host, shown, maskSecrets(reason, { values: opts.secrets ?? [] }))));
       this.pending.add(onLost);
 
       if (opts.timeoutMs !== undefined) {
@@ -467,7 +468,7 @@ export class SshTransport implements Transport {
       try {
         this.client.exec(line, (e, stream) => {
           if (e) {
-            finish(() => reject(new ConnectionLostError(this.host, shown, maskSecrets(e.message, opts.secrets))));
+            finish(() => reject(new ConnectionLostError(this.host, shown, maskSecrets(e.message, { values: opts.secrets ?? [] }))));
             return;
           }
           channel = stream;

@@ -1,6 +1,8 @@
 // The Transport interface: all host I/O in hactl goes through it (DEVELOPERS.md: no I/O outside
 // src/transport). One Transport is one live connection to one host.
 
+import { maskSecrets, type CommandLine, type SecretField, type Sensitive } from './sensitive.js';
+
 export interface ExecOptions {
   /** Sent to the command's standard input, then closed. */
   stdin?: string | Buffer;
@@ -11,8 +13,14 @@ export interface ExecOptions {
    * non-root users); false runs as the login user even then.
    */
   sudo?: boolean;
-  /** Values replaced by `***` in every error message and log line this call produces. */
-  secrets?: string[];
+  /**
+   * Secrets the host may print back (a token this command was given on its input): masked in every
+   * error message and log line this call produces. Secrets in the command text itself are marked
+   * in its `CommandLine`.
+   */
+  secrets?: readonly Sensitive[];
+  /** Fields of what the command prints that hold secrets (a config check quoting a line): masked in logs and errors. */
+  secretFields?: readonly SecretField[];
 }
 
 export interface ExecResult {
@@ -52,7 +60,7 @@ export interface Transport {
   /** Host name from the spec (not the address). */
   readonly host: string;
   readonly readOnly: boolean;
-  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  exec(cmd: string | CommandLine, opts?: ExecOptions): Promise<ExecResult>;
   /** Run an observation (never changes the host). */
   observe(o: Observation): Promise<ExecResult>;
   /** File content, or undefined when the file does not exist. */
@@ -202,19 +210,15 @@ export class RemoteCommandError extends TransportError {
 
 // ---- secrets ------------------------------------------------------------------------------
 
-/** Replace every secret in `text` with `***` (longest first, so overlapping secrets mask fully). */
-export function maskSecrets(text: string, secrets: readonly string[] | undefined): string {
-  if (!secrets || secrets.length === 0) return text;
-  let out = text;
-  for (const s of [...secrets].filter((x) => x.length > 0).sort((a, b) => b.length - a.length)) {
-    out = out.split(s).join('***');
-  }
-  return out;
+/** The text a host runs. */
+export function commandText(cmd: string | CommandLine): string {
+  return typeof cmd === 'string' ? cmd : cmd.text;
 }
 
-/** A command as it may appear in errors: secrets masked, long scripts shortened. */
-export function describeCommand(cmd: string, secrets?: readonly string[]): string {
-  const masked = maskSecrets(cmd, secrets);
+/** A command as it may appear in errors and logs: secret parts masked, long scripts shortened. */
+export function describeCommand(cmd: string | CommandLine, secrets?: readonly Sensitive[]): string {
+  const shown = typeof cmd === 'string' ? cmd : cmd.shown;
+  const masked = secrets && secrets.length > 0 ? maskSecrets(shown, { values: secrets }) : shown;
   const oneLine = masked.replace(/\s+/g, ' ').trim();
   return oneLine.length > 160 ? `${oneLine.slice(0, 157)}...` : oneLine;
 }

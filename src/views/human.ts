@@ -3,7 +3,7 @@
 
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Action, Diagnostic, Plan, ResourceChange } from '../plan/model.js';
-import { hasChanges } from '../plan/model.js';
+import { hasChanges, isUnobservedDiagnostic } from '../plan/model.js';
 import {
   MARKER,
   PHRASE,
@@ -18,10 +18,13 @@ import {
   pendingNote,
   summaryLine,
 } from './common.js';
+import { printableDeep } from './printable.js';
 
 export interface HumanOptions {
   /** The command decides (TTY and NO_COLOR); never auto-detected here. */
   color: boolean;
+  /** `separate`: errors (unobserved hosts included) are left out, for `renderHumanErrors` on stderr. */
+  errors?: 'inline' | 'separate';
 }
 
 const LEGEND: [Action, string][] = [
@@ -81,18 +84,35 @@ function renderDiagnostic(d: Diagnostic, ch: ChalkInstance): string {
   return `${label} ${where ? `[${where}] ` : ''}${d.message}`;
 }
 
-export function renderHuman(plan: Plan, opts: HumanOptions): string {
+/** The plan's errors for stderr: each unobserved host once, with why, then the other errors. */
+export function renderHumanErrors(input: Plan, opts: { color: boolean }): string {
+  const plan = printableDeep(input);
+  const ch = new Chalk({ level: opts.color ? 1 : 0 });
+  const out = plan.hosts
+    .filter((h) => h.unreachable !== undefined)
+    .map((h) => `${ch.red.bold('Error:')} host ${hostTitle(h)} was not observed: ${h.unreachable}; nothing on it is known or planned`);
+  for (const d of plan.diagnostics) if (d.severity === 'error' && !isUnobservedDiagnostic(d, plan.hosts)) out.push(renderDiagnostic(d, ch));
+  return out.length > 0 ? out.join('\n') + '\n' : '';
+}
+
+export function renderHuman(input: Plan, opts: HumanOptions): string {
+  const plan = printableDeep(input);
   const ch = new Chalk({ level: opts.color ? 1 : 0 });
   const out: string[] = [];
 
+  const inline = (opts.errors ?? 'inline') === 'inline';
   const unreachable = plan.hosts.filter((h) => h.unreachable !== undefined);
-  for (const h of unreachable) {
-    out.push(ch.red(`Host ${hostTitle(h)} is unreachable: ${h.unreachable}`));
-    out.push(`  Nothing on ${h.name} was observed or planned; apply will not touch it.`);
+  if (inline) {
+    for (const h of unreachable) {
+      out.push(ch.red(`Host ${hostTitle(h)} was not observed: ${h.unreachable}`));
+      out.push(`  Nothing on ${h.name} is known or planned; apply will not touch it.`);
+    }
+    if (unreachable.length > 0) out.push('');
   }
-  if (unreachable.length > 0) out.push('');
 
-  const groups = changesByHost(plan);
+  // An unobserved host's resources say nothing more than its line above.
+  const unobserved = new Set(unreachable.map((h) => h.name));
+  const groups = changesByHost(plan).filter((g) => !unobserved.has(g.host.name));
   if (groups.length > 0) {
     const present = new Set(groups.flatMap((g) => g.changes.map((c) => c.action)));
     out.push('Resource actions are indicated with the following symbols:');
@@ -125,15 +145,17 @@ export function renderHuman(plan: Plan, opts: HumanOptions): string {
     out.push('');
   }
 
-  if (plan.diagnostics.length > 0) {
-    for (const d of plan.diagnostics) out.push(renderDiagnostic(d, ch));
+  const diagnostics = plan.diagnostics.filter((d) => (inline || d.severity !== 'error') && !isUnobservedDiagnostic(d, plan.hosts));
+  if (diagnostics.length > 0) {
+    for (const d of diagnostics) out.push(renderDiagnostic(d, ch));
     out.push('');
   }
 
-  if (hasChanges(plan)) {
+  if (plan.incomplete !== undefined) {
+    const known = hasChanges(plan) ? `On the hosts observed: ${summaryLine(plan)}.` : 'The hosts observed need no changes.';
+    out.push(`${ch.bold.red('Plan incomplete:')} ${plan.incomplete}. ${known}`);
+  } else if (hasChanges(plan)) {
     out.push(`${ch.bold('Plan:')} ${summaryLine(plan)}.`);
-  } else if (unreachable.length > 0) {
-    out.push(`${ch.bold('No changes.')} ${unreachable.length} host${unreachable.length === 1 ? ' was' : 's were'} not observed, so this says nothing about ${unreachable.length === 1 ? 'it' : 'them'}.`);
   } else {
     out.push(`${ch.bold('No changes.')} The cluster matches the spec.`);
   }

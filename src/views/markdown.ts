@@ -4,7 +4,7 @@
 // every open fence and <details> is closed and a last line says what was left out.
 
 import type { Plan, ResourceChange } from '../plan/model.js';
-import { destroyedResources, hasChanges, summarize } from '../plan/model.js';
+import { destroyedResources, hasChanges, isUnobservedDiagnostic, summarize } from '../plan/model.js';
 import {
   MARKER,
   PHRASE,
@@ -19,6 +19,7 @@ import {
   pendingNote,
   summaryLine,
 } from './common.js';
+import { printableDeep } from './printable.js';
 
 export const MARKDOWN_MARKER = '<!-- hactl-plan -->';
 export const DEFAULT_MARKDOWN_CAP = 60_000;
@@ -113,7 +114,8 @@ function tokens(plan: Plan): { toks: Token[]; resources: number } {
   line(MARKDOWN_MARKER);
   line(`### hactl plan for ${code(plan.spec.file)}`);
   line('');
-  line(hasChanges(plan) ? `**Plan:** ${summaryLine(plan)}` : '**Plan:** No changes.');
+  if (plan.incomplete !== undefined) line(`**Plan incomplete:** ${inline(plan.incomplete)}. ${hasChanges(plan) ? `On the hosts observed: ${summaryLine(plan)}` : 'The hosts observed need no changes.'}`);
+  else line(hasChanges(plan) ? `**Plan:** ${summaryLine(plan)}` : '**Plan:** No changes.');
   line('');
 
   const destroyed = destroyedResources(plan);
@@ -131,13 +133,15 @@ function tokens(plan: Plan): { toks: Token[]; resources: number } {
   const unreachable = plan.hosts.filter((h) => h.unreachable !== undefined);
   if (unreachable.length > 0) {
     line('> [!CAUTION]');
-    line(`> **${unreachable.length} host${unreachable.length === 1 ? ' is' : 's are'} unreachable and ${unreachable.length === 1 ? 'was' : 'were'} not planned:**`);
+    line(`> **${unreachable.length} host${unreachable.length === 1 ? ' was' : 's were'} not observed and ${unreachable.length === 1 ? 'is' : 'are'} not planned:**`);
     for (const h of unreachable) line(`> - ${code(h.name)} (${inline(h.address)}): ${inline(h.unreachable ?? '')}`);
     line('');
   }
 
-  if (plan.diagnostics.length > 0) {
-    for (const d of plan.diagnostics) {
+  // An unobserved host is said once, in the banner above.
+  const diagnostics = plan.diagnostics.filter((d) => !isUnobservedDiagnostic(d, plan.hosts));
+  if (diagnostics.length > 0) {
+    for (const d of diagnostics) {
       const label = d.severity === 'error' ? '**Error**' : d.severity === 'warning' ? '**Warning**' : 'Info';
       const where = [d.host ? `host ${code(d.host)}` : '', d.resource ? code(d.resource) : ''].filter(Boolean).join(', ');
       line(`- ${label}${where ? ` (${where})` : ''}: ${inline(d.message)}`);
@@ -162,7 +166,7 @@ function tokens(plan: Plan): { toks: Token[]; resources: number } {
   }
 
   let resources = 0;
-  for (const { host, changes } of changesByHost(plan)) {
+  for (const { host, changes } of changesByHost(plan).filter((g) => g.host.unreachable === undefined)) {
     const removed = host.removed ? ', removed from the spec' : '';
     toks.push({ t: 'open-details', summary: `<b>${escapeHtml(host.name)}</b> (${escapeHtml(host.address)}${removed}): ${hostSummary(changes)}` });
     for (const [i, c] of changes.entries()) {
@@ -192,7 +196,8 @@ function truncationNotice(omitted: number, partial: number, total: number, cap: 
   );
 }
 
-export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
+export function renderMarkdown(input: Plan, opts: MarkdownOptions = {}): string {
+  const plan = printableDeep(input);
   const cap = opts.maxChars ?? DEFAULT_MARKDOWN_CAP;
   if (!Number.isInteger(cap) || cap < MIN_CAP || cap >= GITHUB_COMMENT_LIMIT) {
     throw new RangeError(`markdown cap must be an integer from ${MIN_CAP} to ${GITHUB_COMMENT_LIMIT - 1}, got ${cap}`);

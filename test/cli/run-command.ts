@@ -18,7 +18,8 @@ export async function runCommand(cmd: RunnableCommand, argv: string[]): Promise<
     const c = (x as { oclif?: { exit?: number } }).oclif?.exit;
     if (c === undefined) throw x;
     code = c;
-    if (c !== 1) err.push((x as Error).message);
+    // this.exit(n) throws an ExitError after the command printed its own message; any other error is what oclif would print.
+    if ((x as { code?: string }).code !== 'EEXIT') err.push((x as Error).message);
   } finally {
     o.mockRestore();
     e.mockRestore();

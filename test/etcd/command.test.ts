@@ -66,7 +66,7 @@ describe('hactl etcd snapshot', () => {
 describe('hactl etcd restore', () => {
   it('--from is required', async () => {
     const r = await run(EtcdRestore, ['-f', spec]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.err).toMatch(/Missing required flag/);
   });
 

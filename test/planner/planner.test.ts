@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { observeAndPlan } from '../../src/commands/plan.js';
 import { compile } from '../../src/graph/compile.js';
 import { hasChanges } from '../../src/plan/model.js';
-import { factRequestFor, planClusterDetailed, previousHosts, type HostObservation } from '../../src/plan/planner.js';
+import { factRequestFor, planClusterDetailed, type HostObservation } from '../../src/plan/planner.js';
+import type { ClusterFacts } from '../../src/facts/cluster.js';
 import type { ResourceKind } from '../../src/graph/types.js';
 import { validatePlanDocument } from '../../src/plan/saved.js';
 import { HostPool } from '../../src/transport/pool.js';
@@ -31,7 +32,7 @@ describe('planCluster', () => {
     expect(cp2.length).toBeGreaterThan(3);
     for (const c of cp2) {
       expect(c.action).toBe('read');
-      expect(c.reason).toBe('host unreachable: connect ECONNREFUSED 10.0.0.12:22');
+      expect(c.reason).toBe('host cp2 not observed');
       expect(c.steps).toEqual([]);
     }
     expect(plan.hosts.find((h) => h.name === 'cp2')).toEqual({ name: 'cp2', address: '10.0.0.12', unreachable: 'connect ECONNREFUSED 10.0.0.12:22' });
@@ -58,27 +59,56 @@ describe('planCluster', () => {
     expect(plan.changes.filter((x) => x.reason === 'not yet planned by this version of hactl').map((x) => x.id)).toEqual([future.id]);
   });
 
-  it('plans the removal of a host that left the spec (remembered in the hactl block of /etc/hosts)', () => {
+  // The cluster's records: a Node object per host, at its InternalIP.
+  const clusterWith = (extra: { name: string; addresses?: string[] }[]): ClusterFacts => ({
+    observedFrom: 'cp1',
+    nodes: [...spec.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker')).map((h) => ({ name: h.name, addresses: [h.address] })), ...extra].map((n) => ({
+      ready: true,
+      labels: {},
+      annotations: {},
+      taints: [],
+      unschedulable: false,
+      ...n,
+    })),
+    daemonsets: [],
+    leaseHolders: {},
+  });
+  const converged = () => {
     const facts = bareCluster(spec, 'debian12');
-    const converged = applyPlan(spec, facts, planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec) }));
-    const cp1 = structuredClone(converged.get('cp1')!);
-    cp1.files['/etc/hosts']!.content = cp1.files['/etc/hosts']!.content!.replace('# END hactl', '10.0.0.22 worker2\n# END hactl');
-    converged.set('cp1', cp1);
-    expect([...previousHosts(new Map([...converged].map(([k, f]) => [k, { ok: true as const, facts: f }]))).keys()]).toContain('worker2');
+    return applyPlan(spec, facts, planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec) }));
+  };
 
-    const { plan } = planSpec(spec, converged, { env: TEST_ENV, localFiles: localFiles(spec) });
+  it('plans the removal of a node the cluster still has and the spec no longer lists', () => {
+    const { plan } = planSpec(spec, converged(), { env: TEST_ENV, localFiles: localFiles(spec), clusterFacts: clusterWith([{ name: 'worker2', addresses: ['10.0.0.22'] }]) });
     expect(plan.hosts.find((h) => h.name === 'worker2')).toEqual({ name: 'worker2', address: '10.0.0.22', removed: true });
     const removal = plan.changes.find((c) => c.id === 'host-removal@worker2');
     expect(removal?.action).toBe('delete');
     expect(removal?.kind).toBe('host-removal');
-    expect(removal?.reason).toContain('no longer in the spec');
-    // No cluster facts here (no cluster to ask): reset and cleanup on the host; drain and delete need the cluster.
-    expect(removal?.steps[0]).toContain('on worker2, if it can be reached: kubeadm reset -f');
+    expect(removal?.reason).toContain('no longer in the spec (the cluster still has it: Kubernetes node)');
+    expect(removal?.steps[0]).toContain('on cp1: drain node worker2');
     expect(plan.diagnostics).toContainEqual({ severity: 'warning', host: 'worker2', message: expect.stringContaining('removal is planned') });
-    // cp1's /etc/hosts loses the line, which os-prep shows as its own change.
-    expect(plan.changes.find((c) => c.id === 'os-prep@cp1')?.files.find((f) => f.path === '/etc/hosts')?.diff).toContain('-10.0.0.22 worker2');
-    // Nothing else changes on a converged cluster.
-    expect(plan.changes.filter((c) => c.action !== 'no-op' && c.action !== 'read').map((c) => c.id).sort()).toEqual(['host-removal@worker2', 'os-prep@cp1']);
+  });
+
+  it('never takes a removal target from what a host wrote: a hostile /etc/hosts entry is ignored', () => {
+    const facts = converged();
+    const cp1 = structuredClone(facts.get('cp1')!);
+    cp1.files['/etc/hosts']!.content = cp1.files['/etc/hosts']!.content!.replace('# END hactl', '203.0.113.66 victim\n10.0.0.23 worker3\n# END hactl');
+    facts.set('cp1', cp1);
+    const { plan, operations } = planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec), clusterFacts: clusterWith([]) });
+    expect(plan.hosts.map((h) => h.name)).not.toContain('victim');
+    expect(plan.hosts.map((h) => h.name)).not.toContain('worker3');
+    expect(plan.changes.filter((c) => c.kind === 'host-removal')).toEqual([]);
+    expect(JSON.stringify([...operations.values()])).not.toContain('203.0.113.66');
+    // os-prep puts cp1's block back as the spec says.
+    expect(plan.changes.find((c) => c.id === 'os-prep@cp1')?.files.find((f) => f.path === '/etc/hosts')?.diff).toContain('-203.0.113.66 victim');
+  });
+
+  it('a node whose address is outside the spec\'s networks is reported, never dialled', () => {
+    const { plan } = planSpec(spec, converged(), { env: TEST_ENV, localFiles: localFiles(spec), clusterFacts: clusterWith([{ name: 'rogue', addresses: ['203.0.113.66'] }, { name: 'bare' }]) });
+    expect(plan.hosts.map((h) => h.name)).not.toContain('rogue');
+    expect(plan.changes.filter((c) => c.kind === 'host-removal')).toEqual([]);
+    expect(plan.diagnostics).toContainEqual({ severity: 'warning', host: 'rogue', message: expect.stringContaining("203.0.113.66 is not in the spec's networks (10.0.0.0/24)") });
+    expect(plan.diagnostics).toContainEqual({ severity: 'warning', host: 'bare', message: expect.stringContaining("it has no InternalIP address in the spec's networks") });
   });
 
   it('lists certificates expiring within kubernetes.certificates.warnWithinDays (default 90)', () => {

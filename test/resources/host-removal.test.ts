@@ -23,7 +23,7 @@ const node = (name: string, cp: boolean, ready = true): ClusterNode => ({
   unschedulable: false,
 });
 const cluster = (...nodes: ClusterNode[]): ClusterFacts => ({ observedFrom: 'cp1', nodes, daemonsets: [], leaseHolders: {} });
-const gone = (...names: string[]) => names.map((name, i) => ({ name, address: `10.0.0.${90 + i}`, seenOn: 'cp1' }));
+const gone = (...names: string[]) => names.map((name, i) => ({ name, address: `10.0.0.${90 + i}`, source: 'Kubernetes node' }));
 const base: Omit<HostRemovalInput, 'removed'> = { spec, firstControlPlane: 'cp1' };
 
 interface Row {
@@ -129,7 +129,7 @@ describe('Executor.removeHost', () => {
     });
     const log = new RunLog({ root: mkdtempSync(join(tmpdir(), 'hactl-removal-')), id: 'run' });
     const ex = new Executor({ spec, plan: detailed.plan, facts: new Map(facts), probe: world.probe, withTransport: world.withTransport, env: TEST_ENV, localFiles: new Map(), log });
-    const [removal] = planHostRemovals({ ...base, removed: [{ name: 'gone', address: '10.0.0.99', seenOn: 'cp1' }], clusterFacts });
+    const [removal] = planHostRemovals({ ...base, removed: [{ name: 'gone', address: '10.0.0.99', source: 'Kubernetes node' }], clusterFacts });
     const outcome = await ex.removeHost(removal!, removedHostTarget(spec, 'gone', '10.0.0.99'), new AbortController().signal).then(
       () => 'done',
       (e: Error) => e.message,

@@ -5,6 +5,7 @@ import { HostPool } from '../../src/transport/pool.js';
 import { ReadOnlyTransport } from '../../src/transport/readonly.js';
 import { ReadOnlyViolationError, observation, type ExecResult, type Observation, type Transport } from '../../src/transport/transport.js';
 import type { HostTarget } from '../../src/transport/ssh.js';
+import { Sensitive } from '../../src/transport/sensitive.js';
 
 /** A transport that records what reaches it, to prove what the wrapper lets through. */
 class Recorder implements Transport {
@@ -45,7 +46,7 @@ describe('read-only transport', () => {
   it('lets observations and reads through, refuses everything else before it reaches the host', async () => {
     const inner = new Recorder('h');
     const ro = new ReadOnlyTransport(inner);
-    await expect(ro.exec('rm -rf /', { secrets: ['rf'] })).rejects.toThrow(ReadOnlyViolationError);
+    await expect(ro.exec('rm -rf /', { secrets: [new Sensitive('rf')] })).rejects.toThrow(ReadOnlyViolationError);
     await expect(ro.writeFile('/etc/hosts', 'x', { mode: 0o644 })).rejects.toThrow(/refused writeFile \/etc\/hosts/);
     await expect(ro.upload('/a', '/b', 0o755)).rejects.toThrow(ReadOnlyViolationError);
     // A hand-made object is not an observation; observation() freezes what it makes.

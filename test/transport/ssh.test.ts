@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshConnector, type HostTarget } from '../../src/transport/ssh.js';
+import { command, Sensitive } from '../../src/transport/sensitive.js';
 import { HostPool } from '../../src/transport/pool.js';
 import { fingerprint } from '../../src/transport/known-hosts.js';
 import {
@@ -231,10 +232,11 @@ describe('ssh transport against ssh2 Server', () => {
   it('secrets never appear in errors', async () => {
     const t = await new SshConnector().connect(target());
     const token = 'abcdef.0123456789abcdef';
-    const err = (await t.exec(`echo ${token} >/dev/null; sleep 30`, { timeoutMs: 200, secrets: [token] }).catch((e: unknown) => e)) as Error;
+    const err = (await t.exec(command`echo ${new Sensitive(token)} >/dev/null; sleep 30`, { timeoutMs: 200 }).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(CommandTimeoutError);
     expect(err.message).not.toContain(token);
-    expect(err.message).toContain('***');
+    expect(err.message).toContain('echo (sensitive value) >/dev/null');
+    expect(server.execs).toContain(`echo ${token} >/dev/null; sleep 30`);
     await t.close();
   });
 

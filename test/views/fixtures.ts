@@ -84,7 +84,7 @@ export function createsOnly(): Plan {
       pendingOn: ['kubeadm-init'],
     }),
   ];
-  return buildPlan({ createdAt: CREATED, spec: SPEC, hosts, changes, secrets: ['abcdef.0123456789abcdef'] });
+  return buildPlan({ createdAt: CREATED, spec: SPEC, hosts, changes });
 }
 
 export function updates(): Plan {
@@ -133,7 +133,7 @@ export function updates(): Plan {
     resourceChange(node('smoke-test'), { action: 'read', reason: 'checks run after every apply', steps: ['kubectl get nodes'] }),
     resourceChange(node('os-prep', 'cp1'), { attributes: [attr('swap', 'off', 'off')] }),
   ];
-  return buildPlan({ createdAt: CREATED, spec: SPEC, hosts, changes, secrets: [registryPassword, 'old-pass-value'] });
+  return buildPlan({ createdAt: CREATED, spec: SPEC, hosts, changes });
 }
 
 export function replaceAndDestroy(): Plan {
