@@ -16,6 +16,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandModul
   'force-unlock': () => import('../commands/force-unlock.js'),
   graph: () => import('../commands/graph.js'),
   plan: () => import('../commands/plan.js'),
+  show: () => import('../commands/show.js'),
   validate: () => import('../commands/validate.js'),
 };
 

@@ -22,7 +22,7 @@ export default class Apply extends Command {
   static override summary = 'Carry out the plan: in parallel where the graph allows, verified, under a lock';
   static override description =
     'With -f, plans first (read-only), shows the plan and asks for confirmation (--auto-approve skips it). With a saved plan ' +
-    '(`hactl plan --out plan.json`), applies it without asking, and refuses it when the spec or any host changed since. ' +
+    '(`hactl plan --out plan.json`), shows it as `hactl show` does and applies it without asking, and refuses it when the spec or any host changed since. ' +
     'A resource starts once everything it depends on succeeded; a failure stops only what depends on it. After each ' +
     'resource that changed, the host is observed again and must match the spec. A lock on the first control-plane host ' +
     'keeps two applies apart. Ctrl-C starts nothing new and lets running resources finish; a second Ctrl-C aborts them. ' +
@@ -111,6 +111,8 @@ export default class Apply extends Command {
         plan = saved;
         const pre = precheck({ graph, plan, targets });
         if (pre.reasons.length > 0) return this.refuse(pre.reasons);
+        // What `hactl show` renders: the saved plan was the approval, so no question follows.
+        this.log(renderHuman(pre.plan ?? plan, { color: shouldColor(process.stdout, process.env) }).replace(/\n$/, ''));
       } else {
         // Plan now exactly as `hactl plan` does, through a read-only pool.
         const observer = new HostPool({ readOnly: true, parallelism: spec.ssh.parallelism, acceptNewHostKeys: flags['accept-new-host-keys'] });
