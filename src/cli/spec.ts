@@ -2,6 +2,7 @@
 
 import type { Command } from '@oclif/core';
 import { formatDiagnostic, loadSpecFile, type Diagnostic, type LoadResult } from '../spec/index.js';
+import { specName } from '../spec/source.js';
 import type { ClusterSpec } from '../spec/types.js';
 
 /** One line per diagnostic on stderr, errors and warnings alike. */
@@ -24,7 +25,7 @@ export async function loadSpecOrExit(cmd: Command, file: string): Promise<Cluste
   const result: LoadResult = await loadSpecFile(file);
   printDiagnostics(cmd, result.diagnostics);
   if (result.spec === undefined) {
-    cmd.logToStderr(`${file}: invalid (${countSummary(result.diagnostics)})`);
+    cmd.logToStderr(`${specName(file)}: invalid (${countSummary(result.diagnostics)})`);
     cmd.exit(1);
   }
   return result.spec;

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Args, Command, Flags } from '@oclif/core';
 import { loadSpecOrExit } from '../cli/spec.js';
@@ -9,6 +8,7 @@ import { compile, resolvePlacement } from '../graph/compile.js';
 import { hasChanges, type Plan } from '../plan/model.js';
 import { factRequestFor } from '../plan/planner.js';
 import { loadSavedPlan } from '../plan/saved.js';
+import { readSpecBytes } from '../spec/source.js';
 import { HostPool } from '../transport/pool.js';
 import { renderHuman, shouldColor } from '../views/index.js';
 import { observeAndPlan } from './plan.js';
@@ -36,7 +36,7 @@ export default class Apply extends Command {
     plan: Args.string({ description: 'a plan saved with `hactl plan --out`', required: false }),
   };
   static override flags = {
-    file: Flags.string({ char: 'f', description: 'cluster spec file (default with a saved plan: the file it was made from)', helpValue: '<cluster.yaml>' }),
+    file: Flags.string({ char: 'f', description: 'cluster spec file (default with a saved plan: the file it was made from); - reads standard input', helpValue: '<cluster.yaml>' }),
     'auto-approve': Flags.boolean({ description: 'apply without asking for confirmation', default: false }),
     parallelism: Flags.integer({ description: 'resources applied at once', min: 1, default: DEFAULT_PARALLELISM }),
     target: Flags.string({
@@ -73,7 +73,7 @@ export default class Apply extends Command {
     }
     const specFile = flags.file ?? saved!.spec.file;
     const spec = await loadSpecOrExit(this, specFile);
-    const specText = await readFile(specFile);
+    const specText = await readSpecBytes(specFile);
     const specSha256 = createHash('sha256').update(specText).digest('hex');
     const graph = compile(spec);
     const targets = flags.target ?? [];

@@ -2,6 +2,7 @@ import { Command } from '@oclif/core';
 import { countSummary, printDiagnostics } from '../cli/spec.js';
 import { fileFlag, outputFlag } from '../cli/flags.js';
 import { loadSpecFile } from '../spec/index.js';
+import { specName } from '../spec/source.js';
 
 export default class Validate extends Command {
   static override summary = 'Check a cluster spec: schema, references, counts, networks and versions';
@@ -21,9 +22,9 @@ export default class Validate extends Command {
       if (valid) {
         const s = result.spec!;
         const warnings = result.diagnostics.length > 0 ? ` (${countSummary(result.diagnostics)})` : '';
-        this.log(`${flags.file}: valid: cluster '${s.name}', ${s.hosts.length} hosts, Kubernetes ${s.kubernetes.version}${warnings}`);
+        this.log(`${specName(flags.file)}: valid: cluster '${s.name}', ${s.hosts.length} hosts, Kubernetes ${s.kubernetes.version}${warnings}`);
       } else {
-        this.logToStderr(`${flags.file}: invalid (${countSummary(result.diagnostics)})`);
+        this.logToStderr(`${specName(flags.file)}: invalid (${countSummary(result.diagnostics)})`);
       }
     }
     if (!valid) this.exit(1);

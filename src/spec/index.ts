@@ -1,8 +1,9 @@
 // Loading a cluster spec: YAML (positions kept) -> JSON Schema -> semantic checks -> defaults.
 // Every problem comes back at once, placed at a line and column of the source.
 
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { readSpecBytes, specBaseDir, specName } from './source.js';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { applyDefaults } from './defaults.js';
 import type { ClusterInput } from './input.js';
@@ -186,18 +187,20 @@ export function loadSpec(text: string, file: string): LoadResult {
 }
 
 /**
- * Reads and loads a spec file, and checks that the local files it names (CA files, CNI
+ * Reads and loads a spec file (`-`: standard input, relative paths resolved from the current
+ * directory), and checks that the local files it names (CA files, CNI
  * manifest, package signing keys) exist. SSH keys and known_hosts are left to the transport.
  */
 export async function loadSpecFile(path: string): Promise<LoadResult> {
   let text: string;
+  const name = specName(path);
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readSpecBytes(path)).toString('utf8');
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    return { diagnostics: [{ severity: 'error', file: path, line: 1, col: 1, path: '(file)', message: `cannot read the spec: ${reason}` }] };
+    return { diagnostics: [{ severity: 'error', file: name, line: 1, col: 1, path: '(file)', message: `cannot read the spec: ${reason}` }] };
   }
-  const { result, positions } = load(text, path, dirname(resolve(path)));
+  const { result, positions } = load(text, name, specBaseDir(path));
   if (result.spec === undefined || positions === undefined) return result;
 
   const spec = result.spec;
@@ -228,7 +231,7 @@ export async function loadSpecFile(path: string): Promise<LoadResult> {
   for (const m of missing) {
     if (m === undefined) continue;
     const { line, col } = positions.at(m[0]);
-    diagnostics.push({ severity: 'error', file: path, line, col, path: formatPath(m[0]), message: `file not found: ${m[1]}` });
+    diagnostics.push({ severity: 'error', file: name, line, col, path: formatPath(m[0]), message: `file not found: ${m[1]}` });
   }
   if (diagnostics.length === result.diagnostics.length) return result;
   return { diagnostics: diagnostics.sort(byPosition) };
