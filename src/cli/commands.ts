@@ -17,6 +17,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandModul
   'force-unlock': () => import('../commands/force-unlock.js'),
   graph: () => import('../commands/graph.js'),
   help: () => import('../commands/help.js'),
+  init: () => import('../commands/init.js'),
   plan: () => import('../commands/plan.js'),
   show: () => import('../commands/show.js'),
   validate: () => import('../commands/validate.js'),
