@@ -18,6 +18,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandModul
   graph: () => import('../commands/graph.js'),
   help: () => import('../commands/help.js'),
   init: () => import('../commands/init.js'),
+  kubeconfig: () => import('../commands/kubeconfig.js'),
   plan: () => import('../commands/plan.js'),
   show: () => import('../commands/show.js'),
   validate: () => import('../commands/validate.js'),
