@@ -20,6 +20,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandModul
   init: () => import('../commands/init.js'),
   kubeconfig: () => import('../commands/kubeconfig.js'),
   plan: () => import('../commands/plan.js'),
+  reset: () => import('../commands/reset.js'),
   show: () => import('../commands/show.js'),
   validate: () => import('../commands/validate.js'),
   version: () => import('../commands/version.js'),

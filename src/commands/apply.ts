@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { Args, Command, Flags } from '@oclif/core';
+import { ask } from '../cli/ask.js';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag } from '../cli/flags.js';
 import { readLocalFiles } from '../cli/local-files.js';
@@ -204,21 +204,4 @@ export default class Apply extends Command {
     for (const r of reasons) this.logToStderr(`  - ${r}`);
     this.exit(1);
   }
-}
-
-/** One line from stdin; empty when interrupted. */
-function ask(question: string, signal: AbortSignal): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const onAbort = () => {
-      rl.close();
-      resolve('');
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    rl.question(question, (answer) => {
-      signal.removeEventListener('abort', onAbort);
-      rl.close();
-      resolve(answer);
-    });
-  });
 }
