@@ -60,6 +60,8 @@ export function bashCompletion(bin: string, commands: readonly CompletionCommand
   lines.push(`# ${bin} completion for bash. Load it in this shell:  source <(${bin} completion bash)`);
   lines.push(`# or for every shell:  ${bin} completion bash > ~/.local/share/bash-completion/completions/${bin}`);
   lines.push(`${fn}() {`);
+  lines.push('  # zsh (bashcompinit) runs this too: arrays counted from 0, as in bash.');
+  lines.push('  [ -n "${ZSH_VERSION-}" ] && setopt localoptions ksharrays');
   lines.push('  local cur="${COMP_WORDS[COMP_CWORD]}" prev="" cmd="" i w');
   lines.push('  (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"');
   lines.push('  # The command: the words before the cursor, up to the first flag.');

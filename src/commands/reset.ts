@@ -1,7 +1,10 @@
 import { Command, Flags } from '@oclif/core';
+import { ApplyLock, LockError, LockHeldError, type HeldLock } from '../apply/lock.js';
+import { execOn, lockHostOf, poolAccess } from '../apply/run.js';
 import { ask } from '../cli/ask.js';
 import { acceptNewHostKeysFlag, fileFlag } from '../cli/flags.js';
 import { loadSpecOrExit } from '../cli/spec.js';
+import { emptyRequest } from '../resources/resource.js';
 import { planReset } from '../reset/plan.js';
 import { renderResetOutcome, renderResetPlan } from '../reset/render.js';
 import type { Connect } from '../transport/pool.js';
@@ -15,7 +18,8 @@ export default class Reset extends Command {
     "state, kubeadm's config and hactl's files, and (control-plane hosts with stacked etcd) the etcd data. etcd hosts lose " +
     "etcd's data, certificates and settings; load balancers keepalived's and the proxy's configuration (the VIP is " +
     'released). Packages, containerd, OS settings and the etcd snapshots taken before upgrades stay. Hosts that cannot be ' +
-    'reached are named in the plan and skipped; every step can run again, so a reset that stopped is finished by running it again. ' +
+    "reached are named in the plan and skipped. apply's lock is held throughout: a running apply makes reset refuse. " +
+    'Every step can run again, so a reset that stopped is finished by running it again. ' +
     'Exit status: 0 when every host was reset; 1 when a host was unreachable or failed, the reset was not confirmed, or on a usage error.';
   static override examples = ['<%= config.bin %> reset -f cluster.yaml', '<%= config.bin %> reset -f cluster.yaml --auto-approve'];
   static override flags = {
@@ -75,7 +79,29 @@ export default class Reset extends Command {
     process.on('SIGTERM', onSignal);
     const pool = new HostPool({ readOnly: false, ...poolOptions });
     let outcomes;
+    let held: HeldLock | undefined;
     try {
+      // apply's lock: no apply runs while the cluster is torn down. Its host is reset last of the
+      // control-plane hosts, and the lock file is not among what reset removes.
+      const lockTarget = lockHostOf(spec);
+      if (unreachable.has(lockTarget.name)) {
+        this.logToStderr(`warning: ${lockTarget.name} cannot be reached, so the apply lock is not taken`);
+      } else {
+        try {
+          held = await new ApplyLock(execOn(poolAccess(pool, emptyRequest()), lockTarget)).acquire({
+            operation: `reset -f ${flags.file}`,
+            timeoutMs: 0,
+            onLost: (reason) => {
+              this.logToStderr(`the apply lock was lost (${reason}): starting no new step`);
+              interrupted.abort(new Error(reason));
+            },
+          });
+        } catch (e) {
+          if (!(e instanceof LockHeldError || e instanceof LockError)) throw e;
+          this.logToStderr(`hactl will not reset: ${e.message}`);
+          this.exit(1);
+        }
+      }
       outcomes = await carryOutReset(plan, pool, {
         unreachable,
         parallelism,
@@ -86,6 +112,7 @@ export default class Reset extends Command {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await held?.release().catch((e: unknown) => this.logToStderr(`warning: the apply lock was not released: ${(e as Error).message}`));
       await pool.close();
     }
     this.log(`\n${renderResetOutcome(outcomes)}`);

@@ -2,16 +2,18 @@
 // out over fake hosts (order, one control-plane host at a time, unreachable and failing hosts), and
 // the command's confirmation rules.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import Reset from '../../src/commands/reset.js';
 import { planReset } from '../../src/reset/plan.js';
 import { carryOutReset, findUnreachable } from '../../src/reset/run.js';
 import { HostPool, type Connect } from '../../src/transport/pool.js';
 import { HostUnreachableError, type ExecResult, type Transport } from '../../src/transport/transport.js';
+import { ApplyLock, DEFAULT_LOCK_PATH } from '../../src/apply/lock.js';
 import { specFromText } from '../resources/helpers.js';
+import { localShell } from '../apply-run/fake.js';
 import { runCommand } from '../cli/run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-reset-'));
@@ -106,15 +108,30 @@ describe('planReset', () => {
   });
 });
 
-/** Fake hosts recording every command with its start and end; some down, some failing a command. */
+/** Where the fake hosts keep apply's lock: a real shell runs the lock's scripts on a temp directory. */
+const lockDir = join(dir, 'lock');
+const LOCK = join(lockDir, 'apply.lock');
+const lockShell = localShell('cp1');
+/** The lock's scripts with its directory (/var/lib/hactl) moved to the temp one. */
+const onLockDir = (cmd: string) => cmd.replaceAll(dirname(DEFAULT_LOCK_PATH), lockDir);
+
+/**
+ * Fake hosts recording every command with its start and end; some down, some failing a command.
+ * apply's lock commands run for real, on a temp directory, and are recorded apart.
+ */
 function fakeHosts(opts: { down?: string[]; fail?: (host: string, cmd: string) => boolean } = {}) {
   const calls: { host: string; cmd: string; start: number; end: number }[] = [];
+  const lockCalls: string[] = [];
   const connect: Connect = async (target) => {
     if (opts.down?.includes(target.name)) throw new HostUnreachableError(target.name, 'connect ETIMEDOUT');
     const t: Transport = {
       host: target.name,
       readOnly: false,
-      exec: async (cmd): Promise<ExecResult> => {
+      exec: async (cmd, execOpts): Promise<ExecResult> => {
+        if (cmd.includes(DEFAULT_LOCK_PATH)) {
+          lockCalls.push(target.name);
+          return lockShell.exec(onLockDir(cmd), execOpts);
+        }
         const start = performance.now();
         await new Promise((r) => setTimeout(r, 5));
         calls.push({ host: target.name, cmd, start, end: performance.now() });
@@ -133,7 +150,7 @@ function fakeHosts(opts: { down?: string[]; fail?: (host: string, cmd: string) =
     };
     return t;
   };
-  return { connect, calls };
+  return { connect, calls, lockCalls };
 }
 
 describe('carryOutReset', () => {
@@ -206,11 +223,14 @@ describe('hactl reset', () => {
     expect(calls).toEqual([]);
   });
 
-  it('--auto-approve: resets every host and says so, exit 0', async () => {
-    const { connect, calls } = fakeHosts();
+  it('--auto-approve: resets every host under the apply lock (released after) and says so, exit 0', async () => {
+    const { connect, calls, lockCalls } = fakeHosts();
     Reset.connect = connect;
     const r = await runCommand(Reset, ['-f', specFile, '--auto-approve']);
     expect(r.code).toBe(0);
+    expect(lockCalls.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(lockCalls)).toEqual(new Set(['cp1']));
+    expect(existsSync(LOCK)).toBe(false);
     expect(r.out).toMatch(/Reset: 7 of 7 hosts\./);
     expect(r.out).toMatch(/Reset complete: 7 host\(s\) reset\.\n$/);
     expect(new Set(calls.map((c) => c.host)).size).toBe(7);
@@ -242,6 +262,26 @@ describe('hactl reset with no host answering', () => {
       expect(calls).toEqual([]);
     } finally {
       Reset.connect = undefined;
+    }
+  });
+});
+
+describe('hactl reset while an apply holds the lock', () => {
+  it('refuses with the holder, before any host is touched, exit 1', async () => {
+    const specFile = join(dir, 'locked.yaml');
+    writeFileSync(specFile, HA);
+    const other = new ApplyLock({ name: 'cp1', exec: (cmd, o) => lockShell.exec(onLockDir(cmd), o) }, { holder: 'alice@laptop', refreshMs: 60_000 });
+    const held = await other.acquire({ operation: 'apply -f cluster.yaml' });
+    const { connect, calls } = fakeHosts();
+    Reset.connect = connect;
+    try {
+      const r = await runCommand(Reset, ['-f', specFile, '--auto-approve']);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/hactl will not reset: the apply lock .* is held by alice@laptop .*operation "apply -f cluster\.yaml"/);
+      expect(calls).toEqual([]);
+    } finally {
+      Reset.connect = undefined;
+      await held.release();
     }
   });
 });
