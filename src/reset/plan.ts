@@ -82,9 +82,15 @@ export function planReset(spec: ClusterSpec): ResetPlan {
       roles.push(controlPlane.has(host.name) ? `control-plane${stacked ? ', etcd member' : ''}` : 'worker');
       // kubeadm reset -f, then the kubelet and the CNI configuration kubeadm leaves.
       // Shown under the host's name: without their "on <host>, if it can be reached:" lead.
-      operations.push(...removalOperations(host.name, first, false).map((o) => ({ ...o, description: o.description.replace(/^on [^:]+: /, '') })));
+      const etcdMember = controlPlane.has(host.name) && stacked;
+      operations.push(
+        ...removalOperations(host.name, first, false).map((o) => {
+          const description = o.description.replace(/^on [^:]+: /, '');
+          return { ...o, description: etcdMember ? description : description.replace('its stacked etcd member, ', '') };
+        }),
+      );
       operations.push(removeFiles("remove hactl's and kubeadm's files that kubeadm reset leaves", NODE_FILES));
-      if (controlPlane.has(host.name) && stacked) operations.push(removeFiles('remove the stacked etcd data', [STACKED_ETCD_DATA_DIR]));
+      if (etcdMember) operations.push(removeFiles('remove the stacked etcd data', [STACKED_ETCD_DATA_DIR]));
     }
     if (etcdHosts.has(host.name)) {
       roles.push('external etcd member');

@@ -285,3 +285,12 @@ describe('hactl reset while an apply holds the lock', () => {
     }
   });
 });
+
+describe('the reset plan as shown', () => {
+  it('names the etcd member only where there is one', () => {
+    const plan = planReset(specFromText(HA));
+    const first = (h: string) => plan.hosts.find((r) => r.host.name === h)!.operations[0]!.description;
+    expect(first('cp2')).toBe('kubeadm reset -f (removes its stacked etcd member, static pods, kubelet state, certificates and kubeconfigs)');
+    expect(first('w1')).toBe('kubeadm reset -f (removes static pods, kubelet state, certificates and kubeconfigs)');
+  });
+});
