@@ -84,6 +84,15 @@ const BANNER = [
   "function __hactlSourceUrl(source) { return require('node:url').pathToFileURL(__hactlJoin(__dirname, '..', source)).href; }",
 ].join('\n');
 
+/** The commit the bundle is built from, for `hactl version` (src/cli/build-info.ts); null outside a git checkout. */
+function buildInfo() {
+  const git = (args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+  const head = git(['rev-parse', 'HEAD']);
+  if (head.error !== undefined || head.status !== 0) return { commit: null, modified: false };
+  const status = git(['status', '--porcelain', '--untracked-files=no']);
+  return { commit: head.stdout.trim(), modified: status.status !== 0 || status.stdout.trim() !== '' };
+}
+
 const readable = process.argv.includes('--readable');
 rmSync(dist, { recursive: true, force: true });
 const result = await build({
@@ -99,6 +108,7 @@ const result = await build({
   minifyWhitespace: !readable,
   minifySyntax: !readable,
   banner: { js: BANNER },
+  define: { HACTL_BUILD: JSON.stringify(buildInfo()) },
   // typescript: only oclif's development mode (TypeScript sources) loads it. semver: only oclif's
   // Node version check, which bin/run.js turns off (package.json's engines says it); loaded from
   // node_modules if it runs after all.

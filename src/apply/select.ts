@@ -1,5 +1,5 @@
-// What an apply covers: `--target <id|kind>` (Terraform's -target) picks resources by id or by
-// kind, with everything they depend on; what depends on them is left out unless targeted too.
+// What an apply covers: `--target <id|kind|host>` (Terraform's -target) picks resources by id, by
+// kind or by host, with everything they depend on; what depends on them is left out unless targeted too.
 // And what it can carry out: kinds without an implementation are named before anything is touched.
 
 import { Graph } from '@dagrejs/graphlib';
@@ -27,21 +27,23 @@ export function selectTargets(graph: ResourceGraph, targets: readonly string[]):
   const matched = new Set<string>();
   const unmatched: string[] = [];
   for (const t of targets) {
-    const hits = graph.nodes().filter((id) => id === t || graph.node(id)?.kind === t);
+    // A host name: that host's own resources (kind@host), not the cluster-wide ones it runs.
+    const hits = graph.nodes().filter((id) => id === t || graph.node(id)?.kind === t || id.endsWith(`@${t}`));
     if (hits.length === 0) unmatched.push(t);
     hits.forEach((id) => matched.add(id));
   }
   if (unmatched.length > 0) {
     const kinds = [...new Set(graph.nodes().map((id) => graph.node(id).kind))];
     const known = (t: string) => (RESOURCE_KINDS as readonly string[]).includes(t);
-    const names = [...graph.nodes(), ...kinds];
+    const hostNames = [...new Set(graph.nodes().flatMap((id) => (id.includes('@') ? [id.slice(id.indexOf('@') + 1)] : [])))];
+    const names = [...graph.nodes(), ...kinds, ...hostNames];
     const hints = unmatched.flatMap((t) => {
       const near = closest(t, names);
       return near !== undefined ? [`did you mean "${near}" for "${t}"?`] : [];
     });
     throw new TargetError(
       `--target ${unmatched.map((t) => `"${t}"`).join(', ')} ${unmatched.length === 1 ? 'matches' : 'match'} no resource of this cluster` +
-        `${unmatched.some(known) ? ' (a kind this cluster does not have)' : ''}${hints.length > 0 ? ` (${hints.join(' ')})` : ''}; targets are resource ids (kind@host) or kinds: ${kinds.join(', ')}`,
+        `${unmatched.some(known) ? ' (a kind this cluster does not have)' : ''}${hints.length > 0 ? ` (${hints.join(' ')})` : ''}; targets are resource ids (kind@host), host names or kinds: ${kinds.join(', ')}`,
     );
   }
   const ids = new Set<string>();

@@ -9,15 +9,25 @@ type CommandModule = { default: Command.Class };
 export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   apply: () => import('../commands/apply.js'),
   bundle: () => import('../commands/bundle.js'),
+  completion: () => import('../commands/completion.js'),
   drift: () => import('../commands/drift.js'),
   'etcd:restore': () => import('../commands/etcd/restore.js'),
   'etcd:snapshot': () => import('../commands/etcd/snapshot.js'),
   facts: () => import('../commands/facts.js'),
   'force-unlock': () => import('../commands/force-unlock.js'),
   graph: () => import('../commands/graph.js'),
+  help: () => import('../commands/help.js'),
+  init: () => import('../commands/init.js'),
+  kubeconfig: () => import('../commands/kubeconfig.js'),
   plan: () => import('../commands/plan.js'),
+  reset: () => import('../commands/reset.js'),
+  show: () => import('../commands/show.js'),
   validate: () => import('../commands/validate.js'),
+  version: () => import('../commands/version.js'),
 };
+
+/** Commands that describe the others (help, completion scripts): they run with every command loaded. */
+export const NEEDS_EVERY_COMMAND: ReadonlySet<string> = new Set(['completion', 'help']);
 
 /**
  * The command `argv` runs, as oclif finds it: the longest run of leading words (up to the first

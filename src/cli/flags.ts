@@ -5,7 +5,7 @@ import { Flags } from '@oclif/core';
 /** `-f/--file cluster.yaml` (required). */
 export const fileFlag = Flags.string({
   char: 'f',
-  description: 'cluster spec file (cluster.yaml)',
+  description: 'cluster spec file (cluster.yaml); - reads it from standard input, and relative paths in it then resolve from the current directory',
   required: true,
   helpValue: '<cluster.yaml>',
 });

@@ -2,7 +2,10 @@
 // run loaded, or every command when none is named (help, --version, suggestions for a typo).
 import { flush, handle, run as runOclif, type Command } from '@oclif/core';
 import { printable } from '../views/printable.js';
-import { COMMAND_LOADERS, selectCommand } from './commands.js';
+import { COMMAND_LOADERS, NEEDS_EVERY_COMMAND, selectCommand } from './commands.js';
+
+/** oclif's `command_not_found` hook (package.json `oclif.hooks`): "did you mean". */
+export { commandNotFound as COMMAND_NOT_FOUND } from './not-found.js';
 
 /** What oclif's explicit command discovery reads (package.json `oclif.commands`): filled by `run`. */
 export const COMMANDS: Record<string, Command.Class> = {};
@@ -26,7 +29,7 @@ export async function run(argv: string[], dir: string): Promise<void> {
 
 async function loadCommands(argv: readonly string[]): Promise<void> {
   const id = commandOf(argv);
-  const ids = id === undefined ? Object.keys(COMMAND_LOADERS) : [id];
+  const ids = id === undefined || NEEDS_EVERY_COMMAND.has(id) ? Object.keys(COMMAND_LOADERS) : [id];
   const modules = await Promise.all(ids.map((i) => COMMAND_LOADERS[i]!()));
   ids.forEach((i, n) => (COMMANDS[i] = modules[n]!.default));
 }

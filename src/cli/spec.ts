@@ -4,6 +4,7 @@ import { access, constants } from 'node:fs/promises';
 import type { Command } from '@oclif/core';
 import { formatDiagnostic, loadSpecFile, type Diagnostic, type LoadResult } from '../spec/index.js';
 import { printable } from '../views/printable.js';
+import { specName } from '../spec/source.js';
 import type { ClusterSpec } from '../spec/types.js';
 
 /** One line per diagnostic on stderr, errors and warnings alike. */
@@ -27,13 +28,13 @@ export async function loadSpecOrExit(cmd: Command, file: string, opts: { dials?:
   const result: LoadResult = await loadSpecFile(file);
   printDiagnostics(cmd, result.diagnostics);
   if (result.spec === undefined) {
-    cmd.logToStderr(`${printable(file)}: invalid (${countSummary(result.diagnostics)})`);
+    cmd.logToStderr(`${printable(specName(file))}: invalid (${countSummary(result.diagnostics)})`);
     cmd.exit(1);
   }
   if (opts.dials) {
     // Caught before any host is dialled: otherwise every host looks unreachable for the same reason.
     const problems = await sshKeyProblems(result.spec);
-    for (const p of problems) cmd.logToStderr(printable(`${file}: ${p}`));
+    for (const p of problems) cmd.logToStderr(printable(`${specName(file)}: ${p}`));
     if (problems.length > 0) cmd.exit(1);
   }
   return result.spec;

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { Args, Command, Flags } from '@oclif/core';
+import { ask } from '../cli/ask.js';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag } from '../cli/flags.js';
 import { readLocalFiles } from '../cli/local-files.js';
@@ -9,6 +8,7 @@ import { compile, resolvePlacement } from '../graph/compile.js';
 import { hasChanges, type Plan } from '../plan/model.js';
 import { factRequestFor } from '../plan/planner.js';
 import { checkSavedAgainstSpec, loadSavedPlan } from '../plan/saved.js';
+import { readSpecBytes } from '../spec/source.js';
 import { HostPool } from '../transport/pool.js';
 import { renderHuman, shouldColor } from '../views/index.js';
 import { observeAndPlan } from './plan.js';
@@ -24,7 +24,7 @@ export default class Apply extends Command {
   static override summary = 'Carry out the plan: in parallel where the graph allows, verified, under a lock';
   static override description =
     'With -f, plans first (read-only), shows the plan and asks for confirmation (--auto-approve skips it). With a saved plan ' +
-    '(`hactl plan --out plan.json`), applies it without asking, and refuses it when the spec or any host changed since. ' +
+    '(`hactl plan --out plan.json`), shows it as `hactl show` does and applies it without asking, and refuses it when the spec or any host changed since. ' +
     'A resource starts once everything it depends on succeeded; a failure stops only what depends on it. After each ' +
     'resource that changed, the host is observed again and must match the spec. A lock on the first control-plane host ' +
     'keeps two applies apart. Ctrl-C starts nothing new and lets running resources finish; a second Ctrl-C aborts them.' +
@@ -38,7 +38,7 @@ export default class Apply extends Command {
     plan: Args.string({ description: 'a plan saved with `hactl plan --out`', required: false }),
   };
   static override flags = {
-    file: Flags.string({ char: 'f', description: 'cluster spec file (default with a saved plan: the file it was made from)', helpValue: '<cluster.yaml>' }),
+    file: Flags.string({ char: 'f', description: 'cluster spec file (default with a saved plan: the file it was made from); - reads standard input', helpValue: '<cluster.yaml>' }),
     'auto-approve': Flags.boolean({ description: 'apply without asking for confirmation', default: false }),
     parallelism: Flags.integer({ description: `resources applied and hosts connected at once (default: ${DEFAULT_PARALLELISM} resources, the spec's ssh.parallelism connections)`, min: 1 }),
     target: Flags.string({
@@ -75,7 +75,7 @@ export default class Apply extends Command {
     }
     const specFile = flags.file ?? saved!.spec.file;
     const spec = await loadSpecOrExit(this, specFile, { dials: true });
-    const specText = await readFile(specFile);
+    const specText = await readSpecBytes(specFile);
     const specSha256 = createHash('sha256').update(specText).digest('hex');
     const graph = compile(spec);
     const targets = flags.target ?? [];
@@ -124,6 +124,8 @@ export default class Apply extends Command {
         plan = saved;
         const pre = precheck({ graph, plan, targets });
         if (pre.reasons.length > 0) return this.refuse(pre.reasons);
+        // What `hactl show` renders: the saved plan was the approval, so no question follows.
+        this.log(renderHuman(pre.plan ?? plan, { color: shouldColor(process.stdout, process.env) }).replace(/\n$/, ''));
       } else {
         // Plan now exactly as `hactl plan` does, through a read-only pool.
         const observer = new HostPool({ readOnly: true, parallelism: parallelism.observe, acceptNewHostKeys: flags['accept-new-host-keys'] });
@@ -225,21 +227,4 @@ export default class Apply extends Command {
 export function applyParallelism(flag: number | undefined, sshParallelism: number): { resources: number; connections: number; observe: number } {
   if (flag !== undefined) return { resources: flag, connections: flag, observe: flag };
   return { resources: DEFAULT_PARALLELISM, connections: Math.max(DEFAULT_PARALLELISM, sshParallelism), observe: sshParallelism };
-}
-
-/** One line from stdin; empty when interrupted. */
-function ask(question: string, signal: AbortSignal): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const onAbort = () => {
-      rl.close();
-      resolve('');
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    rl.question(question, (answer) => {
-      signal.removeEventListener('abort', onAbort);
-      rl.close();
-      resolve(answer);
-    });
-  });
 }

@@ -4,6 +4,7 @@ import { fileFlag, outputFlag } from '../cli/flags.js';
 import { loadSpecFile } from '../spec/index.js';
 import { printable } from '../views/printable.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
+import { specName } from '../spec/source.js';
 
 export default class Validate extends Command {
   static override summary = 'Check a cluster spec: schema, references, counts, networks and versions';
@@ -24,9 +25,9 @@ export default class Validate extends Command {
       if (valid) {
         const s = result.spec!;
         const warnings = result.diagnostics.length > 0 ? ` (${countSummary(result.diagnostics)})` : '';
-        this.log(`${printable(flags.file)}: valid: cluster '${s.name}', ${s.hosts.length} hosts, Kubernetes ${s.kubernetes.version}${warnings}`);
+        this.log(`${printable(specName(flags.file))}: valid: cluster '${s.name}', ${s.hosts.length} hosts, Kubernetes ${s.kubernetes.version}${warnings}`);
       } else {
-        this.logToStderr(`${printable(flags.file)}: invalid (${countSummary(result.diagnostics)})`);
+        this.logToStderr(`${printable(specName(flags.file))}: invalid (${countSummary(result.diagnostics)})`);
       }
     }
     if (!valid) this.exit(1);

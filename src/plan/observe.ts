@@ -2,11 +2,11 @@
 // `apply` and `drift` share, apart so a test can hand it a pool that records every call.
 
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { readLocalFiles } from '../cli/local-files.js';
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
+import { readSpecBytes } from '../spec/source.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { EarlyDials } from '../transport/dial.js';
 import type { HostPool } from '../transport/pool.js';
@@ -79,7 +79,7 @@ export async function planSpecFile(
   // The hosts start accepting (dial.ts) while the files are read and ssh2 loads.
   const dials = EarlyDials.start(spec.hosts, parallelism);
   try {
-    const specText = await readFile(specFile);
+    const specText = await readSpecBytes(specFile);
     const localFiles = await readLocalFiles(spec, warn);
     return await planReadOnly({ spec, specFile, specText, env, localFiles, parallelism, acceptNewHostKeys: flags['accept-new-host-keys'], dials });
   } finally {

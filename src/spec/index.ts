@@ -1,9 +1,10 @@
 // Loading a cluster spec: YAML (positions kept) -> JSON Schema -> semantic checks -> defaults.
 // Every problem comes back at once, placed at a line and column of the source.
 
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { readSpecBytes, specBaseDir, specName, STDIN_SPEC } from './source.js';
 import { applyDefaults } from './defaults.js';
 import type { ClusterInput } from './input.js';
 import { formatPath, SourcePositions, type Path } from './positions.js';
@@ -230,23 +231,28 @@ export function loadSpec(text: string, file: string, opts: LoadOptions = {}): Lo
 }
 
 /**
- * Reads and loads a spec file, and checks that the local files it names (CA files, CNI
+ * Reads and loads a spec file (`-`: standard input, relative paths resolved from the current
+ * directory), and checks that the local files it names (CA files, CNI
  * manifest, package signing keys) exist. SSH keys and known_hosts are left to the transport.
  */
 export async function loadSpecFile(path: string, opts: LoadOptions = {}): Promise<LoadResult> {
   let text: string;
+  const name = specName(path);
   try {
-    // Refused before it is read: a huge file would cost its size in memory first.
-    const size = (await stat(path)).size;
-    if (size > MAX_SPEC_BYTES) {
-      return { diagnostics: [{ severity: 'error', file: path, line: 1, col: 1, path: '(file)', message: `the spec is ${size} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)` }] };
+    // A file is refused before it is read: a huge one would cost its size in memory first. (Standard
+    // input has no size to ask; load() refuses it by its length.)
+    if (path !== STDIN_SPEC) {
+      const size = (await stat(path)).size;
+      if (size > MAX_SPEC_BYTES) {
+        return { diagnostics: [{ severity: 'error', file: name, line: 1, col: 1, path: '(file)', message: `the spec is ${size} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)` }] };
+      }
     }
-    text = await readFile(path, 'utf8');
+    text = (await readSpecBytes(path)).toString('utf8');
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    return { diagnostics: [{ severity: 'error', file: path, line: 1, col: 1, path: '(file)', message: `cannot read the spec: ${reason}` }] };
+    return { diagnostics: [{ severity: 'error', file: name, line: 1, col: 1, path: '(file)', message: `cannot read the spec: ${reason}` }] };
   }
-  const { result, positions } = load(text, path, dirname(resolve(path)), opts);
+  const { result, positions } = load(text, name, specBaseDir(path), opts);
   if (result.spec === undefined || positions === undefined) return result;
 
   const spec = result.spec;
@@ -279,7 +285,7 @@ export async function loadSpecFile(path: string, opts: LoadOptions = {}): Promis
   for (const m of missing) {
     if (m === undefined) continue;
     const { line, col } = positions.at(m[0]);
-    diagnostics.push({ severity: 'error', file: path, line, col, path: formatPath(m[0]), message: `file not found: ${m[1]}` });
+    diagnostics.push({ severity: 'error', file: name, line, col, path: formatPath(m[0]), message: `file not found: ${m[1]}` });
   }
   if (diagnostics.length === result.diagnostics.length) return result;
   return { diagnostics: diagnostics.sort(byPosition) };

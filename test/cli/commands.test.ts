@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { Command } from '@oclif/core';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_LOADERS, selectCommand } from '../../src/cli/commands.js';
+import { COMMAND_LOADERS, NEEDS_EVERY_COMMAND, selectCommand } from '../../src/cli/commands.js';
 
 const IDS = Object.keys(COMMAND_LOADERS);
 
@@ -40,10 +40,27 @@ describe('selectCommand', () => {
     expect(selectCommand(argv, IDS)).toBe(id);
   });
 
-  it.each([[[]], [['--help']], [['--version']], [['etcd']], [['help', 'facts']], [['factz']], [['-f', 'facts']]] as const)(
+  it.each([[[]], [['--help']], [['--version']], [['etcd']], [['factz']], [['-f', 'facts']]] as const)(
     '%j names no command (oclif then needs them all)',
     (argv) => {
       expect(selectCommand(argv, IDS)).toBeUndefined();
     },
   );
+});
+
+describe('help and completion', () => {
+  it.each([[['help', 'facts']], [['help']], [['completion', 'bash']]] as const)('%j runs with every command loaded', (argv) => {
+    expect(NEEDS_EVERY_COMMAND.has(selectCommand(argv, IDS)!)).toBe(true);
+  });
+});
+
+describe("the help of the commands users reach for first", () => {
+  it('has a summary, examples, and says its exit status', async () => {
+    for (const id of ['completion', 'help', 'init', 'kubeconfig', 'reset', 'show', 'version']) {
+      const { default: cmd } = await COMMAND_LOADERS[id]!();
+      expect(cmd.summary, id).toBeTruthy();
+      expect(cmd.examples?.length, id).toBeGreaterThan(0);
+      expect(cmd.description, id).toMatch(/Exit status: 0/);
+    }
+  }, 60_000);
 });

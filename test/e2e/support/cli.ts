@@ -36,8 +36,10 @@ export interface Background {
 export function compileCli(commands: readonly string[], prefix = 'hactl-cli-'): CliPackage {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   // tsc's output is a tree, not the bundle package.json names: oclif finds its commands by file.
-  const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { oclif: { commands: unknown } };
+  const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { oclif: { commands: unknown; hooks?: unknown } };
   pjson.oclif.commands = './dist/commands';
+  // "Did you mean" from its own compiled module rather than the bundle.
+  pjson.oclif.hooks = { command_not_found: { target: './dist/cli/not-found.js', identifier: 'commandNotFound' } };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pjson));
   cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -48,7 +50,7 @@ export function compileCli(commands: readonly string[], prefix = 'hactl-cli-'): 
       extends: join(ROOT, 'tsconfig.json'),
       compilerOptions: { rootDir: join(ROOT, 'src'), outDir: join(dir, 'dist'), noEmit: false, sourceMap: false },
       include: [],
-      files: commands.map((c) => join(ROOT, 'src/commands', `${c}.ts`)),
+      files: [...commands.map((c) => join(ROOT, 'src/commands', `${c}.ts`)), join(ROOT, 'src/cli/not-found.ts')],
     }),
   );
   const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
