@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import {
   attr,
   fileChange,
+  fileDiff,
   normalizeContent,
   sha256,
   unknown,
@@ -15,7 +16,7 @@ import {
   type Diagnostic,
   type FileChange,
 } from '../plan/model.js';
-import type { HostFacts } from '../facts/types.js';
+import type { FileFacts, HostFacts } from '../facts/types.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { DISABLED_SUFFIX, versionMatches, type Desired, type DesiredFile, type DesiredPackage } from './desired.js';
 
@@ -229,6 +230,25 @@ function fileOps(f: DesiredFile & { content: string }, exists: boolean, ensuredD
   return ops;
 }
 
+/** Line-end damage a normalised comparison cannot see, in plain words (empty: none). */
+export function formatDamage(observed: string, wanted: string): string[] {
+  const out: string[] = [];
+  if (observed.includes('\r') && !wanted.includes('\r')) out.push('has CRLF (Windows) line ends, shown as ^M');
+  if (observed !== '' && !observed.endsWith('\n') && wanted.endsWith('\n')) out.push('does not end with a newline');
+  return out;
+}
+
+/** Why a file hactl must change cannot be written, and what a person does about it. */
+function writeBlocked(path: string, f: FileFacts | undefined): string | undefined {
+  if (f?.immutable) {
+    return `${path} is immutable (chattr +i): hactl does not lift that flag; if the change shown is wanted, run chattr -i -- ${shellQuote(path)} on the host and apply again, otherwise take the change out of the spec`;
+  }
+  if (f?.readOnlyMount !== undefined) {
+    return `${path} is on a read-only mount (${f.readOnlyMount}): remount it read-write (mount -o remount,rw ${shellQuote(f.readOnlyMount)}) or make the change where that filesystem is built, then apply again`;
+  }
+  return undefined;
+}
+
 /** Diff desired primitives against facts: plan changes plus the operations that remove them. */
 export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
   const attributes: AttributeChange[] = [];
@@ -262,11 +282,14 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     const before = observedContent(facts, f.path);
     if (f.content === null) {
       if (!exists) continue;
+      const blocked = writeBlocked(f.path, ff);
+      if (blocked !== undefined) diagnostics.push({ severity: 'error', message: blocked });
       files.push(
         before === undefined
           ? { path: f.path, action: 'delete', diff: '', ...(ff?.sha256 ? { beforeSha256: ff.sha256 } : {}) }
           : fileChange({ path: f.path, before, after: null, sensitive: f.sensitive ?? false }),
       );
+      if (blocked !== undefined) continue;
       const aside = f.path + DISABLED_SUFFIX;
       operations.push({
         description: `move ${f.path} aside to ${aside}`,
@@ -278,15 +301,42 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     }
     const content = f.content;
     const norm = f.normalize ?? {};
+    if (exists && (ff.type === 'directory' || ff.type === 'other')) {
+      // Whatever it holds is someone's: a person decides where it goes.
+      const what = ff.type === 'directory' ? 'a directory' : 'not a regular file (a device, socket or pipe)';
+      diagnostics.push({ severity: 'error', message: `${f.path} is ${what} where hactl manages a file: hactl does not remove it; move it away (mv -- ${shellQuote(f.path)} ${shellQuote(`${f.path}.bak`)}), then apply again` });
+      files.push({ path: f.path, action: 'update', diff: f.sensitive ? '' : fileDiff(f.path, '', content, { normalize: false }), ...(f.sensitive ? { sensitive: true } : {}) });
+      continue;
+    }
+    const isLink = exists && ff.type === 'symlink';
+    if (isLink) {
+      diagnostics.push({
+        severity: 'warning',
+        message: `${f.path} is a symbolic link${ff.linkTarget ? ` to ${ff.linkTarget}` : ''} where hactl manages a file: apply replaces the link by a regular file${ff.linkTarget ? ` (${ff.linkTarget} itself is left as it is)` : ''}`,
+      });
+    }
+    const damage = isLink || before === undefined || before === null ? [] : formatDamage(before, content);
+    for (const d of damage) diagnostics.push({ severity: 'warning', message: `${f.path} ${d}: apply rewrites it` });
     const sameContent =
-      exists && (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff?.sha256 === sha256(content));
+      !isLink &&
+      damage.length === 0 &&
+      exists &&
+      (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff?.sha256 === sha256(content));
     const sameMeta = exists && ff?.mode === f.mode && (f.owner === undefined || ff?.owner === f.owner) && (f.group === undefined || ff?.group === f.group);
     const mode = { ...(exists && ff?.mode !== undefined ? { before: octal(ff.mode) } : {}), after: octal(f.mode) };
     const owner =
       f.owner !== undefined || f.group !== undefined
         ? { ...(exists && ff?.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? ff?.owner ?? 'root'}:${f.group ?? ff?.group ?? 'root'}` }
         : undefined;
-    if (exists && before === undefined) {
+    if (isLink) {
+      files.push({ ...fileChange({ path: f.path, before: '', after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, normalize: false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) }), action: 'update' });
+    } else if (damage.length > 0) {
+      // Line ends and the final newline are what changes: the diff shows them (CR as ^M).
+      const change = fileChange({ path: f.path, before: before!, after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) });
+      const shown = (t: string) => t.replace(/\r/g, '^M');
+      const diff = f.sensitive ? '' : fileDiff(f.path, shown(before!), shown(content), { normalize: false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) });
+      files.push({ ...change, action: 'update', diff });
+    } else if (exists && before === undefined) {
       // Too large to read: judged by hash, and no diff can be shown.
       files.push({
         path: f.path,
@@ -312,6 +362,11 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
       );
     }
     if (sameContent && sameMeta) continue;
+    const blocked = writeBlocked(f.path, ff);
+    if (blocked !== undefined) {
+      diagnostics.push({ severity: 'error', message: blocked });
+      continue;
+    }
     if (!sameContent) changedPaths.add(f.path);
     operations.push(...fileOps({ ...f, content }, exists, ensuredDirs));
   }
