@@ -4,6 +4,7 @@
 // there) or the plan holds an error saying what a person must do, which refuses apply whole.
 
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FileFacts, HostFacts } from '../../src/facts/types.js';
 import { compile } from '../../src/graph/compile.js';
@@ -94,4 +95,55 @@ describe('damaged managed blocks and files', () => {
       for (const l of c.expect.userLines ?? []) expect(lines).toContain(l);
     });
   }
+});
+
+// Random damage to the block between random lines of the user's: apply always converges, and the
+// user's lines all survive, in their order.
+const BODY = ['10.0.0.5 lb1', '10.0.0.6 lb2', '10.0.0.11 cp1', '10.0.0.12 cp2', '10.0.0.13 cp3', '10.0.0.21 worker1'];
+const userLineArb = fc.oneof(
+  fc.integer({ min: 1, max: 250 }).map((n) => `192.168.7.${n} box${n}.lan box${n}`),
+  fc.constantFrom('# added by ops', '', '  # indented comment', 'ff02::1 ip6-allnodes', '10.0.0.21\tworker1-alias', '#BEGIN other-tool', '# END other-tool'),
+);
+const markerArb = (m: string) => fc.constantFrom(m, m.toLowerCase(), m.toUpperCase(), m.replace(' ', '  '), `${m}  `, m.replace('# ', '#'));
+const damageArb = fc.record({
+  begin: fc.option(markerArb('# BEGIN hactl'), { nil: undefined }),
+  end: fc.option(markerArb('# END hactl'), { nil: undefined }),
+  body: fc.subarray(BODY),
+  garbageInside: fc.option(fc.constantFrom('# stray', 'garbage', '10.0.0.99 lb1'), { nil: undefined }),
+  twice: fc.boolean(),
+  middle: fc.array(userLineArb, { maxLength: 2 }),
+});
+
+describe('damaged /etc/hosts, random', () => {
+  it('plan, apply, plan: converges, and every line of the user stays, in order', () => {
+    fc.assert(
+      fc.property(fc.array(userLineArb, { maxLength: 4 }), damageArb, fc.array(userLineArb, { maxLength: 4 }), fc.boolean(), fc.boolean(), (before, d, after, crlf, finalNewline) => {
+        const block = [...(d.begin ? [d.begin] : []), ...d.body, ...(d.garbageInside && d.begin && d.end ? [d.garbageInside] : []), ...(d.end ? [d.end] : [])];
+        const lines = [...before, ...block, ...(d.twice ? [...d.middle, ...block] : []), ...after];
+        let text = lines.join('\n') + (finalNewline && lines.length > 0 ? '\n' : '');
+        if (crlf) text = text.replace(/\n/g, '\r\n');
+        const facts = damaged(converged, 'worker1', '/etc/hosts', { content: text });
+        const first = planSpec(spec, facts, opts);
+        expect(first.plan.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
+        const changing = first.plan.changes.filter((x) => x.action !== 'no-op' && x.action !== 'read').map((x) => x.id);
+        expect(changing.filter((id) => id !== 'os-prep@worker1')).toEqual([]);
+        const applied = applyPlan(spec, facts, first);
+        const second = planSpec(spec, applied, opts);
+        expect(second.plan.changes.filter((x) => x.action !== 'no-op' && x.action !== 'read').map((x) => x.id)).toEqual([]);
+        const result = applied.get('worker1')!.files['/etc/hosts']!.content!.split('\n');
+        // The user's lines (outside any marker pair) are a subsequence of the result.
+        const user = [...before, ...(d.twice ? d.middle : []), ...after];
+        let at = 0;
+        for (const l of user) {
+          const i = result.indexOf(l, at);
+          expect(i, `user line ${JSON.stringify(l)} kept after position ${at} in ${JSON.stringify(result)}`).toBeGreaterThanOrEqual(0);
+          at = i + 1;
+        }
+        // Exactly one intact block.
+        expect(result.filter((l) => l === '# BEGIN hactl').length).toBe(1);
+        expect(result.filter((l) => l === '# END hactl').length).toBe(1);
+      }),
+      { numRuns: 150, seed: 20261207 },
+    );
+  });
 });
