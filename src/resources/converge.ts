@@ -24,7 +24,7 @@ import { DISABLED_SUFFIX, versionMatches, type Desired, type DesiredFile, type D
 export type Effect =
   | { type: 'package'; name: string; version?: string; held?: boolean }
   | { type: 'file'; path: string; content: string | null; mode?: number; owner?: string; group?: string }
-  | { type: 'unit'; name: string; enabled?: boolean; active?: boolean }
+  | { type: 'unit'; name: string; enabled?: boolean; active?: boolean; masked?: false }
   | { type: 'sysctl'; key: string; value: string }
   | { type: 'module'; name: string }
   | { type: 'swapoff' }
@@ -249,6 +249,11 @@ function writeBlocked(path: string, f: FileFacts | undefined): string | undefine
   return undefined;
 }
 
+/** A masked unit can be neither enabled nor started (systemctl refuses) until it is unmasked. */
+export function unmaskOperation(unit: string): CommandOperation {
+  return { description: `unmask ${unit} (it was masked)`, command: `systemctl unmask -- ${shellQuote(unit)}`, effects: [{ type: 'unit', name: unit, masked: false }] };
+}
+
 /** Diff desired primitives against facts: plan changes plus the operations that remove them. */
 export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
   const attributes: AttributeChange[] = [];
@@ -322,11 +327,13 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
       damage.length === 0 &&
       exists &&
       (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff?.sha256 === sha256(content));
-    const sameMeta = exists && ff?.mode === f.mode && (f.owner === undefined || ff?.owner === f.owner) && (f.group === undefined || ff?.group === f.group);
+    // What hactl writes is root's unless the kind says otherwise (a rewrite leaves it so anyway).
+    const ownerDiffers = exists && ff?.owner !== undefined && (ff.owner !== (f.owner ?? 'root') || (ff.group !== undefined && ff.group !== (f.group ?? 'root')));
+    const sameMeta = exists && ff?.mode === f.mode && !ownerDiffers;
     const mode = { ...(exists && ff?.mode !== undefined ? { before: octal(ff.mode) } : {}), after: octal(f.mode) };
     const owner =
-      f.owner !== undefined || f.group !== undefined
-        ? { ...(exists && ff?.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? ff?.owner ?? 'root'}:${f.group ?? ff?.group ?? 'root'}` }
+      f.owner !== undefined || f.group !== undefined || ownerDiffers
+        ? { ...(exists && ff?.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? 'root'}:${f.group ?? 'root'}` }
         : undefined;
     if (isLink) {
       files.push({ ...fileChange({ path: f.path, before: '', after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, normalize: false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) }), action: 'update' });
@@ -413,6 +420,10 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     const enabled = uf?.enabled ?? false;
     const active = uf?.active ?? false;
     attributes.push(attr(`service.${u.name}.enabled`, enabled, u.enabled));
+    if (uf?.unitFileState === 'masked' && (u.enabled || u.active === true)) {
+      attributes.push(attr(`service.${u.name}.masked`, true, false));
+      operations.push(unmaskOperation(u.name));
+    }
     if (u.enabled !== enabled) {
       const verb = u.enabled ? 'enable' : 'disable';
       operations.push({ description: `${verb} ${u.name}`, command: `systemctl ${verb} -- ${shellQuote(u.name)}`, effects: [{ type: 'unit', name: u.name, enabled: u.enabled }] });
