@@ -10,7 +10,9 @@
 //   the VIP it does not hold yet);
 // - the hostname (kernel and /etc/hostname) is the spec's host name;
 // - /etc/hosts gets a marked block (`# BEGIN hactl` ... `# END hactl`) with every cluster host
-//   whose address is an IP; the rest of the file is kept as observed;
+//   whose address is an IP; the rest of the file is kept as observed. A damaged block (a marker
+//   lost, duplicated or retyped) is repaired in place, never losing a line outside it
+//   (managed-block.ts); a directory or a link in its place stops the plan with what to do;
 // - time sync: when no time service runs and the clock is not known to be in sync, chrony is
 //   installed, enabled and started — unless the host cannot set its clock (no CAP_SYS_TIME: a
 //   container whose clock is the machine's), where a time daemon could never run and time sync is
