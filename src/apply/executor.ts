@@ -166,16 +166,54 @@ export function changeDifferences(planned: ResourceChange, now: ResourceChange):
   return out;
 }
 
-/** What still differs on a host that should have converged. */
-export function remaining(c: ResourceChange, operations: Operation[]): string[] {
-  const out: string[] = [];
-  for (const a of c.attributes) if (a.changed) out.push(`${a.name} is ${render(a.before)}, wanted ${render(a.after)}`);
+/** The first changed lines of a unified diff, as `wanted`/`found` text (never for sensitive files: their diff is empty). */
+function diffGist(diff: string, max = 4): string {
+  const lines = diff.split('\n').filter((l) => /^[+-]/.test(l) && !/^(\+\+\+|---) /.test(l));
+  if (lines.length === 0) return '';
+  const shown = lines.slice(0, max).map((l) => `${l[0] === '+' ? 'wanted' : 'found'} ${JSON.stringify(l.slice(1))}`);
+  return ` (${shown.join(', ')}${lines.length > max ? `, ${lines.length - max} more changed lines` : ''})`;
+}
+
+/** What a person looks at next when an artifact does not stay as applied. */
+export function convergeHint(artifact: string, host: string): string {
+  const m = /^(package|service|sysctl|module)\.(.+?)(?:\.(version|held|active|enabled))?$/.exec(artifact);
+  const [kind, name, what] = m ? [m[1]!, m[2]!, m[3]] : [artifact, '', undefined];
+  if (artifact.startsWith('file ')) {
+    const path = artifact.slice(5);
+    return `something on ${host} rewrites ${path} after hactl wrote it (configuration management, a package's script, a timer), or the write did not take: find it (e.g. ls -l --time-style=full-iso ${path}; lsattr ${path}; findmnt -T ${path}), then apply again`;
+  }
+  if (kind === 'package' && what === 'version') return `the package sources on ${host} do not offer that version, or something installs another: check apt-cache policy ${name} (dnf: dnf list --showduplicates ${name}), then apply again`;
+  if (kind === 'package' && what === 'held') return `something changes the hold of ${name} on ${host}: check apt-mark showhold (dnf: dnf versionlock list)`;
+  if (kind === 'service' && what === 'active') return `${name} does not stay running on ${host}: read systemctl status ${name} and journalctl -u ${name} -n 50 there, fix the cause, then apply again`;
+  if (kind === 'service' && what === 'enabled') return `${name} cannot be enabled on ${host} (masked, or no [Install] section?): check systemctl is-enabled ${name}; a masked unit needs systemctl unmask ${name}`;
+  if (kind === 'sysctl') return `the kernel on ${host} did not keep ${name}: another file under /etc/sysctl.d, /run/sysctl.d or /usr/lib/sysctl.d may set it later, or /proc/sys is read-only there; check sysctl ${name}`;
+  if (kind === 'module') return `${name} did not load on ${host}: check lsmod, dmesg, and that the module exists for the running kernel`;
+  if (artifact === 'swap.active') return `swap came back on ${host}: check /etc/fstab and swap units (systemctl list-units --type swap)`;
+  if (artifact === 'hostname') return `something sets the hostname of ${host} back (cloud-init, DHCP): check hostnamectl`;
+  return `run hactl plan to see the difference on ${host}, fix what keeps it from converging, then apply again`;
+}
+
+/**
+ * "Did not converge", actionable: the resource, each artifact that still differs with what was
+ * wanted and what was found, and what to look at next.
+ */
+export function notConverged(id: string, host: string, c: ResourceChange, operations: Operation[], errors: readonly Diagnostic[]): string {
+  const items: string[] = [];
+  for (const a of c.attributes) {
+    if (a.changed) items.push(`${a.name}: wanted ${render(a.after)}, found ${render(a.before)}; ${convergeHint(a.name, host)}`);
+  }
   for (const f of c.files) {
     if (f.action === 'no-op') continue;
-    out.push(`file ${f.path} ${f.action === 'create' ? 'is missing' : f.action === 'delete' ? 'is still there' : 'differs'}`);
+    const state = f.action === 'create' ? 'is missing' : f.action === 'delete' ? 'is still there' : `differs from what was written${diffGist(f.diff)}`;
+    const meta = [
+      ...(f.mode && f.mode.before !== f.mode.after && f.mode.before !== undefined ? [`mode wanted ${f.mode.after}, found ${f.mode.before}`] : []),
+      ...(f.owner && f.owner.before !== f.owner.after && f.owner.before !== undefined ? [`owner wanted ${f.owner.after}, found ${f.owner.before}`] : []),
+    ];
+    items.push(`file ${f.path} ${state}${meta.length > 0 ? ` (${meta.join(', ')})` : ''}; ${convergeHint(`file ${f.path}`, host)}`);
   }
-  if (out.length === 0) out.push(...operations.map((o) => `still to do: ${o.description}`));
-  return out;
+  if (items.length === 0) items.push(...operations.map((o) => `the step "${o.description}" ran but its effect is not observed; ${convergeHint(o.description, host)}`));
+  items.push(...errors.map((d) => d.message));
+  return `did not converge: ${id} on ${host}: ${items.join(' | ')}`;
 }
 
 function clipLines(s: string, lines = 5): string {
@@ -346,8 +384,7 @@ export class Executor {
     this.o.onStep?.(node.id, 'verifying');
     const after = await this.deriveNow(node, host, signal, () => this.observe(host, 'verify'));
     if (after.operations.length > 0 || after.errors.length > 0) {
-      const what = [...remaining(after.change, after.operations), ...after.errors.map((d) => d.message)];
-      throw new StepError(`did not converge: ${what.join('; ')}`);
+      throw new StepError(maskSecrets(notConverged(node.id, host.name, after.change, after.operations, after.errors), secrets));
     }
     log?.host(host.name, `${node.id}: verified`);
     if (node.serialGroup === CONTROL_PLANE_GROUP && this.o.controlPlaneGate) {

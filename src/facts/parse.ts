@@ -307,6 +307,8 @@ export interface TarMember {
   /** Owner and group names as tar found them; empty when the ids have none. */
   uname: string;
   gname: string;
+  /** A link's target (symlinks and hard links). */
+  linkName: string;
   data: Buffer;
 }
 
@@ -330,6 +332,7 @@ export function readTar(buf: Buffer): TarMember[] {
   };
   const truncated = () => new ProbeParseError("the files section's archive is truncated");
   let longName: string | undefined;
+  let longLink: string | undefined;
   for (let at = 0; ; ) {
     if (at + 512 > buf.length) throw truncated();
     const h = buf.subarray(at, at + 512);
@@ -345,9 +348,15 @@ export function readTar(buf: Buffer): TarMember[] {
       longName = (nul === -1 ? data : data.subarray(0, nul)).toString('utf8');
       continue;
     }
-    if (type === 'K') continue; // a long link target: not reported
-    out.push({ name: longName ?? field(h, 0, 100), type, mode: num(h, 100, 8) & 0o7777, uid: num(h, 108, 8), gid: num(h, 116, 8), uname: field(h, 265, 32), gname: field(h, 297, 32), data });
+    if (type === 'K') {
+      const nul = data.indexOf(0);
+      longLink = (nul === -1 ? data : data.subarray(0, nul)).toString('utf8');
+      continue;
+    }
+    const linkName = longLink ?? field(h, 157, 100);
+    out.push({ name: longName ?? field(h, 0, 100), type, mode: num(h, 100, 8) & 0o7777, uid: num(h, 108, 8), gid: num(h, 116, 8), uname: field(h, 265, 32), gname: field(h, 297, 32), linkName, data });
     longName = undefined;
+    longLink = undefined;
   }
   return out;
 }
@@ -377,7 +386,20 @@ export interface FilesArchive {
   tarStatus: number;
 }
 
-export function parseFiles(filesLines: string[], shaLines: string[], paths: string[], archive?: FilesArchive): Record<string, FileFacts> {
+export function parseFiles(
+  filesLines: string[],
+  shaLines: string[],
+  paths: string[],
+  archive?: FilesArchive,
+  lsattrLines: string[] = [],
+  mountLines: string[] = [],
+): Record<string, FileFacts> {
+  const out = parseFileEntries(filesLines, shaLines, paths, archive);
+  addFileAttributes(out, lsattrLines, mountLines);
+  return out;
+}
+
+function parseFileEntries(filesLines: string[], shaLines: string[], paths: string[], archive?: FilesArchive): Record<string, FileFacts> {
   const out: Record<string, FileFacts> = {};
   for (const p of paths) out[p] = { exists: false };
   if (archive) {
@@ -390,6 +412,7 @@ export function parseFiles(filesLines: string[], shaLines: string[], paths: stri
       const name = m.name in out ? m.name : m.name.replace(/\/+$/, '');
       if (!(name in out)) continue;
       const f: FileFacts = { exists: true, type: TAR_TYPES[m.type] ?? 'other', size: m.data.length, mode: m.mode, owner: m.uname || String(m.uid), group: m.gname || String(m.gid) };
+      if (f.type === 'symlink' && m.linkName !== '') f.linkTarget = m.linkName;
       // After a non-zero status some file changed while tar read it: no bytes are trusted, and
       // the next observation sees them settled.
       if (f.type === 'file' && archive.tarStatus === 0) {
@@ -438,6 +461,34 @@ export function parseFiles(filesLines: string[], shaLines: string[], paths: stri
     if (m && out[m[2]!]?.exists) out[m[2]!]!.sha256 = m[1]!;
   }
   return out;
+}
+
+/**
+ * What the files' attributes and mounts add: the immutable flag from `lsattr -d` lines
+ * (`----i---------e------- /etc/hosts`), and the read-only mount each path lies on, from
+ * /proc/self/mounts (the longest mount point that contains the path; names octal-escaped).
+ */
+export function addFileAttributes(files: Record<string, FileFacts>, lsattrLines: string[], mountLines: string[]): void {
+  for (const l of lsattrLines) {
+    const m = /^([A-Za-z-]+) (.+)$/.exec(l);
+    const f = m ? files[m[2]!] : undefined;
+    if (f?.exists && f.type !== 'symlink' && m![1]!.includes('i')) f.immutable = true;
+  }
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+  const mounts = mountLines
+    .map((l) => l.split(' '))
+    .filter((p) => p.length >= 4)
+    .map((p) => ({ at: unescape(p[1]!), ro: p[3]!.split(',').includes('ro') }));
+  if (mounts.length === 0) return;
+  for (const [path, f] of Object.entries(files)) {
+    let best: { at: string; ro: boolean } | undefined;
+    for (const m of mounts) {
+      const inside = m.at === '/' || path === m.at || path.startsWith(`${m.at}/`);
+      // Later lines are mounted over earlier ones at the same point.
+      if (inside && (best === undefined || m.at.length >= best.at.length)) best = m;
+    }
+    if (best?.ro) f.readOnlyMount = best.at;
+  }
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -664,7 +715,7 @@ export function parseProbeOutput(output: string | Buffer, req: FactRequest): Hos
     cgroupMode: parseCgroupMode(sec('cgroup')),
     init: units.init,
     units: units.units,
-    files: parseFiles(sec('files'), sec('sha256'), req.files, archive && { data: archive, tarStatus: tarStatus ?? 0 }),
+    files: parseFiles(sec('files'), sec('sha256'), req.files, archive && { data: archive, tarStatus: tarStatus ?? 0 }, sec('lsattr'), sec('mounts')),
     certificates: parseCerts(sec('certs'), Number.isFinite(clock) ? clock : Date.now() / 1000, missing.includes('openssl')),
     kubernetes: parseKubernetes(sec('kubernetes')),
     timeSync: parseTimeSync(sec('timesync'), processes),

@@ -180,6 +180,14 @@ elif [ $# -gt 0 ]; then miss stat; set --; fi
 h sha256
 if [ $# -gt 0 ]; then if has sha256sum; then sha256sum -- "$@"; else miss sha256sum; fi; fi`);
 
+  // What can stop a write: the immutable flag (one lsattr for the regular files, when installed)
+  // and read-only mounts (read with the shell's own read).
+  add(String.raw`h lsattr
+set --
+for f in ${words(req.files)}; do if [ -f "$f" ] && [ ! -L "$f" ]; then set -- "$@" "$f"; fi; done
+if [ $# -gt 0 ] && has lsattr; then lsattr -d -- "$@" 2>/dev/null; fi
+h mounts; dump /proc/self/mounts`);
+
   const certDirs = req.certDirs ?? [];
   add(String.raw`h certs
 if has openssl; then o=1; else o=; miss openssl; fi

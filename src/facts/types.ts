@@ -84,6 +84,12 @@ export interface FileFacts {
   group?: string;
   /** Content of regular files up to 64 KiB. */
   content?: string;
+  /** A symbolic link's target, as stored in the link. */
+  linkTarget?: string;
+  /** The immutable attribute (`chattr +i`) is set: nobody, root included, can change the file. */
+  immutable?: boolean;
+  /** The path lies on a read-only mount: that mount point (also reported for absent paths). */
+  readOnlyMount?: string;
 }
 
 export interface CertificateFacts {

@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import {
   attr,
   fileChange,
+  fileDiff,
   normalizeContent,
   sha256,
   unknown,
@@ -15,7 +16,7 @@ import {
   type Diagnostic,
   type FileChange,
 } from '../plan/model.js';
-import type { HostFacts } from '../facts/types.js';
+import type { FileFacts, HostFacts } from '../facts/types.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import type { SecretField } from '../transport/sensitive.js';
 import { DISABLED_SUFFIX, versionMatches, type Desired, type DesiredFile, type DesiredPackage } from './desired.js';
@@ -24,7 +25,7 @@ import { DISABLED_SUFFIX, versionMatches, type Desired, type DesiredFile, type D
 export type Effect =
   | { type: 'package'; name: string; version?: string; held?: boolean }
   | { type: 'file'; path: string; content: string | null; mode?: number; owner?: string; group?: string }
-  | { type: 'unit'; name: string; enabled?: boolean; active?: boolean }
+  | { type: 'unit'; name: string; enabled?: boolean; active?: boolean; masked?: false }
   | { type: 'sysctl'; key: string; value: string }
   | { type: 'module'; name: string }
   | { type: 'swapoff' }
@@ -235,6 +236,30 @@ function fileOps(f: DesiredFile & { content: string }, exists: boolean, ensuredD
   return ops;
 }
 
+/** Line-end damage a normalised comparison cannot see, in plain words (empty: none). */
+export function formatDamage(observed: string, wanted: string): string[] {
+  const out: string[] = [];
+  if (observed.includes('\r') && !wanted.includes('\r')) out.push('has CRLF (Windows) line ends, shown as ^M');
+  if (observed !== '' && !observed.endsWith('\n') && wanted.endsWith('\n')) out.push('does not end with a newline');
+  return out;
+}
+
+/** Why a file hactl must change cannot be written, and what a person does about it. */
+function writeBlocked(path: string, f: FileFacts | undefined): string | undefined {
+  if (f?.immutable) {
+    return `${path} is immutable (chattr +i): hactl does not lift that flag; if the change shown is wanted, run chattr -i -- ${shellQuote(path)} on the host and apply again, otherwise take the change out of the spec`;
+  }
+  if (f?.readOnlyMount !== undefined) {
+    return `${path} is on a read-only mount (${f.readOnlyMount}): remount it read-write (mount -o remount,rw ${shellQuote(f.readOnlyMount)}) or make the change where that filesystem is built, then apply again`;
+  }
+  return undefined;
+}
+
+/** A masked unit can be neither enabled nor started (systemctl refuses) until it is unmasked. */
+export function unmaskOperation(unit: string): CommandOperation {
+  return { description: `unmask ${unit} (it was masked)`, command: `systemctl unmask -- ${shellQuote(unit)}`, effects: [{ type: 'unit', name: unit, masked: false }] };
+}
+
 /** Diff desired primitives against facts: plan changes plus the operations that remove them. */
 export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
   const attributes: AttributeChange[] = [];
@@ -268,11 +293,14 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     const before = observedContent(facts, f.path);
     if (f.content === null) {
       if (!exists) continue;
+      const blocked = writeBlocked(f.path, ff);
+      if (blocked !== undefined) diagnostics.push({ severity: 'error', message: blocked });
       files.push(
         before === undefined
           ? { path: f.path, action: 'delete', diff: '', ...(ff?.sha256 ? { beforeSha256: ff.sha256 } : {}) }
           : fileChange({ path: f.path, before, after: null, sensitive: f.sensitive ?? false }),
       );
+      if (blocked !== undefined) continue;
       const aside = f.path + DISABLED_SUFFIX;
       operations.push({
         description: `move ${f.path} aside to ${aside}`,
@@ -284,15 +312,44 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     }
     const content = f.content;
     const norm = f.normalize ?? {};
+    if (exists && (ff.type === 'directory' || ff.type === 'other')) {
+      // Whatever it holds is someone's: a person decides where it goes.
+      const what = ff.type === 'directory' ? 'a directory' : 'not a regular file (a device, socket or pipe)';
+      diagnostics.push({ severity: 'error', message: `${f.path} is ${what} where hactl manages a file: hactl does not remove it; move it away (mv -- ${shellQuote(f.path)} ${shellQuote(`${f.path}.bak`)}), then apply again` });
+      files.push({ path: f.path, action: 'update', diff: f.sensitive ? '' : fileDiff(f.path, '', content, { normalize: false }), ...(f.sensitive ? { sensitive: true } : {}) });
+      continue;
+    }
+    const isLink = exists && ff.type === 'symlink';
+    if (isLink) {
+      diagnostics.push({
+        severity: 'warning',
+        message: `${f.path} is a symbolic link${ff.linkTarget ? ` to ${ff.linkTarget}` : ''} where hactl manages a file: apply replaces the link by a regular file${ff.linkTarget ? ` (${ff.linkTarget} itself is left as it is)` : ''}`,
+      });
+    }
+    const damage = isLink || before === undefined || before === null ? [] : formatDamage(before, content);
+    for (const d of damage) diagnostics.push({ severity: 'warning', message: `${f.path} ${d}: apply rewrites it` });
     const sameContent =
-      exists && (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff?.sha256 === sha256(content));
-    const sameMeta = exists && ff?.mode === f.mode && (f.owner === undefined || ff?.owner === f.owner) && (f.group === undefined || ff?.group === f.group);
+      !isLink &&
+      damage.length === 0 &&
+      exists &&
+      (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff?.sha256 === sha256(content));
+    // What hactl writes is root's unless the kind says otherwise (a rewrite leaves it so anyway).
+    const ownerDiffers = exists && ff?.owner !== undefined && (ff.owner !== (f.owner ?? 'root') || (ff.group !== undefined && ff.group !== (f.group ?? 'root')));
+    const sameMeta = exists && ff?.mode === f.mode && !ownerDiffers;
     const mode = { ...(exists && ff?.mode !== undefined ? { before: octal(ff.mode) } : {}), after: octal(f.mode) };
     const owner =
-      f.owner !== undefined || f.group !== undefined
-        ? { ...(exists && ff?.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? ff?.owner ?? 'root'}:${f.group ?? ff?.group ?? 'root'}` }
+      f.owner !== undefined || f.group !== undefined || ownerDiffers
+        ? { ...(exists && ff?.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? 'root'}:${f.group ?? 'root'}` }
         : undefined;
-    if (exists && before === undefined) {
+    if (isLink) {
+      files.push({ ...fileChange({ path: f.path, before: '', after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, normalize: false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) }), action: 'update' });
+    } else if (damage.length > 0) {
+      // Line ends and the final newline are what changes: the diff shows them (CR as ^M).
+      const change = fileChange({ path: f.path, before: before!, after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) });
+      const shown = (t: string) => t.replace(/\r/g, '^M');
+      const diff = f.sensitive ? '' : fileDiff(f.path, shown(before!), shown(content), { normalize: false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) });
+      files.push({ ...change, action: 'update', diff });
+    } else if (exists && before === undefined) {
       // Too large to read: judged by hash, and no diff can be shown.
       files.push({
         path: f.path,
@@ -318,6 +375,11 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
       );
     }
     if (sameContent && sameMeta) continue;
+    const blocked = writeBlocked(f.path, ff);
+    if (blocked !== undefined) {
+      diagnostics.push({ severity: 'error', message: blocked });
+      continue;
+    }
     if (!sameContent) changedPaths.add(f.path);
     operations.push(...fileOps({ ...f, content }, exists, ensuredDirs));
   }
@@ -364,6 +426,10 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     const enabled = uf?.enabled ?? false;
     const active = uf?.active ?? false;
     attributes.push(attr(`service.${u.name}.enabled`, enabled, u.enabled));
+    if (uf?.unitFileState === 'masked' && (u.enabled || u.active === true)) {
+      attributes.push(attr(`service.${u.name}.masked`, true, false));
+      operations.push(unmaskOperation(u.name));
+    }
     if (u.enabled !== enabled) {
       const verb = u.enabled ? 'enable' : 'disable';
       operations.push({ description: `${verb} ${u.name}`, command: `systemctl ${verb} -- ${shellQuote(u.name)}`, effects: [{ type: 'unit', name: u.name, enabled: u.enabled }] });

@@ -26,7 +26,7 @@ import type { HostFacts } from '../facts/types.js';
 import { attr, managedHeader, type AttributeChange, type Diagnostic, type EtcdObservation } from '../plan/model.js';
 import type { Host } from '../spec/types.js';
 import { shellQuote } from '../transport/quote.js';
-import { packageManagerOf, type CommandOperation } from './converge.js';
+import { packageManagerOf, unmaskOperation, type CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { ETCD_PKI_DIR } from './etcd-pki.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
@@ -394,6 +394,10 @@ function desired(ctx: ResourceContext): Desired {
   const f = facts.files[envFile];
   const configChanged = !(f?.exists === true && f.content === content);
   attributes.push(attr('service.etcd.enabled', enabled, true), attr('service.etcd.active', unit?.active ?? false, true));
+  if (unit?.unitFileState === 'masked') {
+    attributes.push(attr('service.etcd.masked', true, false));
+    ops.push(unmaskOperation('etcd'));
+  }
   if (!enabled) ops.push({ description: 'enable etcd', command: 'systemctl enable -- etcd', effects: [{ type: 'unit', name: 'etcd', enabled: true }] });
   const because = [...(active ? [] : ['not running']), ...(configChanged ? [`${envFile} changed`] : []), ...(hasCert ? [] : ['new certificates'])];
   if (because.length > 0) {

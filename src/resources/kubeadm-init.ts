@@ -130,7 +130,11 @@ function desired(ctx: ResourceContext): Desired {
     d.diagnostics.push({
       severity: 'error',
       ...at,
-      message: `/etc/kubernetes is half initialised (admin.conf ${facts.kubernetes.confFiles.includes('admin.conf') ? 'present' : 'missing'}, kube-apiserver.yaml ${facts.kubernetes.manifests.includes('kube-apiserver.yaml') ? 'present' : 'missing'}): a failed init? Run \`kubeadm reset -f\` on ${host.name} and plan again`,
+      // Resetting a host that runs the cluster would wipe its control plane: the advice tells the two apart.
+      message:
+        `/etc/kubernetes is half initialised (admin.conf ${facts.kubernetes.confFiles.includes('admin.conf') ? 'present' : 'missing'}, kube-apiserver.yaml ${facts.kubernetes.manifests.includes('kube-apiserver.yaml') ? 'present' : 'missing'}). ` +
+        `If the cluster was running on ${host.name}, a file was deleted: restore it (kubeadm init phase control-plane apiserver --config ${KUBEADM_CONFIG}, or kubeadm init phase kubeconfig admin --config ${KUBEADM_CONFIG}) and plan again; ` +
+        `if an init failed, run \`kubeadm reset -f\` on ${host.name} and plan again`,
     });
   } else if (state === 'absent') {
     if (spec.etcd.topology === 'external') operations.push(...externalEtcdClientSteps(ctx));

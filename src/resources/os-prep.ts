@@ -10,7 +10,9 @@
 //   the VIP it does not hold yet);
 // - the hostname (kernel and /etc/hostname) is the spec's host name;
 // - /etc/hosts gets a marked block (`# BEGIN hactl` ... `# END hactl`) with every cluster host
-//   whose address is an IP; the rest of the file is kept as observed;
+//   whose address is an IP; the rest of the file is kept as observed. A damaged block (a marker
+//   lost, duplicated or retyped) is repaired in place, never losing a line outside it
+//   (managed-block.ts); a directory or a link in its place stops the plan with what to do;
 // - time sync: when no time service runs and the clock is not known to be in sync, chrony is
 //   installed, enabled and started — unless the host cannot set its clock (no CAP_SYS_TIME: a
 //   container whose clock is the machine's), where a time daemon could never run and time sync is
@@ -19,9 +21,11 @@
 import { isIP } from 'node:net';
 import { HACTL_FILES } from '../facts/default-request.js';
 import { managedHeader } from '../plan/model.js';
+import type { FileFacts } from '../facts/types.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredSysctl } from './desired.js';
+import { mergeManagedBlock, type MergedBlock } from './managed-block.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const MODULES = ['overlay', 'br_netfilter'];
@@ -49,19 +53,13 @@ export function hostsBlock(spec: ClusterSpec): string[] {
   return [HOSTS_BEGIN, ...lines, HOSTS_END];
 }
 
-/** /etc/hosts with hactl's block replaced (or appended); everything else as observed. */
+/** /etc/hosts with hactl's block repaired and replaced (or appended); every other line as observed. */
+export function mergeHostsBlock(observed: string | null, block: string[]): MergedBlock {
+  return mergeManagedBlock('/etc/hosts', observed, { begin: HOSTS_BEGIN, end: HOSTS_END }, block.slice(1, -1), ['127.0.0.1 localhost']);
+}
+
 export function mergeHosts(observed: string | null, block: string[]): string {
-  const lines = (observed ?? '').replace(/\r\n?/g, '\n').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const begin = lines.indexOf(HOSTS_BEGIN);
-  const end = begin >= 0 ? lines.indexOf(HOSTS_END, begin) : -1;
-  let out: string[];
-  if (begin >= 0 && end >= 0) out = [...lines.slice(0, begin), ...block, ...lines.slice(end + 1)];
-  else {
-    const base = observed === null ? ['127.0.0.1 localhost'] : lines;
-    out = [...base, ...block];
-  }
-  return out.join('\n') + '\n';
+  return mergeHostsBlock(observed, block).content;
 }
 
 /** /etc/fstab with every active swap line commented out; nothing else touched. */
@@ -72,6 +70,16 @@ export function commentOutSwap(fstab: string): string {
     return t.split(/\s+/)[2] === 'swap' ? FSTAB_MARK + l : l;
   });
   return lines.join('\n');
+}
+
+/** Why /etc/hosts cannot get its block, and what a person does about it. */
+function unreadableHosts(f: FileFacts): string {
+  if (f.type === 'directory') return '/etc/hosts is a directory: hactl merges its block only into a regular file; move the directory away (mv /etc/hosts /etc/hosts.dir), then apply again';
+  if (f.type === 'symlink') {
+    return `/etc/hosts is a symbolic link${f.linkTarget ? ` to ${f.linkTarget}` : ''}: hactl merges its block only into a regular file and will not write through the link; replace the link by a copy of its target (cp --remove-destination -- "$(readlink -f /etc/hosts)" /etc/hosts), then apply again`;
+  }
+  if (f.type === 'other') return '/etc/hosts is not a regular file (a device, socket or pipe): replace it by a regular file, then apply again';
+  return '/etc/hosts exists but could not be read (over 64 KiB or unreadable): hactl will not rewrite it; shorten it or make it readable, then apply again';
 }
 
 function desired(ctx: ResourceContext): Desired {
@@ -102,11 +110,13 @@ function desired(ctx: ResourceContext): Desired {
 
   const hosts = facts.files['/etc/hosts'];
   if (hosts?.exists && hosts.content === undefined) {
-    d.diagnostics.push({ severity: 'error', ...at, message: '/etc/hosts exists but could not be read (over 64 KiB or not a regular file): hactl will not rewrite it' });
+    d.diagnostics.push({ severity: 'error', ...at, message: unreadableHosts(hosts) });
   } else {
+    const merged = mergeHostsBlock(hosts?.exists ? hosts.content! : null, hostsBlock(spec));
+    for (const damage of merged.damage) d.diagnostics.push({ severity: 'warning', ...at, message: `${damage}; apply repairs it (see the diff)` });
     d.files.push({
       path: '/etc/hosts',
-      content: mergeHosts(hosts?.exists ? hosts.content! : null, hostsBlock(spec)),
+      content: merged.content,
       mode: hosts?.mode ?? 0o644,
       normalize: { dropManagedHeader: false },
     });

@@ -632,6 +632,7 @@ const NAME = /^([a-z_][a-z0-9_.-]*\$?|[0-9]+)$/i;
 /**
  * A script that fills a temp file in the target's directory (`fill` writes "$tmp"), sets mode
  * and owner, and renames it over the target: readers see the old or the new file, never half.
+ * `-T`: a directory in the target's place makes the rename fail rather than take the file inside it.
  */
 export function installScript(path: string, opts: WriteFileOptions, fill: string): string {
   if (!path.startsWith('/')) throw new Error(`remote paths must be absolute: ${path}`);
@@ -644,7 +645,7 @@ export function installScript(path: string, opts: WriteFileOptions, fill: string
       : '';
   return (
     `tmp=$(mktemp ${shellQuote(`${dir}/.hactl.XXXXXX`)}) || exit 1; ` +
-    `if ${fill} && chmod ${opts.mode.toString(8).padStart(4, '0')} "$tmp" && ${chown} mv -f -- "$tmp" ${shellQuote(path)}; ` +
+    `if ${fill} && chmod ${opts.mode.toString(8).padStart(4, '0')} "$tmp" && ${chown} mv -f -T -- "$tmp" ${shellQuote(path)}; ` +
     `then :; else rm -f -- "$tmp"; exit 1; fi`
   );
 }

@@ -185,10 +185,23 @@ describe('apply', () => {
   it('a step that reports success but changes nothing fails with "did not converge"', async () => {
     const s = setup({ noEffect: (h, cmd) => h === 'lb1' && cmd === 'systemctl restart -- haproxy' });
     const o = done(await applyCluster(s.input));
-    expect(o.result.failed).toEqual([{ id: 'lb-haproxy@lb1', error: 'did not converge: service.haproxy.active is false, wanted true' }]);
+    expect(o.result.failed).toEqual([
+      {
+        id: 'lb-haproxy@lb1',
+        error:
+          'did not converge: lb-haproxy@lb1 on lb1: service.haproxy.active: wanted true, found false; haproxy does not stay running on lb1: read systemctl status haproxy and journalctl -u haproxy -n 50 there, fix the cause, then apply again',
+      },
+    ]);
     expect(o.result.skipped).toEqual([{ id: 'lb-keepalived@lb1', because: ['lb-haproxy@lb1'] }]);
     expect(o.result.succeeded).toContain('lb-keepalived@lb2');
     expect(o.result.succeeded).not.toContain('lb-haproxy@lb1');
+  });
+
+  it('"did not converge" on a file names the resource, the file, what was wanted and found, and where to look', async () => {
+    const s = setup({ noEffect: (h, cmd) => h === 'lb2' && cmd === 'write /etc/hosts' });
+    const o = done(await applyCluster(s.input));
+    const failed = o.result.failed.find((f) => f.id === 'os-prep@lb2');
+    expect(failed?.error).toMatch(/^did not converge: os-prep@lb2 on lb2: file \/etc\/hosts differs from what was written \(wanted "# BEGIN hactl", wanted "[^"]+ lb1", wanted "[^"]+ lb2", wanted "[^"]+", \d+ more changed lines\); something on lb2 rewrites \/etc\/hosts after hactl wrote it .*findmnt -T \/etc\/hosts\), then apply again$/);
   });
 
   it('can apply every kind of the graph; refuses a target that matches nothing before taking the lock', async () => {

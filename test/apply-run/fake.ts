@@ -303,8 +303,8 @@ export class FakeCluster {
       }
       return ok(`node/${name} ${node[1] === 'label' ? 'labeled' : node[1] === 'taint' ? 'modified' : 'annotated'}\n`);
     }
-    // Applying the CNI's candidate (converge's validate step) creates its DaemonSets.
-    if (/ apply -f .*\.cni\.(yaml|url)\.hactl-check/.test(cmd)) {
+    // Applying the CNI's candidate (converge's validate step), or the recorded manifest again, creates its DaemonSets.
+    if (/ apply -f .*\bcni\.(yaml|url)/.test(cmd)) {
       if (!admin) return fail('The connection to the server localhost:8080 was refused');
       for (const d of this.cni) if (!this.daemonsets.some((x) => x.namespace === d.namespace && x.name === d.name)) this.daemonsets.push(structuredClone(d));
       return undefined;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultFactRequest } from '../../src/facts/default-request.js';
-import { ProbeParseError, countCpuList, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts, parseFiles, readTar, splitArchive, splitSections } from '../../src/facts/parse.js';
+import { ProbeParseError, countCpuList, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts, parseFiles, readTar, addFileAttributes, splitArchive, splitSections } from '../../src/facts/parse.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'facts', name), 'utf8');
 const req = defaultFactRequest();
@@ -328,7 +328,7 @@ describe('readTar and file contents', () => {
     const paths = [file, link, sub, big, unarchived, gone];
     const files = parseFiles([`absent ${gone}`], [], paths, { data: archive, tarStatus: 0 });
     expect(files[file]).toEqual({ exists: true, type: 'file', size: 4, mode: 0o2640, ...who, content: 'x=1\n', sha256: createHash('sha256').update('x=1\n').digest('hex') });
-    expect(files[link]).toMatchObject({ exists: true, type: 'symlink', mode: 0o777 });
+    expect(files[link]).toMatchObject({ exists: true, type: 'symlink', mode: 0o777, linkTarget: 'a.conf' });
     expect(files[sub]).toMatchObject({ exists: true, type: 'directory', mode: 0o750 });
     expect(files[sub]!.sha256).toBeUndefined();
     // Over 64 KiB: hashed here, no content.
@@ -340,6 +340,46 @@ describe('readTar and file contents', () => {
     // A file changed while tar read it: metadata stays, bytes do not.
     const changed = parseFiles([], [], [file], { data: archive, tarStatus: 1 });
     expect(changed[file]).toEqual({ exists: true, type: 'file', size: 4, mode: 0o2640, ...who });
+  });
+
+  it('a symlink keeps its target, also a long one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
+    const target = `/srv/${'t'.repeat(140)}/hosts`;
+    symlinkSync(target, join(dir, 'hosts'));
+    const files = parseFiles([], [], [join(dir, 'hosts')], { data: tarOf(dir, ['hosts']), tarStatus: 0 });
+    expect(files[join(dir, 'hosts')]).toMatchObject({ type: 'symlink', linkTarget: target });
+  });
+
+  it('the immutable flag from lsattr and the read-only mount each path lies on', () => {
+    const files = parseFiles([], [], ['/etc/hosts', '/etc/hostname', '/etc/ro/x.conf', '/etc/ro2/y', '/var/lib/z'], undefined, [
+      '----i---------e------- /etc/hosts',
+      '--------------e------- /etc/hostname',
+    ], [
+      'overlay / overlay rw,relatime,lowerdir=/a 0 0',
+      'tmpfs /etc/ro tmpfs ro,nosuid 0 0',
+      'tmpfs /etc/ro2 tmpfs ro 0 0',
+      // Mounted over it read-write, and a name with a space (octal-escaped in mounts).
+      'tmpfs /etc/ro2 tmpfs rw 0 0',
+      'tmpfs /var/lib\\040z tmpfs ro 0 0',
+    ]);
+    expect(files['/etc/hosts']).toEqual({ exists: false });
+    const existing = () => ({ exists: true, type: 'file' as const });
+    const present = { '/etc/hosts': existing(), '/etc/hostname': existing(), '/etc/ro/x.conf': { exists: false }, '/etc/ro2/y': { exists: false }, '/var/lib z/q': { exists: false } };
+    addFileAttributes(present, ['----i---------e------- /etc/hosts', '--------------e------- /etc/hostname'], [
+      'overlay / overlay rw,relatime 0 0',
+      'tmpfs /etc/ro tmpfs ro,nosuid 0 0',
+      'tmpfs /etc/ro2 tmpfs ro 0 0',
+      'tmpfs /etc/ro2 tmpfs rw 0 0',
+      'tmpfs /var/lib\\040z tmpfs ro 0 0',
+    ]);
+    expect(present).toEqual({
+      '/etc/hosts': { exists: true, type: 'file', immutable: true },
+      '/etc/hostname': { exists: true, type: 'file' },
+      '/etc/ro/x.conf': { exists: false, readOnlyMount: '/etc/ro' },
+      '/etc/ro2/y': { exists: false },
+      '/var/lib z/q': { exists: false, readOnlyMount: '/var/lib z' },
+    });
+    expect(files['/etc/ro/x.conf']).toEqual({ exists: false, readOnlyMount: '/etc/ro' });
   });
 
   it('splits the raw archive from the text: it ends at the final lines, whatever its bytes hold', () => {

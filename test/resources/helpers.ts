@@ -198,6 +198,12 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
         case 'unit': {
           const u = f.units[e.name];
           if (!u?.exists) throw new Error(`systemctl: unit ${e.name} not found`);
+          if (e.masked === false) {
+            const { unitFileState: _masked, ...rest } = u;
+            f.units[e.name] = rest;
+            break;
+          }
+          if (u.unitFileState === 'masked' && (e.enabled || e.active)) throw new Error(`systemctl: unit ${e.name} is masked`);
           f.units[e.name] = { ...u, ...(e.enabled !== undefined ? { enabled: e.enabled } : {}), ...(e.active !== undefined ? { active: e.active } : {}) };
           if ((e.name === 'chrony' || e.name === 'chronyd') && e.active) f.timeSync = { synchronized: true, service: 'chronyd', source: 'chronyc' };
           break;
