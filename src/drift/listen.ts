@@ -57,13 +57,13 @@ export const listenFlags = {
     description: 'with --every or --cron: serve /metrics (Prometheus), / (status page) and /healthz here; other than loopback only with authentication',
     helpValue: '<host:port>',
   }),
-  'listen-user': Flags.string({ description: 'user name of basic authentication', default: DEFAULT_LISTEN_USER, helpValue: '<name>', dependsOn: ['listen-password-env'] }),
+  'listen-user': Flags.string({ description: 'user name of basic authentication', default: DEFAULT_LISTEN_USER, helpValue: '<name>' }),
   'listen-password-env': Flags.string({ description: 'environment variable holding the password of basic authentication', helpValue: '<NAME>', dependsOn: ['listen'] }),
   'tls-cert': Flags.string({ description: 'serve HTTPS with this certificate (PEM)', helpValue: '<file>', dependsOn: ['listen', 'tls-key'] }),
   'tls-key': Flags.string({ description: 'private key of --tls-cert (PEM)', helpValue: '<file>', dependsOn: ['tls-cert'] }),
   'tls-client-ca': Flags.string({ description: 'require client certificates signed by this CA (PEM)', helpValue: '<file>', dependsOn: ['tls-cert'] }),
   snapshots: Flags.string({ description: 'directory `hactl etcd snapshot --out` writes to: the newest snapshot\'s time is shown and exported', helpValue: '<dir>', dependsOn: ['listen'] }),
-  history: Flags.integer({ description: 'runs listed on the status page', default: 20, min: 1, max: 1000, dependsOn: ['listen'] }),
+  history: Flags.integer({ description: 'runs listed on the status page', default: 20, min: 1, max: 1000 }),
 };
 
 export interface ListenFlags {

@@ -30,23 +30,26 @@ export class DriftMetrics {
   private readonly text = new Registry();
   private readonly openMetrics = openMetricsRegistry();
 
-  private readonly g = (name: string, help: string, labelNames: string[] = []) =>
-    new Gauge({ name, help, labelNames, registers: [this.text, this.openMetrics] });
+  private readonly g = (name: string, help: string, labelNames: string[] = [], registers = [this.text, this.openMetrics]) => new Gauge({ name, help, labelNames, registers });
 
   private readonly buildInfo = this.g('hactl_build_info', 'hactl build information; always 1', ['version', 'node_version']);
   private readonly resourceDrifted = this.g('hactl_resource_drifted', 'Whether a checked resource differs from the spec (1) or not (0)', ['resource', 'kind', 'host']);
   private readonly hostReachable = this.g('hactl_host_reachable', 'Whether the host could be observed over SSH in the last run', ['host']);
   private readonly certificateExpiry = this.g('hactl_certificate_expiry_timestamp_seconds', 'When the certificate expires (notAfter), Unix time', ['host', 'path']);
-  private readonly etcdKnown = this.g('hactl_etcd_membership_known', 'Whether an etcd member answered the last run (1) or none did (0)');
-  private readonly etcdMembers = this.g('hactl_etcd_members', 'etcd members in the member list');
-  private readonly etcdMembersHealthy = this.g('hactl_etcd_members_healthy', 'etcd members whose health check passed');
+  // prom-client exports a gauge without labels as 0 until it is set; what may be unknown is
+  // labelled with the cluster, so that it is absent rather than 0 until known.
+  private readonly etcdKnown = this.g('hactl_etcd_membership_known', 'Whether an etcd member answered the last run (1) or none did (0)', ['cluster']);
+  private readonly etcdMembers = this.g('hactl_etcd_members', 'etcd members in the member list', ['cluster']);
+  private readonly etcdMembersHealthy = this.g('hactl_etcd_members_healthy', 'etcd members whose health check passed', ['cluster']);
   private readonly etcdMemberHealthy = this.g('hactl_etcd_member_healthy', 'Whether the etcd member passed its health check', ['member', 'id']);
   private readonly etcdLeader = this.g('hactl_etcd_leader', 'The etcd leader: 1 for the member that leads', ['member', 'id']);
-  private readonly snapshotTime = this.g('hactl_etcd_last_snapshot_timestamp_seconds', 'When the newest etcd snapshot under --snapshots was taken, Unix time');
+  private readonly snapshotTime = this.g('hactl_etcd_last_snapshot_timestamp_seconds', 'When the newest etcd snapshot under --snapshots was taken, Unix time', ['cluster']);
   private readonly vipHolder = this.g('hactl_vip_holder', 'Whether the host has the control-plane VIP on an interface', ['address', 'host']);
   private readonly leaseHolder = this.g('hactl_leader_lease_holder', 'The host holding a kube-system leader-election lease: 1 for the holder', ['lease', 'host']);
-  private readonly lastDuration = this.g('hactl_last_run_duration_seconds', 'How long the last drift check took');
-  private readonly lastTimestamp = this.g('hactl_last_run_timestamp_seconds', 'When the last drift check finished, Unix time');
+  // Registered when the first check ends: before it they have no value.
+  private readonly lastDuration = this.g('hactl_last_run_duration_seconds', 'How long the last drift check took', [], []);
+  private readonly lastTimestamp = this.g('hactl_last_run_timestamp_seconds', 'When the last drift check finished, Unix time', [], []);
+  private finishedOnce = false;
   private readonly lastOutcome = this.g('hactl_last_run_outcome', 'The outcome of the last drift check: 1 for the outcome it had', ['outcome']);
   private readonly runs = new Counter({ name: 'hactl_runs_total', help: 'Drift checks run, by outcome', labelNames: ['outcome'], registers: [this.text, this.openMetrics] });
 
@@ -69,13 +72,14 @@ export class DriftMetrics {
     for (const c of status.certificates) {
       if (c.notAfter !== undefined) this.certificateExpiry.set({ host: c.host, path: c.path }, Date.parse(c.notAfter) / 1000);
     }
+    const cluster = { cluster: status.cluster };
     if (status.etcd !== undefined) {
       const known = status.etcd.unknown === undefined;
-      this.etcdKnown.set(known ? 1 : 0);
+      this.etcdKnown.set(cluster, known ? 1 : 0);
       // Unknown membership has no count: a 0 would read as "no members" rather than "nobody answered".
       if (known) {
-        this.etcdMembers.set(status.etcd.members.length);
-        this.etcdMembersHealthy.set(status.etcd.members.filter((m) => m.healthy).length);
+        this.etcdMembers.set(cluster, status.etcd.members.length);
+        this.etcdMembersHealthy.set(cluster, status.etcd.members.filter((m) => m.healthy).length);
         for (const m of status.etcd.members) {
           this.etcdMemberHealthy.set({ member: m.name, id: m.id }, m.healthy ? 1 : 0);
           if (m.leader) this.etcdLeader.set({ member: m.name, id: m.id }, 1);
@@ -83,7 +87,7 @@ export class DriftMetrics {
       }
     }
     if (status.snapshot !== undefined && 'latest' in status.snapshot && status.snapshot.latest !== undefined) {
-      this.snapshotTime.set(Date.parse(status.snapshot.latest.created) / 1000);
+      this.snapshotTime.set(cluster, Date.parse(status.snapshot.latest.created) / 1000);
     }
     if (status.vip !== undefined) {
       for (const h of status.vip.candidates) {
@@ -101,6 +105,13 @@ export class DriftMetrics {
   }
 
   private finish(outcome: RunOutcome, durationSeconds: number, finishedAtSeconds: number): void {
+    if (!this.finishedOnce) {
+      for (const r of [this.text, this.openMetrics]) {
+        r.registerMetric(this.lastDuration);
+        r.registerMetric(this.lastTimestamp);
+      }
+      this.finishedOnce = true;
+    }
     this.lastDuration.set(durationSeconds);
     this.lastTimestamp.set(finishedAtSeconds);
     for (const o of RUN_OUTCOMES) this.lastOutcome.set({ outcome: o }, o === outcome ? 1 : 0);

@@ -143,7 +143,7 @@ export function renderStatusPage(input: StatusPageInput): string {
     body.push(`<p class="status">${last?.outcome === 'failed' ? `The first check failed: ${e(last.error ?? '')}` : 'The first check is running.'}</p>`);
   } else {
     const r = run.report;
-    const outcome = last?.outcome ?? r.status;
+    const outcome = last?.outcome === 'failed' ? 'failed' : r.status;
     body.push(`<p class="status ${e(outcome)}" id="headline"><strong>${e(outcome)}</strong>: ${e(driftHeadline(r))}<br>Last report: ${e(r.finishedAt)}, took ${(r.durationMs / 1000).toFixed(1)} s.${
       last?.outcome === 'failed' ? ` <span class="bad">The latest check failed (${e(last.finishedAt)}): ${e(last.error ?? '')}</span>` : ''
     }</p>`);
