@@ -11,7 +11,9 @@ fi
 # base image, apt/dpkg-dev build the local mirror, iproute2 wires the namespaces, openssh-client
 # talks to the hosts, util-linux provides nsenter/unshare.
 # etcd-server and openssl: the Kubernetes stand-ins' own tests run a real etcd on loopback.
-lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server openssl)
+# prometheus: promtool checks the metrics and alerting rules of `drift --listen` (unit tests), and
+# the monitoring end-to-end test runs a real Prometheus; chromium renders its status page there.
+lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server openssl prometheus chromium)
 missing=()
 for p in "${lab_packages[@]}"; do
   if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then

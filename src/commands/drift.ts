@@ -24,7 +24,9 @@ export default class Drift extends Command {
     'unreachable hosts, expiring certificates and lease holders. Exit status of a one-shot run: 0 in sync, 2 drift (also when ' +
     'some hosts were unreachable: the drift found on the others is never hidden), 1 on errors with no drift found (invalid spec, ' +
     'unreachable host, a failed check, a webhook that could not be delivered). With --every or --cron it keeps checking, one run ' +
-    'at a time (ticks that fall during a run are skipped), until SIGINT or SIGTERM, and exits 0.';
+    'at a time (ticks that fall during a run are skipped), until SIGINT or SIGTERM, and exits 0. With --listen it also serves the last ' +
+    'check as Prometheus metrics (/metrics), a status page (/) and /healthz; other than on loopback only with basic auth or TLS client ' +
+    'certificates (docs/monitoring.md).';
   static override examples = [
     '<%= config.bin %> drift -f cluster.yaml',
     '<%= config.bin %> drift -f cluster.yaml -o json',
