@@ -30,9 +30,22 @@ function table(head: string[], rows: string[][]): string {
 
 const DAY_SECONDS = 86_400;
 
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+
 function daysLeft(notAfter: string, at: string): string {
   const days = Math.floor((Date.parse(notAfter) - Date.parse(at)) / 1000 / DAY_SECONDS);
   return days < 0 ? `expired ${-days} days ago` : `${days} days`;
+}
+
+/**
+ * The graph's mermaid source with the drifted resources marked (a class mermaid colours). The
+ * nodes are found by their labels, which are the resource ids (src/graph/render.ts).
+ */
+export function markDrifted(graph: string, drifted: readonly string[]): string {
+  const want = new Set(drifted);
+  const nodes = [...graph.matchAll(/^\s*([A-Za-z0-9_]+)\["([^"]*)"\]$/gm)].filter((m) => want.has(m[2]!)).map((m) => m[1]!);
+  if (nodes.length === 0) return graph;
+  return `${graph.replace(/\n$/, '')}\n  classDef drifted fill:#ffebe9,stroke:#cf222e,stroke-width:2px\n  class ${nodes.join(',')} drifted\n`;
 }
 
 function section(id: string, title: string, body: string): string {
@@ -83,23 +96,37 @@ function clusterSections(run: DriftRun): string[] {
     const hours = (Date.parse(report.finishedAt) - Date.parse(s.created)) / 3_600_000;
     snapshot = `<p>${e(s.name)} in ${e(status.snapshot.dir)}: taken ${e(s.created)} (${hours.toFixed(1)} h before the last run) from ${e(s.member)}, revision ${s.revision}.</p>`;
   }
-  const certs = table(
+  return [
+    section('hosts', 'Hosts', hosts),
+    '<div class="grid">',
+    section('vip', 'Control-plane endpoint', vip),
+    section('leases', 'Leader leases', leases),
+    section('etcd', 'etcd', etcd),
+    section('snapshot', 'Last etcd snapshot', snapshot),
+    '</div>',
+  ];
+}
+
+function certificateSection(run: DriftRun): string {
+  const { status, report } = run;
+  // Soonest first; unreadable ones last. Folded: a cluster has a few dozen.
+  const byExpiry = [...status.certificates].sort((a, b) => (a.notAfter === undefined ? 1 : b.notAfter === undefined ? -1 : Date.parse(a.notAfter) - Date.parse(b.notAfter)));
+  const first = byExpiry[0];
+  const certSummary =
+    first === undefined
+      ? 'no certificate read'
+      : `${plural(byExpiry.length, 'certificate')} on ${plural(new Set(byExpiry.map((c) => c.host)).size, 'host')}` +
+        (first.notAfter !== undefined ? `; the first to expire: ${first.path} on ${first.host} (${daysLeft(first.notAfter, report.finishedAt)} left)` : '');
+  const certTable = table(
     ['host', 'certificate', 'expires', 'left'],
-    status.certificates.map((c) => [
+    byExpiry.map((c) => [
       e(c.host),
       e(c.path),
       e(c.notAfter ?? c.error ?? ''),
       c.notAfter === undefined ? '' : e(daysLeft(c.notAfter, report.finishedAt)),
     ]),
   );
-  return [
-    section('hosts', 'Hosts', hosts),
-    section('vip', 'Control-plane endpoint', vip),
-    section('etcd', 'etcd', etcd),
-    section('leases', 'Leader leases', leases),
-    section('snapshot', 'Last etcd snapshot', snapshot),
-    section('certificates', 'Certificates', certs),
-  ];
+  return section('certificates', 'Certificates', `<details><summary>${e(certSummary)}</summary>\n${certTable}\n</details>`);
 }
 
 function historySection(history: readonly RunRecord[]): string {
@@ -121,7 +148,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25em .6
 th{background:#f6f8fa}pre{background:#f6f8fa;padding:.8em;overflow:auto;font-size:12px}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}.tag{background:#ddf4ff;border-radius:3px;padding:0 .3em;font-size:.85em}
 .status{font-size:1.1em;padding:.5em .8em;border-radius:4px;background:#f6f8fa}.status.drift,.status.error,.status.failed{background:#ffebe9}.status.in-sync{background:#dafbe1}
-.none{color:#57606a}#graph pre.mermaid{background:#fff}
+.none{color:#57606a}.graph{overflow:auto;max-height:80vh;border:1px solid #d0d7de}.graph pre.mermaid{background:#fff;margin:0}summary{cursor:pointer}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(28em,1fr));gap:0 2em}
 `;
 
 export interface StatusPageInput {
@@ -141,6 +168,7 @@ export function renderStatusPage(input: StatusPageInput): string {
   const body: string[] = [`<h1>${e(title)}</h1>`, `<p>Checking ${e(input.schedule)}. hactl ${e(input.version)}.</p>`];
   if (run === undefined) {
     body.push(`<p class="status">${last?.outcome === 'failed' ? `The first check failed: ${e(last.error ?? '')}` : 'The first check is running.'}</p>`);
+    body.push(historySection(input.history));
   } else {
     const r = run.report;
     const outcome = last?.outcome === 'failed' ? 'failed' : r.status;
@@ -155,18 +183,18 @@ export function renderStatusPage(input: StatusPageInput): string {
         table(['resource', 'kind', 'host', 'apply would', 'why'], r.drifted.map((d) => [e(d.id), e(d.kind), e(d.host), e(d.action), e(d.reason ?? '')])),
       ),
     );
-    body.push(section('plan', 'Last plan', `<pre id="plan-markdown">${e(renderMarkdown(run.plan))}</pre>`));
-  }
-  body.push(historySection(input.history));
-  if (run !== undefined) {
     const edges = run.graph.split('\n').filter((l) => l.includes(' --> ')).length;
     body.push(
       section(
         'graph',
         'Resource graph',
-        `<p>Mermaid source; with JavaScript on, drawn as a diagram.</p>\n<pre class="mermaid" data-max-edges="${Math.max(edges, MERMAID_MAX_EDGES)}">${e(run.graph)}</pre>`,
+        '<p>Drifted resources in red. Without JavaScript, the mermaid source.</p>\n' +
+          `<div class="graph"><pre class="mermaid" data-max-edges="${Math.max(edges, MERMAID_MAX_EDGES)}">${e(markDrifted(run.graph, r.drifted.map((d) => d.id)))}</pre></div>`,
       ),
     );
+    body.push(historySection(input.history));
+    body.push(certificateSection(run));
+    body.push(section('plan', 'Last plan', `<pre id="plan-markdown">${e(renderMarkdown(run.plan))}</pre>`));
   }
   return [
     '<!doctype html>',
@@ -192,8 +220,17 @@ export const STATUS_PAGE_SCRIPT = `(function () {
   if (blocks.length === 0 || typeof mermaid === 'undefined') return;
   var maxEdges = 500;
   blocks.forEach(function (b) { maxEdges = Math.max(maxEdges, Number(b.getAttribute('data-max-edges')) || 0); });
-  mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', maxEdges: maxEdges, flowchart: { useMaxWidth: true } });
+  mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', maxEdges: maxEdges, flowchart: { useMaxWidth: false } });
   mermaid.run({ querySelector: 'pre.mermaid' }).then(function () {
+    // The graph is larger than the page: it opens at the first drifted resource.
+    var node = document.querySelector('.graph g.node.drifted');
+    var box = node && node.closest('.graph');
+    if (node && box) {
+      var n = node.getBoundingClientRect();
+      var b = box.getBoundingClientRect();
+      box.scrollLeft += n.left - b.left - (b.width - n.width) / 2;
+      box.scrollTop += n.top - b.top - (b.height - n.height) / 2;
+    }
     document.body.setAttribute('data-graph', 'rendered');
   }, function (err) {
     document.body.setAttribute('data-graph', 'failed');

@@ -205,8 +205,10 @@ describe('drift you can alert on', () => {
     expect(dom).toMatch(/<svg[^>]+id="mermaid-/);
     // The drawn graph shows the resources by name.
     expect(dom).toMatch(/<span[^>]*class="nodeLabel"[^>]*>(?:<p>)?os-prep@w1/);
+    // ... and marks the drifted one, and it alone.
+    expect([...dom.matchAll(/<g class="node[^"]*\bdrifted\b[^"]*" id="[^"]*-flowchart-([A-Za-z0-9_]+)-\d+"/g)].map((m) => m[1])).toEqual(['os_prep_w1']);
     const png = join(ARTIFACTS, 'status-page.png');
-    chromium(['--hide-scrollbars', '--window-size=1280,2000', `--screenshot=${png}`, `${hactlUrl}/`]);
+    chromium(['--hide-scrollbars', '--window-size=1280,2400', `--screenshot=${png}`, `${hactlUrl}/`]);
     const bytes = readFileSync(png);
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
     expect(bytes.length).toBeGreaterThan(50_000);
