@@ -8,7 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { gatherEtcdStacked } from './etcd-status.js';
+import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
 import type { DriftReport } from './report.js';
 import type { HostFacts } from '../facts/types.js';
 import { compile, resolvePlacement } from '../graph/compile.js';

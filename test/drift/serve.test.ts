@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkListenSecurity, isLoopback, listenSettings, parseListen, type ListenFlags } from '../../src/drift/listen.js';
 import { DriftMetrics } from '../../src/drift/metrics.js';
 import { basicAuthOk, startDriftServer, type DriftServer } from '../../src/drift/serve.js';
-import { gatherEtcdStacked, STACKED_ETCD_FACTS_COMMAND } from '../../src/drift/etcd-status.js';
+import { gatherEtcdStacked, STACKED_ETCD_FACTS_COMMAND } from '../../src/facts/etcd-stacked.js';
 import { latestSnapshot, runRecord } from '../../src/drift/status.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import type { HostPool } from '../../src/transport/pool.js';

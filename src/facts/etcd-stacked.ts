@@ -1,11 +1,11 @@
-// Stacked etcd's members and health, for drift's status view: the same read-only etcdctl command
-// as external etcd's membership facts (src/facts/etcd.ts), run on a control-plane host as kubeadm's
-// health-check client (src/etcd/etcdctl.ts), against the local member. The plan does not need
-// it (kubeadm manages stacked members), so only `drift --listen` asks.
+// Stacked etcd's members and health, for the status view of `drift --listen` (src/drift/status.ts):
+// the same read-only etcdctl command as external etcd's membership facts (etcd.ts), run on a
+// control-plane host as kubeadm's health-check client (src/etcd/etcdctl.ts), against the local
+// member. The plan does not need it (kubeadm manages stacked members), so only `drift --listen` asks.
 
-import { etcdFactsCommand, parseEtcdFacts } from '../facts/etcd.js';
-import type { EtcdFactsResult } from '../facts/cluster.js';
-import type { HostFacts } from '../facts/types.js';
+import { etcdFactsCommand, parseEtcdFacts } from './etcd.js';
+import type { EtcdFactsResult } from './cluster.js';
+import type { HostFacts } from './types.js';
 import { KUBE_PKI, STACKED_ETCDCTL } from '../etcd/etcdctl.js';
 import type { HostPool } from '../transport/pool.js';
 import type { HostTarget } from '../transport/ssh.js';
