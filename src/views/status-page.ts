@@ -148,7 +148,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25em .6
 th{background:#f6f8fa}pre{background:#f6f8fa;padding:.8em;overflow:auto;font-size:12px}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}.tag{background:#ddf4ff;border-radius:3px;padding:0 .3em;font-size:.85em}
 .status{font-size:1.1em;padding:.5em .8em;border-radius:4px;background:#f6f8fa}.status.drift,.status.error,.status.failed{background:#ffebe9}.status.in-sync{background:#dafbe1}
-.none{color:#57606a}.graph{overflow:auto;max-height:80vh;border:1px solid #d0d7de}.graph pre.mermaid{background:#fff;margin:0}summary{cursor:pointer}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(28em,1fr));gap:0 2em}
+.none{color:#57606a}.graph{overflow:auto;max-height:60vh;border:1px solid #d0d7de}.graph pre.mermaid{background:#fff;margin:0;overflow:visible;width:max-content}summary{cursor:pointer}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(28em,1fr));gap:0 2em}
 `;
 
 export interface StatusPageInput {
