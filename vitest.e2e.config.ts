@@ -19,6 +19,7 @@ const ORDER = [
   'test/e2e/cluster.test.ts',
   'test/e2e/drift-kinds.test.ts',
   'test/e2e/convergence.test.ts',
+  'test/e2e/monitoring.test.ts',
   'test/e2e/cert-renewal.test.ts',
   'test/e2e/cluster-failure.test.ts',
   'test/e2e/scale.test.ts',

@@ -7,7 +7,8 @@
 //
 //   node scripts/bundle.mjs [--readable]   --readable: not minified, for CPU profiles by line
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -119,6 +120,13 @@ const result = await build({
 });
 const bytes = result.metafile.outputs[relative(root, BUNDLE).split(sep).join('/')]?.bytes ?? 0;
 console.error(`${relative(root, BUNDLE)}: ${(bytes / 1024).toFixed(0)} KiB (${relative(root, dirname(fileURLToPath(import.meta.url)))}/bundle.mjs)`);
+
+// mermaid's self-contained browser build, served by `hactl drift --listen` to draw the status
+// page's resource graph (src/drift/serve.ts): shipped in dist/, so the page needs nothing from
+// the network and an install needs no more runtime dependencies.
+const mermaidDir = dirname(createRequire(import.meta.url).resolve('mermaid/package.json'));
+copyFileSync(join(mermaidDir, 'dist', 'mermaid.min.js'), join(dist, 'mermaid.min.js'));
+copyFileSync(join(mermaidDir, 'LICENSE'), join(dist, 'mermaid.LICENSE'));
 
 // The code cache that any command can start from (bin/run.js): `--version` loads every command and
 // leaves it as dist/v8-cache/all.*, so that an install whose dist/ is read-only still has one.

@@ -13,7 +13,9 @@ fi
 # etcd-server, etcd-client and openssl: the Kubernetes stand-ins' own tests and the etcd membership
 # unit tests run a real etcd (and etcdctl) on loopback.
 # gnupg signs the mirror's per-minor Kubernetes repositories with the lab's key.
-lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server etcd-client openssl gnupg)
+# prometheus: promtool checks the metrics and alerting rules of `drift --listen` (unit tests), and
+# the monitoring end-to-end test runs a real Prometheus; chromium renders its status page there.
+lab_packages=(mmdebstrap apt dpkg-dev iproute2 openssh-client util-linux procps gzip ca-certificates etcd-server etcd-client openssl gnupg prometheus chromium)
 missing=()
 for p in "${lab_packages[@]}"; do
   if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then

@@ -384,7 +384,7 @@ export class Executor {
     this.o.onStep?.(node.id, 'verifying');
     const after = await this.deriveNow(node, host, signal, () => this.observe(host, 'verify'));
     if (after.operations.length > 0 || after.errors.length > 0) {
-      throw new StepError(maskSecrets(notConverged(node.id, host.name, after.change, after.operations, after.errors), secrets));
+      throw new StepError(maskSecrets(notConverged(node.id, host.name, after.change, after.operations, after.errors), { values: secrets }));
     }
     log?.host(host.name, `${node.id}: verified`);
     if (node.serialGroup === CONTROL_PLANE_GROUP && this.o.controlPlaneGate) {

@@ -3,11 +3,14 @@ import { printDiagnostics, countSummary } from '../cli/spec.js';
 import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlagWith } from '../cli/flags.js';
 import { restrictPlan, selectTargets } from '../apply/select.js';
 import { buildDriftReport, DRIFT_EXIT_CODE, type DriftReport } from '../drift/report.js';
+import { listenFlags, listenSettings, type ListenSettings } from '../drift/listen.js';
+import type { DriftWatchViews } from '../drift/watch-views.js';
 import { DRIFT_OUTPUT_FORMATS, renderDriftReport } from '../drift/render.js';
 import { parseSchedule, runOnSchedule, type Schedule } from '../drift/schedule.js';
 import { DEFAULT_SECRET_HEADER, DEFAULT_STATE_FILE, notifyOnChange, redactUrl } from '../drift/webhook.js';
 import { compile } from '../graph/compile.js';
 import { planSpecFile } from '../plan/observe.js';
+import { statusCollector } from '../drift/status.js';
 import { loadSpecFile } from '../spec/index.js';
 import { shouldColor } from '../views/index.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
@@ -20,7 +23,9 @@ export default class Drift extends Command {
   static override description =
     'Observes every host as `hactl plan` does, over read-only connections, and reports every resource that differs from the spec, ' +
     'unreachable hosts, expiring certificates and lease holders. With --every or --cron it keeps checking, one run ' +
-    'at a time (ticks that fall during a run are skipped), until SIGINT or SIGTERM.' +
+    'at a time (ticks that fall during a run are skipped), until SIGINT or SIGTERM. With --listen it also serves the last ' +
+    'check as Prometheus metrics (/metrics), a status page (/) and /healthz; other than on loopback only with basic auth or TLS client ' +
+    'certificates (docs/monitoring.md).' +
     exitCodes({
       0: 'in sync (one-shot run), or stopped by SIGINT/SIGTERM (--every, --cron)',
       1: `errors with no drift found (invalid spec, unreachable host, a failed check, a webhook that could not be delivered), or ${USAGE_ERROR}`,
@@ -31,6 +36,7 @@ export default class Drift extends Command {
     '<%= config.bin %> drift -f cluster.yaml -o json',
     '<%= config.bin %> drift -f cluster.yaml --every 15m --webhook https://hooks.example.com/hactl --webhook-secret-env HACTL_WEBHOOK_SECRET',
     '<%= config.bin %> drift -f cluster.yaml --cron "*/15 * * * *" -o json',
+    '<%= config.bin %> drift -f cluster.yaml --every 15m --listen 127.0.0.1:9100 --snapshots ./snapshots',
   ];
   static override flags = {
     file: fileFlag,
@@ -49,6 +55,7 @@ export default class Drift extends Command {
     'state-file': Flags.string({ description: 'where the last delivered drift state is kept between runs', default: DEFAULT_STATE_FILE, helpValue: '<path>' }),
     parallelism: observeParallelismFlag,
     'accept-new-host-keys': acceptNewHostKeysFlag,
+    ...listenFlags,
   };
 
   async run(): Promise<void> {
@@ -68,11 +75,27 @@ export default class Drift extends Command {
       secretHeader = { name: flags['webhook-secret-header'], value };
     }
     if (flags.webhook !== undefined && !/^https?:$/.test(safeProtocol(flags.webhook))) this.error(`--webhook: ${redactUrl(flags.webhook)} is not an http(s) URL`, { exit: 1 });
+    let listen: ListenSettings | undefined;
+    try {
+      listen = listenSettings(flags, process.env);
+    } catch (e) {
+      this.error((e as Error).message, { exit: 1 });
+    }
+    // The views (prom-client and the page) load only when they are served.
+    const watchViews = listen !== undefined ? await import('../drift/watch-views.js') : undefined;
+    const views = watchViews !== undefined ? new watchViews.DriftWatchViews({ version: this.config.version, nodeVersion: process.version }, flags.history) : undefined;
 
     const scheduled = schedule !== undefined;
     const color = shouldColor(process.stdout, process.env);
     const checkAndReport = async (): Promise<number> => {
-      const report = await this.check(flags);
+      const startedAt = new Date();
+      let report: DriftReport;
+      try {
+        report = await this.check(flags, views !== undefined ? { views, snapshots: flags.snapshots } : undefined);
+      } catch (e) {
+        views?.recordFailure((e as Error).message, startedAt, new Date());
+        throw e;
+      }
       this.log(renderDriftReport(report, flags.output, { color, compactJson: scheduled }).replace(/\n$/, ''));
       let code = DRIFT_EXIT_CODE[report.status];
       if (flags.webhook !== undefined) {
@@ -117,7 +140,18 @@ export default class Drift extends Command {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    this.logToStderr(`checking ${schedule.kind === 'every' ? `every ${schedule.text}` : `at "${schedule.text}" (local time)`}; SIGINT or SIGTERM stops`);
+    const scheduleText = schedule.kind === 'every' ? `every ${schedule.text}` : `at "${schedule.text}" (local time)`;
+    let server;
+    if (listen !== undefined && views !== undefined && watchViews !== undefined) {
+      for (const w of listen.warnings) this.logToStderr(`warning: ${w}`);
+      try {
+        server = await watchViews.serveDriftWatch(listen, views, { version: this.config.version, schedule: scheduleText });
+      } catch (e) {
+        this.error(`--listen ${flags.listen}: ${(e as Error).message}`, { exit: 1 });
+      }
+      this.logToStderr(`serving ${server.url}metrics, ${server.url} and ${server.url}healthz`);
+    }
+    this.logToStderr(`checking ${scheduleText}; SIGINT or SIGTERM stops`);
     try {
       await runOnSchedule(
         schedule,
@@ -137,11 +171,15 @@ export default class Drift extends Command {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await server?.close();
     }
   }
 
   /** One read-only check: the spec read afresh (a long-running watch follows edits), observed, reported. */
-  private async check(flags: { file: string; target?: string[]; parallelism?: number; 'accept-new-host-keys': boolean }): Promise<DriftReport> {
+  private async check(
+    flags: { file: string; target?: string[]; parallelism?: number; 'accept-new-host-keys': boolean },
+    serve?: { views: DriftWatchViews; snapshots: string | undefined },
+  ): Promise<DriftReport> {
     const startedAt = new Date();
     const loaded = await loadSpecFile(flags.file);
     printDiagnostics(this, loaded.diagnostics);
@@ -154,12 +192,21 @@ export default class Drift extends Command {
       throw new CheckFailed((e as Error).message);
     }
     let plan;
+    // Only the views need more than the plan: the hosts' facts and stacked etcd's members.
+    const collector = serve !== undefined ? statusCollector(spec) : undefined;
     try {
-      plan = await planSpecFile(spec, flags.file, flags, (m) => this.logToStderr(m));
+      plan = await planSpecFile(spec, flags.file, flags, (m) => this.logToStderr(m), process.env, collector?.hook);
     } catch (e) {
       throw new CheckFailed(`cannot check ${flags.file}: ${(e as Error).message}`);
     }
-    return buildDriftReport(selected !== undefined ? restrictPlan(plan, selected) : plan, { startedAt, finishedAt: new Date() });
+    if (selected !== undefined) plan = restrictPlan(plan, selected);
+    const report = buildDriftReport(plan, { startedAt, finishedAt: new Date() });
+    if (serve !== undefined && collector !== undefined) {
+      const stackedEtcd = collector.stackedEtcd();
+      const { driftRun } = await import('../drift/watch-views.js');
+      serve.views.recordRun(await driftRun(report, { spec, plan, facts: collector.facts(), ...(stackedEtcd !== undefined ? { stackedEtcd } : {}) }, serve.snapshots));
+    }
+    return report;
   }
 
   // oclif exits 2 on a usage error; here 2 means drift, so usage errors exit 1.

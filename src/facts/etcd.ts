@@ -31,11 +31,15 @@ export const ETCD_HEALTH_MARKER = '@@hactl:etcd-health';
  * stderr), then status and health of every member; those two print what answered and leave out
  * (status) or mark (health) what did not, so their own errors are dropped.
  */
-export const ETCD_FACTS_COMMAND = [
-  `${ETCDCTL} member list -w json`,
-  `printf '\\n%s\\n' '${ETCD_STATUS_MARKER}'`,
-  `{ ${ETCDCTL} endpoint status --cluster -w json 2>/dev/null; printf '\\n%s\\n' '${ETCD_HEALTH_MARKER}'; ${ETCDCTL} endpoint health --cluster -w json 2>/dev/null; true; }`,
-].join(' && ');
+export function etcdFactsCommand(etcdctl: string): string {
+  return [
+    `${etcdctl} member list -w json`,
+    `printf '\\n%s\\n' '${ETCD_STATUS_MARKER}'`,
+    `{ ${etcdctl} endpoint status --cluster -w json 2>/dev/null; printf '\\n%s\\n' '${ETCD_HEALTH_MARKER}'; ${etcdctl} endpoint health --cluster -w json 2>/dev/null; true; }`,
+  ].join(' && ');
+}
+
+export const ETCD_FACTS_COMMAND = etcdFactsCommand(ETCDCTL);
 
 export interface EtcdMember {
   /** Member ID in hex, as etcdctl's table shows it. */

@@ -6,6 +6,7 @@ import { readLocalFiles } from '../cli/local-files.js';
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
+import type { HostFacts } from '../facts/types.js';
 import { readSpecBytes } from '../spec/source.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { EarlyDials } from '../transport/dial.js';
@@ -19,7 +20,11 @@ export interface ObserveInput {
   specText: string | Buffer;
   env: Readonly<Record<string, string | undefined>>;
   localFiles: ReadonlyMap<string, string>;
+  /** Called with the facts of every observed host and the read-only pool, before planning (drift's status view reads more through it). */
+  onObserved?: ObservedHook;
 }
+
+export type ObservedHook = (observed: { facts: ReadonlyMap<string, HostFacts>; pool: HostPool }) => Promise<void>;
 
 /** Observe every host through `pool` (which must be read-only) and plan. */
 export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): Promise<Plan> {
@@ -35,6 +40,7 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
   const cluster = await gatherClusterFacts(placement.controlPlane, observed, opts.pool);
   // External etcd: membership and health from a running member.
   const etcd = placement.etcdHosts.length > 0 ? await gatherEtcdFacts(placement.etcdHosts, observed, opts.pool) : undefined;
+  if (opts.onObserved !== undefined) await opts.onObserved({ facts: observed, pool: opts.pool });
   return planCluster({
     spec: opts.spec,
     specFile: opts.specFile,
@@ -74,6 +80,7 @@ export async function planSpecFile(
   flags: { parallelism?: number | undefined; 'accept-new-host-keys': boolean },
   warn: (message: string) => void,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  onObserved?: ObservedHook,
 ): Promise<Plan> {
   const parallelism = flags.parallelism ?? spec.ssh.parallelism;
   // The hosts start accepting (dial.ts) while the files are read and ssh2 loads.
@@ -81,7 +88,7 @@ export async function planSpecFile(
   try {
     const specText = await readSpecBytes(specFile);
     const localFiles = await readLocalFiles(spec, warn);
-    return await planReadOnly({ spec, specFile, specText, env, localFiles, parallelism, acceptNewHostKeys: flags['accept-new-host-keys'], dials });
+    return await planReadOnly({ spec, specFile, specText, env, localFiles, parallelism, acceptNewHostKeys: flags['accept-new-host-keys'], dials, ...(onObserved !== undefined ? { onObserved } : {}) });
   } finally {
     dials.close();
   }

@@ -342,12 +342,12 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
         ? { ...(exists && ff?.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? 'root'}:${f.group ?? 'root'}` }
         : undefined;
     if (isLink) {
-      files.push({ ...fileChange({ path: f.path, before: '', after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, normalize: false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) }), action: 'update' });
+      files.push({ ...fileChange({ path: f.path, before: '', after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, normalize: false, ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}) }), action: 'update' });
     } else if (damage.length > 0) {
       // Line ends and the final newline are what changes: the diff shows them (CR as ^M).
-      const change = fileChange({ path: f.path, before: before!, after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) });
+      const change = fileChange({ path: f.path, before: before!, after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}) });
       const shown = (t: string) => t.replace(/\r/g, '^M');
-      const diff = f.sensitive ? '' : fileDiff(f.path, shown(before!), shown(content), { normalize: false, ...(f.secrets?.length ? { secrets: f.secrets } : {}) });
+      const diff = f.sensitive ? '' : fileDiff(f.path, shown(before!), shown(content), { normalize: false, ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}) });
       files.push({ ...change, action: 'update', diff });
     } else if (exists && before === undefined) {
       // Too large to read: judged by hash, and no diff can be shown.
