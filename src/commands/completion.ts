@@ -1,6 +1,7 @@
 import { Args, Command } from '@oclif/core';
 import { COMMAND_LOADERS } from '../cli/commands.js';
 import { bashCompletion, completionFlags, zshCompletion, type CompletionCommand } from '../cli/completion.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export const SHELLS = ['bash', 'zsh'] as const;
 
@@ -9,7 +10,8 @@ export default class Completion extends Command {
   static override description =
     'Completes command names, topics (etcd snapshot), each command\'s flags, the values of flags with a fixed set ' +
     '(-o human|json|markdown) and file names. The script is generated from this hactl\'s commands: generate it again ' +
-    'after an upgrade. Exit status: 0; 1 on a usage error (an unknown shell).';
+    'after an upgrade.' +
+    exitCodes({ 0: 'the script was printed', 1: `an unknown shell, or ${USAGE_ERROR}` });
   static override examples = [
     'source <(<%= config.bin %> completion bash)',
     '<%= config.bin %> completion bash > ~/.local/share/bash-completion/completions/<%= config.bin %>',

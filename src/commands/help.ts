@@ -1,10 +1,12 @@
 import { Args, Command, Errors, loadHelpClass } from '@oclif/core';
 import { notFoundMessage } from '../cli/not-found.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class HelpCommand extends Command {
   static override summary = 'Show help for hactl or for one of its commands';
   static override description =
-    'The same text as `hactl COMMAND --help` (or -h). Exit status: 0; 1 when no such command exists (with the nearest one).';
+    'The same text as `hactl COMMAND --help` (or -h).' +
+    exitCodes({ 0: 'the help was printed', 1: `no such command (the nearest one is named), or ${USAGE_ERROR}` });
   static override examples = ['<%= config.bin %> help', '<%= config.bin %> help plan', '<%= config.bin %> help etcd snapshot'];
   static override args = { command: Args.string({ description: 'the command (or topic) to explain', required: false }) };
   // A command of several words: `help etcd snapshot`.

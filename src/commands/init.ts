@@ -3,6 +3,7 @@ import { Command, Flags } from '@oclif/core';
 import { printDiagnostics } from '../cli/spec.js';
 import { loadSpec } from '../spec/index.js';
 import { InitError, initSpec } from '../spec/init.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Init extends Command {
   static override summary = 'Write a commented starting spec from a list of host addresses';
@@ -11,8 +12,8 @@ export default class Init extends Command {
     'three control-plane hosts with stacked etcd behind a VIP (keepalived and haproxy on them) and the rest as workers ' +
     '(with exactly 3, the control planes run workloads too). Comments say what each part is and mark with CHECK what must be ' +
     'looked at (the VIP, when guessed, and the network interface). The spec is validated before it is written, and an ' +
-    'existing file is never overwritten. Without --out, the spec goes to standard output. ' +
-    'Exit status: 0 when written; 1 on bad addresses, an existing --out file, or a usage error.';
+    'existing file is never overwritten. Without --out, the spec goes to standard output.' +
+    exitCodes({ 0: 'the spec was written', 1: `bad addresses, an existing --out file, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> init --hosts 10.0.10.11 > dev.yaml',
     '<%= config.bin %> init --hosts 10.0.10.11,10.0.10.12,10.0.10.13,10.0.10.21 --vip 10.0.10.10 --name prod-a --out cluster.yaml',

@@ -5,6 +5,7 @@ import { loadSpecOrExit } from '../cli/spec.js';
 import { resolvePlacement } from '../graph/compile.js';
 import { KubeconfigError, fetchAdminKubeconfig } from '../kubeconfig/admin.js';
 import type { Connect } from '../transport/pool.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Kubeconfig extends Command {
   static override summary = "Fetch the cluster's admin kubeconfig, pointed at the control-plane endpoint (the VIP)";
@@ -13,8 +14,8 @@ export default class Kubeconfig extends Command {
     'connection, and sets its server to https://<controlPlaneEndpoint.host>:<port>, so that kubectl reaches the cluster ' +
     'through the load balancer whichever control-plane host is down. The file holds the cluster admin\'s private key: it is ' +
     'written with mode 0600 (a new file, renamed into place), an existing file is replaced only with --force, and it goes to ' +
-    'standard output only when asked with --out -. ' +
-    'Exit status: 0 when written; 1 when no control-plane host has it (each host\'s reason is printed), the file exists, or on a usage error.';
+    'standard output only when asked with --out -.' +
+    exitCodes({ 0: 'the kubeconfig was written', 1: `no control-plane host has it (each host's reason is printed), the file exists, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> kubeconfig -f cluster.yaml',
     '<%= config.bin %> kubeconfig -f cluster.yaml --out ~/.kube/prod-a.conf && KUBECONFIG=~/.kube/prod-a.conf kubectl get nodes',

@@ -8,6 +8,7 @@ import { emptyRequest } from '../resources/resource.js';
 import { planReset } from '../reset/plan.js';
 import { renderResetOutcome, renderResetPlan } from '../reset/render.js';
 import type { Connect } from '../transport/pool.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Reset extends Command {
   static override summary = 'Tear the cluster down: kubeadm reset on every node, etcd data and load balancers removed';
@@ -19,8 +20,8 @@ export default class Reset extends Command {
     "etcd's data, certificates and settings; load balancers keepalived's and the proxy's configuration (the VIP is " +
     'released). Packages, containerd, OS settings and the etcd snapshots taken before upgrades stay. Hosts that cannot be ' +
     "reached are named in the plan and skipped. apply's lock is held throughout: a running apply makes reset refuse. " +
-    'Every step can run again, so a reset that stopped is finished by running it again. ' +
-    'Exit status: 0 when every host was reset; 1 when a host was unreachable or failed, the reset was not confirmed, or on a usage error.';
+    'Every step can run again, so a reset that stopped is finished by running it again.' +
+    exitCodes({ 0: 'every host was reset', 1: `a host was unreachable or failed, the reset was not confirmed, or ${USAGE_ERROR}` });
   static override examples = ['<%= config.bin %> reset -f cluster.yaml', '<%= config.bin %> reset -f cluster.yaml --auto-approve'];
   static override flags = {
     file: fileFlag,

@@ -2,14 +2,15 @@ import { Args, Command } from '@oclif/core';
 import { outputFlagWith } from '../cli/flags.js';
 import { loadSavedPlan } from '../plan/saved.js';
 import { OUTPUT_FORMATS, renderPlan, shouldColor, type OutputFormat } from '../views/index.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Show extends Command {
   static override summary = 'Show a saved plan (hactl plan --out plan.json) without contacting any host';
   static override description =
     'Renders the plan file as `hactl plan` showed it when it was saved: the same human view `hactl apply plan.json` prints ' +
     'before it applies, the plan document itself (json) or a pull-request comment (markdown). No host is contacted and ' +
-    'the spec is not read, so a plan can be reviewed where it was copied to. ' +
-    'Exit status: 0 when the plan was shown, 1 when the file is missing, not a hactl plan, or the arguments are wrong.';
+    'the spec is not read, so a plan can be reviewed where it was copied to.' +
+    exitCodes({ 0: 'the plan was shown', 1: `the file is missing or not a hactl plan, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> show plan.json',
     '<%= config.bin %> show plan.json -o markdown > comment.md',

@@ -2,12 +2,14 @@ import { Command } from '@oclif/core';
 import { outputFlagWith } from '../cli/flags.js';
 import { buildInfo } from '../cli/build-info.js';
 import { SUPPORTED_RANGE_TEXT } from '../spec/versions.js';
+import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Version extends Command {
   static override summary = "Print hactl's version, build and runtime";
   static override description =
     'The version, the commit the bundle was built from (marked "modified" when tracked files differed), the Node.js ' +
-    'runtime and the Kubernetes versions this hactl supports. `--version` prints the one-line form. Exit status: 0; 1 on a usage error.';
+    'runtime and the Kubernetes versions this hactl supports. `--version` prints the one-line form.' +
+    exitCodes({ 0: 'the version was printed', 1: USAGE_ERROR });
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version -o json'];
   static override flags = {
     // `text` is the older name of `human`.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // `hactl apply plan.json` shows the saved plan as `hactl show` renders it before anything runs.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,13 +33,14 @@ describe('hactl apply plan.json', () => {
     const spec = specFromText(text, specFile);
     const { plan } = planSpec(spec, bareCluster(spec, 'debian12'));
     const planFile = join(dir, 'plan.json');
-    await savePlan({ ...plan, spec: { ...plan.spec, file: specFile } }, planFile);
+    // Made from this very file, so apply's check of the spec passes and it goes on to the hosts.
+    await savePlan({ ...plan, spec: { file: specFile, sha256: createHash('sha256').update(text).digest('hex') } }, planFile);
 
     const shown = await runCommand(Show, [planFile]);
     expect(shown.code).toBe(0);
     expect(shown.out).toMatch(/containerd@cp1/);
     const r = await runCommand(Apply, [planFile, '--log-dir', join(dir, 'logs')]);
-    expect(r.out.startsWith(shown.out)).toBe(true);
+    expect(r.out.startsWith(shown.out), `${r.out}\n---\n${r.err}`).toBe(true);
     expect(r.code).toBe(1);
   }, 30_000);
 });

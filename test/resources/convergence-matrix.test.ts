@@ -15,6 +15,7 @@ import { REMOTE_BUNDLE_JSON } from '../../src/resources/package-bundle.js';
 import { ETCD_MEMBER_PKI } from '../../src/facts/etcd.js';
 import { compile, resolvePlacement, topologicalOrder } from '../../src/graph/compile.js';
 import { manifestDaemonSets } from '../../src/resources/cni.js';
+import { CONFIG_TOML } from '../../src/resources/containerd.js';
 import { FakeCluster, FakeWorld } from '../apply-run/fake.js';
 import type { ResourceNode } from '../../src/graph/types.js';
 import { PLANNED_CATALOG, plannedKindDef, type Desired } from '../../src/resources/index.js';
@@ -73,6 +74,8 @@ function classify(artifact: string): { cls: ArtifactClass; name: string } | unde
   if (artifact === 'kubernetes.version') return { cls: 'kubernetes-version', name: 'kubelet' };
   if (artifact === 'swap.active') return { cls: 'swap', name: 'swap' };
   if (artifact === 'hostname') return { cls: 'hostname', name: 'hostname' };
+  // Read from config.toml's `version = N` line: that file's mutations are the ones that move it.
+  if (artifact === 'containerd.configVersion' || artifact === 'containerd.configVersionBasis') return { cls: 'file', name: CONFIG_TOML };
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 // `hactl init`: roles by the number of addresses, a spec that passes validation as written, its
 // comments, the checks on what is typed, and the command's file handling.
+import { DEFAULT_KUBERNETES_VERSION } from '../../src/spec/versions.js';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hactl-init-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const addresses = (n: number) => Array.from({ length: n }, (_, i) => `10.0.10.${11 + i}`);
-const spec = (n: number, vip?: string) => initSpec({ name: 'demo', addresses: addresses(n), ...(vip ? { vip } : {}), kubernetesVersion: '1.31.4', command: 'hactl init' });
+const spec = (n: number, vip?: string) => initSpec({ name: 'demo', addresses: addresses(n), ...(vip ? { vip } : {}), kubernetesVersion: DEFAULT_KUBERNETES_VERSION, command: 'hactl init' });
 
 describe('initSpec', () => {
   it.each([
@@ -64,7 +65,7 @@ describe('initSpec', () => {
     [{ vip: 'vip.example' }, /--vip: "vip\.example" is not an IPv4/],
     [{ addresses: ['fd00::1', 'fd00::2', 'fd00::3'] }, /--vip: give the VIP/],
   ])('refuses %j', (over, message) => {
-    expect(() => initSpec({ name: 'demo', addresses: addresses(3), kubernetesVersion: '1.31.4', command: 'hactl init', ...over })).toThrow(message);
+    expect(() => initSpec({ name: 'demo', addresses: addresses(3), kubernetesVersion: DEFAULT_KUBERNETES_VERSION, command: 'hactl init', ...over })).toThrow(message);
   });
 });
 
