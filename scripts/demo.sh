@@ -20,7 +20,7 @@ trap cleanup EXIT INT TERM
 step "validate $spec"
 hactl validate -f "$spec"
 step "graph"
-hactl graph -f "$spec" --format text
+hactl graph -f "$spec" -o text
 step "lab up ($topology)"
 npm run --silent lab -- up --topology "$topology" --fresh
 step "facts (read-only observation of every host over SSH)"
