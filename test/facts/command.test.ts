@@ -84,7 +84,7 @@ describe('hactl facts', () => {
 
   it('an unknown --host is an error', async () => {
     const r = await run(['-f', spec, '--host', 'nope']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.err).toContain('no such host');
   });
 });
