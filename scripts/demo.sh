@@ -23,7 +23,7 @@ npm run --silent lab -- up --topology "$topology" --fresh
 step "validate $spec"
 hactl validate -f "$spec"
 step "graph"
-hactl graph -f "$spec" --format text
+hactl graph -f "$spec" -o text
 step "facts (read-only observation of every host over SSH)"
 hactl facts -f "$spec"
 step "plan (read-only)"

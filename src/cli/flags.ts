@@ -1,6 +1,7 @@
 // Flags every command that reads a cluster spec shares.
 
 import { Flags } from '@oclif/core';
+import type { OptionFlag } from '@oclif/core/interfaces';
 
 /** `-f/--file cluster.yaml` (required). */
 export const fileFlag = Flags.string({
@@ -10,16 +11,32 @@ export const fileFlag = Flags.string({
   helpValue: '<cluster.yaml>',
 });
 
-export const OUTPUT_FORMATS = ['text', 'json'] as const;
+export const OUTPUT_FORMATS = ['human', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** `-o/--output <format>` over the given formats, e.g. `outputFlagWith(['text', 'json', 'markdown'] as const, 'text')`. */
-export function outputFlagWith<const T extends readonly string[]>(options: T, defaultValue: T[number]) {
-  return Flags.option({ char: 'o', description: 'output format', options, default: defaultValue })();
+/** Names earlier versions took for `-o` values, still accepted. */
+export const OUTPUT_ALIASES: Readonly<Record<string, string>> = { text: 'human' };
+
+/**
+ * `-o/--output <format>` over the given formats, one vocabulary across commands
+ * (`human|json|markdown`); `text` is still taken for `human`.
+ */
+export function outputFlagWith<const T extends readonly string[]>(options: T, defaultValue: T[number]): OptionFlag<T[number]> {
+  const make = Flags.custom<string>({
+    char: 'o',
+    description: `output format: ${options.join(', ')}`,
+    helpValue: `<${options.join('|')}>`,
+    parse: async (input) => {
+      const value = OUTPUT_ALIASES[input] ?? input;
+      if (!(options as readonly string[]).includes(value)) throw new Error(`Expected --output=${input} to be one of: ${options.join(', ')}`);
+      return value;
+    },
+  });
+  return make({ default: defaultValue }) as OptionFlag<T[number]>;
 }
 
-/** `-o/--output text|json` (default text). */
-export const outputFlag = outputFlagWith(OUTPUT_FORMATS, 'text');
+/** `-o/--output human|json` (default human). */
+export const outputFlag = outputFlagWith(OUTPUT_FORMATS, 'human');
 
 /** `{ file, output }`: spread into a command's `static flags`. */
 export const specFlags = { file: fileFlag, output: outputFlag };

@@ -1,5 +1,5 @@
 import { Command, Flags } from '@oclif/core';
-import { printDiagnostics, countSummary } from '../cli/spec.js';
+import { printDiagnostics, countSummary, sshKeyProblems } from '../cli/spec.js';
 import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlagWith } from '../cli/flags.js';
 import { restrictPlan, selectTargets } from '../apply/select.js';
 import { buildDriftReport, DRIFT_EXIT_CODE, type DriftReport } from '../drift/report.js';
@@ -185,6 +185,9 @@ export default class Drift extends Command {
     printDiagnostics(this, loaded.diagnostics);
     if (loaded.spec === undefined) throw new CheckFailed(`${flags.file}: invalid (${countSummary(loaded.diagnostics)})`);
     const spec = loaded.spec;
+    // Before any host is dialled, as plan does: otherwise every host looks unreachable for one reason.
+    const keys = await sshKeyProblems(spec);
+    if (keys.length > 0) throw new CheckFailed(keys.join('; '));
     let selected: ReadonlySet<string> | undefined;
     try {
       if (flags.target !== undefined && flags.target.length > 0) selected = selectTargets(compile(spec), flags.target).ids;

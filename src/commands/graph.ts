@@ -13,12 +13,13 @@ export default class GraphCommand extends Command {
     exitCodes({ 0: 'the graph was printed', 1: `an invalid spec, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> graph -f cluster.yaml',
-    '<%= config.bin %> graph -f cluster.yaml --format text',
-    '<%= config.bin %> graph -f cluster.yaml --format dot | dot -Tsvg > graph.svg',
+    '<%= config.bin %> graph -f cluster.yaml -o text',
+    '<%= config.bin %> graph -f cluster.yaml -o dot | dot -Tsvg > graph.svg',
   ];
   static override flags = {
     file: fileFlag,
-    format: Flags.option({ options: GRAPH_FORMATS, default: 'mermaid', description: 'output format' })(),
+    // -o as every command; --format is what earlier versions took.
+    output: Flags.option({ char: 'o', options: GRAPH_FORMATS, default: 'mermaid', aliases: ['format'], description: 'output format (--format is the same)' })(),
     'group-by-host': Flags.boolean({ default: false, description: 'draw each host as a box around its resources (mermaid, dot)' }),
   };
 
@@ -26,12 +27,12 @@ export default class GraphCommand extends Command {
     const { flags } = await this.parse(GraphCommand);
     const spec = await loadSpecOrExit(this, flags.file);
     const graph = compile(spec);
-    if (flags.format === 'mermaid' && graph.edgeCount() > MERMAID_MAX_EDGES) {
+    if (flags.output === 'mermaid' && graph.edgeCount() > MERMAID_MAX_EDGES) {
       this.logToStderr(
-        `warning: ${graph.edgeCount()} dependencies: mermaid renders at most ${MERMAID_MAX_EDGES} by default (GitHub too); use --format dot or text`,
+        `warning: ${graph.edgeCount()} dependencies: mermaid renders at most ${MERMAID_MAX_EDGES} by default (GitHub too); use -o dot or text`,
       );
     }
-    const out = render(graph, flags.format, { groupByHost: flags['group-by-host'] });
+    const out = render(graph, flags.output, { groupByHost: flags['group-by-host'] });
     // log adds the final newline back.
     this.log(out.replace(/\n$/, ''));
   }

@@ -119,6 +119,38 @@ export function sameSubnet(a: IpAddress, b: IpAddress, prefix: number): boolean 
   return (a.value & m) === (b.value & m);
 }
 
+const SPECIAL: { cidr: string; what: string; loopback?: true }[] = [
+  { cidr: '0.0.0.0/8', what: 'an unspecified ("this network") address' },
+  { cidr: '127.0.0.0/8', what: 'a loopback address', loopback: true },
+  { cidr: '224.0.0.0/4', what: 'a multicast address' },
+  { cidr: '255.255.255.255/32', what: 'the broadcast address' },
+  { cidr: '::/128', what: 'the unspecified address' },
+  { cidr: '::1/128', what: 'the loopback address', loopback: true },
+  { cidr: 'ff00::/8', what: 'a multicast address' },
+];
+const SPECIAL_CIDRS = SPECIAL.map((s) => ({ ...s, cidr: parseCidr(s.cidr)! }));
+
+/**
+ * What a host or VIP address cannot be (unspecified, loopback, multicast, broadcast), or undefined.
+ * `allowLoopback`: a cluster wholly on this machine, where loopback is how its hosts reach each other.
+ */
+export function unusableAddress(ip: IpAddress, opts: { allowLoopback?: boolean } = {}): string | undefined {
+  return SPECIAL_CIDRS.find((s) => cidrContains(s.cidr, ip) && !(opts.allowLoopback && s.loopback))?.what;
+}
+
+export function isLoopback(ip: IpAddress): boolean {
+  return SPECIAL_CIDRS.some((s) => s.loopback === true && cidrContains(s.cidr, ip));
+}
+
+/** For an IPv4 /prefix below /31: whether `ip` is its network's own address or its broadcast address. */
+export function networkOrBroadcast(ip: IpAddress, prefix: number): 'network' | 'broadcast' | undefined {
+  if (ip.family !== 4 || prefix >= 31) return undefined;
+  const net = networkOf({ family: 4, value: ip.value, prefix });
+  if (ip.value === net) return 'network';
+  if (ip.value === (net | (~mask(4, prefix) & 0xffffffffn))) return 'broadcast';
+  return undefined;
+}
+
 export function formatIp(ip: IpAddress): string {
   if (ip.family === 4) {
     return [24n, 16n, 8n, 0n].map((s) => String((ip.value >> s) & 0xffn)).join('.');

@@ -13,10 +13,13 @@ import {
   formatIp,
   hasHostBits,
   ipKey,
+  isLoopback,
   networkOf,
+  networkOrBroadcast,
   parseCidr,
   parseIp,
   sameSubnet,
+  unusableAddress,
   type Cidr,
   type IpAddress,
 } from './net.js';
@@ -69,11 +72,18 @@ export function checkSemantics(input: ClusterInput, spec: ClusterSpec, tolerant 
 function checkHosts(input: ClusterInput, report: Report): (IpAddress | undefined)[] {
   const names = new Map<string, number>();
   const byAddress = new Map<string, number>();
+  // Loopback is how hosts reach each other only when every one of them is this machine.
+  const allLoopback = input.hosts.every((h) => {
+    const ip = parseIp(h.address);
+    return ip !== undefined && isLoopback(ip);
+  });
   const parsed = input.hosts.map((h, i) => {
     const seen = names.get(h.name);
     if (seen !== undefined) report(['hosts', i, 'name'], `host name '${h.name}' is already used by hosts[${seen}]`);
     else names.set(h.name, i);
     const ip = parseIp(h.address);
+    const unusable = ip !== undefined ? unusableAddress(ip, { allowLoopback: allLoopback }) : undefined;
+    if (unusable !== undefined) report(['hosts', i, 'address'], `${h.address} is ${unusable}, not an address the other hosts and hactl can reach this host at`);
     if (ip !== undefined) {
       const other = byAddress.get(ipKey(ip));
       if (other !== undefined) {
@@ -233,6 +243,11 @@ function checkLoadBalancer(input: ClusterInput, spec: ClusterSpec, addresses: (I
       report(hostPath, `must be an IP address (the VIP ${type} holds), got the DNS name '${ep.host}'`);
       return;
     }
+    const unusable = unusableAddress(vip, { allowLoopback: addresses.every((a) => a !== undefined && isLoopback(a)) });
+    if (unusable !== undefined) {
+      report(hostPath, `the VIP ${ep.host} is ${unusable}; the VIP must be an unused address on the load-balancer hosts' network`);
+      return;
+    }
     const key = ipKey(vip);
     const owner = addresses.findIndex((a) => a !== undefined && ipKey(a) === key);
     if (owner >= 0) {
@@ -243,6 +258,11 @@ function checkLoadBalancer(input: ClusterInput, spec: ClusterSpec, addresses: (I
       const maxPrefix = vip.family === 4 ? 32 : 128;
       if (prefix > maxPrefix) {
         report(['loadBalancer', 'keepalived', 'subnetPrefix'], `must be at most ${maxPrefix} for the IPv${vip.family} VIP, got ${prefix}`);
+        return;
+      }
+      const edge = networkOrBroadcast(vip, prefix);
+      if (edge !== undefined) {
+        report(hostPath, `the VIP ${ep.host} is the ${edge} address of its /${prefix} network (loadBalancer.keepalived.subnetPrefix); choose an unused host address in it`);
         return;
       }
       const outside = lbHosts.filter((h) => {

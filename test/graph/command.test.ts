@@ -76,7 +76,7 @@ describe('hactl graph', async () => {
 
   it('rejects an unknown format', async () => {
     const r = await run(['-f', example, '--format', 'svg']);
-    expect(String(r.error)).toMatch(/Expected --format=svg to be one of: mermaid, dot, text/);
+    expect(String(r.error)).toMatch(/Expected --output=svg to be one of: mermaid, dot, text/);
     expect(r.stdout).toBe('');
   });
 

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sshKeyProblems } from '../../src/cli/spec.js';
+import Drift from '../../src/commands/drift.js';
+import Plan from '../../src/commands/plan.js';
+import { runCommand } from '../cli/run-command.js';
 import { validatePlanDocument } from '../../src/plan/saved.js';
 import { renderHuman, renderHumanErrors } from '../../src/views/human.js';
 import { renderJson, renderMarkdown } from '../../src/views/index.js';
@@ -71,5 +74,16 @@ describe('SSH key files', () => {
       join(dir, 'cluster.yaml'),
     );
     expect(await sshKeyProblems(s)).toEqual([`ssh.privateKeyFile ${join(dir, 'id_missing')}: no such file (the SSH key of a, b); no host was contacted`]);
+  });
+
+  it.each([['plan', Plan], ['drift', Drift]] as const)('hactl %s stops on it before dialling, exit 1', async (_name, cmd) => {
+    const file = join(dir, 'nokey.yaml');
+    // 127.0.0.1 port 1: were it dialled, the error would be a refused connection, not the key.
+    writeFileSync(file, `apiVersion: hactl.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: k\nprofile: test\nssh:\n  port: 1\n  privateKeyFile: ${join(dir, 'id_missing')}\n  knownHostsFile: ${join(dir, 'kh')}\nhosts:\n  - { name: a, address: 127.0.0.1, roles: [control-plane, worker] }\n`);
+    writeFileSync(join(dir, 'kh'), '');
+    const r = await runCommand(cmd, ['-f', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`ssh.privateKeyFile ${join(dir, 'id_missing')}: no such file (the SSH key of a); no host was contacted`);
+    expect(r.err + r.out).not.toMatch(/ECONNREFUSED|unreachable|not observed/);
   });
 });
