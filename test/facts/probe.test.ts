@@ -60,6 +60,31 @@ describe('probe script', () => {
     });
   }
 
+  for (const sh of shells) {
+    it(`under ${sh}: the cgroup mode as stat and the mounts tell it, and apt's or dnf's install candidates`, () => {
+      const req: FactRequest = { ...defaultFactRequest(), candidates: ['bash', 'hactl-no-such-package'] };
+      const f = parseProbeOutput(execFileSync(sh, ['-c', probeScript(req)], { encoding: 'utf8', maxBuffer: 64 << 20 }), req);
+      // What `stat -fc %T /sys/fs/cgroup` (and /sys/fs/cgroup/unified for hybrid) says here.
+      const root = execFileSync('stat', ['-fc', '%T', '/sys/fs/cgroup'], { encoding: 'utf8' }).trim();
+      let unified = '';
+      try {
+        unified = execFileSync('stat', ['-fc', '%T', '/sys/fs/cgroup/unified'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      } catch {
+        // no unified hierarchy
+      }
+      expect(f.cgroupMode).toBe(root === 'cgroup2fs' ? 'v2' : root === 'tmpfs' ? (unified === 'cgroup2fs' ? 'hybrid' : 'v1') : 'unknown');
+      expect(f.candidates['hactl-no-such-package']).toBeNull();
+      let hasManager = true;
+      try {
+        execFileSync('sh', ['-c', 'command -v apt-cache || command -v dnf'], { stdio: 'ignore' });
+      } catch {
+        hasManager = false;
+      }
+      if (hasManager) expect(f.candidates.bash).toMatch(/^\d/);
+      else expect(f.missingTools).toContain('apt-cache');
+    });
+  }
+
   it('large files get a hash but no content', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-probe-'));
     const big = join(dir, 'big');
