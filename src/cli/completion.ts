@@ -23,6 +23,8 @@ interface FlagDefinition {
   type?: string;
   char?: string;
   options?: readonly string[];
+  /** The values a flag that parses its own input (`-o`, with aliases) offers for completion. */
+  completionValues?: readonly string[];
   allowNo?: boolean;
 }
 
@@ -32,7 +34,7 @@ export function completionFlags(flags: Readonly<Record<string, FlagDefinition>>)
     name,
     ...(f.char !== undefined ? { char: f.char } : {}),
     takesValue: f.type === 'option',
-    ...(f.options !== undefined ? { options: f.options } : {}),
+    ...((f.options ?? f.completionValues) !== undefined ? { options: (f.options ?? f.completionValues)! } : {}),
     ...(f.allowNo ? { allowNo: true } : {}),
   }));
   list.push({ name: 'help', char: 'h', takesValue: false });

@@ -32,7 +32,9 @@ export function outputFlagWith<const T extends readonly string[]>(options: T, de
       return value;
     },
   });
-  return make({ default: defaultValue }) as OptionFlag<T[number]>;
+  // Not oclif's `options`, which would refuse the aliases before parse sees them; completion reads these.
+  const completionValues = options.filter((o) => !(o in OUTPUT_ALIASES));
+  return Object.assign(make({ default: defaultValue }), { completionValues }) as OptionFlag<T[number]>;
 }
 
 /** `-o/--output human|json` (default human). */

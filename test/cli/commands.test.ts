@@ -60,7 +60,7 @@ describe("the help of the commands users reach for first", () => {
       const { default: cmd } = await COMMAND_LOADERS[id]!();
       expect(cmd.summary, id).toBeTruthy();
       expect(cmd.examples?.length, id).toBeGreaterThan(0);
-      expect(cmd.description, id).toMatch(/Exit status: 0/);
+      expect(cmd.description, id).toMatch(/Exit codes:\n {2}0 /);
     }
   }, 60_000);
 });
