@@ -190,6 +190,8 @@ export function convergeHint(artifact: string, host: string): string {
   if (kind === 'module') return `${name} did not load on ${host}: check lsmod, dmesg, and that the module exists for the running kernel`;
   if (artifact === 'swap.active') return `swap came back on ${host}: check /etc/fstab and swap units (systemctl list-units --type swap)`;
   if (artifact === 'hostname') return `something sets the hostname of ${host} back (cloud-init, DHCP): check hostnamectl`;
+  if (/^(label|taint|annotation)\./.test(artifact)) return `something else edits the node's ${artifact.split('.')[0]}s (a controller or an operator): check kubectl get node -o yaml from a control-plane host, then apply again`;
+  if (artifact === 'cni.daemonsets') return `the CNI manifest did not leave its DaemonSets as expected: check kubectl get daemonsets -A and the manifest, then apply again`;
   return `run hactl plan to see the difference on ${host}, fix what keeps it from converging, then apply again`;
 }
 
