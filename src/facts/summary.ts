@@ -11,7 +11,7 @@ function hostLines(f: HostFacts): string[] {
   const disks = f.disks.map((d) => `${d.path} ${gib(d.freeBytes)} free of ${gib(d.sizeBytes)}${d.path !== d.mountedOn ? ` (on ${d.mountedOn})` : ''}`);
   lines.push(`${f.cpus} CPU, ${gib(f.memoryBytes)} memory; ${disks.join('; ')}`);
   const swap = f.swap.activeBytes > 0 ? `swap ACTIVE ${gib(f.swap.activeBytes)}` : 'swap off';
-  lines.push(`${swap}${f.swap.fstabEntries.length ? `, ${f.swap.fstabEntries.length} swap entr${f.swap.fstabEntries.length === 1 ? 'y' : 'ies'} in fstab` : ''}; init ${f.init}`);
+  lines.push(`${swap}${f.swap.fstabEntries.length ? `, ${f.swap.fstabEntries.length} swap entr${f.swap.fstabEntries.length === 1 ? 'y' : 'ies'} in fstab` : ''}; init ${f.init}; cgroup ${f.cgroupMode}`);
   const addrs = f.interfaces.filter((i) => i.name !== 'lo').map((i) => `${i.name}${i.up ? '' : ' (down)'} ${i.addresses.filter((a) => !a.startsWith('fe80:')).join(' ') || '-'}`);
   if (addrs.length) lines.push(`interfaces: ${addrs.join(', ')}`);
   lines.push(`modules: ${Object.entries(f.modules).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`);

@@ -239,6 +239,8 @@ function desired(ctx: ResourceContext): Desired {
   }
   const every = d.files.map((f) => f.path);
   if (fetchKey.length > 0) {
+    // Installed from the sources the host already has, before the files and their triggers.
+    d.packages.push({ name: 'curl' }, { name: 'ca-certificates' });
     const url = `${kubernetesRepositoryUrl(packages.kubernetesRepository.baseUrl, ctx.spec.kubernetes.version, 'deb')}Release.key`;
     d.triggers.push({ paths: fetchKey, description: `fetch the Kubernetes repository's signing key ${url} over HTTPS into ${APT_REPOSITORY_KEY}`, command: fetchRepositoryKeyCommand(ctx.spec) });
   }
@@ -256,7 +258,7 @@ function factRequest(spec: ClusterSpec) {
     ...spec.packages.dnf[set].map((_, i) => dnfKeyPath(set, i)),
   ]);
   return {
-    packages: [VERSIONLOCK_PLUGIN],
+    packages: [VERSIONLOCK_PLUGIN, 'curl', 'ca-certificates'],
     units: [],
     files: [
       APT_BUNDLE_LIST,

@@ -8,8 +8,9 @@
 //   is kept so that clusters can upgrade out of it).
 // - kubeadm API: kubeadm.k8s.io/v1beta4 for all of them (v1beta3 was deprecated in 1.31 and
 //   removed in 1.36, kubernetes/kubernetes#136016).
-// - pause: kubeadm's PauseVersion (cmd/kubeadm/app/constants/constants.go) of the release; 3.10.1
-//   since 1.34 (kubernetes/kubernetes#130713), 3.10.2 since 1.36.
+// - pause: kubeadm's PauseVersion (cmd/kubeadm/app/constants/constants.go) of the release: 3.10.1
+//   from 1.34 (kubernetes/kubernetes#130713) and in 1.35, 3.10.2 in 1.36. For 1.37 the sources at
+//   hand did not show it: 3.10.2 is carried over from 1.36 (containerd.sandboxImage overrides it).
 // - containerd: containerd's RELEASES.md "Kubernetes Support" matrix (the containerd versions
 //   containerd recommends per Kubernetes minor). containerd 1.7 is not listed for 1.36 and later;
 //   the kubelet still falls back to its own cgroupDriver with a runtime that cannot report one

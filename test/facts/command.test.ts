@@ -78,6 +78,7 @@ describe('hactl facts', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain(`up1 (127.0.0.1): observed in`);
     expect(r.out).toMatch(/CPU, [\d.]+ GiB memory/);
+    expect(r.out).toMatch(/; init \w+; cgroup (v1|hybrid|v2|unknown)\n/);
     expect(r.out).toContain('1 of 1 hosts observed');
     expect(r.out).not.toContain('down1');
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultFactRequest } from '../../src/facts/default-request.js';
-import { ProbeParseError, countCpuList, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts, parseFiles, readTar, splitArchive, splitSections } from '../../src/facts/parse.js';
+import { ProbeParseError, countCpuList, parseCandidates, parseCgroupMode, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts, parseFiles, readTar, splitArchive, splitSections } from '../../src/facts/parse.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'facts', name), 'utf8');
 const req = defaultFactRequest();
@@ -361,5 +361,31 @@ describe('readTar and file contents', () => {
     const cut = splitArchive(out.subarray(0, out.length - 600));
     expect(cut.archive).toBeUndefined();
     expect(splitSections(cut.text).complete).toBe(false);
+  });
+});
+
+describe('cgroup mode and install candidates', () => {
+  it('the cgroup mounts the probe prints: cgroup2 at the root is v2, tmpfs with cgroup2 at unified is hybrid, tmpfs alone v1', () => {
+    expect(parseCgroupMode(['/sys/fs/cgroup cgroup2'])).toBe('v2');
+    expect(parseCgroupMode(['/sys/fs/cgroup tmpfs', '/sys/fs/cgroup/unified cgroup2'])).toBe('hybrid');
+    expect(parseCgroupMode(['/sys/fs/cgroup tmpfs'])).toBe('v1');
+    expect(parseCgroupMode([])).toBe('unknown');
+  });
+
+  it("apt-cache policy's stanzas (architecture-qualified too) and dnf repoquery's lines", () => {
+    const apt = [
+      'containerd:',
+      '  Installed: (none)',
+      '  Candidate: 1.7.24~ds1-6+b4',
+      '  Version table:',
+      '     1.7.24~ds1-6+b4 500',
+      '        500 http://deb.debian.org/debian trixie/main amd64 Packages',
+      'containerd.io:amd64:',
+      '  Installed: (none)',
+      '  Candidate: (none)',
+      '  Version table:',
+    ];
+    expect(parseCandidates(apt, ['containerd', 'containerd.io', 'runc'])).toEqual({ containerd: '1.7.24~ds1-6+b4', 'containerd.io': null, runc: null });
+    expect(parseCandidates(['dnf', 'containerd.io\t0:1.7.27-3.1.el9'], ['containerd.io', 'containerd'])).toEqual({ 'containerd.io': '1.7.27-3.1.el9', containerd: null });
   });
 });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
-import { existsSync, mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,39 @@ describe('probe script', () => {
       });
       expect(f.files[join(dir, 'absent')]).toEqual({ exists: false });
       expect(Math.abs(f.clockEpochSeconds - Date.now() / 1000)).toBeLessThan(30);
+    });
+  }
+
+  for (const sh of shells) {
+    it(`under ${sh}: the cgroup mode as stat tells it, and apt's candidates asked only while nothing asked about is installed`, () => {
+      const run = (candidates: string[]) => {
+        const req: FactRequest = { ...defaultFactRequest(), candidates };
+        return parseProbeOutput(execFileSync(sh, ['-c', probeScript(req)], { encoding: 'utf8', maxBuffer: 64 << 20 }), req);
+      };
+      const f = run(['containerd', 'hactl-no-such-package']);
+      // What `stat -fc %T /sys/fs/cgroup` (and /sys/fs/cgroup/unified for hybrid) says here.
+      const root = execFileSync('stat', ['-fc', '%T', '/sys/fs/cgroup'], { encoding: 'utf8' }).trim();
+      let unified = '';
+      try {
+        unified = execFileSync('stat', ['-fc', '%T', '/sys/fs/cgroup/unified'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      } catch {
+        // no unified hierarchy
+      }
+      expect(f.cgroupMode).toBe(root === 'cgroup2fs' ? 'v2' : root === 'tmpfs' ? (unified === 'cgroup2fs' ? 'hybrid' : 'v1') : 'unknown');
+      expect(f.candidates['hactl-no-such-package']).toBeNull();
+      // apt's own answer for containerd on this machine, when apt is here and containerd is not installed.
+      let policy = '';
+      try {
+        policy = execFileSync('sh', ['-c', 'command -v apt-cache >/dev/null && ! dpkg-query -W containerd >/dev/null 2>&1 && apt-cache policy containerd'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        // no apt, or containerd installed
+      }
+      const candidate = /Candidate: (\S+)/.exec(policy)?.[1];
+      if (candidate !== undefined) expect(f.candidates.containerd).toBe(candidate === '(none)' ? null : candidate);
+      // An installed package (the shell itself) stops the query: its installed version is what counts.
+      if (existsSync('/var/lib/dpkg/info') && (existsSync(`/var/lib/dpkg/info/${sh}.list`) || readdirSync('/var/lib/dpkg/info').some((n) => n.startsWith(`${sh}:`) && n.endsWith('.list')))) {
+        expect(run([sh, 'containerd']).candidates).toEqual({ [sh]: null, containerd: null });
+      }
     });
   }
 
