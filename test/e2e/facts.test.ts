@@ -5,7 +5,7 @@ import { defaultFactRequest } from '../../src/facts/default-request.js';
 import { HostPool } from '../../src/transport/pool.js';
 import type { HostTarget } from '../../src/transport/ssh.js';
 import { ReadOnlyViolationError } from '../../src/transport/transport.js';
-import { clientKeyFile, knownHostsFile, readLabState, sshExec, type LabHost, type LabState } from '../lab/index.js';
+import { clientKeyFile, knownHostsFile, LAB_OSES, readLabState, sshExec, type LabHost, type LabState } from '../lab/index.js';
 
 function lab(): LabState {
   // Earlier test files may have recreated the lab: read the current state, not the injected one.
@@ -53,7 +53,7 @@ describe('facts on lab hosts', () => {
       if (!r.ok) throw new Error(`${h.name}: ${r.reason}`);
       const f = r.facts;
       expect(f.hostname).toBe(h.name);
-      expect(f.os).toMatchObject({ id: 'debian', versionId: '12', family: 'debian' });
+      expect(f.os).toMatchObject({ id: 'debian', versionId: LAB_OSES[state.os].version, family: 'debian' });
       expect(f.interfaces.find((i) => i.name === 'eth0')?.addresses).toContain(`${h.address}/24`);
       expect(f.cpus).toBeGreaterThan(0);
       expect(f.memoryBytes).toBeGreaterThan(0);
