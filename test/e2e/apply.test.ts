@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killProcess, labUp, readLabState, sshExec, startSshd, stopSshd } from '../lab/index.js';
+import { cutSsh, labUp, readLabState, sshExec, startSshd } from '../lab/index.js';
 import { compileCli, expectStatus, type CliPackage, type Run } from './support/cli.js';
 import { bareLab, LAB_SPEC as SPEC, specHosts } from './support/cluster.js';
 
@@ -105,8 +105,7 @@ describe('hactl apply on the lab', () => {
     let r: Run;
     try {
       await a.waitFor(/w1: os-prep@w1: started/);
-      await stopSshd('w1');
-      killProcess('w1', 'sshd');
+      await cutSsh('w1');
       r = await a.done;
     } finally {
       await startSshd('w1');

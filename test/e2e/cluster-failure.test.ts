@@ -4,7 +4,7 @@
 // force-released by its ID, and a re-run converges).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killProcess, startSshd, stopSshd } from '../lab/index.js';
+import { cutSsh, startSshd } from '../lab/index.js';
 import { expectStatus } from './support/cli.js';
 import { ADMIN, convergedCluster, LAB_SPEC, ssh, type Cluster } from './support/cluster.js';
 
@@ -39,8 +39,7 @@ describe('failures during a cluster apply', () => {
     let r;
     try {
       await a.waitFor(/w2: join-worker@w2: started/);
-      await stopSshd('w2');
-      killProcess('w2', 'sshd');
+      await cutSsh('w2');
       r = await a.done;
     } finally {
       await startSshd('w2');

@@ -85,6 +85,16 @@ export async function startSshd(name: string): Promise<void> {
   await hostConsole(name, ['systemctl', 'start', 'ssh.service']);
 }
 
+/**
+ * Cuts a systemd host off SSH as a dying sshd would: the service stopped and every sshd process
+ * killed, the established sessions too. Since OpenSSH 9.8 (Debian 13 ships 10.0) each connection
+ * runs in an `sshd-session` process, which neither stopping the service nor killing `sshd` ends.
+ */
+export async function cutSsh(name: string): Promise<void> {
+  await stopSshd(name);
+  for (const processName of ['sshd', 'sshd-session']) killProcess(name, processName);
+}
+
 /** Outer PIDs of the host's processes whose name (comm) is `processName`, init excluded. */
 export function findProcesses(host: string, processName: string): number[] {
   const e = runningEntry(host);

@@ -7,6 +7,7 @@ export {
   stopHost,
   killHost,
   startHost,
+  cutSsh,
   stopSshd,
   startSshd,
   killProcess,
