@@ -135,13 +135,14 @@ else printf 'manager none\n'; miss dpkg-query; miss rpm; fi`);
   // What apt or dnf would install (the lists and metadata already on the host: no network). Asked
   // only while none of the packages is installed: apt-cache and dnf cost more than the rest of the
   // probe (0.5 s for apt-cache without a package cache on a test machine), and an installed
-  // package's version is what counts.
+  // package's version is what counts. apt-cache runs with its binary caches off: as root it would
+  // otherwise write /var/cache/apt/*.bin, and observing a host must change nothing on it.
   const candidates = req.candidates ?? [];
   if (candidates.length > 0) {
     add(String.raw`h candidates
 c=; for p in ${words(candidates)}; do for f in /var/lib/dpkg/info/"$p".list /var/lib/dpkg/info/"$p":*.list; do [ -e "$f" ] && c=1; done; done
 if [ -n "$c" ]; then printf 'installed\n'
-elif has apt-cache; then apt-cache policy -- ${words(candidates)} 2>/dev/null
+elif has apt-cache; then apt-cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= policy -- ${words(candidates)} 2>/dev/null
 elif has rpm && rpm -q -- ${words(candidates)} 2>/dev/null | grep -qv 'is not installed'; then printf 'installed\n'
 elif has dnf; then printf 'dnf\n'; dnf -q -C repoquery --latest-limit=1 --qf '%{name}\t%{evr}\n' -- ${words(candidates)} 2>/dev/null
 else miss apt-cache; miss dnf; fi`);
