@@ -199,6 +199,7 @@ async function measureState(all: LabHost[], state: State, results: Results): Pro
     for (let r = 0; r < rounds; r++) {
       // Interleaved, so every case sees the same machine load.
       for (const name of names) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the signal handler while the cases run
         if (stopping || r >= (ANSIBLE_CASES.includes(name) ? ANSIBLE_ROUNDS : ROUNDS)) continue;
         results.get(`${state}/${size}/${name}`)!.runs.push(await cases[name]());
       }
@@ -274,16 +275,16 @@ async function main(): Promise<void> {
     const loadBefore = loadAverage();
     const results: Results = new Map();
     if (STATES.includes('bare')) await measureState(all, 'bare', results);
-    let failure: unknown;
+    let failure: { error: unknown } | undefined;
     try {
       // Converging needs the playbook.
       if (WITH_ANSIBLE && !stopping && STATES.includes('converged')) await measureState(all, 'converged', results);
-    } catch (err) {
-      failure = err;
+    } catch (error) {
+      failure = { error };
     }
     // What was measured is printed even when a later part failed.
     report(results, loadBefore);
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.error;
   }, { fresh: true });
 }
 

@@ -76,14 +76,17 @@ const ID_RE = /^[A-Za-z0-9-]{1,64}$/;
 
 export function parseLockInfo(raw: string): LockInfo | undefined {
   try {
-    const v = JSON.parse(raw) as Partial<LockInfo>;
+    // Read from a file another run wrote: any field may have any type.
+    const v = JSON.parse(raw) as { [K in keyof LockInfo]?: unknown };
     if (typeof v.id !== 'string' || !ID_RE.test(v.id) || typeof v.holder !== 'string' || typeof v.operation !== 'string') return undefined;
     return {
       id: v.id,
       holder: v.holder,
       pid: typeof v.pid === 'number' ? v.pid : 0,
       operation: v.operation,
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only shown: whatever the file holds, as text
       createdAt: String(v.createdAt ?? ''),
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as above
       refreshedAt: String(v.refreshedAt ?? ''),
     };
   } catch {
@@ -92,7 +95,7 @@ export function parseLockInfo(raw: string): LockInfo | undefined {
 }
 
 export function defaultHolder(): string {
-  let user = 'unknown';
+  let user: string;
   try {
     user = userInfo().username;
   } catch {

@@ -62,7 +62,7 @@ export class Progress {
   start(): void {
     if (this.tty && this.timer === undefined) {
       this.timer = setInterval(() => this.redraw(), this.o.redrawMs ?? 250);
-      this.timer.unref?.();
+      this.timer.unref();
     }
   }
 

@@ -73,7 +73,7 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
   const ids = graph.nodes().sort(byId);
   const nodes = new Map<string, ResourceNode>();
   for (const id of ids) {
-    const label = graph.node(id) as Partial<ResourceNode> | undefined;
+    const label = graph.node(id) as Partial<ResourceNode> | null | undefined;
     if (typeof label !== 'object' || label === null || typeof label.host !== 'string') {
       return Promise.reject(new Error(`graph node ${id} has no resource label`));
     }

@@ -1,4 +1,5 @@
 import { Args, Command } from '@oclif/core';
+import type { FlagInput } from '@oclif/core/interfaces';
 import { COMMAND_LOADERS } from '../cli/commands.js';
 import { bashCompletion, completionFlags, zshCompletion, type CompletionCommand } from '../cli/completion.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
@@ -29,9 +30,9 @@ export default class Completion extends Command {
   }
 }
 
-/** Every command with its flags, from the command classes themselves. */
+/** Every command with its flags, from the command classes themselves (oclif leaves `flags` unset on a command without any). */
 export async function completionCommands(): Promise<CompletionCommand[]> {
   const ids = Object.keys(COMMAND_LOADERS).sort();
   const modules = await Promise.all(ids.map((id) => COMMAND_LOADERS[id]!()));
-  return ids.map((id, i) => ({ words: id.replaceAll(':', ' '), flags: completionFlags(modules[i]!.default.flags ?? {}) }));
+  return ids.map((id, i) => ({ words: id.replaceAll(':', ' '), flags: completionFlags((modules[i]!.default.flags as FlagInput | undefined) ?? {}) }));
 }

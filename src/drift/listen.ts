@@ -14,7 +14,7 @@ export interface ListenAddress {
 export function parseListen(text: string): ListenAddress {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text) ?? (/^\d{1,5}$/.test(text) ? [text, undefined, '127.0.0.1', text] : null);
   if (m === null) throw new Error(`--listen: "${text}" is not HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100, 0.0.0.0:9100)`);
-  const host = m[1] ?? m[2]!;
+  const host = m[1] ?? m[2];
   const port = Number(m[3]);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--listen: port ${m[3]} is not from 1 to 65535`);
   if (m[1] !== undefined && isIP(host) !== 6) throw new Error(`--listen: "${host}" is not an IPv6 address`);
@@ -91,7 +91,7 @@ function readPem(flag: string, path: string): Buffer {
     if (!b.toString('latin1').includes('-----BEGIN ')) throw new Error('not PEM');
     return b;
   } catch (e) {
-    throw new Error(`--${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`--${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
 }
 

@@ -90,6 +90,7 @@ export async function runOnSchedule(schedule: Schedule, job: (tick: Date) => Pro
   while (!opts.signal.aborted) {
     const wait = tick.getTime() - now().getTime();
     if (wait > 0) await sleep(wait, opts.signal);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort during the sleep above
     if (opts.signal.aborted) break;
     await job(tick);
     const ended = now();

@@ -78,8 +78,8 @@ export interface DriftServer {
 
 export async function startDriftServer(opts: DriftServerOptions): Promise<DriftServer> {
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(req, res, opts).catch((err: Error) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${err.message}\n`);
+    void handle(req, res, opts).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${(err as Error).message}\n`);
       else res.destroy();
     });
   };

@@ -49,7 +49,11 @@ export function checkRecord(text: string, dir: string): SnapshotRecord {
   } catch {
     throw new EtcdCommandError(`${join(dir, SNAPSHOT_RECORD)} is not JSON`);
   }
-  const r = (typeof v === 'object' && v !== null ? v : {}) as Partial<SnapshotRecord>;
+  // Read from a file: the nested objects may be missing or null as well.
+  const r = (typeof v === 'object' && v !== null ? v : {}) as Partial<Omit<SnapshotRecord, 'etcd' | 'member'>> & {
+    etcd?: Partial<SnapshotRecord['etcd']> | null;
+    member?: Partial<SnapshotRecord['member']> | null;
+  };
   const bad = (field: string) => new EtcdCommandError(`${join(dir, SNAPSHOT_RECORD)}: ${field} is missing or invalid`);
   if (r.format !== SNAPSHOT_FORMAT) throw bad('format');
   if (typeof r.cluster !== 'string' || r.cluster === '') throw bad('cluster');

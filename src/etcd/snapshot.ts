@@ -183,7 +183,7 @@ export async function takeSnapshot(spec: ClusterSpec, opts: SnapshotOptions): Pr
     complete = true;
     return { dir, record, skipped, durationMs: Date.now() - started };
   } finally {
-    const rmr = await conn.exec(removeTempCommand(remote.remotePath), { timeoutMs: 60_000 }).catch((e: Error) => ({ code: 1, stderr: e.message, stdout: '' }) as ExecResult);
+    const rmr = await conn.exec(removeTempCommand(remote.remotePath), { timeoutMs: 60_000 }).catch((e: unknown) => ({ code: 1, stderr: (e as Error).message, stdout: '' }) as ExecResult);
     if (rmr.code !== 0) log(`${host.name}: could not remove ${remote.remotePath}: ${reasonOf(rmr)}`);
     // An incomplete directory would pass for a snapshot: it goes.
     if (!complete) await rm(dir, { recursive: true, force: true });

@@ -236,7 +236,7 @@ export function parsePackages(
       out[name] = { installed: true, version: v, held: versionlock ? versionLocked(versionlock, name) : false, arch: arch || undefined };
     }
   }
-  for (const [k, v] of Object.entries(out)) if (v.installed && v.arch === undefined) delete (v as { arch?: string }).arch;
+  for (const v of Object.values(out)) if (v.installed && v.arch === undefined) delete (v as { arch?: string }).arch;
   return { manager, packages: out };
 }
 

@@ -174,6 +174,7 @@ function sortKeys(value: unknown, path: string[], excluded: (path: FactsPath) =>
 
 /** sha256 (hex) of the canonical JSON of a host's facts, without the volatile fields named. */
 export function factsDigest(facts: unknown, opts: DigestOptions = {}): string {
-  const text = JSON.stringify(sortKeys(facts, [], matcher(opts.exclude ?? [])));
+  // undefined when the facts are (lib.d.ts says string).
+  const text = JSON.stringify(sortKeys(facts, [], matcher(opts.exclude ?? []))) as string | undefined;
   return createHash('sha256').update(text ?? 'undefined', 'utf8').digest('hex');
 }

@@ -103,6 +103,7 @@ class StepFailed extends Error {
 
 /** The end of what a host printed, with control characters shown escaped (it goes to a terminal). */
 function lastLines(text: string, n = 3): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are escaped before reaching a terminal
   const escaped = (line: string) => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return text.trim().split('\n').slice(-n).map(escaped).join(' | ');
 }

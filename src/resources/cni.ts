@@ -63,7 +63,9 @@ export function manifestDaemonSets(text: string): ExpectedDaemonSet[] {
     if (o === null || typeof o !== 'object' || o.kind !== 'DaemonSet') continue;
     out.push({
       namespace: typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : 'default',
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a YAML scalar (a number in a hand-written manifest), shown as written
       name: String(o.metadata?.name ?? ''),
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as above
       images: (o.spec?.template?.spec?.containers ?? []).map((c) => String(c.image ?? '')),
     });
   }
@@ -87,7 +89,7 @@ function desired(ctx: ResourceContext): Desired {
   const at = { resource: ctx.node.id, host: ctx.host.name };
   const cni = spec.cni;
   const init = resourceId('kubeadm-init', ctx.placement.firstControlPlane.name);
-  let expected: ExpectedDaemonSet[] = [];
+  let expected: ExpectedDaemonSet[];
   let record: string;
   let applyRecorded: string;
   const file = cni.plugin === 'manifest' ? cni.manifest : bundledCniManifestPath(spec);

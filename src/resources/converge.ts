@@ -273,7 +273,7 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     const installed = f !== undefined && f.installed ? f : undefined;
     const ok = installed !== undefined && (p.version === undefined || versionMatches(installed.version, p.version));
     attributes.push(
-      attr(`package.${p.name}.version`, installed?.version, ok ? installed!.version : (p.version ?? unknown())),
+      attr(`package.${p.name}.version`, installed?.version, ok ? installed.version : (p.version ?? unknown())),
     );
     if (p.hold !== undefined) attributes.push(attr(`package.${p.name}.held`, installed ? installed.held : undefined, p.hold));
     const d: PackageDecision = { p, held: installed?.held ?? false, install: !ok };
@@ -297,7 +297,7 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
       if (blocked !== undefined) diagnostics.push({ severity: 'error', message: blocked });
       files.push(
         before === undefined
-          ? { path: f.path, action: 'delete', diff: '', ...(ff?.sha256 ? { beforeSha256: ff.sha256 } : {}) }
+          ? { path: f.path, action: 'delete', diff: '', ...(ff.sha256 ? { beforeSha256: ff.sha256 } : {}) }
           : fileChange({ path: f.path, before, after: null, sensitive: f.sensitive ?? false }),
       );
       if (blocked !== undefined) continue;
@@ -332,14 +332,14 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
       !isLink &&
       damage.length === 0 &&
       exists &&
-      (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff?.sha256 === sha256(content));
+      (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff.sha256 === sha256(content));
     // What hactl writes is root's unless the kind says otherwise (a rewrite leaves it so anyway).
-    const ownerDiffers = exists && ff?.owner !== undefined && (ff.owner !== (f.owner ?? 'root') || (ff.group !== undefined && ff.group !== (f.group ?? 'root')));
-    const sameMeta = exists && ff?.mode === f.mode && !ownerDiffers;
-    const mode = { ...(exists && ff?.mode !== undefined ? { before: octal(ff.mode) } : {}), after: octal(f.mode) };
+    const ownerDiffers = exists && ff.owner !== undefined && (ff.owner !== (f.owner ?? 'root') || (ff.group !== undefined && ff.group !== (f.group ?? 'root')));
+    const sameMeta = exists && ff.mode === f.mode && !ownerDiffers;
+    const mode = { ...(exists && ff.mode !== undefined ? { before: octal(ff.mode) } : {}), after: octal(f.mode) };
     const owner =
       f.owner !== undefined || f.group !== undefined || ownerDiffers
-        ? { ...(exists && ff?.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? 'root'}:${f.group ?? 'root'}` }
+        ? { ...(exists && ff.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? 'root'}:${f.group ?? 'root'}` }
         : undefined;
     if (isLink) {
       files.push({ ...fileChange({ path: f.path, before: '', after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, normalize: false, ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}) }), action: 'update' });
@@ -355,7 +355,7 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
         path: f.path,
         action: sameContent && sameMeta ? 'no-op' : 'update',
         diff: '',
-        ...(f.sensitive ? { sensitive: true } : { ...(ff?.sha256 ? { beforeSha256: ff.sha256 } : {}), afterSha256: sha256(content) }),
+        ...(f.sensitive ? { sensitive: true } : { ...(ff.sha256 ? { beforeSha256: ff.sha256 } : {}), afterSha256: sha256(content) }),
         mode,
         ...(owner ? { owner } : {}),
       });

@@ -169,7 +169,7 @@ function desired(ctx: ResourceContext): Desired {
   // The bundle's own checks (package-bundle) report a missing or unreadable bundle.json.
   const bundleJson = packages.bundle !== undefined ? ctx.localFiles.get(localBundleJson(packages.bundle)) : undefined;
   const bundled = pm === 'apt' && bundleJson !== undefined;
-  if (pm === 'apt') d.files.push({ path: APT_BUNDLE_LIST, content: bundled ? renderBundleList(sha256(bundleJson!)) : null, mode: 0o644 });
+  if (pm === 'apt') d.files.push({ path: APT_BUNDLE_LIST, content: bundled ? renderBundleList(sha256(bundleJson)) : null, mode: 0o644 });
   const managed: string[] = [];
   const repository = usesKubernetesRepository(ctx.spec, pm);
   const fetchKey: string[] = [];

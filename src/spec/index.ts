@@ -200,6 +200,7 @@ function duplicateKeys(doc: Document): number[] {
       for (const pair of map.items) {
         const k = isScalar(pair.key) ? pair.key.value : pair.key;
         if (k === '<<' && isScalar(pair.key)) continue;
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a collection key is a YAML node, whose toString() is its YAML text
         const id = typeof k === 'string' ? `s${k}` : isScalar(pair.key) || k === null ? `v${String(k)}` : `n${String(k)}`;
         if (seen.has(id)) out.push(isScalar(pair.key) || isMap(pair.key) ? (pair.key.range?.[0] ?? 0) : 0);
         else seen.add(id);

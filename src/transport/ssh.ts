@@ -215,7 +215,8 @@ export class SshConnector {
         // `utils` is not a named export Node can see in ssh2 (CommonJS): reached through the default.
         const parsed = ssh2.utils.parseKey(privateKey, passphrase);
         const first = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
-        const problem = first instanceof Error ? first.message : first === undefined || first.getPrivatePEM() === null ? 'no private key in the file' : undefined;
+        // ssh2 types getPrivatePEM() as a string; it is null for a public key.
+        const problem = first instanceof Error ? first.message : first === undefined || (first.getPrivatePEM() as string | null) === null ? 'no private key in the file' : undefined;
         if (problem !== undefined) throw new AttemptError(new AuthError(label, user, `cannot use private key ${keyFile}: ${problem}`), false);
         key = first as ParsedKey;
         this.parsedKeys.set(keyFile, key);
@@ -265,8 +266,8 @@ export class SshConnector {
               log?.(`${t.label}: recorded new host key ${verdict!.fingerprint} in ${kh.file}`);
               verify(true);
             },
-            (err: Error) => {
-              recordError = err;
+            (err: unknown) => {
+              recordError = err as Error;
               verify(false);
             },
           );

@@ -6,7 +6,6 @@
 import type { Plan, ResourceChange } from '../plan/model.js';
 import { destroyedResources, hasChanges, isUnobservedDiagnostic, summarize } from '../plan/model.js';
 import {
-  MARKER,
   PHRASE,
   SENSITIVE_CONTENT,
   attributeLine,
@@ -15,7 +14,6 @@ import {
   etcdLines,
   fileMarker,
   fileMeta,
-  hostTitle,
   pendingNote,
   summaryLine,
 } from './common.js';

@@ -294,7 +294,7 @@ export class FakeCluster {
           continue;
         }
         const map = node[1] === 'label' ? n.labels : n.annotations;
-        if (a.endsWith('-')) delete map[a.slice(0, -1)];
+        if (a.endsWith('-')) Reflect.deleteProperty(map, a.slice(0, -1));
         else {
           const i = a.indexOf('=');
           if (i < 0) return fail(`error: invalid ${node[1]} ${a}`);

@@ -55,7 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   pkg?.remove();
-  delete process.env[SECRET_ENV];
+  Reflect.deleteProperty(process.env, SECRET_ENV);
   rmSync(dir, { recursive: true, force: true });
   await new Promise<void>((r) => server.close(() => r()));
 });

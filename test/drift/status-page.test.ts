@@ -63,7 +63,7 @@ describe('status page', () => {
     const graph = 'flowchart TD\n  subgraph host_cp1["cp1"]\n    os_prep_cp1["os-prep@cp1"]\n    containerd_cp1["containerd@cp1"]\n  end\n  cni["cni"]\n  os_prep_cp1 --> containerd_cp1\n';
     expect(markDrifted(graph, ['os-prep@cp1', 'cni', 'gone@cp9'])).toBe(`${graph}  classDef drifted fill:#ffebe9,stroke:#cf222e,stroke-width:2px\n  class os_prep_cp1,cni drifted\n`);
     expect(markDrifted(graph, [])).toBe(graph);
-    expect(page()).toMatch(/\n  class containerd_cp1,kube_packages_cp1,.*,cni drifted\n/);
+    expect(page()).toMatch(/\n {2}class containerd_cp1,kube_packages_cp1,.*,cni drifted\n/);
   });
 
   it('carries the last plan as the markdown view renders it', () => {

@@ -224,7 +224,7 @@ describe('host lab (ha-stacked)', () => {
         'apt-get -q update 2>&1 && apt-cache madison kubeadm cri-tools',
     );
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/kubeadm \| 1\.37\.2-1\.1 \| \S+core:\/stable:\/v1\.37\/deb  Packages/);
+    expect(ok.stdout).toMatch(/kubeadm \| 1\.37\.2-1\.1 \| \S+core:\/stable:\/v1\.37\/deb {2}Packages/);
     expect(ok.stdout).toContain('1.37.1-1.1');
     expect(ok.stdout).toContain('cri-tools | 1.37.0-1.1');
     expect(ok.stdout).not.toContain('1.36.4');

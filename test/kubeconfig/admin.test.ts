@@ -134,7 +134,7 @@ describe('fetchAdminKubeconfig', () => {
     const { connect } = fakeHosts({}, ['cp2']);
     const pool = new HostPool({ readOnly: true, connect, acceptNewHostKeys: false });
     await expect(fetchAdminKubeconfig(spec, pool, resolvePlacement(spec).controlPlane)).rejects.toThrow(
-      /no control-plane host gave \/etc\/kubernetes\/admin\.conf:\n  cp1: no \/etc\/kubernetes\/admin\.conf.*\n  cp2: unreachable: connect ECONNREFUSED\n  cp3: no/,
+      /no control-plane host gave \/etc\/kubernetes\/admin\.conf:\n {2}cp1: no \/etc\/kubernetes\/admin\.conf.*\n {2}cp2: unreachable: connect ECONNREFUSED\n {2}cp3: no/,
     );
     await pool.close();
   });

@@ -11,7 +11,7 @@ import { validatePlanDocument } from '../../src/plan/saved.js';
 import { HostPool } from '../../src/transport/pool.js';
 import type { ExecResult, Observation, Transport } from '../../src/transport/transport.js';
 import { renderPlan } from '../../src/views/index.js';
-import { applyPlan, bareCluster, FACT_FIXTURES, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from '../resources/helpers.js';
+import { applyPlan, bareCluster, FACT_FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from '../resources/helpers.js';
 
 const spec = specFixture('ha-haproxy.yaml');
 

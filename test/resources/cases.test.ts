@@ -40,7 +40,7 @@ interface Case {
 function merge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(patch)) {
     const cur = target[k];
-    if (v === null) delete target[k];
+    if (v === null) Reflect.deleteProperty(target, k);
     else if (typeof v === 'object' && !Array.isArray(v) && typeof cur === 'object' && cur !== null && !Array.isArray(cur)) merge(cur as Record<string, unknown>, v as Record<string, unknown>);
     else target[k] = v;
   }

@@ -326,7 +326,7 @@ function objectMutations(resource: string, artifact: string, wanted: unknown): O
   if ((m = /^label\.(.+)$/.exec(artifact))) {
     const key = m[1]!;
     return [
-      { artifact, name: 'removed', mutate: (k) => void delete node(k, host).labels[key] },
+      { artifact, name: 'removed', mutate: (k) => void Reflect.deleteProperty(node(k, host).labels, key) },
       { artifact, name: 'changed', mutate: (k) => void (node(k, host).labels[key] = 'changed-by-hand') },
     ];
   }
@@ -338,7 +338,7 @@ function objectMutations(resource: string, artifact: string, wanted: unknown): O
     const key = m[1]!;
     // An empty record and none are the same: removing an empty one is no change.
     return [
-      ...(wanted !== '' ? [{ artifact, name: 'removed', mutate: (k: ReturnType<typeof clusterOf>) => void delete node(k, host).annotations[key] }] : []),
+      ...(wanted !== '' ? [{ artifact, name: 'removed', mutate: (k: ReturnType<typeof clusterOf>) => void Reflect.deleteProperty(node(k, host).annotations, key) }] : []),
       { artifact, name: 'changed', mutate: (k) => void (node(k, host).annotations[key] = 'edited-by-hand') },
     ];
   }

@@ -88,7 +88,7 @@ describe('kubeadm v1beta4: every rendered document decodes strictly against upst
     for (const m of KUBERNETES_MINORS) {
       for (const allowCgroupV1 of [false, true]) {
         it(`${file}, Kubernetes ${m.newestPatch}${allowCgroupV1 ? ', allowCgroupV1' : ''}`, () => {
-          const text = readFileSync(EXAMPLES + file, 'utf8').replace(/^(kubernetes:\n)  version: \S+\n/m, `$1  version: ${m.newestPatch}\n  kubelet: { allowCgroupV1: ${allowCgroupV1} }\n`);
+          const text = readFileSync(EXAMPLES + file, 'utf8').replace(/^(kubernetes:\n) {2}version: \S+\n/m, `$1  version: ${m.newestPatch}\n  kubelet: { allowCgroupV1: ${allowCgroupV1} }\n`);
           const spec = specFromText(text, EXAMPLES + file);
           expect(spec.kubernetes.version).toBe(m.newestPatch);
           const rendered = renderedFor(spec);

@@ -16,6 +16,21 @@ import { renderInitConfig, renderJoinTemplate, renderUpgradeConfig } from '../..
 import { resolvePlacement } from '../../src/graph/compile.js';
 import { bareCluster, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from './helpers.js';
 
+/** The parts of kubeadm's configuration documents these tests read. */
+interface KubeadmDoc {
+  apiVersion: string;
+  kind: string;
+  kubernetesVersion: string;
+  controlPlaneEndpoint: string;
+  apiServer: { certSANs: string[] };
+  networking: unknown;
+  etcd: unknown;
+  certificateValidityPeriod?: string;
+  nodeRegistration: { taints: unknown; kubeletExtraArgs: unknown; ignorePreflightErrors: unknown };
+  discovery: { bootstrapToken: unknown };
+  controlPlane?: unknown;
+}
+
 const TOKEN = 'abcdef.0123456789abcdef';
 const HASH = `sha256:${'ab'.repeat(32)}`;
 const KEY = 'c0ffee'.repeat(10) + 'beef';
@@ -84,7 +99,7 @@ describe('kubeadm config', () => {
       ].join('\n'),
     );
     const p = resolvePlacement(spec);
-    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
     const cc = docs[1]!;
     expect(cc.kubernetesVersion).toBe('v1.36.1');
     expect(cc.controlPlaneEndpoint).toBe('api.corp.example:6443');
@@ -107,13 +122,13 @@ describe('kubeadm config: certificate validity', () => {
   it('v1beta4 whatever the validity: kubeadm\'s 365 days leave certificateValidityPeriod out, another term sets it', () => {
     const plain = specFixture('ha-haproxy.yaml');
     const pp = resolvePlacement(plain);
-    const d3 = parseAllDocuments(renderInitConfig(plain, pp, pp.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const d3 = parseAllDocuments(renderInitConfig(plain, pp, pp.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
     expect(d3.slice(0, 2).map((d) => d.apiVersion)).toEqual(['kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta4']);
     expect(d3[1]!.certificateValidityPeriod).toBeUndefined();
 
     const long = specFixture('long-certificates.yaml');
     const p = resolvePlacement(long);
-    const docs = parseAllDocuments(renderInitConfig(long, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const docs = parseAllDocuments(renderInitConfig(long, p, p.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
     expect(docs.slice(0, 2).map((d) => d.apiVersion)).toEqual(['kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta4']);
     expect(docs[1]!.certificateValidityPeriod).toBe('17520h0m0s');
     // v1beta4 takes kubelet arguments as a list of name/value pairs.
@@ -133,10 +148,10 @@ describe('kubeadm config: cgroup v1 opt-in', () => {
   it('allowCgroupV1 renders failCgroupV1: false and skips SystemVerification in init, join and upgrade', () => {
     const spec = withOptIn(true);
     const p = resolvePlacement(spec);
-    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
     expect(docs[2]).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd', failCgroupV1: false });
     expect(docs[0]!.nodeRegistration.ignorePreflightErrors).toEqual(['SystemVerification']);
-    const join = parseAllDocuments(renderJoinTemplate(spec, p.controlPlane[1]!, true))[0]!.toJS() as Record<string, any>;
+    const join = parseAllDocuments(renderJoinTemplate(spec, p.controlPlane[1]!, true))[0]!.toJS() as KubeadmDoc;
     expect(join.nodeRegistration.ignorePreflightErrors).toEqual(['SystemVerification']);
     const apply = parseAllDocuments(renderUpgradeConfig(spec, '1.37.2', 'apply'))[0]!.toJS();
     expect(apply).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', apply: { kubernetesVersion: 'v1.37.2', ignorePreflightErrors: ['SystemVerification'] } });
@@ -181,7 +196,7 @@ describe('joins', () => {
 
     const r = sh(dir, joinOp!.command, captured.stdout);
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
-    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as Record<string, any>;
+    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as KubeadmDoc;
     expect(cfg.kind).toBe('JoinConfiguration');
     expect(cfg.discovery.bootstrapToken).toEqual({ apiServerEndpoint: '10.0.0.10:6443', token: TOKEN, caCertHashes: [HASH] });
     expect(cfg.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: '10.0.0.12', bindPort: 6443 }, certificateKey: KEY });
@@ -212,7 +227,7 @@ describe('joins', () => {
     const [, joinOp] = commands(plan().operations.get('join-worker@worker1'));
     const ok = sh(dir, joinOp!.command, `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH} \n`);
     expect(ok.code).toBe(0);
-    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as Record<string, any>;
+    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as KubeadmDoc;
     expect(cfg.controlPlane).toBeUndefined();
     expect(cfg.nodeRegistration.taints).toEqual([]);
     writeFileSync(join(dir, 'bin', 'kubeadm'), '#!/bin/sh\necho "[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists" >&2\nexit 1\n');

@@ -36,8 +36,8 @@ describe('initSpec', () => {
     const s = loadSpec(text, 'c.yaml').spec!;
     expect(s.controlPlaneEndpoint.host).toBe('10.0.10.250');
     expect(s.loadBalancer.type).toBe('keepalived-haproxy');
-    expect(text).toMatch(/# CHECK: a guess\. The VIP must be[^\n]*\n[^\n]*\n  host: 10\.0\.10\.250\n/);
-    expect(text).toMatch(/# CHECK: the network interface[^\n]*\n    interface: eth0\n/);
+    expect(text).toMatch(/# CHECK: a guess\. The VIP must be[^\n]*\n[^\n]*\n {2}host: 10\.0\.10\.250\n/);
+    expect(text).toMatch(/# CHECK: the network interface[^\n]*\n {4}interface: eth0\n/);
     expect(text).toMatch(/# - \{ name: lb1, address: <address>, roles: \[lb\] \}/);
     expect(notes).toEqual([expect.stringMatching(/10\.0\.10\.250 is a guess/), expect.stringMatching(/interface is eth0/)]);
   });

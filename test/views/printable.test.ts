@@ -37,6 +37,7 @@ describe('plan views render host-observed strings escaped', () => {
 
   it.each([
     ['human', () => renderHuman(plan, { color: false })],
+    // eslint-disable-next-line no-control-regex -- strips the ANSI colour escapes (ESC [ ... m)
     ['human (colour)', () => renderHuman(plan, { color: true }).replace(/\x1b\[[0-9;]*m/g, '')],
     ['markdown', () => renderMarkdown(plan)],
   ])('%s', (_name, render) => {

@@ -56,6 +56,7 @@ describe('human view', () => {
     expect(renderHuman(plan, { color: false })).not.toContain(ESC);
     expect(renderHuman(plan, { color: true })).toContain(ESC);
     // Same text once the escapes are gone.
+    // eslint-disable-next-line no-control-regex -- strips the ANSI colour escapes (ESC [ ... m)
     expect(renderHuman(plan, { color: true }).replace(/\u001b\[[0-9;]*m/g, '')).toBe(renderHuman(plan, { color: false }));
   });
 

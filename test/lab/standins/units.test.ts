@@ -172,13 +172,21 @@ describe('helpers', () => {
   });
 });
 
+/** The Node object the stand-in kubectl reads and patches. */
+interface TestNode {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { taints: unknown[] };
+}
+
 describe('kubectl label, annotate and taint', () => {
   // A node behind a small HTTPS API (GET and merge PATCH), as the stand-in kubectl sees the apiserver.
   const mergePatch = (target: unknown, patch: unknown): unknown => {
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
     const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
     for (const [k, v] of Object.entries(patch)) {
-      if (v === null) delete out[k];
+      if (v === null) Reflect.deleteProperty(out, k);
       else out[k] = mergePatch(out[k], v);
     }
     return out;
@@ -191,7 +199,7 @@ describe('kubectl label, annotate and taint', () => {
     const { kubeconfigYaml } = await import('./src/lib/kube.js');
     const ca = pki.selfSignedCa('kubernetes');
     const srv = pki.signedCert(ca, { cn: 'kube-apiserver', usage: 'server', ips: ['127.0.0.1'] });
-    let node: any = { kind: 'Node', apiVersion: 'v1', metadata: { name: 'w1', labels: { 'kubernetes.io/hostname': 'w1' } }, spec: { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } };
+    let node: TestNode = { kind: 'Node', apiVersion: 'v1', metadata: { name: 'w1', labels: { 'kubernetes.io/hostname': 'w1' } }, spec: { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } };
     const patches: unknown[] = [];
     const server = createServer({ key: srv.key, cert: srv.cert }, (req, res) => {
       let body = '';
@@ -206,7 +214,7 @@ describe('kubectl label, annotate and taint', () => {
         if (req.method === 'PATCH') {
           expect(req.headers['content-type']).toBe('application/merge-patch+json');
           patches.push(JSON.parse(body));
-          node = mergePatch(node, JSON.parse(body));
+          node = mergePatch(node, JSON.parse(body)) as TestNode;
         }
         res.end(JSON.stringify(node));
       });

@@ -44,7 +44,7 @@ const unavailable = () => die(`E validate service connection: validate CRI v1 ru
   }
   if (cmd === 'ps') {
     if (!(await answers())) unavailable();
-    let rows = [];
+    let rows;
     try { rows = JSON.parse(fs.readFileSync('/run/kubelet-standin/containers.json', 'utf8')); } catch { rows = []; }
     if (!flags.a && !flags.all) rows = rows.filter((r) => r.state === 'Running');
     if (flags.q || flags.quiet) return rows.forEach((r) => out(r.id));

@@ -669,7 +669,7 @@ async function reset(flags) {
     say("[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted.");
     process.stdout.write('[reset] Are you sure you want to proceed? [y/N]: ');
     const buf = Buffer.alloc(16);
-    let n = 0; try { n = fs.readSync(0, buf, 0, 16, null); } catch { n = 0; }
+    let n; try { n = fs.readSync(0, buf, 0, 16, null); } catch { n = 0; }
     if (!/^y/i.test(buf.subarray(0, n).toString())) throw new Error('aborted reset operation');
   }
   const certDir = one(flags['cert-dir']) || rc.certificatesDir || '/etc/kubernetes/pki';
@@ -1034,7 +1034,7 @@ async function upgrade(pos, flags) {
     say(`[upgrade/versions] kubeadm version: ${V.gitVersion}`);
     if (!truthy(flags.yes) && !truthy(flags.y) && !opts.force) {
       process.stdout.write('[upgrade] Are you sure you want to proceed? [y/N]: ');
-      const buf = Buffer.alloc(16); let n = 0; try { n = fs.readSync(0, buf, 0, 16, null); } catch { n = 0; }
+      const buf = Buffer.alloc(16); let n; try { n = fs.readSync(0, buf, 0, 16, null); } catch { n = 0; }
       if (!/^y/i.test(buf.subarray(0, n).toString())) throw new Error('won\'t proceed; the user didn\'t answer (Y|y) in order to continue');
     }
     say(`[upgrade/apply] Upgrading your Static Pod-hosted control plane to version "${target.s}" (timeout: 5m0s)...`);

@@ -107,7 +107,7 @@ function writeState() {
 }
 
 async function syncStaticPods() {
-  let files = [];
+  let files;
   try { files = fs.readdirSync(staticPodPath).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('.')).map((f) => path.join(staticPodPath, f)); }
   catch { files = []; }
   for (const [file, st] of pods) {
