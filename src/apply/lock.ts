@@ -148,7 +148,8 @@ function scripts(path: string) {
     /** Replace the lock with stdin iff it holds `id`. */
     refresh: (id: string) => [...mutex, `if [ ! -e ${f} ] || ! grep -qF ${shellQuote(`"id":"${id}"`)} ${f}; then ${mismatch}; fi`, replaceFromStdin].join('\n'),
     /** Remove the lock iff it holds `id`. */
-    remove: (id: string) => [...mutex, `if [ ! -e ${f} ] || ! grep -qF ${shellQuote(`"id":"${id}"`)} ${f}; then ${mismatch}; fi`, `rm -f ${f} && echo ok`].join('\n'),
+    remove: (id: string) =>
+      [...mutex, `if [ ! -e ${f} ] || ! grep -qF ${shellQuote(`"id":"${id}"`)} ${f}; then ${mismatch}; fi`, `rm -f ${f} && echo ok`].join('\n'),
   };
 }
 
@@ -185,7 +186,6 @@ export interface AcquireOptions {
   onWait?: (lock: ObservedLock) => void;
   signal?: AbortSignal;
 }
-
 
 export class ApplyLock {
   readonly path: string;
@@ -283,7 +283,9 @@ export class ApplyLock {
     const r = await this.remove(id);
     if (r.removed) return before?.info;
     if (r.current === undefined) throw new LockError(`no apply lock is held on ${this.host.name} (${this.path})`);
-    const holder = r.current.info ? `lock ID ${r.current.info.id}, held by ${r.current.info.holder} (operation "${r.current.info.operation}")` : 'a lock that is not hactl\'s';
+    const holder = r.current.info
+      ? `lock ID ${r.current.info.id}, held by ${r.current.info.holder} (operation "${r.current.info.operation}")`
+      : "a lock that is not hactl's";
     throw new LockError(`the apply lock on ${this.host.name} is ${holder}, not ${id}: nothing removed`);
   }
 

@@ -127,11 +127,20 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
       const result: WalkResult = { succeeded: [], failed: [], skipped: [], cancelled: [] };
       for (const id of ids) {
         switch (state.get(id)) {
-          case 'succeeded': result.succeeded.push(id); break;
-          case 'failed': result.failed.push({ id, error: failures.get(id) ?? '' }); break;
-          case 'skipped': result.skipped.push({ id, because: [...(skippedBecause.get(id) ?? [])].sort(byId) }); break;
-          case 'cancelled': result.cancelled.push(id); break;
-          default: break;
+          case 'succeeded':
+            result.succeeded.push(id);
+            break;
+          case 'failed':
+            result.failed.push({ id, error: failures.get(id) ?? '' });
+            break;
+          case 'skipped':
+            result.skipped.push({ id, because: [...(skippedBecause.get(id) ?? [])].sort(byId) });
+            break;
+          case 'cancelled':
+            result.cancelled.push(id);
+            break;
+          default:
+            break;
         }
       }
       options.signal?.removeEventListener('abort', onStop);

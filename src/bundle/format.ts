@@ -72,7 +72,8 @@ export function parseBundleManifest(text: string): { manifest: BundleManifest } 
   // Read from a file: an entry may be anything.
   for (const f of m.files as (Partial<BundleFile> | null)[]) {
     if (typeof f?.path !== 'string' || !BUNDLE_PATH.test(f.path)) return { error: `file path ${JSON.stringify(f?.path)} is not one a bundle holds` };
-    if (typeof f.size !== 'number' || !Number.isInteger(f.size) || f.size < 0 || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return { error: `file ${f.path}: size or sha256 is malformed` };
+    if (typeof f.size !== 'number' || !Number.isInteger(f.size) || f.size < 0 || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))
+      return { error: `file ${f.path}: size or sha256 is malformed` };
   }
   return { manifest: m as BundleManifest };
 }

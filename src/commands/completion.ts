@@ -9,14 +9,14 @@ export const SHELLS = ['bash', 'zsh'] as const;
 export default class Completion extends Command {
   static override summary = 'Print a shell completion script (bash or zsh)';
   static override description =
-    'Completes command names, topics (etcd snapshot), each command\'s flags, the values of flags with a fixed set ' +
-    '(-o human|json|markdown) and file names. The script is generated from this hactl\'s commands: generate it again ' +
+    "Completes command names, topics (etcd snapshot), each command's flags, the values of flags with a fixed set " +
+    "(-o human|json|markdown) and file names. The script is generated from this hactl's commands: generate it again " +
     'after an upgrade.' +
     exitCodes({ 0: 'the script was printed', 1: `an unknown shell, or ${USAGE_ERROR}` });
   static override examples = [
     'source <(<%= config.bin %> completion bash)',
     '<%= config.bin %> completion bash > ~/.local/share/bash-completion/completions/<%= config.bin %>',
-    'echo \'source <(<%= config.bin %> completion zsh)\' >> ~/.zshrc',
+    "echo 'source <(<%= config.bin %> completion zsh)' >> ~/.zshrc",
   ];
   static override args = {
     shell: Args.string({ description: 'the shell', options: [...SHELLS], required: true }),

@@ -64,7 +64,8 @@ export interface DriftServerOptions {
 
 const SECURITY_HEADERS: Record<string, string> = {
   // The page's scripts come from this server only; mermaid styles its SVG inline.
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
@@ -86,7 +87,12 @@ export async function startDriftServer(opts: DriftServerOptions): Promise<DriftS
   const tls = opts.auth.tls;
   const server: Server = tls
     ? createHttpsServer(
-        { cert: tls.cert, key: tls.key, ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}), minVersion: 'TLSv1.2' },
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          minVersion: 'TLSv1.2',
+        },
         handler,
       )
     : createHttpServer(handler);
@@ -139,7 +145,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: DriftServ
       return;
     case '/': {
       const state = opts.state();
-      const page = renderStatusPage({ ...(state.run !== undefined ? { run: state.run } : {}), history: state.history, version: opts.version, schedule: opts.schedule });
+      const page = renderStatusPage({
+        ...(state.run !== undefined ? { run: state.run } : {}),
+        history: state.history,
+        version: opts.version,
+        schedule: opts.schedule,
+      });
       send(res, 200, 'text/html; charset=utf-8', page, {}, head);
       return;
     }

@@ -43,11 +43,7 @@ export function resolvePlacement(spec: ClusterSpec): Placement {
   }
   const lbType = spec.loadBalancer.type;
   const proxy = lbType === 'keepalived-haproxy' ? 'lb-haproxy' : lbType === 'keepalived-nginx' ? 'lb-nginx' : undefined;
-  const proxyHosts = !proxy
-    ? []
-    : spec.loadBalancer.placement === 'co-located'
-      ? controlPlane
-      : spec.hosts.filter((h) => has(h, 'lb'));
+  const proxyHosts = !proxy ? [] : spec.loadBalancer.placement === 'co-located' ? controlPlane : spec.hosts.filter((h) => has(h, 'lb'));
   return {
     controlPlane,
     firstControlPlane,

@@ -80,7 +80,6 @@ export function localFilesFor(spec: ClusterSpec): string[] {
   return [...out];
 }
 
-
 export interface DetailedPlan {
   plan: Plan;
   /** What apply would run, per resource id, in order (with secrets: never printed). */

@@ -59,7 +59,11 @@ export interface ExpectedDaemonSet {
 export function manifestDaemonSets(text: string): ExpectedDaemonSet[] {
   const out: ExpectedDaemonSet[] = [];
   for (const doc of parseAllDocuments(text)) {
-    const o = doc.toJS() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } } | null;
+    const o = doc.toJS() as {
+      kind?: unknown;
+      metadata?: { name?: unknown; namespace?: unknown };
+      spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } };
+    } | null;
     if (o === null || typeof o !== 'object' || o.kind !== 'DaemonSet') continue;
     out.push({
       namespace: typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : 'default',
@@ -78,7 +82,8 @@ export function daemonSetDrift(expected: ExpectedDaemonSet[], cluster: ClusterFa
   for (const e of expected) {
     const got = cluster.daemonsets.find((d) => d.namespace === e.namespace && d.name === e.name);
     if (got === undefined) out.push(`DaemonSet ${e.namespace}/${e.name} is missing`);
-    else if (e.images.some((i) => !got.images.includes(i))) out.push(`DaemonSet ${e.namespace}/${e.name} runs ${got.images.join(', ') || 'no image'}, wanted ${e.images.join(', ')}`);
+    else if (e.images.some((i) => !got.images.includes(i)))
+      out.push(`DaemonSet ${e.namespace}/${e.name} runs ${got.images.join(', ') || 'no image'}, wanted ${e.images.join(', ')}`);
   }
   return out;
 }
@@ -105,7 +110,12 @@ function desired(ctx: ResourceContext): Desired {
       d.diagnostics.push({ severity: 'error', ...at, message: `CNI manifest ${file}: not YAML: ${e instanceof Error ? e.message : String(e)}` });
       return d;
     }
-    if (expected.length === 0) d.diagnostics.push({ severity: 'warning', ...at, message: `CNI manifest ${file} holds no DaemonSet: whether it is applied is judged by ${CNI_MANIFEST} alone` });
+    if (expected.length === 0)
+      d.diagnostics.push({
+        severity: 'warning',
+        ...at,
+        message: `CNI manifest ${file} holds no DaemonSet: whether it is applied is judged by ${CNI_MANIFEST} alone`,
+      });
     d.files.push({ path: CNI_MANIFEST, content: text, mode: 0o644, validate: `${KUBECTL} apply -f {}` });
     record = CNI_MANIFEST;
     applyRecorded = `${KUBECTL} apply -f ${shellQuote(CNI_MANIFEST)}`;
@@ -141,7 +151,11 @@ function desired(ctx: ResourceContext): Desired {
     d.actions = { attributes: [attr('cni.daemonsets', drift.length === 0 ? 'present' : drift.join('; '), 'present')], operations };
     const recordMatches = recordedSame && ctx.facts.files[record]?.content === d.files[0]!.content;
     if (drift.length > 0 && recordMatches) {
-      operations.push({ description: `apply the CNI again (${drift.join('; ')}): ${applyRecorded.replace(/"\$\(cat .*\)"/, 'the recorded URL')}`, command: applyRecorded, effects: [] });
+      operations.push({
+        description: `apply the CNI again (${drift.join('; ')}): ${applyRecorded.replace(/"\$\(cat .*\)"/, 'the recorded URL')}`,
+        command: applyRecorded,
+        effects: [],
+      });
     }
   } else {
     d.actions = { attributes: [], operations, pendingOn: [init] };

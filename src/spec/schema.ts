@@ -107,7 +107,7 @@ function unknownKeyMessage(key: string, parentSchema: JsonSchema): string {
   const allowed = allowedKeys(parentSchema);
   if (SECRET_KEY.test(key)) {
     const envKeys = allowed.filter((k) => k.endsWith('Env'));
-    const envKey = allowed.includes(`${key}Env`) ? `${key}Env` : closest(`${key}Env`, envKeys) ?? envKeys[0];
+    const envKey = allowed.includes(`${key}Env`) ? `${key}Env` : (closest(`${key}Env`, envKeys) ?? envKeys[0]);
     return envKey !== undefined
       ? `secrets are never written in the spec: set '${envKey}' to the name of an environment variable that holds it`
       : `secrets are never written in the spec, and '${key}' is not a setting here`;

@@ -157,7 +157,9 @@ describe('hactl kubeconfig', () => {
     try {
       const r = await runCommand(Kubeconfig, ['-f', specFile]);
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(new RegExp(`^wrote prod-a\\.kubeconfig \\(mode 0600\\): cluster 'prod-a' at ${endpointUrl(spec).replaceAll('.', '\\.')}, from cp1\\n$`));
+      expect(r.out).toMatch(
+        new RegExp(`^wrote prod-a\\.kubeconfig \\(mode 0600\\): cluster 'prod-a' at ${endpointUrl(spec).replaceAll('.', '\\.')}, from cp1\\n$`),
+      );
       expect(r.out + r.err).not.toContain(KEY_DATA);
       const file = join(dir, 'prod-a.kubeconfig');
       expect(statSync(file).mode & 0o777).toBe(0o600);

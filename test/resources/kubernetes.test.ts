@@ -66,7 +66,11 @@ function stubKubeadm(dir: string): string {
 }
 
 function sh(dir: string, command: string, stdin = '') {
-  const r = spawnSync('sh', ['-c', command], { input: stdin, encoding: 'utf8', env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`, TMPDIR: join(dir, 'tmp') } });
+  const r = spawnSync('sh', ['-c', command], {
+    input: stdin,
+    encoding: 'utf8',
+    env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`, TMPDIR: join(dir, 'tmp') },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -119,7 +123,7 @@ describe('kubeadm config', () => {
 });
 
 describe('kubeadm config: certificate validity', () => {
-  it('v1beta4 whatever the validity: kubeadm\'s 365 days leave certificateValidityPeriod out, another term sets it', () => {
+  it("v1beta4 whatever the validity: kubeadm's 365 days leave certificateValidityPeriod out, another term sets it", () => {
     const plain = specFixture('ha-haproxy.yaml');
     const pp = resolvePlacement(plain);
     const d3 = parseAllDocuments(renderInitConfig(plain, pp, pp.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
@@ -154,7 +158,11 @@ describe('kubeadm config: cgroup v1 opt-in', () => {
     const join = parseAllDocuments(renderJoinTemplate(spec, p.controlPlane[1]!, true))[0]!.toJS() as KubeadmDoc;
     expect(join.nodeRegistration.ignorePreflightErrors).toEqual(['SystemVerification']);
     const apply = parseAllDocuments(renderUpgradeConfig(spec, '1.37.2', 'apply'))[0]!.toJS();
-    expect(apply).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', apply: { kubernetesVersion: 'v1.37.2', ignorePreflightErrors: ['SystemVerification'] } });
+    expect(apply).toEqual({
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kind: 'UpgradeConfiguration',
+      apply: { kubernetesVersion: 'v1.37.2', ignorePreflightErrors: ['SystemVerification'] },
+    });
     const node = parseAllDocuments(renderUpgradeConfig(spec, '1.37.2', 'node'))[0]!.toJS();
     expect(node).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', node: { ignorePreflightErrors: ['SystemVerification'] } });
   });
@@ -162,7 +170,8 @@ describe('kubeadm config: cgroup v1 opt-in', () => {
   it('without it: no failCgroupV1 and no skipped check', () => {
     const spec = withOptIn(false);
     const p = resolvePlacement(spec);
-    const text = renderInitConfig(spec, p, p.firstControlPlane) + renderJoinTemplate(spec, p.controlPlane[1]!, true) + renderUpgradeConfig(spec, '1.37.2', 'apply');
+    const text =
+      renderInitConfig(spec, p, p.firstControlPlane) + renderJoinTemplate(spec, p.controlPlane[1]!, true) + renderUpgradeConfig(spec, '1.37.2', 'apply');
     expect(text).not.toContain('failCgroupV1');
     expect(text).not.toContain('SystemVerification');
   });
@@ -230,7 +239,10 @@ describe('joins', () => {
     const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as KubeadmDoc;
     expect(cfg.controlPlane).toBeUndefined();
     expect(cfg.nodeRegistration.taints).toEqual([]);
-    writeFileSync(join(dir, 'bin', 'kubeadm'), '#!/bin/sh\necho "[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists" >&2\nexit 1\n');
+    writeFileSync(
+      join(dir, 'bin', 'kubeadm'),
+      '#!/bin/sh\necho "[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists" >&2\nexit 1\n',
+    );
     const bad = sh(dir, joinOp!.command, `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH} \n`);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('[ERROR FileAvailable--etc-kubernetes-kubelet.conf]');
@@ -339,7 +351,11 @@ describe('external etcd', () => {
     expect(text).toContain('Subject: CN = etcd2');
     expect(text).toMatch(/DNS:etcd2, DNS:localhost, IP Address:10\.0\.0\.32, IP Address:127\.0\.0\.1/);
     expect(text).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
-    const verify = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'pki', 'ca.crt'), join(dir, 'pki', 'members', 'etcd2.crt'), join(dir, 'pki', 'apiserver-etcd-client.crt')], { encoding: 'utf8' });
+    const verify = spawnSync(
+      'openssl',
+      ['verify', '-CAfile', join(dir, 'pki', 'ca.crt'), join(dir, 'pki', 'members', 'etcd2.crt'), join(dir, 'pki', 'apiserver-etcd-client.crt')],
+      { encoding: 'utf8' },
+    );
     expect(verify.status).toBe(0);
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
 
@@ -438,9 +454,16 @@ describe('plan command: cluster facts', () => {
   });
 
   it('a failing kubectl is a warning, and the plan goes on without cluster facts', async () => {
-    const { p } = await observe({ code: 1, stdout: '', stderr: 'The connection to the server 10.0.0.10:6443 was refused - did you specify the right host or port?' });
+    const { p } = await observe({
+      code: 1,
+      stdout: '',
+      stderr: 'The connection to the server 10.0.0.10:6443 was refused - did you specify the right host or port?',
+    });
     expect(p.cluster?.leaseHolders).toBeUndefined();
-    expect(p.diagnostics).toContainEqual({ severity: 'warning', message: expect.stringContaining('the cluster could not be read (cp1: kubectl exited 1: The connection to the server') });
+    expect(p.diagnostics).toContainEqual({
+      severity: 'warning',
+      message: expect.stringContaining('the cluster could not be read (cp1: kubectl exited 1: The connection to the server'),
+    });
     expect(p.changes.find((c) => c.id === 'node-config@worker1')!.action).toBe('read');
   });
 });
