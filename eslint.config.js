@@ -26,6 +26,8 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // `(x) => void f(x)` and arrow shorthands that return void are the house style for callbacks.
       '@typescript-eslint/no-confusing-void-expression': 'off',
+      // Passing on a caught `unknown` unchanged is how a rejection is forwarded (only-throw-error allows the same).
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
     },
   },
   {

@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   }
   const sec = (ms: number): string => (ms / 1000).toFixed(1);
   const med = (f: (r: ApplyRun) => number): number => median(runs.map(f));
-  console.log(`hactl apply of examples/lab/ha-stacked.yaml from bare hosts; ${RUNS} run(s), medians; load average before: ${loadBefore}, after: ${loadAverage()}`);
+  console.log(
+    `hactl apply of examples/lab/ha-stacked.yaml from bare hosts; ${RUNS} run(s), medians; load average before: ${loadBefore}, after: ${loadAverage()}`,
+  );
   for (const [i, r] of runs.entries()) {
     console.log(
       `  run ${i + 1}: apply ${sec(r.process.ms)} s (walk ${sec(r.walkMs)} s, before the walk ${sec(r.beforeWalkMs)} s), ` +

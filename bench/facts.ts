@@ -10,7 +10,21 @@
 //
 // Uses a light lab that is already up with enough hosts (and leaves it up); otherwise brings one
 // up and tears it down afterwards.
-import { buildCli, floorCase, loadAverage, log, median, opensshCase, option, run, transportTrivialCase, withHostsCpu, withLightLab, writeLightSpec, type Measured } from './lib.js';
+import {
+  buildCli,
+  floorCase,
+  loadAverage,
+  log,
+  median,
+  opensshCase,
+  option,
+  run,
+  transportTrivialCase,
+  withHostsCpu,
+  withLightLab,
+  writeLightSpec,
+  type Measured,
+} from './lib.js';
 
 const args = process.argv.slice(2);
 const ROUNDS = option(args, '--rounds', 5);
@@ -23,7 +37,8 @@ async function main(): Promise<void> {
     const spec = writeLightSpec(hosts);
     const cases: Record<string, () => Promise<Measured>> = {
       'hactl facts (spec default parallelism)': () => run('node', ['bin/run.js', 'facts', '-f', spec, '-o', 'json']),
-      [`hactl facts --parallelism ${hosts.length}`]: () => run('node', ['bin/run.js', 'facts', '-f', spec, '-o', 'json', '--parallelism', String(hosts.length)]),
+      [`hactl facts --parallelism ${hosts.length}`]: () =>
+        run('node', ['bin/run.js', 'facts', '-f', spec, '-o', 'json', '--parallelism', String(hosts.length)]),
       [`${hosts.length} x OpenSSH ssh true`]: opensshCase(hosts),
       'ssh2 floor (bench/floor.ts)': floorCase(hosts),
       // Apart from the ratio: hactl's transport alone, so the rest of the gap is start-up and probe.
@@ -46,11 +61,17 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(med)) {
       const times = runs[k]!.map((m) => (m.ms / 1000).toFixed(2)).join(' ');
       const hosts = runs[k]!.every((m) => m.hostsCpuMs !== undefined) ? `  hosts CPU ${(median(runs[k]!.map((m) => m.hostsCpuMs!)) / 1000).toFixed(3)}` : '';
-      console.log(`  ${k.padEnd(44)} ${(v / 1000).toFixed(3)}  local CPU ${(median(runs[k]!.map((m) => m.cpuMs)) / 1000).toFixed(3)}${hosts}  (runs: ${times})`);
+      console.log(
+        `  ${k.padEnd(44)} ${(v / 1000).toFixed(3)}  local CPU ${(median(runs[k]!.map((m) => m.cpuMs)) / 1000).toFixed(3)}${hosts}  (runs: ${times})`,
+      );
     }
     console.log('ratios of medians:');
-    console.log(`  hactl facts / ssh2 floor          ${(factsDefault / floor).toFixed(2)}x (default parallelism), ${(factsFull / floor).toFixed(2)}x (--parallelism ${hosts.length})   target <= 1.5x`);
-    console.log(`  hactl facts / OpenSSH ssh true    ${(factsDefault / openssh).toFixed(2)}x (default parallelism), ${(factsFull / openssh).toFixed(2)}x (--parallelism ${hosts.length})`);
+    console.log(
+      `  hactl facts / ssh2 floor          ${(factsDefault / floor).toFixed(2)}x (default parallelism), ${(factsFull / floor).toFixed(2)}x (--parallelism ${hosts.length})   target <= 1.5x`,
+    );
+    console.log(
+      `  hactl facts / OpenSSH ssh true    ${(factsDefault / openssh).toFixed(2)}x (default parallelism), ${(factsFull / openssh).toFixed(2)}x (--parallelism ${hosts.length})`,
+    );
     console.log(`  OpenSSH ssh true / ssh2 floor     ${(openssh / floor).toFixed(2)}x`);
     console.log(`  hactl's transport / ssh2 floor    ${(transport / floor).toFixed(2)}x (the rest of hactl facts' gap: start-up, spec, probe)`);
   });

@@ -124,7 +124,15 @@ export function floorScript(): string {
 export function transportTrivialCase(hosts: LabHost[]): () => Promise<Measured> {
   const out = join(repo, 'node_modules', '.cache', 'hactl-bench', 'transport-trivial.mjs');
   mkdirSync(dirname(out), { recursive: true });
-  buildSync({ entryPoints: [join(repo, 'bench', 'transport-trivial.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+  buildSync({
+    entryPoints: [join(repo, 'bench', 'transport-trivial.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   const file = hostsJson(hosts);
   return () => run('node', [out, file, clientKeyFile, knownHostsFile]);
 }
@@ -149,13 +157,20 @@ export function opensshCase(hosts: LabHost[]): () => Promise<Measured> {
     const each = await Promise.all(
       hosts.map((h) =>
         run('ssh', [
-          '-F', '/dev/null',
-          '-o', 'StrictHostKeyChecking=yes',
-          '-o', `UserKnownHostsFile=${knownHostsFile}`,
-          '-o', 'BatchMode=yes',
-          '-o', 'ControlMaster=no',
-          '-o', 'ControlPath=none',
-          '-i', clientKeyFile,
+          '-F',
+          '/dev/null',
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          `UserKnownHostsFile=${knownHostsFile}`,
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'ControlMaster=no',
+          '-o',
+          'ControlPath=none',
+          '-i',
+          clientKeyFile,
           `root@${h.address}`,
           'true',
         ]),

@@ -134,7 +134,9 @@ function summarisePlan(json: string, hosts: LabHost[]): PlanSummary {
   };
   const changed = plan.changes.find((c) => c.kind === 'os-prep' && c.action !== 'no-op');
   return {
-    firstOsPrepChange: changed ? JSON.stringify({ action: changed.action, attributes: changed.attributes, files: changed.files, steps: changed.steps }).slice(0, 3000) : 'none',
+    firstOsPrepChange: changed
+      ? JSON.stringify({ action: changed.action, attributes: changed.attributes, files: changed.files, steps: changed.steps }).slice(0, 3000)
+      : 'none',
     observed: hosts.filter((h) => /^[0-9a-f]{64}$/.test(plan.hosts.find((p) => p.name === h.name)?.factsDigest ?? '')).length,
     osPrepUnchanged: plan.changes.filter((c) => c.kind === 'os-prep' && c.action === 'no-op').length,
   };
@@ -199,6 +201,7 @@ async function measureState(all: LabHost[], state: State, results: Results): Pro
     for (let r = 0; r < rounds; r++) {
       // Interleaved, so every case sees the same machine load.
       for (const name of names) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the signal handler while the cases run
         if (stopping || r >= (ANSIBLE_CASES.includes(name) ? ANSIBLE_ROUNDS : ROUNDS)) continue;
         results.get(`${state}/${size}/${name}`)!.runs.push(await cases[name]());
       }
@@ -251,7 +254,7 @@ function report(results: Results, loadBefore: string): void {
       console.log(`  ${state.padEnd(9)} ${String(size).padStart(2)} hosts: ${parts.join(', ')}`);
     }
   }
-  console.log('\nhactl plan CPU and peak memory (medians; CPU of this machine, which also runs the hosts\' sshd):');
+  console.log("\nhactl plan CPU and peak memory (medians; CPU of this machine, which also runs the hosts' sshd):");
   for (const state of STATES) {
     for (const size of SIZES) {
       const r = results.get(`${state}/${size}/hactl plan`);
@@ -269,22 +272,26 @@ async function main(): Promise<void> {
   if (WITH_ANSIBLE) ensureAnsible();
   buildCli();
   const most = Math.max(...SIZES);
-  await withLightLab(most, async (lab) => {
-    const all = lab.hosts.slice(0, most);
-    const loadBefore = loadAverage();
-    const results: Results = new Map();
-    if (STATES.includes('bare')) await measureState(all, 'bare', results);
-    let failure: unknown;
-    try {
-      // Converging needs the playbook.
-      if (WITH_ANSIBLE && !stopping && STATES.includes('converged')) await measureState(all, 'converged', results);
-    } catch (err) {
-      failure = err;
-    }
-    // What was measured is printed even when a later part failed.
-    report(results, loadBefore);
-    if (failure !== undefined) throw failure;
-  }, { fresh: true });
+  await withLightLab(
+    most,
+    async (lab) => {
+      const all = lab.hosts.slice(0, most);
+      const loadBefore = loadAverage();
+      const results: Results = new Map();
+      if (STATES.includes('bare')) await measureState(all, 'bare', results);
+      let failure: { error: unknown } | undefined;
+      try {
+        // Converging needs the playbook.
+        if (WITH_ANSIBLE && !stopping && STATES.includes('converged')) await measureState(all, 'converged', results);
+      } catch (error) {
+        failure = { error };
+      }
+      // What was measured is printed even when a later part failed.
+      report(results, loadBefore);
+      if (failure !== undefined) throw failure.error;
+    },
+    { fresh: true },
+  );
 }
 
 main().catch((err: unknown) => {

@@ -24,7 +24,10 @@ function specWith(keys: number): string {
   return lines.join('');
 }
 
-const arg = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const arg = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const sizes = arg.length > 0 ? arg : [10_000, 20_000, 40_000, 80_000];
 console.log(`validate with N unknown keys (load average ${loadavg()[0]!.toFixed(2)}; specs over ${MAX_SPEC_BYTES} bytes are refused)`);
 console.log('keys\tbytes\tms\tµs/key\tratio to previous (size ratio 2 = linear at 2.0)');

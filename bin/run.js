@@ -50,7 +50,9 @@ function loadBundle(file) {
       cachedData = readFileSync(cacheFile(key));
       readKey = key;
       break;
-    } catch {}
+    } catch {
+      // No cache for this key yet (or unreadable): compile without.
+    }
   }
   // CommonJS's own wrapper, as Node's loader would compile the file.
   const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, 'utf8')}\n});`;
@@ -77,7 +79,9 @@ function loadBundle(file) {
       // Nothing to clean where the directory could not be made; a half-written file otherwise.
       try {
         rmSync(tmp, { force: true });
-      } catch {}
+      } catch {
+        // Nothing more to do: the cache is an optimisation.
+      }
     }
   });
   return cli;

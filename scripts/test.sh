@@ -8,6 +8,7 @@ bash scripts/setup.sh
 # A skipped test fails the run unless test/support/allowed-skips.json lists it with its reason.
 export HACTL_NO_SKIPS=1
 npm run typecheck
+npm run lint
 npm run build
 npm run test:unit
 npm run test:e2e

@@ -162,7 +162,8 @@ export function changeDifferences(planned: ResourceChange, now: ResourceChange):
     else if (p.action !== f.action || p.diff !== f.diff || p.beforeSha256 !== f.beforeSha256) out.push(`file ${path} differs from the plan`);
   }
   for (const path of pf.keys()) if (!nf.has(path)) out.push(`file ${path} no longer changes`);
-  if (out.length === 0 && planned.steps.join('\n') !== now.steps.join('\n')) out.push(`steps differ (planned: ${planned.steps.join('; ') || 'none'}; now: ${now.steps.join('; ') || 'none'})`);
+  if (out.length === 0 && planned.steps.join('\n') !== now.steps.join('\n'))
+    out.push(`steps differ (planned: ${planned.steps.join('; ') || 'none'}; now: ${now.steps.join('; ') || 'none'})`);
   return out;
 }
 
@@ -182,16 +183,22 @@ export function convergeHint(artifact: string, host: string): string {
     const path = artifact.slice(5);
     return `something on ${host} rewrites ${path} after hactl wrote it (configuration management, a package's script, a timer), or the write did not take: find it (e.g. ls -l --time-style=full-iso ${path}; lsattr ${path}; findmnt -T ${path}), then apply again`;
   }
-  if (kind === 'package' && what === 'version') return `the package sources on ${host} do not offer that version, or something installs another: check apt-cache policy ${name} (dnf: dnf list --showduplicates ${name}), then apply again`;
+  if (kind === 'package' && what === 'version')
+    return `the package sources on ${host} do not offer that version, or something installs another: check apt-cache policy ${name} (dnf: dnf list --showduplicates ${name}), then apply again`;
   if (kind === 'package' && what === 'held') return `something changes the hold of ${name} on ${host}: check apt-mark showhold (dnf: dnf versionlock list)`;
-  if (kind === 'service' && what === 'active') return `${name} does not stay running on ${host}: read systemctl status ${name} and journalctl -u ${name} -n 50 there, fix the cause, then apply again`;
-  if (kind === 'service' && what === 'enabled') return `${name} cannot be enabled on ${host} (masked, or no [Install] section?): check systemctl is-enabled ${name}; a masked unit needs systemctl unmask ${name}`;
-  if (kind === 'sysctl') return `the kernel on ${host} did not keep ${name}: another file under /etc/sysctl.d, /run/sysctl.d or /usr/lib/sysctl.d may set it later, or /proc/sys is read-only there; check sysctl ${name}`;
+  if (kind === 'service' && what === 'active')
+    return `${name} does not stay running on ${host}: read systemctl status ${name} and journalctl -u ${name} -n 50 there, fix the cause, then apply again`;
+  if (kind === 'service' && what === 'enabled')
+    return `${name} cannot be enabled on ${host} (masked, or no [Install] section?): check systemctl is-enabled ${name}; a masked unit needs systemctl unmask ${name}`;
+  if (kind === 'sysctl')
+    return `the kernel on ${host} did not keep ${name}: another file under /etc/sysctl.d, /run/sysctl.d or /usr/lib/sysctl.d may set it later, or /proc/sys is read-only there; check sysctl ${name}`;
   if (kind === 'module') return `${name} did not load on ${host}: check lsmod, dmesg, and that the module exists for the running kernel`;
   if (artifact === 'swap.active') return `swap came back on ${host}: check /etc/fstab and swap units (systemctl list-units --type swap)`;
   if (artifact === 'hostname') return `something sets the hostname of ${host} back (cloud-init, DHCP): check hostnamectl`;
-  if (/^(label|taint|annotation)\./.test(artifact)) return `something else edits the node's ${artifact.split('.')[0]}s (a controller or an operator): check kubectl get node -o yaml from a control-plane host, then apply again`;
-  if (artifact === 'cni.daemonsets') return `the CNI manifest did not leave its DaemonSets as expected: check kubectl get daemonsets -A and the manifest, then apply again`;
+  if (/^(label|taint|annotation)\./.test(artifact))
+    return `something else edits the node's ${artifact.split('.')[0]}s (a controller or an operator): check kubectl get node -o yaml from a control-plane host, then apply again`;
+  if (artifact === 'cni.daemonsets')
+    return `the CNI manifest did not leave its DaemonSets as expected: check kubectl get daemonsets -A and the manifest, then apply again`;
   return `run hactl plan to see the difference on ${host}, fix what keeps it from converging, then apply again`;
 }
 
@@ -213,7 +220,8 @@ export function notConverged(id: string, host: string, c: ResourceChange, operat
     ];
     items.push(`file ${f.path} ${state}${meta.length > 0 ? ` (${meta.join(', ')})` : ''}; ${convergeHint(`file ${f.path}`, host)}`);
   }
-  if (items.length === 0) items.push(...operations.map((o) => `the step "${o.description}" ran but its effect is not observed; ${convergeHint(o.description, host)}`));
+  if (items.length === 0)
+    items.push(...operations.map((o) => `the step "${o.description}" ran but its effect is not observed; ${convergeHint(o.description, host)}`));
   items.push(...errors.map((d) => d.message));
   return `did not converge: ${id} on ${host}: ${items.join(' | ')}`;
 }
@@ -308,7 +316,8 @@ export class Executor {
         if (!(e instanceof StepError) || signal.aborted) throw e;
         why = e.message;
       }
-      const etcd = node.kind === 'etcd' && this.o.etcdFacts ? await raceAbort(this.o.etcdFacts(this.o.facts), signal, 'reading the etcd membership') : undefined;
+      const etcd =
+        node.kind === 'etcd' && this.o.etcdFacts ? await raceAbort(this.o.etcdFacts(this.o.facts), signal, 'reading the etcd membership') : undefined;
       const d = why === undefined ? this.derive(node, hostFacts, cluster, etcd) : undefined;
       if (d !== undefined && d.deferred === undefined) return d;
       if (Date.now() + interval > until) {
@@ -408,13 +417,17 @@ export class Executor {
       const own = removal.operations.filter(onRemovedHost);
       let reachable: string | undefined;
       if (own.length > 0) {
-        reachable = await this.o.withTransport(host, (t) => raceAbort(t.exec('true', { timeoutMs: 30_000 }), signal, `reaching ${host.name}`)).then(
-          (r) => (r.code === 0 ? undefined : `exit ${r.code}`),
-          (e: unknown) => (signal.aborted ? Promise.reject(e) : e instanceof Error ? e.message : String(e)),
-        );
+        reachable = await this.o
+          .withTransport(host, (t) => raceAbort(t.exec('true', { timeoutMs: 30_000 }), signal, `reaching ${host.name}`))
+          .then(
+            (r) => (r.code === 0 ? undefined : `exit ${r.code}`),
+            (e: unknown) => (signal.aborted ? Promise.reject(e) : e instanceof Error ? e.message : String(e)),
+          );
       }
       if (reachable !== undefined && removal.holdsEtcdMember) {
-        throw new StepError(`${host.name} cannot be reached (${reachable}): kubeadm reset there is what removes its etcd member; bring it back, or remove the member by hand (etcdctl member remove) and its node (kubectl delete node ${host.name})`);
+        throw new StepError(
+          `${host.name} cannot be reached (${reachable}): kubeadm reset there is what removes its etcd member; bring it back, or remove the member by hand (etcdctl member remove) and its node (kubectl delete node ${host.name})`,
+        );
       }
       if (reachable !== undefined) log?.host(host.name, `${id}: cannot be reached (${reachable}): its reset and cleanup are skipped`);
       const steps = reachable === undefined ? removal.operations : removal.operations.filter((o) => !onRemovedHost(o));
@@ -442,7 +455,10 @@ export class Executor {
           else if (got === undefined) bad.push(`${f.path}: missing`);
           else if (got.sha256 !== f.sha256) bad.push(`${f.path}: sha256 ${got.sha256}, listed as ${f.sha256}`);
         }
-        if (bad.length > 0) throw new StepError(`${localDir} does not match its own list (${bad.slice(0, 5).join('; ')}${bad.length > 5 ? `; ${bad.length - 5} more` : ''}): make it again`);
+        if (bad.length > 0)
+          throw new StepError(
+            `${localDir} does not match its own list (${bad.slice(0, 5).join('; ')}${bad.length > 5 ? `; ${bad.length - 5} more` : ''}): make it again`,
+          );
       })();
       this.checkedLocal.set(key, p);
     }
@@ -464,14 +480,24 @@ export class Executor {
       const dirs = [...new Set(files.map((f) => posix.dirname(posix.join(remoteDir, f.path))))];
       const listing = files.map((f) => `${f.sha256}  ${f.path}\n`).join('');
       const r = await raceAbort(
-        t.exec(`install -d -m 0755 -- ${dirs.map(shellQuote).join(' ')} && cd -- ${shellQuote(remoteDir)} && { sha256sum -c 2>/dev/null || true; }`, { stdin: listing }),
+        t.exec(`install -d -m 0755 -- ${dirs.map(shellQuote).join(' ')} && cd -- ${shellQuote(remoteDir)} && { sha256sum -c 2>/dev/null || true; }`, {
+          stdin: listing,
+        }),
         signal,
         'comparing the files on the host',
       );
       if (r.code !== 0) throw new StepError(`cannot compare the files in ${remoteDir}: exit ${r.code}: ${clipLines(r.stderr)}`);
-      const there = new Set(r.stdout.split('\n').filter((l) => l.endsWith(': OK')).map((l) => l.slice(0, -': OK'.length)));
+      const there = new Set(
+        r.stdout
+          .split('\n')
+          .filter((l) => l.endsWith(': OK'))
+          .map((l) => l.slice(0, -': OK'.length)),
+      );
       const missing = files.filter((f) => !there.has(f.path));
-      log?.host(host.name, `${id}: ${missing.length} of ${files.length} file(s) to upload (${missing.reduce((n, f) => n + f.size, 0)} bytes), the others are there`);
+      log?.host(
+        host.name,
+        `${id}: ${missing.length} of ${files.length} file(s) to upload (${missing.reduce((n, f) => n + f.size, 0)} bytes), the others are there`,
+      );
       for (const f of missing) {
         this.o.onStep?.(id, `upload ${f.path}`);
         await raceAbort(t.upload(posix.join(localDir, f.path), posix.join(remoteDir, f.path), 0o644), signal, `uploading ${f.path}`);
@@ -491,7 +517,11 @@ export class Executor {
         const w = op.writeFile;
         await this.o.withTransport(host, (raw) => {
           const t = log ? new LoggedTransport(raw, log, id) : raw;
-          return raceAbort(t.writeFile(w.path, w.content, { mode: w.mode, ...(w.owner ? { owner: w.owner } : {}), ...(w.group ? { group: w.group } : {}) }), signal, op.description);
+          return raceAbort(
+            t.writeFile(w.path, w.content, { mode: w.mode, ...(w.owner ? { owner: w.owner } : {}), ...(w.group ? { group: w.group } : {}) }),
+            signal,
+            op.description,
+          );
         });
         continue;
       }
@@ -509,7 +539,12 @@ export class Executor {
         const t = log && !quiet ? new LoggedTransport(raw, log, id) : raw;
         if (quiet) log?.host(on.name, `${id}: $ (${op.description}: ${op.sensitive ? 'command' : 'output'} not logged, it carries a secret)`);
         return raceAbort(
-          t.exec(op.command, { secrets, ...(op.secretFields ? { secretFields: op.secretFields } : {}), ...(stdin !== undefined ? { stdin } : {}), ...(this.o.commandTimeoutMs !== undefined ? { timeoutMs: this.o.commandTimeoutMs } : {}) }),
+          t.exec(op.command, {
+            secrets,
+            ...(op.secretFields ? { secretFields: op.secretFields } : {}),
+            ...(stdin !== undefined ? { stdin } : {}),
+            ...(this.o.commandTimeoutMs !== undefined ? { timeoutMs: this.o.commandTimeoutMs } : {}),
+          }),
           signal,
           op.description,
         );

@@ -76,14 +76,17 @@ const ID_RE = /^[A-Za-z0-9-]{1,64}$/;
 
 export function parseLockInfo(raw: string): LockInfo | undefined {
   try {
-    const v = JSON.parse(raw) as Partial<LockInfo>;
+    // Read from a file another run wrote: any field may have any type.
+    const v = JSON.parse(raw) as { [K in keyof LockInfo]?: unknown };
     if (typeof v.id !== 'string' || !ID_RE.test(v.id) || typeof v.holder !== 'string' || typeof v.operation !== 'string') return undefined;
     return {
       id: v.id,
       holder: v.holder,
       pid: typeof v.pid === 'number' ? v.pid : 0,
       operation: v.operation,
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only shown: whatever the file holds, as text
       createdAt: String(v.createdAt ?? ''),
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as above
       refreshedAt: String(v.refreshedAt ?? ''),
     };
   } catch {
@@ -92,7 +95,7 @@ export function parseLockInfo(raw: string): LockInfo | undefined {
 }
 
 export function defaultHolder(): string {
-  let user = 'unknown';
+  let user: string;
   try {
     user = userInfo().username;
   } catch {
@@ -145,7 +148,8 @@ function scripts(path: string) {
     /** Replace the lock with stdin iff it holds `id`. */
     refresh: (id: string) => [...mutex, `if [ ! -e ${f} ] || ! grep -qF ${shellQuote(`"id":"${id}"`)} ${f}; then ${mismatch}; fi`, replaceFromStdin].join('\n'),
     /** Remove the lock iff it holds `id`. */
-    remove: (id: string) => [...mutex, `if [ ! -e ${f} ] || ! grep -qF ${shellQuote(`"id":"${id}"`)} ${f}; then ${mismatch}; fi`, `rm -f ${f} && echo ok`].join('\n'),
+    remove: (id: string) =>
+      [...mutex, `if [ ! -e ${f} ] || ! grep -qF ${shellQuote(`"id":"${id}"`)} ${f}; then ${mismatch}; fi`, `rm -f ${f} && echo ok`].join('\n'),
   };
 }
 
@@ -182,7 +186,6 @@ export interface AcquireOptions {
   onWait?: (lock: ObservedLock) => void;
   signal?: AbortSignal;
 }
-
 
 export class ApplyLock {
   readonly path: string;
@@ -280,7 +283,9 @@ export class ApplyLock {
     const r = await this.remove(id);
     if (r.removed) return before?.info;
     if (r.current === undefined) throw new LockError(`no apply lock is held on ${this.host.name} (${this.path})`);
-    const holder = r.current.info ? `lock ID ${r.current.info.id}, held by ${r.current.info.holder} (operation "${r.current.info.operation}")` : 'a lock that is not hactl\'s';
+    const holder = r.current.info
+      ? `lock ID ${r.current.info.id}, held by ${r.current.info.holder} (operation "${r.current.info.operation}")`
+      : "a lock that is not hactl's";
     throw new LockError(`the apply lock on ${this.host.name} is ${holder}, not ${id}: nothing removed`);
   }
 

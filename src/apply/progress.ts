@@ -62,7 +62,7 @@ export class Progress {
   start(): void {
     if (this.tty && this.timer === undefined) {
       this.timer = setInterval(() => this.redraw(), this.o.redrawMs ?? 250);
-      this.timer.unref?.();
+      this.timer.unref();
     }
   }
 
@@ -217,8 +217,14 @@ export function renderSummary(result: WalkResult, plan: Pick<Plan, 'changes'>, o
     out.push(`${title} (${items.length}):`, ...items.map((i) => `  ${i}`));
   };
   list('Succeeded', result.succeeded);
-  list('Failed', result.failed.map((f) => `${f.id}: ${f.error}`));
-  list('Skipped', result.skipped.map((s) => `${s.id} (because ${s.because.join(', ')} failed)`));
+  list(
+    'Failed',
+    result.failed.map((f) => `${f.id}: ${f.error}`),
+  );
+  list(
+    'Skipped',
+    result.skipped.map((s) => `${s.id} (because ${s.because.join(', ')} failed)`),
+  );
   list('Cancelled', result.cancelled);
   if (out.length > 0) out.push('');
   const c = countApplied(plan, result.succeeded);

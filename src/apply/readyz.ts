@@ -61,7 +61,6 @@ export function judgeReadyz(r: ExecResult): { ready: true } | { ready: false; an
   return { ready: false, answer: `HTTP ${status}${body ? `: ${body.split('\n').slice(-3).join(' | ').slice(0, 200)}` : ''}` };
 }
 
-
 /** Poll /readyz from `via` until it answers 200 "ok"; throws NotReadyError at the timeout. */
 export async function waitForReadyz(
   via: { exec(cmd: string, opts?: ExecOptions): Promise<ExecResult> },

@@ -58,7 +58,6 @@ export function execOn(access: HostAccess, host: Host): LockHost {
   return { name: host.name, exec: (cmd, opts) => access.withTransport(host, (t) => t.exec(cmd, opts)) };
 }
 
-
 export interface ApplyInput {
   spec: ClusterSpec;
   specSha256: string;
@@ -91,9 +90,7 @@ export interface ApplyInput {
   abortRunning?: AbortSignal;
 }
 
-export type ApplyOutcome =
-  | { status: 'refused'; reasons: string[] }
-  | { status: 'done'; result: WalkResult; plan: Plan; lockId: string; stoppedBy?: string };
+export type ApplyOutcome = { status: 'refused'; reasons: string[] } | { status: 'done'; result: WalkResult; plan: Plan; lockId: string; stoppedBy?: string };
 
 /** Reasons to refuse before anything is touched: unsupported kinds, plan errors, bad targets. */
 export function precheck(input: Pick<ApplyInput, 'graph' | 'plan' | 'targets'>): { reasons: string[]; graph?: ResourceGraph; plan?: Plan } {
@@ -162,7 +159,9 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       onWait: (l) => {
         if (waitedNoted) return;
         waitedNoted = true;
-        note(`waiting for the apply lock on ${lock.host.name}: held by ${l.info?.holder ?? 'unknown'} (operation "${l.info?.operation ?? '?'}", lock ID ${l.info?.id ?? '?'})`);
+        note(
+          `waiting for the apply lock on ${lock.host.name}: held by ${l.info?.holder ?? 'unknown'} (operation "${l.info?.operation ?? '?'}", lock ID ${l.info?.id ?? '?'})`,
+        );
       },
       onLost: (why) => {
         stoppedBy = why;
@@ -196,7 +195,10 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       }),
     );
     // Hosts being removed are not in the spec and not observed: the removal checks them itself.
-    const stale = checkStale({ ...input.plan, hosts: input.plan.hosts.filter((h) => h.removed !== true) }, { specSha256: input.specSha256, factsDigests: digests });
+    const stale = checkStale(
+      { ...input.plan, hosts: input.plan.hosts.filter((h) => h.removed !== true) },
+      { specSha256: input.specSha256, factsDigests: digests },
+    );
     if (stale.length > 0) return { status: 'refused', reasons: stale.map((r) => `the plan is stale: ${r}`) };
 
     const firstCp = lockTarget;
@@ -266,7 +268,9 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       const released = await held.release();
       log?.event(released ? `lock ${held.id} released` : `lock ${held.id} was no longer ours; nothing released`);
     } catch (e) {
-      note(`could not release the apply lock ${held.id} on ${held.host}: ${(e as Error).message} (it expires on its own once no longer refreshed, or: hactl force-unlock ${held.id})`);
+      note(
+        `could not release the apply lock ${held.id} on ${held.host}: ${(e as Error).message} (it expires on its own once no longer refreshed, or: hactl force-unlock ${held.id})`,
+      );
     }
   }
 }

@@ -21,7 +21,11 @@ function clip(s: string): string {
 }
 
 function indent(s: string): string {
-  return s.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n');
+  return s
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 }
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -38,7 +42,10 @@ export class RunLog {
   private readonly secrets: Sensitive[] = [];
 
   constructor(opts: { root?: string; id: string; startedAt?: Date }) {
-    const at = (opts.startedAt ?? new Date()).toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const at = (opts.startedAt ?? new Date())
+      .toISOString()
+      .replace(/[:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     this.id = opts.id;
     this.dir = join(opts.root ?? DEFAULT_LOG_ROOT, `${at}-${safeName(opts.id).slice(0, 8)}`);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -108,7 +115,11 @@ export class LoggedTransport implements Transport {
 
   async exec(cmd: string | CommandLine, opts?: ExecOptions): Promise<ExecResult> {
     const secrets = { values: opts?.secrets ?? [], fields: opts?.secretFields ?? [] };
-    const base = { command: typeof cmd === 'string' ? cmd : cmd.shown, stdin: opts?.stdin !== undefined, ...(this.resource ? { resource: this.resource } : {}) };
+    const base = {
+      command: typeof cmd === 'string' ? cmd : cmd.shown,
+      stdin: opts?.stdin !== undefined,
+      ...(this.resource ? { resource: this.resource } : {}),
+    };
     try {
       const result = await this.inner.exec(cmd, opts);
       this.log.command(this.host, { ...base, result }, secrets);
@@ -124,7 +135,10 @@ export class LoggedTransport implements Transport {
     try {
       const r = await this.inner.observe(o);
       // The probe's output is the facts, not a record of what happened: its size is enough.
-      this.log.host(this.host, `${this.resource ? `${this.resource}: ` : ''}observe ${o.name}: exit ${r.code} in ${Math.round(r.durationMs)} ms, ${r.stdout.length} bytes`);
+      this.log.host(
+        this.host,
+        `${this.resource ? `${this.resource}: ` : ''}observe ${o.name}: exit ${r.code} in ${Math.round(r.durationMs)} ms, ${r.stdout.length} bytes`,
+      );
       return r;
     } catch (e) {
       this.log.host(this.host, `${this.resource ? `${this.resource}: ` : ''}observe ${o.name}: error after ${Date.now() - start} ms: ${(e as Error).message}`);

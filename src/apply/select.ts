@@ -28,7 +28,7 @@ export function selectTargets(graph: ResourceGraph, targets: readonly string[]):
   const unmatched: string[] = [];
   for (const t of targets) {
     // A host name: that host's own resources (kind@host), not the cluster-wide ones it runs.
-    const hits = graph.nodes().filter((id) => id === t || graph.node(id)?.kind === t || id.endsWith(`@${t}`));
+    const hits = graph.nodes().filter((id) => id === t || (graph.node(id) as ResourceNode | undefined)?.kind === t || id.endsWith(`@${t}`));
     if (hits.length === 0) unmatched.push(t);
     hits.forEach((id) => matched.add(id));
   }

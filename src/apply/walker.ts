@@ -73,7 +73,7 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
   const ids = graph.nodes().sort(byId);
   const nodes = new Map<string, ResourceNode>();
   for (const id of ids) {
-    const label = graph.node(id) as Partial<ResourceNode> | undefined;
+    const label = graph.node(id) as Partial<ResourceNode> | null | undefined;
     if (typeof label !== 'object' || label === null || typeof label.host !== 'string') {
       return Promise.reject(new Error(`graph node ${id} has no resource label`));
     }
@@ -127,11 +127,20 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
       const result: WalkResult = { succeeded: [], failed: [], skipped: [], cancelled: [] };
       for (const id of ids) {
         switch (state.get(id)) {
-          case 'succeeded': result.succeeded.push(id); break;
-          case 'failed': result.failed.push({ id, error: failures.get(id) ?? '' }); break;
-          case 'skipped': result.skipped.push({ id, because: [...(skippedBecause.get(id) ?? [])].sort(byId) }); break;
-          case 'cancelled': result.cancelled.push(id); break;
-          default: break;
+          case 'succeeded':
+            result.succeeded.push(id);
+            break;
+          case 'failed':
+            result.failed.push({ id, error: failures.get(id) ?? '' });
+            break;
+          case 'skipped':
+            result.skipped.push({ id, because: [...(skippedBecause.get(id) ?? [])].sort(byId) });
+            break;
+          case 'cancelled':
+            result.cancelled.push(id);
+            break;
+          default:
+            break;
         }
       }
       options.signal?.removeEventListener('abort', onStop);

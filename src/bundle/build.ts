@@ -173,9 +173,13 @@ export async function buildBundle(o: BundleOptions): Promise<BundleResult> {
   o.log('reading the package indices');
   const sources = sets.flatMap(([set, list]) => indexSources(set, list, arch));
   const indices: IndexPackage[][] = new Array<IndexPackage[]>(sources.length);
-  await inParallel(sources.map((s, i) => [s, i] as const), 4, async ([s, i]) => {
-    indices[i] = await fetchIndex(s, arch);
-  });
+  await inParallel(
+    sources.map((s, i) => [s, i] as const),
+    4,
+    async ([s, i]) => {
+      indices[i] = await fetchIndex(s, arch);
+    },
+  );
   const wanted = wantedPackages(spec, o.localFiles, arch);
   const resolution = resolvePackages(indices.flat(), wanted, o.hostStatus !== undefined ? parseDpkgStatus(o.hostStatus, arch) : []);
   if (resolution.errors.length > 0) throw new BundleError(resolution.errors);
@@ -188,7 +192,8 @@ export async function buildBundle(o: BundleOptions): Promise<BundleResult> {
   let downloadedBytes = 0;
   await inParallel(packages, o.parallelism ?? 4, async (p) => {
     const dest = join(aptDir, debFileName(p));
-    if (!BUNDLE_PATH.test(`${APT_DIR}/${debFileName(p)}`)) throw new BundleError([`${p.name} ${p.version}: its file name ${debFileName(p)} is not one a bundle can hold`]);
+    if (!BUNDLE_PATH.test(`${APT_DIR}/${debFileName(p)}`))
+      throw new BundleError([`${p.name} ${p.version}: its file name ${debFileName(p)} is not one a bundle can hold`]);
     const have = await hashFile(dest);
     if (have?.sha256 === p.sha256) return;
     let size: number;

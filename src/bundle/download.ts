@@ -35,7 +35,8 @@ async function open(url: string): Promise<Readable> {
     // Looking first turns a missing file into an error here rather than mid-stream.
     await stat(path).then(
       () => undefined,
-      (e: NodeJS.ErrnoException) => {
+      (err: unknown) => {
+        const e = err as NodeJS.ErrnoException;
         throw new FetchError(url, e.code === 'ENOENT' ? 'no such file' : e.message, e.code === 'ENOENT');
       },
     );

@@ -69,9 +69,11 @@ export function parseBundleManifest(text: string): { manifest: BundleManifest } 
     if (typeof m[k] !== 'string') return { error: `${k} is missing` };
   }
   if (!Array.isArray(m.files) || !Array.isArray(m.packages)) return { error: 'files or packages is missing' };
-  for (const f of m.files) {
+  // Read from a file: an entry may be anything.
+  for (const f of m.files as (Partial<BundleFile> | null)[]) {
     if (typeof f?.path !== 'string' || !BUNDLE_PATH.test(f.path)) return { error: `file path ${JSON.stringify(f?.path)} is not one a bundle holds` };
-    if (!Number.isInteger(f.size) || f.size < 0 || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return { error: `file ${f.path}: size or sha256 is malformed` };
+    if (typeof f.size !== 'number' || !Number.isInteger(f.size) || f.size < 0 || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))
+      return { error: `file ${f.path}: size or sha256 is malformed` };
   }
   return { manifest: m as BundleManifest };
 }

@@ -51,7 +51,8 @@ export function manifestImages(text: string): string[] {
     else if (v !== null && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
         if ((k === 'containers' || k === 'initContainers' || k === 'ephemeralContainers') && Array.isArray(x)) {
-          for (const c of x) if (c !== null && typeof c === 'object' && typeof (c as { image?: unknown }).image === 'string') out.add((c as { image: string }).image);
+          for (const c of x)
+            if (c !== null && typeof c === 'object' && typeof (c as { image?: unknown }).image === 'string') out.add((c as { image: string }).image);
         } else visit(x);
       }
     }
@@ -72,14 +73,20 @@ export function clusterImages(spec: ClusterSpec, cniManifest: string | undefined
   const images: string[] = [];
   const kubeadm = kubeadmImages(spec.kubernetes.version);
   if (kubeadm === undefined) {
-    warnings.push(`no table of kubeadm's images for Kubernetes ${spec.kubernetes.version}: add them from \`kubeadm config images list --kubernetes-version ${spec.kubernetes.version}\``);
+    warnings.push(
+      `no table of kubeadm's images for Kubernetes ${spec.kubernetes.version}: add them from \`kubeadm config images list --kubernetes-version ${spec.kubernetes.version}\``,
+    );
   } else images.push(...kubeadm);
   if (cniManifest !== undefined) images.push(...manifestImages(cniManifest));
   images.push(spec.containerd.sandboxImage);
   const vip = spec.loadBalancer.kubeVip;
   if (spec.loadBalancer.type === 'kube-vip' && vip !== undefined) {
     // The image of the very manifest kube-vip's resource writes.
-    images.push(...manifestImages(renderKubeVipManifest({ version: vip.version, iface: vip.interface, vip: spec.controlPlaneEndpoint.host, kubeconfig: '/etc/kubernetes/admin.conf' })));
+    images.push(
+      ...manifestImages(
+        renderKubeVipManifest({ version: vip.version, iface: vip.interface, vip: spec.controlPlaneEndpoint.host, kubeconfig: '/etc/kubernetes/admin.conf' }),
+      ),
+    );
   }
   return { images: [...new Set(images)], warnings };
 }

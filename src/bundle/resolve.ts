@@ -39,7 +39,9 @@ function fits(p: IndexPackage, alt: Alternative): boolean {
 }
 
 function provides(p: IndexPackage, alt: Alternative): boolean {
-  return p.provides.some((v) => v.name === alt.name && (alt.relation === undefined || (v.version !== undefined && satisfies(v.version, alt.relation, alt.version!))));
+  return p.provides.some(
+    (v) => v.name === alt.name && (alt.relation === undefined || (v.version !== undefined && satisfies(v.version, alt.relation, alt.version!))),
+  );
 }
 
 export function resolvePackages(index: readonly IndexPackage[], wanted: readonly WantedPackage[], installed: readonly InstalledPackage[] = []): Resolution {
@@ -65,7 +67,9 @@ export function resolvePackages(index: readonly IndexPackage[], wanted: readonly
     installed.some(
       (p) =>
         (p.name === alt.name && (alt.relation === undefined || satisfies(p.version, alt.relation, alt.version!))) ||
-        p.provides.some((v) => v.name === alt.name && (alt.relation === undefined || (v.version !== undefined && satisfies(v.version, alt.relation, alt.version!)))),
+        p.provides.some(
+          (v) => v.name === alt.name && (alt.relation === undefined || (v.version !== undefined && satisfies(v.version, alt.relation, alt.version!))),
+        ),
     );
   const offered = (name: string): string => {
     const versions = (byName.get(name) ?? []).map((p) => p.version);

@@ -91,7 +91,8 @@ export function bashCompletion(bin: string, commands: readonly CompletionCommand
     const cases = c.flags.filter((f) => f.options !== undefined && f.options.length > 0);
     if (cases.length > 0) {
       lines.push('      case "$prev" in');
-      for (const f of cases) lines.push(`        ${[`--${f.name}`, ...(f.char !== undefined ? [`-${f.char}`] : [])].map(word).join('|')}) values="${words(f.options!)}" ;;`);
+      for (const f of cases)
+        lines.push(`        ${[`--${f.name}`, ...(f.char !== undefined ? [`-${f.char}`] : [])].map(word).join('|')}) values="${words(f.options!)}" ;;`);
       lines.push('      esac');
     }
     lines.push('      ;;');
@@ -115,6 +116,9 @@ export function zshCompletion(bin: string, commands: readonly CompletionCommand[
     `# ${bin} completion for zsh. Load it in this shell:  source <(${bin} completion zsh)`,
     `# or for every shell, in ~/.zshrc after compinit:  source <(${bin} completion zsh)`,
     'autoload -U +X bashcompinit && bashcompinit',
-    bashCompletion(bin, commands).split('\n').filter((l) => !l.startsWith('#')).join('\n'),
+    bashCompletion(bin, commands)
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n'),
   ].join('\n');
 }

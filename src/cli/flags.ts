@@ -22,19 +22,19 @@ export const OUTPUT_ALIASES: Readonly<Record<string, string>> = { text: 'human' 
  * (`human|json|markdown`); `text` is still taken for `human`.
  */
 export function outputFlagWith<const T extends readonly string[]>(options: T, defaultValue: T[number]): OptionFlag<T[number]> {
-  const make = Flags.custom<string>({
+  const make = Flags.custom({
     char: 'o',
     description: `output format: ${options.join(', ')}`,
     helpValue: `<${options.join('|')}>`,
-    parse: async (input) => {
+    parse: (input): Promise<string> => {
       const value = OUTPUT_ALIASES[input] ?? input;
-      if (!(options as readonly string[]).includes(value)) throw new Error(`Expected --output=${input} to be one of: ${options.join(', ')}`);
-      return value;
+      if (!(options as readonly string[]).includes(value)) return Promise.reject(new Error(`Expected --output=${input} to be one of: ${options.join(', ')}`));
+      return Promise.resolve(value);
     },
   });
   // Not oclif's `options`, which would refuse the aliases before parse sees them; completion reads these.
   const completionValues = options.filter((o) => !(o in OUTPUT_ALIASES));
-  return Object.assign(make({ default: defaultValue }), { completionValues }) as OptionFlag<T[number]>;
+  return Object.assign(make({ default: defaultValue }), { completionValues });
 }
 
 /** `-o/--output human|json` (default human). */

@@ -31,6 +31,6 @@ export function notFoundMessage(id: string, config: CommandList): string {
   return `${config.bin} ${typed}: no such command.${hint} Run ${config.bin} help for the list.`;
 }
 
-export const commandNotFound: Hook<'command_not_found'> = async function (opts) {
-  throw new Errors.CLIError(notFoundMessage(opts.id, opts.config), { exit: 1 });
+export const commandNotFound: Hook<'command_not_found'> = function (opts) {
+  return Promise.reject(new Errors.CLIError(notFoundMessage(opts.id, opts.config), { exit: 1 }));
 };

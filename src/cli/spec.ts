@@ -44,7 +44,10 @@ export async function loadSpecOrExit(cmd: Command, file: string, opts: { dials?:
 export async function sshKeyProblems(spec: ClusterSpec): Promise<string[]> {
   const users = new Map<string, { key: string; hosts: string[] }>();
   for (const h of spec.hosts) {
-    for (const [key, path] of [['ssh.privateKeyFile', h.ssh.privateKeyFile], ['ssh.bastion.privateKeyFile', h.ssh.bastion?.privateKeyFile]] as const) {
+    for (const [key, path] of [
+      ['ssh.privateKeyFile', h.ssh.privateKeyFile],
+      ['ssh.bastion.privateKeyFile', h.ssh.bastion?.privateKeyFile],
+    ] as const) {
       if (path === undefined) continue;
       const u = users.get(path) ?? { key, hosts: [] };
       u.hosts.push(h.name);

@@ -28,7 +28,10 @@ export default class Apply extends Command {
     'A resource starts once everything it depends on succeeded; a failure stops only what depends on it. After each ' +
     'resource that changed, the host is observed again and must match the spec. A lock on the first control-plane host ' +
     'keeps two applies apart. Ctrl-C starts nothing new and lets running resources finish; a second Ctrl-C aborts them.' +
-    exitCodes({ 0: 'everything was applied (or nothing had to change)', 1: `a resource failed or was not applied, the plan was refused or declined, an invalid spec or saved plan, or ${USAGE_ERROR}` });
+    exitCodes({
+      0: 'everything was applied (or nothing had to change)',
+      1: `a resource failed or was not applied, the plan was refused or declined, an invalid spec or saved plan, or ${USAGE_ERROR}`,
+    });
   static override examples = [
     '<%= config.bin %> apply -f cluster.yaml',
     '<%= config.bin %> apply -f cluster.yaml --auto-approve --target containerd --target lb-keepalived',
@@ -38,15 +41,22 @@ export default class Apply extends Command {
     plan: Args.string({ description: 'a plan saved with `hactl plan --out`', required: false }),
   };
   static override flags = {
-    file: Flags.string({ char: 'f', description: 'cluster spec file (default with a saved plan: the file it was made from); - reads standard input', helpValue: '<cluster.yaml>' }),
+    file: Flags.string({
+      char: 'f',
+      description: 'cluster spec file (default with a saved plan: the file it was made from); - reads standard input',
+      helpValue: '<cluster.yaml>',
+    }),
     'auto-approve': Flags.boolean({ description: 'apply without asking for confirmation', default: false }),
-    parallelism: Flags.integer({ description: `resources applied and hosts connected at once (default: ${DEFAULT_PARALLELISM} resources, the spec's ssh.parallelism connections)`, min: 1 }),
+    parallelism: Flags.integer({
+      description: `resources applied and hosts connected at once (default: ${DEFAULT_PARALLELISM} resources, the spec's ssh.parallelism connections)`,
+      min: 1,
+    }),
     target: Flags.string({
       description: 'apply only this resource (id such as containerd@cp1) or kind, with what it depends on (repeatable)',
       multiple: true,
       helpValue: '<id|kind>',
     }),
-    'lock-timeout': Flags.string({ description: 'how long to wait for another apply\'s lock (0s: fail at once)', default: '0s', helpValue: '<duration>' }),
+    'lock-timeout': Flags.string({ description: "how long to wait for another apply's lock (0s: fail at once)", default: '0s', helpValue: '<duration>' }),
     'log-dir': Flags.string({ description: `directory under which each run keeps its log directory (default ${DEFAULT_LOG_ROOT})`, helpValue: '<dir>' }),
     'resource-timeout': Flags.string({ description: 'limit per resource', default: '30m', helpValue: '<duration>' }),
     'accept-new-host-keys': acceptNewHostKeysFlag,
@@ -138,14 +148,19 @@ export default class Apply extends Command {
         const shown = pre.plan ?? plan;
         this.log(renderHuman(shown, { color: shouldColor(process.stdout, process.env) }).replace(/\n$/, ''));
         if (pre.reasons.length > 0) return this.refuse(pre.reasons);
-        if (targets.length > 0) this.log(`\nOnly ${targets.join(', ')} and what ${targets.length === 1 ? 'it depends' : 'they depend'} on: the rest of the cluster is left as it is.`);
+        if (targets.length > 0)
+          this.log(
+            `\nOnly ${targets.join(', ')} and what ${targets.length === 1 ? 'it depends' : 'they depend'} on: the rest of the cluster is left as it is.`,
+          );
         if (!hasChanges(shown)) {
           this.log('\nNothing to apply.');
           return;
         }
         if (!flags['auto-approve']) {
           if (!process.stdin.isTTY) {
-            this.logToStderr('refusing to apply without confirmation: stdin is not a terminal. Pass --auto-approve, or save the plan (hactl plan --out plan.json) and apply that.');
+            this.logToStderr(
+              'refusing to apply without confirmation: stdin is not a terminal. Pass --auto-approve, or save the plan (hactl plan --out plan.json) and apply that.',
+            );
             this.exit(1);
           }
           const answer = await ask(

@@ -12,11 +12,14 @@ export default class BundleCommand extends Command {
   static override summary = 'Gather what a cluster spec needs from the internet into one directory, for sites without it';
   static override description =
     'On a connected machine: the OS and Kubernetes packages the spec installs, with their dependencies, as a flat apt ' +
-    'repository (from the spec\'s packages.apt sources), the CNI manifest, and images.txt listing the images to push to ' +
-    'the site\'s registry. A spec with `packages.bundle: DIR` has apply upload it to the hosts and install from it. ' +
+    "repository (from the spec's packages.apt sources), the CNI manifest, and images.txt listing the images to push to " +
+    "the site's registry. A spec with `packages.bundle: DIR` has apply upload it to the hosts and install from it. " +
     'A re-run reuses what is already in DIR and checks out. See docs/air-gapped.md.' +
     exitCodes({ 0: 'the bundle is complete', 1: `an invalid spec, something that could not be fetched or checked, or ${USAGE_ERROR}` });
-  static override examples = ['<%= config.bin %> bundle -f cluster.yaml --out ./bundle', '<%= config.bin %> bundle -f cluster.yaml --out ./bundle --arch arm64'];
+  static override examples = [
+    '<%= config.bin %> bundle -f cluster.yaml --out ./bundle',
+    '<%= config.bin %> bundle -f cluster.yaml --out ./bundle --arch arm64',
+  ];
   static override flags = {
     file: fileFlag,
     out: Flags.string({ description: 'directory to write the bundle to (created; reused by a re-run)', required: true, helpValue: '<dir>' }),
@@ -47,7 +50,14 @@ export default class BundleCommand extends Command {
       }
     }
     try {
-      const r = await buildBundle({ spec, outDir, arch: flags.arch, localFiles, ...(hostStatus !== undefined ? { hostStatus } : {}), log: (line) => this.logToStderr(line) });
+      const r = await buildBundle({
+        spec,
+        outDir,
+        arch: flags.arch,
+        localFiles,
+        ...(hostStatus !== undefined ? { hostStatus } : {}),
+        log: (line) => this.logToStderr(line),
+      });
       for (const w of r.warnings) this.logToStderr(`warning: ${w}`);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       this.log(

@@ -1,4 +1,5 @@
 import { Args, Command } from '@oclif/core';
+import type { FlagInput } from '@oclif/core/interfaces';
 import { COMMAND_LOADERS } from '../cli/commands.js';
 import { bashCompletion, completionFlags, zshCompletion, type CompletionCommand } from '../cli/completion.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
@@ -8,14 +9,14 @@ export const SHELLS = ['bash', 'zsh'] as const;
 export default class Completion extends Command {
   static override summary = 'Print a shell completion script (bash or zsh)';
   static override description =
-    'Completes command names, topics (etcd snapshot), each command\'s flags, the values of flags with a fixed set ' +
-    '(-o human|json|markdown) and file names. The script is generated from this hactl\'s commands: generate it again ' +
+    "Completes command names, topics (etcd snapshot), each command's flags, the values of flags with a fixed set " +
+    "(-o human|json|markdown) and file names. The script is generated from this hactl's commands: generate it again " +
     'after an upgrade.' +
     exitCodes({ 0: 'the script was printed', 1: `an unknown shell, or ${USAGE_ERROR}` });
   static override examples = [
     'source <(<%= config.bin %> completion bash)',
     '<%= config.bin %> completion bash > ~/.local/share/bash-completion/completions/<%= config.bin %>',
-    'echo \'source <(<%= config.bin %> completion zsh)\' >> ~/.zshrc',
+    "echo 'source <(<%= config.bin %> completion zsh)' >> ~/.zshrc",
   ];
   static override args = {
     shell: Args.string({ description: 'the shell', options: [...SHELLS], required: true }),
@@ -29,9 +30,9 @@ export default class Completion extends Command {
   }
 }
 
-/** Every command with its flags, from the command classes themselves. */
+/** Every command with its flags, from the command classes themselves (oclif leaves `flags` unset on a command without any). */
 export async function completionCommands(): Promise<CompletionCommand[]> {
   const ids = Object.keys(COMMAND_LOADERS).sort();
   const modules = await Promise.all(ids.map((id) => COMMAND_LOADERS[id]!()));
-  return ids.map((id, i) => ({ words: id.replaceAll(':', ' '), flags: completionFlags(modules[i]!.default.flags ?? {}) }));
+  return ids.map((id, i) => ({ words: id.replaceAll(':', ' '), flags: completionFlags((modules[i]!.default.flags as FlagInput | undefined) ?? {}) }));
 }

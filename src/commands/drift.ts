@@ -47,10 +47,18 @@ export default class Drift extends Command {
       helpValue: '<id|kind>',
     }),
     every: Flags.string({ description: 'keep running: check now, then every interval (e.g. 15m, 1h)', helpValue: '<duration>', exclusive: ['cron'] }),
-    cron: Flags.string({ description: 'keep running: check at the times of a five-field crontab pattern, local time (e.g. "*/15 * * * *")', helpValue: '<pattern>', exclusive: ['every'] }),
+    cron: Flags.string({
+      description: 'keep running: check at the times of a five-field crontab pattern, local time (e.g. "*/15 * * * *")',
+      helpValue: '<pattern>',
+      exclusive: ['every'],
+    }),
     webhook: Flags.string({ description: 'POST the JSON report here when drift appears, changes or clears', helpValue: '<url>' }),
-    'webhook-secret-env': Flags.string({ description: 'environment variable holding the value of the webhook\'s secret header', helpValue: '<NAME>', dependsOn: ['webhook'] }),
-    'webhook-secret-header': Flags.string({ description: 'name of the webhook\'s secret header', default: DEFAULT_SECRET_HEADER, helpValue: '<header>' }),
+    'webhook-secret-env': Flags.string({
+      description: "environment variable holding the value of the webhook's secret header",
+      helpValue: '<NAME>',
+      dependsOn: ['webhook'],
+    }),
+    'webhook-secret-header': Flags.string({ description: "name of the webhook's secret header", default: DEFAULT_SECRET_HEADER, helpValue: '<header>' }),
     'webhook-retries': Flags.integer({ description: 'retries of a failed delivery, with exponential backoff from 1 s', default: 4, min: 0, max: 10 }),
     'state-file': Flags.string({ description: 'where the last delivered drift state is kept between runs', default: DEFAULT_STATE_FILE, helpValue: '<path>' }),
     parallelism: observeParallelismFlag,
@@ -71,10 +79,12 @@ export default class Drift extends Command {
       const name = flags['webhook-secret-env'];
       const value = process.env[name];
       if (value === undefined || value === '') this.error(`--webhook-secret-env: environment variable ${name} is not set`, { exit: 1 });
-      if (!/^[A-Za-z0-9-]+$/.test(flags['webhook-secret-header'])) this.error(`--webhook-secret-header: "${flags['webhook-secret-header']}" is not a header name`, { exit: 1 });
+      if (!/^[A-Za-z0-9-]+$/.test(flags['webhook-secret-header']))
+        this.error(`--webhook-secret-header: "${flags['webhook-secret-header']}" is not a header name`, { exit: 1 });
       secretHeader = { name: flags['webhook-secret-header'], value };
     }
-    if (flags.webhook !== undefined && !/^https?:$/.test(safeProtocol(flags.webhook))) this.error(`--webhook: ${redactUrl(flags.webhook)} is not an http(s) URL`, { exit: 1 });
+    if (flags.webhook !== undefined && !/^https?:$/.test(safeProtocol(flags.webhook)))
+      this.error(`--webhook: ${redactUrl(flags.webhook)} is not an http(s) URL`, { exit: 1 });
     let listen: ListenSettings | undefined;
     try {
       listen = listenSettings(flags, process.env);
@@ -83,7 +93,8 @@ export default class Drift extends Command {
     }
     // The views (prom-client and the page) load only when they are served.
     const watchViews = listen !== undefined ? await import('../drift/watch-views.js') : undefined;
-    const views = watchViews !== undefined ? new watchViews.DriftWatchViews({ version: this.config.version, nodeVersion: process.version }, flags.history) : undefined;
+    const views =
+      watchViews !== undefined ? new watchViews.DriftWatchViews({ version: this.config.version, nodeVersion: process.version }, flags.history) : undefined;
 
     const scheduled = schedule !== undefined;
     const color = shouldColor(process.stdout, process.env);
@@ -109,7 +120,9 @@ export default class Drift extends Command {
         });
         if (sent.delivery?.ok) this.logToStderr(`webhook: drift ${sent.event}; report delivered to ${redactUrl(flags.webhook)}`);
         else if (sent.delivery) {
-          this.logToStderr(`webhook: drift ${sent.event}, but the report could not be delivered after ${sent.delivery.attempts} attempts: ${sent.delivery.error}`);
+          this.logToStderr(
+            `webhook: drift ${sent.event}, but the report could not be delivered after ${sent.delivery.attempts} attempts: ${sent.delivery.error}`,
+          );
           if (code === 0) code = 1;
         }
       }
@@ -207,7 +220,9 @@ export default class Drift extends Command {
     if (serve !== undefined && collector !== undefined) {
       const stackedEtcd = collector.stackedEtcd();
       const { driftRun } = await import('../drift/watch-views.js');
-      serve.views.recordRun(await driftRun(report, { spec, plan, facts: collector.facts(), ...(stackedEtcd !== undefined ? { stackedEtcd } : {}) }, serve.snapshots));
+      serve.views.recordRun(
+        await driftRun(report, { spec, plan, facts: collector.facts(), ...(stackedEtcd !== undefined ? { stackedEtcd } : {}) }, serve.snapshots),
+      );
     }
     return report;
   }

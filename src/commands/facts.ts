@@ -10,10 +10,7 @@ export default class Facts extends Command {
     'One SSH connection and one probe command per host. Unreachable hosts are reported with the reason while the others ' +
     'are still shown.' +
     exitCodes({ 0: 'every host was observed', 1: `a host could not be observed, an invalid spec, an unknown --host, or ${USAGE_ERROR}` });
-  static override examples = [
-    '<%= config.bin %> facts -f cluster.yaml',
-    '<%= config.bin %> facts -f cluster.yaml --host cp1 -o json',
-  ];
+  static override examples = ['<%= config.bin %> facts -f cluster.yaml', '<%= config.bin %> facts -f cluster.yaml --host cp1 -o json'];
   static override flags = {
     file: fileFlag,
     output: outputFlag,

@@ -28,9 +28,7 @@ export default class GraphCommand extends Command {
     const spec = await loadSpecOrExit(this, flags.file);
     const graph = compile(spec);
     if (flags.output === 'mermaid' && graph.edgeCount() > MERMAID_MAX_EDGES) {
-      this.logToStderr(
-        `warning: ${graph.edgeCount()} dependencies: mermaid renders at most ${MERMAID_MAX_EDGES} by default (GitHub too); use -o dot or text`,
-      );
+      this.logToStderr(`warning: ${graph.edgeCount()} dependencies: mermaid renders at most ${MERMAID_MAX_EDGES} by default (GitHub too); use -o dot or text`);
     }
     const out = render(graph, flags.output, { groupByHost: flags['group-by-host'] });
     // log adds the final newline back.

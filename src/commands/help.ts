@@ -1,4 +1,5 @@
 import { Args, Command, Errors, loadHelpClass } from '@oclif/core';
+import type { HelpOptions } from '@oclif/core/interfaces';
 import { notFoundMessage } from '../cli/not-found.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
@@ -21,6 +22,6 @@ export default class HelpCommand extends Command {
       if (known === undefined) throw new Errors.CLIError(notFoundMessage(id, this.config), { exit: 1 });
     }
     const Help = await loadHelpClass(this.config);
-    await new Help(this.config, this.config.pjson.oclif.helpOptions ?? this.config.pjson.helpOptions).showHelp(words);
+    await new Help(this.config, this.config.pjson.oclif.helpOptions ?? (this.config.pjson.helpOptions as HelpOptions | undefined)).showHelp(words);
   }
 }

@@ -27,11 +27,20 @@ export default class Init extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Init);
-    const addresses = flags.hosts.flatMap((h) => h.split(',')).map((a) => a.trim()).filter((a) => a !== '');
+    const addresses = flags.hosts
+      .flatMap((h) => h.split(','))
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
     const command = ['hactl init --hosts', addresses.join(','), ...(flags.vip !== undefined ? ['--vip', flags.vip] : []), '--name', flags.name].join(' ');
     let spec;
     try {
-      spec = initSpec({ name: flags.name, addresses, ...(flags.vip !== undefined ? { vip: flags.vip } : {}), kubernetesVersion: defaultKubernetesVersion(), command });
+      spec = initSpec({
+        name: flags.name,
+        addresses,
+        ...(flags.vip !== undefined ? { vip: flags.vip } : {}),
+        kubernetesVersion: defaultKubernetesVersion(),
+        command,
+      });
     } catch (e) {
       if (!(e instanceof InitError)) throw e;
       this.logToStderr(`init: ${e.message}`);
@@ -41,7 +50,10 @@ export default class Init extends Command {
     const name = flags.out ?? '<init>';
     const checked = loadSpec(spec.text, flags.out ?? 'cluster.yaml');
     if (checked.spec === undefined) {
-      printDiagnostics(this, checked.diagnostics.map((d) => ({ ...d, file: name })));
+      printDiagnostics(
+        this,
+        checked.diagnostics.map((d) => ({ ...d, file: name })),
+      );
       this.logToStderr('init: the spec these flags give is not valid; nothing written');
       this.exit(1);
     }
@@ -63,7 +75,8 @@ export default class Init extends Command {
 
 /** The schema's default Kubernetes version, as the loader applies it. */
 function defaultKubernetesVersion(): string {
-  const minimal = 'apiVersion: hactl.io/v1alpha1\nkind: Cluster\nmetadata: { name: x }\nhosts: [{ name: a, address: 10.0.0.1, roles: [control-plane, worker] }]\n';
+  const minimal =
+    'apiVersion: hactl.io/v1alpha1\nkind: Cluster\nmetadata: { name: x }\nhosts: [{ name: a, address: 10.0.0.1, roles: [control-plane, worker] }]\n';
   const spec = loadSpec(minimal, 'defaults.yaml').spec;
   if (spec === undefined) throw new Error('the schema defaults no longer load');
   return spec.kubernetes.version;

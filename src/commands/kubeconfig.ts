@@ -12,7 +12,7 @@ export default class Kubeconfig extends Command {
   static override description =
     'Reads /etc/kubernetes/admin.conf from the first control-plane host (spec order) that has it, over a read-only ' +
     'connection, and sets its server to https://<controlPlaneEndpoint.host>:<port>, so that kubectl reaches the cluster ' +
-    'through the load balancer whichever control-plane host is down. The file holds the cluster admin\'s private key: it is ' +
+    "through the load balancer whichever control-plane host is down. The file holds the cluster admin's private key: it is " +
     'written with mode 0600 (a new file, renamed into place), an existing file is replaced only with --force, and it goes to ' +
     'standard output only when asked with --out -.' +
     exitCodes({ 0: 'the kubeconfig was written', 1: `no control-plane host has it (each host's reason is printed), the file exists, or ${USAGE_ERROR}` });

@@ -61,7 +61,8 @@ export default class Plan extends Command {
     const whole = await planSpecFile(spec, flags.file, flags, (m) => this.logToStderr(m));
     const plan = selected === undefined ? whole : restrictPlan(whole, selected);
     // Errors go to stderr (the human view leaves them out of stdout, where the plan is).
-    const out = flags.output === 'human' ? renderHuman(plan, { color: shouldColor(process.stdout, process.env), errors: 'separate' }) : renderPlan(plan, flags.output);
+    const out =
+      flags.output === 'human' ? renderHuman(plan, { color: shouldColor(process.stdout, process.env), errors: 'separate' }) : renderPlan(plan, flags.output);
     this.log(out.replace(/\n$/, ''));
     const errors = renderHumanErrors(plan, { color: shouldColor(process.stderr, process.env) });
     if (errors !== '') this.logToStderr(errors.replace(/\n$/, ''));
@@ -71,7 +72,8 @@ export default class Plan extends Command {
       if (failed) this.logToStderr(`not saving ${flags.out}: the plan has errors`);
       else await savePlan(plan, flags.out);
     }
-    if (selected !== undefined) this.logToStderr(`Only ${targets.join(', ')} and what ${targets.length === 1 ? 'it depends' : 'they depend'} on: the rest of the cluster is not shown.`);
+    if (selected !== undefined)
+      this.logToStderr(`Only ${targets.join(', ')} and what ${targets.length === 1 ? 'it depends' : 'they depend'} on: the rest of the cluster is not shown.`);
     if (failed) this.exit(1);
     if (flags['detailed-exitcode'] && hasChanges(plan)) this.exit(2);
   }

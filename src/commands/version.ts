@@ -31,7 +31,12 @@ export default class Version extends Command {
       this.log(JSON.stringify(info, null, 2));
       return;
     }
-    const commit = build.commit === undefined ? (build.bundled ? 'unknown (not built from a git checkout)' : 'none (run from the sources)') : `${build.commit}${build.modified ? ' (modified)' : ''}`;
+    const commit =
+      build.commit === undefined
+        ? build.bundled
+          ? 'unknown (not built from a git checkout)'
+          : 'none (run from the sources)'
+        : `${build.commit}${build.modified ? ' (modified)' : ''}`;
     this.log(
       [
         `${this.config.bin} ${info.version}`,

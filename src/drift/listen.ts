@@ -14,11 +14,12 @@ export interface ListenAddress {
 export function parseListen(text: string): ListenAddress {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text) ?? (/^\d{1,5}$/.test(text) ? [text, undefined, '127.0.0.1', text] : null);
   if (m === null) throw new Error(`--listen: "${text}" is not HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100, 0.0.0.0:9100)`);
-  const host = m[1] ?? m[2]!;
+  const host = m[1] ?? m[2];
   const port = Number(m[3]);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--listen: port ${m[3]} is not from 1 to 65535`);
   if (m[1] !== undefined && isIP(host) !== 6) throw new Error(`--listen: "${host}" is not an IPv6 address`);
-  if (m[1] === undefined && host !== 'localhost' && isIP(host) === 0) throw new Error(`--listen: "${host}" is not an IP address or localhost (a name could resolve to any interface)`);
+  if (m[1] === undefined && host !== 'localhost' && isIP(host) === 0)
+    throw new Error(`--listen: "${host}" is not an IP address or localhost (a name could resolve to any interface)`);
   return { host, port };
 }
 
@@ -58,11 +59,19 @@ export const listenFlags = {
     helpValue: '<host:port>',
   }),
   'listen-user': Flags.string({ description: 'user name of basic authentication', default: DEFAULT_LISTEN_USER, helpValue: '<name>' }),
-  'listen-password-env': Flags.string({ description: 'environment variable holding the password of basic authentication', helpValue: '<NAME>', dependsOn: ['listen'] }),
+  'listen-password-env': Flags.string({
+    description: 'environment variable holding the password of basic authentication',
+    helpValue: '<NAME>',
+    dependsOn: ['listen'],
+  }),
   'tls-cert': Flags.string({ description: 'serve HTTPS with this certificate (PEM)', helpValue: '<file>', dependsOn: ['listen', 'tls-key'] }),
   'tls-key': Flags.string({ description: 'private key of --tls-cert (PEM)', helpValue: '<file>', dependsOn: ['tls-cert'] }),
   'tls-client-ca': Flags.string({ description: 'require client certificates signed by this CA (PEM)', helpValue: '<file>', dependsOn: ['tls-cert'] }),
-  snapshots: Flags.string({ description: 'directory `hactl etcd snapshot --out` writes to: the newest snapshot\'s time is shown and exported', helpValue: '<dir>', dependsOn: ['listen'] }),
+  snapshots: Flags.string({
+    description: "directory `hactl etcd snapshot --out` writes to: the newest snapshot's time is shown and exported",
+    helpValue: '<dir>',
+    dependsOn: ['listen'],
+  }),
   history: Flags.integer({ description: 'runs listed on the status page', default: 20, min: 1, max: 1000 }),
 };
 
@@ -91,7 +100,7 @@ function readPem(flag: string, path: string): Buffer {
     if (!b.toString('latin1').includes('-----BEGIN ')) throw new Error('not PEM');
     return b;
   } catch (e) {
-    throw new Error(`--${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`--${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
 }
 
@@ -105,7 +114,8 @@ export function listenSettings(flags: ListenFlags, env: Readonly<Record<string, 
     const name = flags['listen-password-env'];
     const password = env[name];
     if (password === undefined || password === '') throw new Error(`--listen-password-env: environment variable ${name} is not set`);
-    if (flags['listen-user'] === '' || flags['listen-user'].includes(':')) throw new Error('--listen-user: a user name of basic authentication cannot be empty or contain ":"');
+    if (flags['listen-user'] === '' || flags['listen-user'].includes(':'))
+      throw new Error('--listen-user: a user name of basic authentication cannot be empty or contain ":"');
     auth.basic = { user: flags['listen-user'], password };
   }
   if (flags['tls-cert'] !== undefined) {

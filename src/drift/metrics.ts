@@ -30,12 +30,20 @@ export class DriftMetrics {
   private readonly text = new Registry();
   private readonly openMetrics = openMetricsRegistry();
 
-  private readonly g = (name: string, help: string, labelNames: string[] = [], registers = [this.text, this.openMetrics]) => new Gauge({ name, help, labelNames, registers });
+  private readonly g = (name: string, help: string, labelNames: string[] = [], registers = [this.text, this.openMetrics]) =>
+    new Gauge({ name, help, labelNames, registers });
 
   private readonly buildInfo = this.g('hactl_build_info', 'hactl build information; always 1', ['version', 'node_version']);
-  private readonly resourceDrifted = this.g('hactl_resource_drifted', 'Whether a checked resource differs from the spec (1) or not (0)', ['resource', 'kind', 'host']);
+  private readonly resourceDrifted = this.g('hactl_resource_drifted', 'Whether a checked resource differs from the spec (1) or not (0)', [
+    'resource',
+    'kind',
+    'host',
+  ]);
   private readonly hostReachable = this.g('hactl_host_reachable', 'Whether the host could be observed over SSH in the last run', ['host']);
-  private readonly certificateExpiry = this.g('hactl_certificate_expiry_timestamp_seconds', 'When the certificate expires (notAfter), Unix time', ['host', 'path']);
+  private readonly certificateExpiry = this.g('hactl_certificate_expiry_timestamp_seconds', 'When the certificate expires (notAfter), Unix time', [
+    'host',
+    'path',
+  ]);
   // prom-client exports a gauge without labels as 0 until it is set; what may be unknown is
   // labelled with the cluster, so that it is absent rather than 0 until known.
   private readonly etcdKnown = this.g('hactl_etcd_membership_known', 'Whether an etcd member answered the last run (1) or none did (0)', ['cluster']);
@@ -43,15 +51,25 @@ export class DriftMetrics {
   private readonly etcdMembersHealthy = this.g('hactl_etcd_members_healthy', 'etcd members whose health check passed', ['cluster']);
   private readonly etcdMemberHealthy = this.g('hactl_etcd_member_healthy', 'Whether the etcd member passed its health check', ['member', 'id']);
   private readonly etcdLeader = this.g('hactl_etcd_leader', 'The etcd leader: 1 for the member that leads', ['member', 'id']);
-  private readonly snapshotTime = this.g('hactl_etcd_last_snapshot_timestamp_seconds', 'When the newest etcd snapshot under --snapshots was taken, Unix time', ['cluster']);
+  private readonly snapshotTime = this.g('hactl_etcd_last_snapshot_timestamp_seconds', 'When the newest etcd snapshot under --snapshots was taken, Unix time', [
+    'cluster',
+  ]);
   private readonly vipHolder = this.g('hactl_vip_holder', 'Whether the host has the control-plane VIP on an interface', ['address', 'host']);
-  private readonly leaseHolder = this.g('hactl_leader_lease_holder', 'The host holding a kube-system leader-election lease: 1 for the holder', ['lease', 'host']);
+  private readonly leaseHolder = this.g('hactl_leader_lease_holder', 'The host holding a kube-system leader-election lease: 1 for the holder', [
+    'lease',
+    'host',
+  ]);
   // Registered when the first check ends: before it they have no value.
   private readonly lastDuration = this.g('hactl_last_run_duration_seconds', 'How long the last drift check took', [], []);
   private readonly lastTimestamp = this.g('hactl_last_run_timestamp_seconds', 'When the last drift check finished, Unix time', [], []);
   private finishedOnce = false;
   private readonly lastOutcome = this.g('hactl_last_run_outcome', 'The outcome of the last drift check: 1 for the outcome it had', ['outcome']);
-  private readonly runs = new Counter({ name: 'hactl_runs_total', help: 'Drift checks run, by outcome', labelNames: ['outcome'], registers: [this.text, this.openMetrics] });
+  private readonly runs = new Counter({
+    name: 'hactl_runs_total',
+    help: 'Drift checks run, by outcome',
+    labelNames: ['outcome'],
+    registers: [this.text, this.openMetrics],
+  });
 
   constructor(build: BuildInfo) {
     this.buildInfo.set({ version: build.version, node_version: build.nodeVersion }, 1);
@@ -61,7 +79,20 @@ export class DriftMetrics {
   /** A run that produced a report: every observation series is replaced by this run's. */
   recordRun(run: DriftRun): void {
     const { report, plan, status } = run;
-    for (const m of [this.resourceDrifted, this.hostReachable, this.certificateExpiry, this.etcdKnown, this.etcdMembers, this.etcdMembersHealthy, this.etcdMemberHealthy, this.etcdLeader, this.snapshotTime, this.vipHolder, this.leaseHolder]) m.reset();
+    for (const m of [
+      this.resourceDrifted,
+      this.hostReachable,
+      this.certificateExpiry,
+      this.etcdKnown,
+      this.etcdMembers,
+      this.etcdMembersHealthy,
+      this.etcdMemberHealthy,
+      this.etcdLeader,
+      this.snapshotTime,
+      this.vipHolder,
+      this.leaseHolder,
+    ])
+      m.reset();
 
     const unreachable = new Set(status.hosts.filter((h) => !h.reachable).map((h) => h.name));
     for (const c of plan.changes) {

@@ -107,7 +107,12 @@ export function renderDriftHuman(input: DriftReport, opts: { color: boolean }): 
 // Markdown
 
 function escapeInline(s: string): string {
-  return s.replace(/\r?\n/g, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([\\`*_[\]|])/g, '\\$1');
+  return s
+    .replace(/\r?\n/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([\\`*_[\]|])/g, '\\$1');
 }
 
 function code(s: string): string {
@@ -126,7 +131,10 @@ function markdownHead(report: DriftReport): string[] {
   const out = [DRIFT_MARKDOWN_MARKER, `### hactl drift for ${code(report.spec.file)}`, '', `**${escapeInline(driftHeadline(report))}**`, ''];
   out.push(`Checked ${when(report)}: ${plural(report.summary.checked, 'resource')} on ${plural(report.summary.hostsObserved, 'host')}.`, '');
   if (report.unreachableHosts.length > 0) {
-    out.push('> [!CAUTION]', `> **${plural(report.unreachableHosts.length, 'host is', 'hosts are')} unreachable; nothing on ${report.unreachableHosts.length === 1 ? 'it' : 'them'} was checked:**`);
+    out.push(
+      '> [!CAUTION]',
+      `> **${plural(report.unreachableHosts.length, 'host is', 'hosts are')} unreachable; nothing on ${report.unreachableHosts.length === 1 ? 'it' : 'them'} was checked:**`,
+    );
     for (const h of report.unreachableHosts) out.push(`> - ${code(h.name)} (${escapeInline(h.address)}): ${escapeInline(h.reason)}`);
     out.push('');
   }
@@ -137,7 +145,8 @@ function markdownHead(report: DriftReport): string[] {
   }
   if (report.diagnostics.length > 0) out.push('');
   const lh = report.leaseHolders;
-  if (lh !== undefined) out.push(`Leader leases: scheduler on ${code(lh.scheduler ?? '(none)')}, controller-manager on ${code(lh.controllerManager ?? '(none)')}.`, '');
+  if (lh !== undefined)
+    out.push(`Leader leases: scheduler on ${code(lh.scheduler ?? '(none)')}, controller-manager on ${code(lh.controllerManager ?? '(none)')}.`, '');
   if (report.expiringCertificates.length > 0) {
     out.push('**Expiring certificates:**', '');
     for (const c of report.expiringCertificates) out.push(`- ${escapeInline(certificateLine(c))}`);

@@ -8,9 +8,7 @@
 import { Cron } from 'croner';
 import { parseDuration, sleep as abortableSleep } from '../apply/duration.js';
 
-export type Schedule =
-  | { kind: 'every'; text: string; everyMs: number }
-  | { kind: 'cron'; text: string; cron: Cron };
+export type Schedule = { kind: 'every'; text: string; everyMs: number } | { kind: 'cron'; text: string; cron: Cron };
 
 /** Shorter intervals would be a busy loop against the hosts, not drift detection. */
 export const MIN_EVERY_MS = 1_000;
@@ -40,7 +38,9 @@ export function parseSchedule(flags: { every?: string; cron?: string }): Schedul
       // No callback: croner only evaluates the pattern and schedules nothing itself.
       return { kind: 'cron', text: flags.cron, cron: new Cron(flags.cron.trim(), { mode: '5-part' }) };
     } catch (e) {
-      throw new ScheduleError(`--cron "${flags.cron}": ${(e as Error).message.replace(/^CronPattern: /, '')} (five fields: minute hour day-of-month month day-of-week)`);
+      throw new ScheduleError(
+        `--cron "${flags.cron}": ${(e as Error).message.replace(/^CronPattern: /, '')} (five fields: minute hour day-of-month month day-of-week)`,
+      );
     }
   }
   return undefined;
@@ -90,6 +90,7 @@ export async function runOnSchedule(schedule: Schedule, job: (tick: Date) => Pro
   while (!opts.signal.aborted) {
     const wait = tick.getTime() - now().getTime();
     if (wait > 0) await sleep(wait, opts.signal);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort during the sleep above
     if (opts.signal.aborted) break;
     await job(tick);
     const ended = now();

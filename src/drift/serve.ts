@@ -64,7 +64,8 @@ export interface DriftServerOptions {
 
 const SECURITY_HEADERS: Record<string, string> = {
   // The page's scripts come from this server only; mermaid styles its SVG inline.
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
@@ -78,15 +79,20 @@ export interface DriftServer {
 
 export async function startDriftServer(opts: DriftServerOptions): Promise<DriftServer> {
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(req, res, opts).catch((err: Error) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${err.message}\n`);
+    void handle(req, res, opts).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${(err as Error).message}\n`);
       else res.destroy();
     });
   };
   const tls = opts.auth.tls;
   const server: Server = tls
     ? createHttpsServer(
-        { cert: tls.cert, key: tls.key, ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}), minVersion: 'TLSv1.2' },
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          minVersion: 'TLSv1.2',
+        },
         handler,
       )
     : createHttpServer(handler);
@@ -139,7 +145,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: DriftServ
       return;
     case '/': {
       const state = opts.state();
-      const page = renderStatusPage({ ...(state.run !== undefined ? { run: state.run } : {}), history: state.history, version: opts.version, schedule: opts.schedule });
+      const page = renderStatusPage({
+        ...(state.run !== undefined ? { run: state.run } : {}),
+        history: state.history,
+        version: opts.version,
+        schedule: opts.schedule,
+      });
       send(res, 200, 'text/html; charset=utf-8', page, {}, head);
       return;
     }

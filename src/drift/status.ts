@@ -97,7 +97,11 @@ export function buildClusterStatus(input: StatusInput): ClusterStatus {
   }
   const certificates = [...facts]
     .flatMap(([host, f]) =>
-      f.certificates.map((c) => ({ host, path: c.path, ...(c.notAfter !== undefined ? { notAfter: c.notAfter } : { error: c.error ?? 'expiry not readable' }) })),
+      f.certificates.map((c) => ({
+        host,
+        path: c.path,
+        ...(c.notAfter !== undefined ? { notAfter: c.notAfter } : { error: c.error ?? 'expiry not readable' }),
+      })),
     )
     .sort((a, b) => (a.host === b.host ? (a.path < b.path ? -1 : 1) : a.host < b.host ? -1 : 1));
   const etcd = plan.cluster?.etcd ?? input.stackedEtcd;
@@ -134,7 +138,11 @@ export async function latestSnapshot(dir: string, cluster: string): Promise<Snap
   }
   for (const name of names.sort().reverse()) {
     try {
-      const record = JSON.parse(await readFile(join(dir, name, SNAPSHOT_RECORD), 'utf8')) as { created?: unknown; member?: { host?: unknown }; etcd?: { revision?: unknown } };
+      const record = JSON.parse(await readFile(join(dir, name, SNAPSHOT_RECORD), 'utf8')) as {
+        created?: unknown;
+        member?: { host?: unknown };
+        etcd?: { revision?: unknown };
+      };
       if (typeof record.created !== 'string' || !Number.isFinite(Date.parse(record.created))) continue;
       return {
         dir,
@@ -156,7 +164,11 @@ export async function latestSnapshot(dir: string, cluster: string): Promise<Snap
  * The hook that reads, during the plan's observation, what the status needs beyond the plan: the
  * hosts' facts, and stacked etcd's members (external etcd is observed by the plan itself).
  */
-export function statusCollector(spec: ClusterSpec): { hook: ObservedHook; facts: () => ReadonlyMap<string, HostFacts>; stackedEtcd: () => EtcdObservation | undefined } {
+export function statusCollector(spec: ClusterSpec): {
+  hook: ObservedHook;
+  facts: () => ReadonlyMap<string, HostFacts>;
+  stackedEtcd: () => EtcdObservation | undefined;
+} {
   let facts: ReadonlyMap<string, HostFacts> = new Map();
   let stackedEtcd: EtcdObservation | undefined;
   return {

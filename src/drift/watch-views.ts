@@ -45,7 +45,12 @@ export class DriftWatchViews {
 /** A run for the views: the status read beside the plan, the snapshot directory, the graph. */
 export async function driftRun(report: DriftReport, input: Omit<StatusInput, 'snapshot'>, snapshotsDir: string | undefined): Promise<DriftRun> {
   const snapshot = snapshotsDir !== undefined ? await latestSnapshot(snapshotsDir, input.spec.name) : undefined;
-  return { report, plan: input.plan, status: buildClusterStatus({ ...input, ...(snapshot !== undefined ? { snapshot } : {}) }), graph: graphMermaid(input.spec) };
+  return {
+    report,
+    plan: input.plan,
+    status: buildClusterStatus({ ...input, ...(snapshot !== undefined ? { snapshot } : {}) }),
+    graph: graphMermaid(input.spec),
+  };
 }
 
 export async function serveDriftWatch(settings: ListenSettings, views: DriftWatchViews, opts: { version: string; schedule: string }): Promise<DriftServer> {

@@ -35,7 +35,7 @@ export function saveToTempCommand(spec: ClusterSpec): string {
   return [
     REQUIRE_ETCDCTL,
     'umask 077',
-    "dir=$(mktemp -d /var/tmp/hactl-etcd-snapshot.XXXXXX) || exit 1",
+    'dir=$(mktemp -d /var/tmp/hactl-etcd-snapshot.XXXXXX) || exit 1',
     'f="$dir/etcd.db"',
     `if ! ${etcdctlFor(spec)} snapshot save "$f" >"$dir/log" 2>&1; then cat "$dir/log" >&2; rm -rf -- "$dir"; exit 1; fi`,
     `if ! st=$(ETCDCTL_API=3 etcdctl snapshot status "$f" -w json); then echo 'hactl: the snapshot does not pass etcdctl snapshot status' >&2; rm -rf -- "$dir"; exit 1; fi`,

@@ -16,7 +16,14 @@ export function sshConnections(opts: { acceptNewHostKeys: boolean; log?: (line: 
     return c;
   };
   const close = async () => {
-    await Promise.all([...open.values()].map((c) => c.then((t) => t.close(), () => undefined)));
+    await Promise.all(
+      [...open.values()].map((c) =>
+        c.then(
+          (t) => t.close(),
+          () => undefined,
+        ),
+      ),
+    );
     await connector.close();
   };
   return { connect, close };

@@ -38,7 +38,7 @@ export function parseRestoreMarker(text: string): RestoreMarker | { error: strin
     return { error: `${RESTORE_MARKER} is not JSON` };
   }
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
-  const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const str = (k: string) => (typeof o[k] === 'string' ? o[k] : undefined);
   const sha256 = str('sha256');
   const kubernetesVersion = str('kubernetesVersion');
   const revision = o.revision;

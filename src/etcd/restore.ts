@@ -30,13 +30,22 @@ export async function readSnapshotDir(dir: string): Promise<SnapshotRecord> {
   }
   const record = checkRecord(text, dir);
   const db = join(dir, SNAPSHOT_DB);
-  const size = await stat(db).then((s) => s.size, () => undefined);
+  const size = await stat(db).then(
+    (s) => s.size,
+    () => undefined,
+  );
   if (size === undefined) throw new EtcdCommandError(`${db} is missing`);
   if (size !== record.bytes) throw new EtcdCommandError(`${db} has ${size} bytes, ${SNAPSHOT_RECORD} says ${record.bytes}: the copy is damaged`);
   const sha = await sha256File(db);
   if (sha !== record.sha256) throw new EtcdCommandError(`${db} has sha256 ${sha}, ${SNAPSHOT_RECORD} says ${record.sha256}: the copy is damaged`);
   for (const f of record.pki) {
-    if (!(await stat(join(dir, 'pki', f)).then((s) => s.isFile(), () => false))) throw new EtcdCommandError(`${join(dir, 'pki', f)} is missing: the restore needs it`);
+    if (
+      !(await stat(join(dir, 'pki', f)).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      throw new EtcdCommandError(`${join(dir, 'pki', f)} is missing: the restore needs it`);
   }
   return record;
 }
@@ -49,7 +58,11 @@ export function checkRecord(text: string, dir: string): SnapshotRecord {
   } catch {
     throw new EtcdCommandError(`${join(dir, SNAPSHOT_RECORD)} is not JSON`);
   }
-  const r = (typeof v === 'object' && v !== null ? v : {}) as Partial<SnapshotRecord>;
+  // Read from a file: the nested objects may be missing or null as well.
+  const r = (typeof v === 'object' && v !== null ? v : {}) as Partial<Omit<SnapshotRecord, 'etcd' | 'member'>> & {
+    etcd?: Partial<SnapshotRecord['etcd']> | null;
+    member?: Partial<SnapshotRecord['member']> | null;
+  };
   const bad = (field: string) => new EtcdCommandError(`${join(dir, SNAPSHOT_RECORD)}: ${field} is missing or invalid`);
   if (r.format !== SNAPSHOT_FORMAT) throw bad('format');
   if (typeof r.cluster !== 'string' || r.cluster === '') throw bad('cluster');
@@ -95,7 +108,9 @@ export function moveAsideCommand(stamp: string): string {
   if (!/^[0-9TZ]+$/.test(stamp)) throw new Error(`bad stamp ${stamp}`);
   return [
     'systemctl stop kubelet 2>/dev/null || true',
-    ...['/etc/kubernetes', STACKED_ETCD_DATA_DIR].map((d) => `if [ -e ${d} ]; then mv -- ${d} ${d}.moved-by-hactl-${stamp} && echo ${shellQuote(`moved ${d} to ${d}.moved-by-hactl-${stamp}`)}; fi`),
+    ...['/etc/kubernetes', STACKED_ETCD_DATA_DIR].map(
+      (d) => `if [ -e ${d} ]; then mv -- ${d} ${d}.moved-by-hactl-${stamp} && echo ${shellQuote(`moved ${d} to ${d}.moved-by-hactl-${stamp}`)}; fi`,
+    ),
   ].join('\n');
 }
 
@@ -169,7 +184,10 @@ export async function prepareRestore(spec: ClusterSpec, opts: RestoreOptions): P
         'Use other hosts, or pass --force to move that data aside (renamed, not deleted).',
     );
   }
-  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
   for (const f of found) {
     const r = await conns.get(f.host)!.exec(moveAsideCommand(stamp), { timeoutMs: 120_000 });
     if (r.code !== 0) throw new EtcdCommandError(`${f.host}: could not move the old data aside: ${r.stderr.trim() || `exit ${r.code}`}`);

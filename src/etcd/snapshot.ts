@@ -75,7 +75,10 @@ export interface SnapshotRecord {
 
 /** `<cluster>-20261122T143501Z`: sorts by time, safe as a file name. */
 export function snapshotDirName(cluster: string, at: Date): string {
-  return `${cluster}-${at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '')}`;
+  return `${cluster}-${at
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '')}`;
 }
 
 export interface SnapshotOptions {
@@ -183,7 +186,9 @@ export async function takeSnapshot(spec: ClusterSpec, opts: SnapshotOptions): Pr
     complete = true;
     return { dir, record, skipped, durationMs: Date.now() - started };
   } finally {
-    const rmr = await conn.exec(removeTempCommand(remote.remotePath), { timeoutMs: 60_000 }).catch((e: Error) => ({ code: 1, stderr: e.message, stdout: '' }) as ExecResult);
+    const rmr = await conn
+      .exec(removeTempCommand(remote.remotePath), { timeoutMs: 60_000 })
+      .catch((e: unknown) => ({ code: 1, stderr: (e as Error).message, stdout: '' }) as ExecResult);
     if (rmr.code !== 0) log(`${host.name}: could not remove ${remote.remotePath}: ${reasonOf(rmr)}`);
     // An incomplete directory would pass for a snapshot: it goes.
     if (!complete) await rm(dir, { recursive: true, force: true });

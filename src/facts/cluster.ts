@@ -123,7 +123,10 @@ function parseNode(o: Obj): ClusterNode {
     return { key: str(x.key) ?? '', ...(value !== undefined && value !== '' ? { value } : {}), effect: str(x.effect) ?? '' };
   });
   const kubeletVersion = str(obj(status.nodeInfo).kubeletVersion);
-  const addresses = arr(status.addresses).filter((a) => obj(a).type === 'InternalIP').map((a) => str(obj(a).address) ?? '').filter((a) => a !== '');
+  const addresses = arr(status.addresses)
+    .filter((a) => obj(a).type === 'InternalIP')
+    .map((a) => str(obj(a).address) ?? '')
+    .filter((a) => a !== '');
   return {
     name: str(meta.name) ?? '',
     ready,
@@ -171,7 +174,10 @@ export function parseClusterFacts(output: string, observedFrom: string): Cluster
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return {
     observedFrom,
-    nodes: main.filter((o) => o.kind === 'Node').map(parseNode).sort(byName),
+    nodes: main
+      .filter((o) => o.kind === 'Node')
+      .map(parseNode)
+      .sort(byName),
     daemonsets: main
       .filter((o) => o.kind === 'DaemonSet')
       .map(parseDaemonSet)
@@ -192,8 +198,15 @@ export type ClusterFactsResult = { ok: true; facts: ClusterFacts } | { ok: false
  * through a read-only pool. No such host: the cluster is not initialised (or not observable), and
  * the planner plans without cluster facts.
  */
-export async function gatherClusterFacts(controlPlane: readonly HostTarget[], hostFacts: ReadonlyMap<string, HostFacts>, pool: HostPool): Promise<ClusterFactsResult> {
-  const name = clusterFactsHost(controlPlane.map((h) => h.name), hostFacts);
+export async function gatherClusterFacts(
+  controlPlane: readonly HostTarget[],
+  hostFacts: ReadonlyMap<string, HostFacts>,
+  pool: HostPool,
+): Promise<ClusterFactsResult> {
+  const name = clusterFactsHost(
+    controlPlane.map((h) => h.name),
+    hostFacts,
+  );
   const host = controlPlane.find((h) => h.name === name);
   if (host === undefined) return { ok: false, reason: 'no control-plane host with /etc/kubernetes/admin.conf was observed' };
   try {
@@ -235,7 +248,10 @@ export function etcdFactsHosts(etcdHosts: readonly string[], facts: ReadonlyMap<
  * reason names every host and why it could not tell.
  */
 export async function gatherEtcdFacts(etcdHosts: readonly HostTarget[], hostFacts: ReadonlyMap<string, HostFacts>, pool: HostPool): Promise<EtcdFactsResult> {
-  const { ask, skipped } = etcdFactsHosts(etcdHosts.map((h) => h.name), hostFacts);
+  const { ask, skipped } = etcdFactsHosts(
+    etcdHosts.map((h) => h.name),
+    hostFacts,
+  );
   const failed = [...skipped];
   for (const name of ask) {
     const host = etcdHosts.find((h) => h.name === name)!;
@@ -252,6 +268,9 @@ export async function gatherEtcdFacts(etcdHosts: readonly HostTarget[], hostFact
 
 /** etcdctl's last lines, without the client library's JSON log records. */
 function lastLines(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('{"level"'));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.trim().startsWith('{"level"'));
   return lines.slice(-2).join(' / ');
 }

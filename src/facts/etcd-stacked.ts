@@ -22,8 +22,15 @@ export function stackedEtcdHosts(controlPlane: readonly string[], facts: Readonl
  * Members and health as the first control-plane host (spec order) that answers reports them;
  * undefined when no host has a member yet (nothing to report, not a failure).
  */
-export async function gatherEtcdStacked(controlPlane: readonly HostTarget[], facts: ReadonlyMap<string, HostFacts>, pool: HostPool): Promise<EtcdFactsResult | undefined> {
-  const ask = stackedEtcdHosts(controlPlane.map((h) => h.name), facts);
+export async function gatherEtcdStacked(
+  controlPlane: readonly HostTarget[],
+  facts: ReadonlyMap<string, HostFacts>,
+  pool: HostPool,
+): Promise<EtcdFactsResult | undefined> {
+  const ask = stackedEtcdHosts(
+    controlPlane.map((h) => h.name),
+    facts,
+  );
   if (ask.length === 0) return undefined;
   const failed: string[] = [];
   for (const name of ask) {
@@ -31,7 +38,14 @@ export async function gatherEtcdStacked(controlPlane: readonly HostTarget[], fac
     try {
       const r = await pool.observe(host, (o) => o.observe(observation('etcd-status', STACKED_ETCD_FACTS_COMMAND, 30_000)));
       if (r.code === 0) return { ok: true, facts: parseEtcdFacts(r.stdout, host.name) };
-      failed.push(`${name}: etcdctl exited ${r.code}: ${r.stderr.trim().split('\n').filter((l) => !l.trim().startsWith('{"level"')).slice(-1).join('')}`);
+      failed.push(
+        `${name}: etcdctl exited ${r.code}: ${r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => !l.trim().startsWith('{"level"'))
+          .slice(-1)
+          .join('')}`,
+      );
     } catch (e) {
       failed.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
     }

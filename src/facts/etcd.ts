@@ -140,7 +140,8 @@ export function parseEtcdFacts(output: string, observedFrom: string): EtcdFacts 
         ? undefined
         : (checks.map((h) => (typeof h.error === 'string' ? h.error : undefined)).find((e) => e !== undefined) ?? 'no answer to the health check');
     const error = healthy ? statusErrors.get(id) : why;
-    if (name !== '' && !SAFE_MEMBER_NAME.test(name)) throw new Error(`etcd facts: member ${id} has a name hactl does not accept: ${JSON.stringify(name.slice(0, 80))}`);
+    if (name !== '' && !SAFE_MEMBER_NAME.test(name))
+      throw new Error(`etcd facts: member ${id} has a name hactl does not accept: ${JSON.stringify(name.slice(0, 80))}`);
     for (const u of [...strs(m.peerURLs), ...clientURLs]) {
       if (!SAFE_PEER_URL.test(u)) throw new Error(`etcd facts: member ${id} has a URL hactl does not accept: ${JSON.stringify(u.slice(0, 120))}`);
     }

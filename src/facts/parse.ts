@@ -182,7 +182,10 @@ export function parseSysctls(lines: string[], keys: string[]): Record<string, st
     if (i < 0) continue;
     const key = byPath.get(l.slice(0, i));
     if (key === undefined) continue;
-    const v = l.slice(i + 1).trim().replace(/\s+/g, ' ');
+    const v = l
+      .slice(i + 1)
+      .trim()
+      .replace(/\s+/g, ' ');
     out[key] = out[key] === null ? v : `${out[key]} ${v}`;
   }
   return out;
@@ -236,7 +239,7 @@ export function parsePackages(
       out[name] = { installed: true, version: v, held: versionlock ? versionLocked(versionlock, name) : false, arch: arch || undefined };
     }
   }
-  for (const [k, v] of Object.entries(out)) if (v.installed && v.arch === undefined) delete (v as { arch?: string }).arch;
+  for (const v of Object.values(out)) if (v.installed && v.arch === undefined) delete (v as { arch?: string }).arch;
   return { manager, packages: out };
 }
 
@@ -333,7 +336,7 @@ export function readTar(buf: Buffer): TarMember[] {
   const truncated = () => new ProbeParseError("the files section's archive is truncated");
   let longName: string | undefined;
   let longLink: string | undefined;
-  for (let at = 0; ; ) {
+  for (let at = 0; ;) {
     if (at + 512 > buf.length) throw truncated();
     const h = buf.subarray(at, at + 512);
     if (h.every((x) => x === 0)) break; // end of archive
@@ -354,7 +357,17 @@ export function readTar(buf: Buffer): TarMember[] {
       continue;
     }
     const linkName = longLink ?? field(h, 157, 100);
-    out.push({ name: longName ?? field(h, 0, 100), type, mode: num(h, 100, 8) & 0o7777, uid: num(h, 108, 8), gid: num(h, 116, 8), uname: field(h, 265, 32), gname: field(h, 297, 32), linkName, data });
+    out.push({
+      name: longName ?? field(h, 0, 100),
+      type,
+      mode: num(h, 100, 8) & 0o7777,
+      uid: num(h, 108, 8),
+      gid: num(h, 116, 8),
+      uname: field(h, 265, 32),
+      gname: field(h, 297, 32),
+      linkName,
+      data,
+    });
     longName = undefined;
     longLink = undefined;
   }
@@ -411,7 +424,14 @@ function parseFileEntries(filesLines: string[], shaLines: string[], paths: strin
       // tar names a directory with a trailing slash.
       const name = m.name in out ? m.name : m.name.replace(/\/+$/, '');
       if (!(name in out)) continue;
-      const f: FileFacts = { exists: true, type: TAR_TYPES[m.type] ?? 'other', size: m.data.length, mode: m.mode, owner: m.uname || String(m.uid), group: m.gname || String(m.gid) };
+      const f: FileFacts = {
+        exists: true,
+        type: TAR_TYPES[m.type] ?? 'other',
+        size: m.data.length,
+        mode: m.mode,
+        owner: m.uname || String(m.uid),
+        group: m.gname || String(m.gid),
+      };
       if (f.type === 'symlink' && m.linkName !== '') f.linkTarget = m.linkName;
       // After a non-zero status some file changed while tar read it: no bytes are trusted, and
       // the next observation sees them settled.
@@ -520,7 +540,10 @@ export function parseCerts(lines: string[], nowEpochSeconds: number, opensslMiss
         cur.daysLeft = Math.floor((Date.parse(iso) / 1000 - nowEpochSeconds) / 86400);
       }
     } else if (l.startsWith('subject=')) {
-      cur.subject = l.slice('subject='.length).trim().replace(/\s*=\s*/g, '=');
+      cur.subject = l
+        .slice('subject='.length)
+        .trim()
+        .replace(/\s*=\s*/g, '=');
     } else if (l.trim() !== '' && !cur.notAfter) {
       cur.error = l.trim();
     }
@@ -677,7 +700,13 @@ export function parseProbeOutput(output: string | Buffer, req: FactRequest): Hos
   const system = kvLines(sec('system'));
   const mem = parseMeminfo(sec('meminfo'));
   const clock = Number(sec('clock')[0]);
-  const processes = [...new Set(sec('processes').map((l) => l.trim()).filter(Boolean))].sort();
+  const processes = [
+    ...new Set(
+      sec('processes')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ].sort();
   const pkgs = parsePackages(sec('packages'), sections.get('versionlock'), req.packages);
   const units = parseUnits(sec('units'), req.units);
 

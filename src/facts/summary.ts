@@ -11,16 +11,36 @@ function hostLines(f: HostFacts): string[] {
   const disks = f.disks.map((d) => `${d.path} ${gib(d.freeBytes)} free of ${gib(d.sizeBytes)}${d.path !== d.mountedOn ? ` (on ${d.mountedOn})` : ''}`);
   lines.push(`${f.cpus} CPU, ${gib(f.memoryBytes)} memory; ${disks.join('; ')}`);
   const swap = f.swap.activeBytes > 0 ? `swap ACTIVE ${gib(f.swap.activeBytes)}` : 'swap off';
-  lines.push(`${swap}${f.swap.fstabEntries.length ? `, ${f.swap.fstabEntries.length} swap entr${f.swap.fstabEntries.length === 1 ? 'y' : 'ies'} in fstab` : ''}; init ${f.init}; cgroup ${f.cgroupMode}`);
-  const addrs = f.interfaces.filter((i) => i.name !== 'lo').map((i) => `${i.name}${i.up ? '' : ' (down)'} ${i.addresses.filter((a) => !a.startsWith('fe80:')).join(' ') || '-'}`);
+  lines.push(
+    `${swap}${f.swap.fstabEntries.length ? `, ${f.swap.fstabEntries.length} swap entr${f.swap.fstabEntries.length === 1 ? 'y' : 'ies'} in fstab` : ''}; init ${f.init}; cgroup ${f.cgroupMode}`,
+  );
+  const addrs = f.interfaces
+    .filter((i) => i.name !== 'lo')
+    .map((i) => `${i.name}${i.up ? '' : ' (down)'} ${i.addresses.filter((a) => !a.startsWith('fe80:')).join(' ') || '-'}`);
   if (addrs.length) lines.push(`interfaces: ${addrs.join(', ')}`);
-  lines.push(`modules: ${Object.entries(f.modules).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`);
-  lines.push(`sysctls: ${Object.entries(f.sysctls).map(([k, v]) => `${k}=${v ?? '(absent)'}`).join(' ')}`);
-  const pk = Object.entries(f.packages).filter(([, p]) => p.installed).map(([n, p]) => (p.installed ? `${n} ${p.version}${p.held ? ' (held)' : ''}` : n));
+  lines.push(
+    `modules: ${
+      Object.entries(f.modules)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '-'
+    }`,
+  );
+  lines.push(
+    `sysctls: ${Object.entries(f.sysctls)
+      .map(([k, v]) => `${k}=${v ?? '(absent)'}`)
+      .join(' ')}`,
+  );
+  const pk = Object.entries(f.packages)
+    .filter(([, p]) => p.installed)
+    .map(([n, p]) => (p.installed ? `${n} ${p.version}${p.held ? ' (held)' : ''}` : n));
   lines.push(`packages (${f.packageManager}): ${pk.join(', ') || 'none of the managed ones'}`);
-  const units = Object.entries(f.units).filter(([, u]) => u.exists).map(([n, u]) => `${n} ${u.active ? 'active' : (u.activeState ?? 'inactive')}${u.enabled ? '/enabled' : ''}`);
+  const units = Object.entries(f.units)
+    .filter(([, u]) => u.exists)
+    .map(([n, u]) => `${n} ${u.active ? 'active' : (u.activeState ?? 'inactive')}${u.enabled ? '/enabled' : ''}`);
   lines.push(`units: ${units.join(', ') || 'none of the managed ones'}`);
-  const files = Object.entries(f.files).filter(([, x]) => x.exists).map(([p]) => p);
+  const files = Object.entries(f.files)
+    .filter(([, x]) => x.exists)
+    .map(([p]) => p);
   lines.push(`files present: ${files.join(' ') || '-'}`);
   if (f.kubernetes.present) {
     lines.push(`kubernetes: ${f.kubernetes.confFiles.join(' ') || 'no kubeconfigs'}; manifests ${f.kubernetes.manifests.join(' ') || '-'}`);

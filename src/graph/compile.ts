@@ -43,11 +43,7 @@ export function resolvePlacement(spec: ClusterSpec): Placement {
   }
   const lbType = spec.loadBalancer.type;
   const proxy = lbType === 'keepalived-haproxy' ? 'lb-haproxy' : lbType === 'keepalived-nginx' ? 'lb-nginx' : undefined;
-  const proxyHosts = !proxy
-    ? []
-    : spec.loadBalancer.placement === 'co-located'
-      ? controlPlane
-      : spec.hosts.filter((h) => has(h, 'lb'));
+  const proxyHosts = !proxy ? [] : spec.loadBalancer.placement === 'co-located' ? controlPlane : spec.hosts.filter((h) => has(h, 'lb'));
   return {
     controlPlane,
     firstControlPlane,
@@ -297,7 +293,7 @@ export function compile(spec: ClusterSpec): ResourceGraph {
  */
 export function validateGraph(g: ResourceGraph): ResourceGraph {
   for (const id of g.nodes()) {
-    const node = g.node(id);
+    const node = g.node(id) as ResourceNode | undefined; // graphlib's types omit the bare node's undefined
     if (node === undefined) {
       const users = [...(g.successors(id) ?? []), ...(g.predecessors(id) ?? [])];
       throw new Error(`resource "${id}" is referenced by ${sortIds(users).join(', ')} but does not exist`);
@@ -354,7 +350,7 @@ function findCycle(g: ResourceGraph, ordered: Set<string>): string[] {
     walk.push(id);
     id = sortIds((g.predecessors(id) ?? []).filter(stuck))[0]!;
   }
-  const cycle = walk.slice(seenAt.get(id)!).reverse();
+  const cycle = walk.slice(seenAt.get(id)).reverse();
   // Start at the smallest id so the message does not depend on where the walk entered.
   const start = cycle.indexOf(sortIds(cycle)[0]!);
   const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];

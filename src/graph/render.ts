@@ -3,7 +3,7 @@
 
 import { dependenciesOf, topologicalLayers } from './compile.js';
 import { compareIds, sortIds } from './order.js';
-import type { ResourceGraph } from './types.js';
+import type { GraphLabel, ResourceGraph } from './types.js';
 
 export interface RenderOptions {
   /** Group each host's resources in a subgraph (mermaid `subgraph`, DOT `cluster_`). */
@@ -101,7 +101,7 @@ function dotString(text: string): string {
 }
 
 export function renderDot(g: ResourceGraph, opts: RenderOptions = {}): string {
-  const name = g.graph()?.cluster ?? 'cluster';
+  const name = (g.graph() as GraphLabel | undefined)?.cluster ?? 'cluster';
   const lines = [`digraph ${dotString(name)} {`, '  rankdir=TB;', '  node [shape=box, fontname="monospace"];'];
   if (opts.groupByHost) {
     const { hosts, clusterWide } = groupByHost(g);
@@ -123,7 +123,7 @@ export function renderDot(g: ResourceGraph, opts: RenderOptions = {}): string {
 /** Stages of resources that can run together, each with what it waits for. */
 export function renderText(g: ResourceGraph): string {
   const lines: string[] = [];
-  const name = g.graph()?.cluster;
+  const name = (g.graph() as GraphLabel | undefined)?.cluster; // undefined when the graph has no label
   if (name !== undefined) lines.push(`cluster ${name}: ${g.nodeCount()} resources, ${g.edgeCount()} dependencies`);
   topologicalLayers(g).forEach((layer, i) => {
     lines.push(`stage ${i + 1}:`);

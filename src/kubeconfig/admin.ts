@@ -70,7 +70,5 @@ export async function fetchAdminKubeconfig(spec: ClusterSpec, pool: HostPool, co
     }
     return { host: host.name, text: pointAt(bytes.toString('utf8'), server, `${ADMIN_CONF} on ${host.name}`), server, skipped };
   }
-  throw new KubeconfigError(
-    `no control-plane host gave ${ADMIN_CONF}:\n${skipped.map((s) => `  ${s.host}: ${s.reason}`).join('\n')}`,
-  );
+  throw new KubeconfigError(`no control-plane host gave ${ADMIN_CONF}:\n${skipped.map((s) => `  ${s.host}: ${s.reason}`).join('\n')}`);
 }

@@ -174,12 +174,7 @@ export type RawSide = Scalar | { unknown: true } | undefined;
  * Build an attribute change from raw values. With `sensitive`, the raw values are compared here and
  * then dropped: only `{ sensitive: true }` and the `changed` flag leave this function.
  */
-export function attr(
-  name: string,
-  before: RawSide,
-  after: RawSide,
-  opts: { sensitive?: boolean; forcesReplacement?: boolean } = {},
-): AttributeChange {
+export function attr(name: string, before: RawSide, after: RawSide, opts: { sensitive?: boolean; forcesReplacement?: boolean } = {}): AttributeChange {
   const side = (raw: RawSide): Value | undefined => {
     if (raw === undefined) return undefined;
     if (raw !== null && typeof raw === 'object') return unknown();
@@ -218,13 +213,20 @@ export interface NormalizeOptions {
 
 /** Remove noise that is not a change: CRLF, trailing whitespace, trailing blank lines, our headers, order where asked. */
 export function normalizeContent(text: string, opts: NormalizeOptions = {}): string {
-  let lines = text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/[ \t]+$/, ''));
+  let lines = text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/[ \t]+$/, ''));
   if (opts.dropManagedHeader !== false) lines = lines.filter((l) => !MANAGED_HEADER_RE.test(l));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (opts.sortAll) {
     lines.sort(compareStrings);
   } else if (opts.sortRuns && opts.sortRuns.length > 0) {
-    const matches = (l: string) => opts.sortRuns!.some((re) => { re.lastIndex = 0; return re.test(l); });
+    const matches = (l: string) =>
+      opts.sortRuns!.some((re) => {
+        re.lastIndex = 0;
+        return re.test(l);
+      });
     const out: string[] = [];
     let run: string[] = [];
     for (const l of lines) {
@@ -265,15 +267,9 @@ export function fileDiff(path: string, before: string | null, after: string | nu
   const b = prep(before);
   const a = prep(after);
   if (a === b && (before === null) === (after === null)) return '';
-  const patch = structuredPatch(
-    before === null ? '/dev/null' : path,
-    after === null ? '/dev/null' : path,
-    b,
-    a,
-    undefined,
-    undefined,
-    { context: opts.context ?? 3 },
-  );
+  const patch = structuredPatch(before === null ? '/dev/null' : path, after === null ? '/dev/null' : path, b, a, undefined, undefined, {
+    context: opts.context ?? 3,
+  });
   if (patch.hunks.length === 0) return '';
   return formatPatch(patch, FILE_HEADERS_ONLY);
 }
@@ -304,9 +300,7 @@ export interface FileSpec {
 /** Build a FileChange from raw contents; sensitive contents never leave this function. */
 export function fileChange(spec: FileSpec): FileChange {
   const { path, before, after } = spec;
-  const metaChanged =
-    (spec.mode !== undefined && spec.mode.before !== spec.mode.after) ||
-    (spec.owner !== undefined && spec.owner.before !== spec.owner.after);
+  const metaChanged = (spec.mode !== undefined && spec.mode.before !== spec.mode.after) || (spec.owner !== undefined && spec.owner.before !== spec.owner.after);
   const diff = fileDiff(path, before, after, {
     normalize: spec.normalize ?? true,
     ...(spec.secretFields ? { secretFields: spec.secretFields } : {}),
@@ -401,7 +395,11 @@ export function buildPlan(input: PlanInput): Plan {
   };
   if (input.cluster) plan.cluster = input.cluster;
   const unobserved = plan.hosts.filter((h) => h.unreachable !== undefined);
-  if (unobserved.length > 0) plan.incomplete = incompleteSummary(unobserved.map((h) => h.name), plan.hosts.length);
+  if (unobserved.length > 0)
+    plan.incomplete = incompleteSummary(
+      unobserved.map((h) => h.name),
+      plan.hosts.length,
+    );
   plan.diagnostics = [...plan.diagnostics, ...checkPlan(plan)];
   return normalizePlan(plan);
 }
@@ -434,7 +432,11 @@ export function checkPlan(plan: Pick<Plan, 'hosts' | 'changes'>): Diagnostic[] {
   const byId = new Map(plan.changes.map((c) => [c.id, c]));
   for (const h of plan.hosts) {
     if (h.removed && !plan.changes.some((c) => c.host === h.name && c.action === 'delete')) {
-      out.push({ severity: 'error', host: h.name, message: `host ${h.name} was removed from the spec but its removal (drain, etcd member removal, reset) is not planned` });
+      out.push({
+        severity: 'error',
+        host: h.name,
+        message: `host ${h.name} was removed from the spec but its removal (drain, etcd member removal, reset) is not planned`,
+      });
     }
   }
   for (const c of plan.changes) {
@@ -573,7 +575,15 @@ export function normalizePlan(plan: Plan): Plan {
       cluster.etcd = {
         ...(etcd.observedFrom !== undefined ? { observedFrom: etcd.observedFrom } : {}),
         members: etcd.members
-          .map((m) => ({ name: m.name, id: m.id, peerURLs: [...m.peerURLs], started: m.started, healthy: m.healthy, leader: m.leader, ...(m.error !== undefined ? { error: m.error } : {}) }))
+          .map((m) => ({
+            name: m.name,
+            id: m.id,
+            peerURLs: [...m.peerURLs],
+            started: m.started,
+            healthy: m.healthy,
+            leader: m.leader,
+            ...(m.error !== undefined ? { error: m.error } : {}),
+          }))
           .sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.id, b.id)),
         ...(etcd.unknown !== undefined ? { unknown: etcd.unknown } : {}),
       };
@@ -599,12 +609,25 @@ export function summarize(plan: Pick<Plan, 'changes'>): PlanSummary {
   const s: PlanSummary = { add: 0, change: 0, destroy: 0, read: 0, noop: 0 };
   for (const c of plan.changes) {
     switch (c.action) {
-      case 'create': s.add++; break;
-      case 'update': s.change++; break;
-      case 'delete': s.destroy++; break;
-      case 'replace': s.add++; s.destroy++; break;
-      case 'read': s.read++; break;
-      case 'no-op': s.noop++; break;
+      case 'create':
+        s.add++;
+        break;
+      case 'update':
+        s.change++;
+        break;
+      case 'delete':
+        s.destroy++;
+        break;
+      case 'replace':
+        s.add++;
+        s.destroy++;
+        break;
+      case 'read':
+        s.read++;
+        break;
+      case 'no-op':
+        s.noop++;
+        break;
     }
   }
   return s;

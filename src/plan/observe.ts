@@ -88,7 +88,17 @@ export async function planSpecFile(
   try {
     const specText = await readSpecBytes(specFile);
     const localFiles = await readLocalFiles(spec, warn);
-    return await planReadOnly({ spec, specFile, specText, env, localFiles, parallelism, acceptNewHostKeys: flags['accept-new-host-keys'], dials, ...(onObserved !== undefined ? { onObserved } : {}) });
+    return await planReadOnly({
+      spec,
+      specFile,
+      specText,
+      env,
+      localFiles,
+      parallelism,
+      acceptNewHostKeys: flags['accept-new-host-keys'],
+      dials,
+      ...(onObserved !== undefined ? { onObserved } : {}),
+    });
   } finally {
     dials.close();
   }

@@ -54,7 +54,7 @@ export function factRequestFor(spec: ClusterSpec, graph: ResourceGraph): FactReq
   const hosts = new Map(spec.hosts.map((h) => [h.name, h]));
   const reqs: FactRequest[] = [defaultFactRequest()];
   for (const id of graph.nodes()) {
-    const node = graph.node(id);
+    const node = graph.node(id) as ResourceNode | undefined; // graphlib's types omit the bare node's undefined
     const def = node ? kindDef(node.kind) : undefined;
     const host = node ? hosts.get(node.host) : undefined;
     if (def && host) reqs.push(def.factRequest(spec, host));
@@ -79,7 +79,6 @@ export function localFilesFor(spec: ClusterSpec): string[] {
   if (repoKey !== undefined) out.add(repoKey);
   return [...out];
 }
-
 
 export interface DetailedPlan {
   plan: Plan;

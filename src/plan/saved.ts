@@ -87,11 +87,16 @@ export interface CurrentState {
 export function checkSavedAgainstSpec(saved: Plan, spec: { file: string; sha256: string; hosts: readonly string[] }): string[] {
   if (saved.spec.sha256 === spec.sha256) return [];
   const made = `the plan was made at ${saved.createdAt} from ${saved.spec.file} (sha256 ${saved.spec.sha256.slice(0, 12)})`;
-  const planHosts = saved.hosts.filter((h) => !h.removed).map((h) => h.name).sort();
+  const planHosts = saved.hosts
+    .filter((h) => !h.removed)
+    .map((h) => h.name)
+    .sort();
   const specHosts = [...spec.hosts].sort();
   const other = planHosts.join(',') !== specHosts.join(',');
   if (resolve(saved.spec.file) !== resolve(spec.file)) {
-    return [`${made}, not from ${spec.file} (sha256 ${spec.sha256.slice(0, 12)}): it is a plan for another spec${other ? ` (its hosts: ${planHosts.join(', ')})` : ''}; apply it with -f ${saved.spec.file}, or run hactl plan -f ${spec.file} again`];
+    return [
+      `${made}, not from ${spec.file} (sha256 ${spec.sha256.slice(0, 12)}): it is a plan for another spec${other ? ` (its hosts: ${planHosts.join(', ')})` : ''}; apply it with -f ${saved.spec.file}, or run hactl plan -f ${spec.file} again`,
+    ];
   }
   const hosts = other ? ` (hosts then: ${planHosts.join(', ')}; now: ${specHosts.join(', ')})` : '';
   return [`${made}; ${spec.file} has changed since (sha256 now ${spec.sha256.slice(0, 12)})${hosts}: the plan is for an older spec; run hactl plan again`];
@@ -174,6 +179,9 @@ function sortKeys(value: unknown, path: string[], excluded: (path: FactsPath) =>
 
 /** sha256 (hex) of the canonical JSON of a host's facts, without the volatile fields named. */
 export function factsDigest(facts: unknown, opts: DigestOptions = {}): string {
-  const text = JSON.stringify(sortKeys(facts, [], matcher(opts.exclude ?? [])));
-  return createHash('sha256').update(text ?? 'undefined', 'utf8').digest('hex');
+  // undefined when the facts are (lib.d.ts says string).
+  const text = JSON.stringify(sortKeys(facts, [], matcher(opts.exclude ?? []))) as string | undefined;
+  return createHash('sha256')
+    .update(text ?? 'undefined', 'utf8')
+    .digest('hex');
 }

@@ -24,7 +24,10 @@ export function renderResetPlan(plan: ResetPlan, unreachable: Unreachable): stri
   L.push('', `Kept: ${plan.kept.join('; ')}.`);
   const down = plan.hosts.filter((r) => unreachable.has(r.host.name)).map((r) => r.host.name);
   const total = plan.hosts.length;
-  L.push('', `Reset: ${total - down.length} of ${total} hosts${down.length > 0 ? `; ${down.length} cannot be reached now (${down.join(', ')}) and will keep their cluster state` : ''}.`);
+  L.push(
+    '',
+    `Reset: ${total - down.length} of ${total} hosts${down.length > 0 ? `; ${down.length} cannot be reached now (${down.join(', ')}) and will keep their cluster state` : ''}.`,
+  );
   return L.join('\n');
 }
 

@@ -17,10 +17,12 @@ export async function findUnreachable(plan: ResetPlan, pool: HostPool): Promise<
   const out: Unreachable = new Map();
   await Promise.all(
     plan.hosts.map((r) =>
-      pool.observe(r.host, (o) => o.readFile('/etc/hostname')).then(
-        () => undefined,
-        (e: unknown) => void out.set(r.host.name, withoutHost(r.host.name, e instanceof Error ? e.message : String(e))),
-      ),
+      pool
+        .observe(r.host, (o) => o.readFile('/etc/hostname'))
+        .then(
+          () => undefined,
+          (e: unknown) => void out.set(r.host.name, withoutHost(r.host.name, e instanceof Error ? e.message : String(e))),
+        ),
     ),
   );
   return out;
@@ -68,7 +70,14 @@ export async function carryOutReset(plan: ResetPlan, pool: HostPool, opts: Reset
       if (e instanceof Cancelled) outcomes.set(name, { host: name, status: 'cancelled' });
       else if (e instanceof StepFailed) outcomes.set(name, { host: name, status: 'failed', steps: done, step: e.step, error: e.message });
       else if (done === 0) outcomes.set(name, { host: name, status: 'unreachable', error: withoutHost(name, (e as Error).message) });
-      else outcomes.set(name, { host: name, status: 'failed', steps: done, step: r.operations[done]!.description, error: withoutHost(name, (e as Error).message) });
+      else
+        outcomes.set(name, {
+          host: name,
+          status: 'failed',
+          steps: done,
+          step: r.operations[done]!.description,
+          error: withoutHost(name, (e as Error).message),
+        });
     }
   };
   const phases: HostReset['phase'][] = ['workers', 'control-plane', 'infrastructure'];
@@ -103,6 +112,7 @@ class StepFailed extends Error {
 
 /** The end of what a host printed, with control characters shown escaped (it goes to a terminal). */
 function lastLines(text: string, n = 3): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are escaped before reaching a terminal
   const escaped = (line: string) => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return text.trim().split('\n').slice(-n).map(escaped).join(' | ');
 }

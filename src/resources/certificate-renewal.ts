@@ -28,12 +28,14 @@ const RESTART_DIR = '/etc/kubernetes/hactl-restart';
 
 /** The certificates `kubeadm certs renew all` renews, as observed (path relative to the pki dir). */
 export function renewableCertificates(certs: CertificateFacts[]): (CertificateFacts & { name: string })[] {
-  return certs
-    .filter((c) => c.path.startsWith(`${KUBEADM_PKI}/`))
-    .map((c) => ({ ...c, name: posix.relative(KUBEADM_PKI, c.path) }))
-    .filter((c) => !CA_FILES.has(c.name))
-    // By code units: the same order whatever the locale (and no ICU collator to build).
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return (
+    certs
+      .filter((c) => c.path.startsWith(`${KUBEADM_PKI}/`))
+      .map((c) => ({ ...c, name: posix.relative(KUBEADM_PKI, c.path) }))
+      .filter((c) => !CA_FILES.has(c.name))
+      // By code units: the same order whatever the locale (and no ICU collator to build).
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  );
 }
 
 /** Moves the static pod manifests out and, whatever happens, back after `seconds`. */
@@ -53,7 +55,9 @@ export function renewCommand(ctx: ResourceContext): string {
   const validity = certificateValidityPeriod(ctx.spec);
   if (validity === undefined) return quietly('kubeadm certs renew all');
   const config = ['apiVersion: kubeadm.k8s.io/v1beta4', 'kind: ClusterConfiguration', `certificateValidityPeriod: ${validity}`].join('\n');
-  return quietly(`mkdir -p ${posix.dirname(RENEW_CONFIG)} && printf '%s\\n' ${shellQuote(config)} > ${RENEW_CONFIG} && kubeadm certs renew all --config ${RENEW_CONFIG}`);
+  return quietly(
+    `mkdir -p ${posix.dirname(RENEW_CONFIG)} && printf '%s\\n' ${shellQuote(config)} > ${RENEW_CONFIG} && kubeadm certs renew all --config ${RENEW_CONFIG}`,
+  );
 }
 
 function desired(ctx: ResourceContext): Desired {
@@ -69,7 +73,12 @@ function desired(ctx: ResourceContext): Desired {
   const days = spec.kubernetes.certificates.validityDays;
   const unknownExpiry = certs.filter((c) => c.daysLeft === undefined);
   for (const c of unknownExpiry) {
-    d.diagnostics.push({ severity: 'warning', resource: ctx.node.id, host: ctx.host.name, message: `${c.path}: expiry unknown (${c.error ?? 'not read'}): renewal is decided from the others` });
+    d.diagnostics.push({
+      severity: 'warning',
+      resource: ctx.node.id,
+      host: ctx.host.name,
+      message: `${c.path}: expiry unknown (${c.error ?? 'not read'}): renewal is decided from the others`,
+    });
   }
   const due = certs.filter((c) => c.daysLeft !== undefined && c.daysLeft < threshold);
   const attributes: AttributeChange[] = certs

@@ -59,11 +59,17 @@ export interface ExpectedDaemonSet {
 export function manifestDaemonSets(text: string): ExpectedDaemonSet[] {
   const out: ExpectedDaemonSet[] = [];
   for (const doc of parseAllDocuments(text)) {
-    const o = doc.toJS() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } } | null;
+    const o = doc.toJS() as {
+      kind?: unknown;
+      metadata?: { name?: unknown; namespace?: unknown };
+      spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } };
+    } | null;
     if (o === null || typeof o !== 'object' || o.kind !== 'DaemonSet') continue;
     out.push({
       namespace: typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : 'default',
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a YAML scalar (a number in a hand-written manifest), shown as written
       name: String(o.metadata?.name ?? ''),
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as above
       images: (o.spec?.template?.spec?.containers ?? []).map((c) => String(c.image ?? '')),
     });
   }
@@ -76,7 +82,8 @@ export function daemonSetDrift(expected: ExpectedDaemonSet[], cluster: ClusterFa
   for (const e of expected) {
     const got = cluster.daemonsets.find((d) => d.namespace === e.namespace && d.name === e.name);
     if (got === undefined) out.push(`DaemonSet ${e.namespace}/${e.name} is missing`);
-    else if (e.images.some((i) => !got.images.includes(i))) out.push(`DaemonSet ${e.namespace}/${e.name} runs ${got.images.join(', ') || 'no image'}, wanted ${e.images.join(', ')}`);
+    else if (e.images.some((i) => !got.images.includes(i)))
+      out.push(`DaemonSet ${e.namespace}/${e.name} runs ${got.images.join(', ') || 'no image'}, wanted ${e.images.join(', ')}`);
   }
   return out;
 }
@@ -87,7 +94,7 @@ function desired(ctx: ResourceContext): Desired {
   const at = { resource: ctx.node.id, host: ctx.host.name };
   const cni = spec.cni;
   const init = resourceId('kubeadm-init', ctx.placement.firstControlPlane.name);
-  let expected: ExpectedDaemonSet[] = [];
+  let expected: ExpectedDaemonSet[];
   let record: string;
   let applyRecorded: string;
   const file = cni.plugin === 'manifest' ? cni.manifest : bundledCniManifestPath(spec);
@@ -103,7 +110,12 @@ function desired(ctx: ResourceContext): Desired {
       d.diagnostics.push({ severity: 'error', ...at, message: `CNI manifest ${file}: not YAML: ${e instanceof Error ? e.message : String(e)}` });
       return d;
     }
-    if (expected.length === 0) d.diagnostics.push({ severity: 'warning', ...at, message: `CNI manifest ${file} holds no DaemonSet: whether it is applied is judged by ${CNI_MANIFEST} alone` });
+    if (expected.length === 0)
+      d.diagnostics.push({
+        severity: 'warning',
+        ...at,
+        message: `CNI manifest ${file} holds no DaemonSet: whether it is applied is judged by ${CNI_MANIFEST} alone`,
+      });
     d.files.push({ path: CNI_MANIFEST, content: text, mode: 0o644, validate: `${KUBECTL} apply -f {}` });
     record = CNI_MANIFEST;
     applyRecorded = `${KUBECTL} apply -f ${shellQuote(CNI_MANIFEST)}`;
@@ -139,7 +151,11 @@ function desired(ctx: ResourceContext): Desired {
     d.actions = { attributes: [attr('cni.daemonsets', drift.length === 0 ? 'present' : drift.join('; '), 'present')], operations };
     const recordMatches = recordedSame && ctx.facts.files[record]?.content === d.files[0]!.content;
     if (drift.length > 0 && recordMatches) {
-      operations.push({ description: `apply the CNI again (${drift.join('; ')}): ${applyRecorded.replace(/"\$\(cat .*\)"/, 'the recorded URL')}`, command: applyRecorded, effects: [] });
+      operations.push({
+        description: `apply the CNI again (${drift.join('; ')}): ${applyRecorded.replace(/"\$\(cat .*\)"/, 'the recorded URL')}`,
+        command: applyRecorded,
+        effects: [],
+      });
     }
   } else {
     d.actions = { attributes: [], operations, pendingOn: [init] };

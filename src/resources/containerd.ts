@@ -160,7 +160,11 @@ function desired(ctx: ResourceContext): Desired {
     const password = r.passwordEnv !== undefined ? ctx.env[r.passwordEnv] : undefined;
     const missing = [r.usernameEnv, r.passwordEnv].filter((e, i) => e !== undefined && [username, password][i] === undefined);
     if (missing.length > 0 || username === undefined || password === undefined) {
-      d.diagnostics.push({ severity: 'error', ...at, message: `credentials for ${r.host}: environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ') || 'for the username and password'} not set` });
+      d.diagnostics.push({
+        severity: 'error',
+        ...at,
+        message: `credentials for ${r.host}: environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ') || 'for the username and password'} not set`,
+      });
       d.unknown.push(`registry.${r.host}.credentials`);
       continue;
     }
@@ -192,7 +196,10 @@ function desired(ctx: ResourceContext): Desired {
   const written = onDisk?.exists && onDisk.content !== undefined ? /^version\s*=\s*(\d+)/m.exec(onDisk.content)?.[1] : undefined;
   const basis = `containerd ${choice.version ?? '(version unknown)'}, from the ${choice.source === 'unknown' ? 'default: 1.x reads it and 2.x still accepts it' : choice.source}`;
   d.actions = {
-    attributes: [attr('containerd.configVersion', written !== undefined ? Number(written) : undefined, choice.config), attr('containerd.configVersionBasis', written !== undefined && Number(written) === choice.config ? basis : undefined, basis)],
+    attributes: [
+      attr('containerd.configVersion', written !== undefined ? Number(written) : undefined, choice.config),
+      attr('containerd.configVersionBasis', written !== undefined && Number(written) === choice.config ? basis : undefined, basis),
+    ],
     operations: [],
   };
   const k8s = kubernetesMinor(spec.kubernetes.version);

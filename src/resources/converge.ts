@@ -5,17 +5,7 @@
 // converging twice changes nothing by construction (test/resources/convergence.test.ts checks it).
 
 import { posix } from 'node:path';
-import {
-  attr,
-  fileChange,
-  fileDiff,
-  normalizeContent,
-  sha256,
-  unknown,
-  type AttributeChange,
-  type Diagnostic,
-  type FileChange,
-} from '../plan/model.js';
+import { attr, fileChange, fileDiff, normalizeContent, sha256, unknown, type AttributeChange, type Diagnostic, type FileChange } from '../plan/model.js';
 import type { FileFacts, HostFacts } from '../facts/types.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import type { SecretField } from '../transport/sensitive.js';
@@ -181,7 +171,11 @@ function packageOps(pm: PackageManager | undefined, decisions: PackageDecision[]
   const fresh = install.filter((d) => d.installedVersion === undefined);
   const up = install.filter((d) => d.installedVersion !== undefined && compareVersions(d.installedVersion, d.p.version ?? '') < 0);
   const down = install.filter((d) => d.installedVersion !== undefined && compareVersions(d.installedVersion, d.p.version ?? '') >= 0);
-  for (const [verb, ds] of [['install', fresh], ['upgrade', up], ['downgrade', down]] as const) {
+  for (const [verb, ds] of [
+    ['install', fresh],
+    ['upgrade', up],
+    ['downgrade', down],
+  ] as const) {
     if (ds.length === 0) continue;
     ops.push({
       description: `${verb} ${ds.map(arg).join(', ')} (dnf)`,
@@ -229,7 +223,11 @@ function fileOps(f: DesiredFile & { content: string }, exists: boolean, ensuredD
       effects: [],
       ...fields,
     });
-    ops.push({ description: `move it into place as ${f.path} (${octal(f.mode)})`, command: `mv -f -- ${shellQuote(tmp)} ${shellQuote(f.path)}`, effects: [effect] });
+    ops.push({
+      description: `move it into place as ${f.path} (${octal(f.mode)})`,
+      command: `mv -f -- ${shellQuote(tmp)} ${shellQuote(f.path)}`,
+      effects: [effect],
+    });
   } else {
     ops.push({ description: `write ${f.path} (${octal(f.mode)})`, writeFile: write, effects: [effect], ...sens });
   }
@@ -257,7 +255,11 @@ function writeBlocked(path: string, f: FileFacts | undefined): string | undefine
 
 /** A masked unit can be neither enabled nor started (systemctl refuses) until it is unmasked. */
 export function unmaskOperation(unit: string): CommandOperation {
-  return { description: `unmask ${unit} (it was masked)`, command: `systemctl unmask -- ${shellQuote(unit)}`, effects: [{ type: 'unit', name: unit, masked: false }] };
+  return {
+    description: `unmask ${unit} (it was masked)`,
+    command: `systemctl unmask -- ${shellQuote(unit)}`,
+    effects: [{ type: 'unit', name: unit, masked: false }],
+  };
 }
 
 /** Diff desired primitives against facts: plan changes plus the operations that remove them. */
@@ -272,9 +274,7 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     const f = facts.packages[p.name];
     const installed = f !== undefined && f.installed ? f : undefined;
     const ok = installed !== undefined && (p.version === undefined || versionMatches(installed.version, p.version));
-    attributes.push(
-      attr(`package.${p.name}.version`, installed?.version, ok ? installed!.version : (p.version ?? unknown())),
-    );
+    attributes.push(attr(`package.${p.name}.version`, installed?.version, ok ? installed.version : (p.version ?? unknown())));
     if (p.hold !== undefined) attributes.push(attr(`package.${p.name}.held`, installed ? installed.held : undefined, p.hold));
     const d: PackageDecision = { p, held: installed?.held ?? false, install: !ok };
     if (installed) d.installedVersion = installed.version;
@@ -297,7 +297,7 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
       if (blocked !== undefined) diagnostics.push({ severity: 'error', message: blocked });
       files.push(
         before === undefined
-          ? { path: f.path, action: 'delete', diff: '', ...(ff?.sha256 ? { beforeSha256: ff.sha256 } : {}) }
+          ? { path: f.path, action: 'delete', diff: '', ...(ff.sha256 ? { beforeSha256: ff.sha256 } : {}) }
           : fileChange({ path: f.path, before, after: null, sensitive: f.sensitive ?? false }),
       );
       if (blocked !== undefined) continue;
@@ -315,8 +315,16 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     if (exists && (ff.type === 'directory' || ff.type === 'other')) {
       // Whatever it holds is someone's: a person decides where it goes.
       const what = ff.type === 'directory' ? 'a directory' : 'not a regular file (a device, socket or pipe)';
-      diagnostics.push({ severity: 'error', message: `${f.path} is ${what} where hactl manages a file: hactl does not remove it; move it away (mv -- ${shellQuote(f.path)} ${shellQuote(`${f.path}.bak`)}), then apply again` });
-      files.push({ path: f.path, action: 'update', diff: f.sensitive ? '' : fileDiff(f.path, '', content, { normalize: false }), ...(f.sensitive ? { sensitive: true } : {}) });
+      diagnostics.push({
+        severity: 'error',
+        message: `${f.path} is ${what} where hactl manages a file: hactl does not remove it; move it away (mv -- ${shellQuote(f.path)} ${shellQuote(`${f.path}.bak`)}), then apply again`,
+      });
+      files.push({
+        path: f.path,
+        action: 'update',
+        diff: f.sensitive ? '' : fileDiff(f.path, '', content, { normalize: false }),
+        ...(f.sensitive ? { sensitive: true } : {}),
+      });
       continue;
     }
     const isLink = exists && ff.type === 'symlink';
@@ -332,22 +340,44 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
       !isLink &&
       damage.length === 0 &&
       exists &&
-      (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff?.sha256 === sha256(content));
+      (before !== undefined && before !== null ? normalizeContent(before, norm) === normalizeContent(content, norm) : ff.sha256 === sha256(content));
     // What hactl writes is root's unless the kind says otherwise (a rewrite leaves it so anyway).
-    const ownerDiffers = exists && ff?.owner !== undefined && (ff.owner !== (f.owner ?? 'root') || (ff.group !== undefined && ff.group !== (f.group ?? 'root')));
-    const sameMeta = exists && ff?.mode === f.mode && !ownerDiffers;
-    const mode = { ...(exists && ff?.mode !== undefined ? { before: octal(ff.mode) } : {}), after: octal(f.mode) };
+    const ownerDiffers = exists && ff.owner !== undefined && (ff.owner !== (f.owner ?? 'root') || (ff.group !== undefined && ff.group !== (f.group ?? 'root')));
+    const sameMeta = exists && ff.mode === f.mode && !ownerDiffers;
+    const mode = { ...(exists && ff.mode !== undefined ? { before: octal(ff.mode) } : {}), after: octal(f.mode) };
     const owner =
       f.owner !== undefined || f.group !== undefined || ownerDiffers
-        ? { ...(exists && ff?.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? 'root'}:${f.group ?? 'root'}` }
+        ? { ...(exists && ff.owner !== undefined ? { before: `${ff.owner}:${ff.group ?? ''}` } : {}), after: `${f.owner ?? 'root'}:${f.group ?? 'root'}` }
         : undefined;
     if (isLink) {
-      files.push({ ...fileChange({ path: f.path, before: '', after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, normalize: false, ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}) }), action: 'update' });
+      files.push({
+        ...fileChange({
+          path: f.path,
+          before: '',
+          after: content,
+          mode,
+          ...(owner ? { owner } : {}),
+          sensitive: f.sensitive ?? false,
+          normalize: false,
+          ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}),
+        }),
+        action: 'update',
+      });
     } else if (damage.length > 0) {
       // Line ends and the final newline are what changes: the diff shows them (CR as ^M).
-      const change = fileChange({ path: f.path, before: before!, after: content, mode, ...(owner ? { owner } : {}), sensitive: f.sensitive ?? false, ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}) });
+      const change = fileChange({
+        path: f.path,
+        before: before!,
+        after: content,
+        mode,
+        ...(owner ? { owner } : {}),
+        sensitive: f.sensitive ?? false,
+        ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}),
+      });
       const shown = (t: string) => t.replace(/\r/g, '^M');
-      const diff = f.sensitive ? '' : fileDiff(f.path, shown(before!), shown(content), { normalize: false, ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}) });
+      const diff = f.sensitive
+        ? ''
+        : fileDiff(f.path, shown(before!), shown(content), { normalize: false, ...(f.secretFields?.length ? { secretFields: f.secretFields } : {}) });
       files.push({ ...change, action: 'update', diff });
     } else if (exists && before === undefined) {
       // Too large to read: judged by hash, and no diff can be shown.
@@ -355,7 +385,7 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
         path: f.path,
         action: sameContent && sameMeta ? 'no-op' : 'update',
         diff: '',
-        ...(f.sensitive ? { sensitive: true } : { ...(ff?.sha256 ? { beforeSha256: ff.sha256 } : {}), afterSha256: sha256(content) }),
+        ...(f.sensitive ? { sensitive: true } : { ...(ff.sha256 ? { beforeSha256: ff.sha256 } : {}), afterSha256: sha256(content) }),
         mode,
         ...(owner ? { owner } : {}),
       });
@@ -393,7 +423,8 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
   for (const m of desired.modules) {
     const state = facts.modules[m] ?? 'absent';
     attributes.push(attr(`module.${m}`, state, state === 'absent' ? 'loaded' : state));
-    if (state === 'absent') operations.push({ description: `load kernel module ${m}`, command: `modprobe -- ${shellQuote(m)}`, effects: [{ type: 'module', name: m }] });
+    if (state === 'absent')
+      operations.push({ description: `load kernel module ${m}`, command: `modprobe -- ${shellQuote(m)}`, effects: [{ type: 'module', name: m }] });
   }
   const differing = desired.sysctls.filter((s) => (facts.sysctls[s.key] ?? undefined) !== s.value);
   for (const s of desired.sysctls) attributes.push(attr(`sysctl.${s.key}`, facts.sysctls[s.key] ?? undefined, s.value));
@@ -401,19 +432,32 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     const effects: Effect[] = desired.sysctls.map((s) => ({ type: 'sysctl', key: s.key, value: s.value }));
     operations.push(
       desired.sysctlFile !== undefined
-        ? { description: `apply ${desired.sysctlFile} (${differing.map((s) => s.key).join(', ')})`, command: `sysctl -q -p ${shellQuote(desired.sysctlFile)}`, effects }
-        : { description: `set ${differing.map((s) => `${s.key}=${s.value}`).join(', ')}`, command: differing.map((s) => `sysctl -q -w ${shellQuote(`${s.key}=${s.value}`)}`).join(' && '), effects },
+        ? {
+            description: `apply ${desired.sysctlFile} (${differing.map((s) => s.key).join(', ')})`,
+            command: `sysctl -q -p ${shellQuote(desired.sysctlFile)}`,
+            effects,
+          }
+        : {
+            description: `set ${differing.map((s) => `${s.key}=${s.value}`).join(', ')}`,
+            command: differing.map((s) => `sysctl -q -w ${shellQuote(`${s.key}=${s.value}`)}`).join(' && '),
+            effects,
+          },
     );
   }
   if (desired.swapOff) {
     const active = facts.swap.activeBytes > 0 || facts.swap.devices.length > 0;
     attributes.push(attr('swap.active', active, false));
-    if (active) operations.push({ description: `turn swap off (${facts.swap.devices.join(', ') || 'active'})`, command: 'swapoff -a', effects: [{ type: 'swapoff' }] });
+    if (active)
+      operations.push({ description: `turn swap off (${facts.swap.devices.join(', ') || 'active'})`, command: 'swapoff -a', effects: [{ type: 'swapoff' }] });
   }
   if (desired.hostname !== undefined) {
     attributes.push(attr('hostname', facts.hostname, desired.hostname));
     if (facts.hostname !== desired.hostname) {
-      operations.push({ description: `set the hostname to ${desired.hostname}`, command: `hostname ${shellQuote(desired.hostname)}`, effects: [{ type: 'hostname', name: desired.hostname }] });
+      operations.push({
+        description: `set the hostname to ${desired.hostname}`,
+        command: `hostname ${shellQuote(desired.hostname)}`,
+        effects: [{ type: 'hostname', name: desired.hostname }],
+      });
     }
   }
 
@@ -432,7 +476,11 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
     }
     if (u.enabled !== enabled) {
       const verb = u.enabled ? 'enable' : 'disable';
-      operations.push({ description: `${verb} ${u.name}`, command: `systemctl ${verb} -- ${shellQuote(u.name)}`, effects: [{ type: 'unit', name: u.name, enabled: u.enabled }] });
+      operations.push({
+        description: `${verb} ${u.name}`,
+        command: `systemctl ${verb} -- ${shellQuote(u.name)}`,
+        effects: [{ type: 'unit', name: u.name, enabled: u.enabled }],
+      });
     }
     if (u.active === true) {
       attributes.push(attr(`service.${u.name}.active`, active, true));
@@ -450,7 +498,12 @@ export function converge(desired: Desired, facts: HostFacts): ConvergeResult {
       }
     } else if (u.active === false) {
       attributes.push(attr(`service.${u.name}.active`, active, false));
-      if (active) operations.push({ description: `stop ${u.name}`, command: `systemctl stop -- ${shellQuote(u.name)}`, effects: [{ type: 'unit', name: u.name, active: false }] });
+      if (active)
+        operations.push({
+          description: `stop ${u.name}`,
+          command: `systemctl stop -- ${shellQuote(u.name)}`,
+          effects: [{ type: 'unit', name: u.name, active: false }],
+        });
     }
   }
 

@@ -60,7 +60,12 @@ function desired(ctx: ResourceContext): Desired {
   const ops: CommandOperation[] = [];
   const hasCa = have.has(`${ETCD_PKI_DIR}/ca.crt`);
   d.actions = { attributes: [attr('etcd-pki.ca', hasCa, true)], operations: ops, creates: !hasCa };
-  if (!hasCa) ops.push({ description: `make the etcd CA (${ETCD_PKI_DIR}/ca.crt, RSA 2048, ${ETCD_CA_DAYS} days; key stays on ${ctx.host.name})`, command: caCommand(), effects: [{ type: 'certificate', path: `${ETCD_PKI_DIR}/ca.crt`, days: ETCD_CA_DAYS }] });
+  if (!hasCa)
+    ops.push({
+      description: `make the etcd CA (${ETCD_PKI_DIR}/ca.crt, RSA 2048, ${ETCD_CA_DAYS} days; key stays on ${ctx.host.name})`,
+      command: caCommand(),
+      effects: [{ type: 'certificate', path: `${ETCD_PKI_DIR}/ca.crt`, days: ETCD_CA_DAYS }],
+    });
   for (const h of ctx.placement.etcdHosts) {
     const path = memberCert(h.name);
     d.actions.attributes.push(attr(`etcd-pki.member.${h.name}`, have.has(path), true));
@@ -75,7 +80,12 @@ function desired(ctx: ResourceContext): Desired {
   if (!have.has(CLIENT_CERT)) {
     ops.push({
       description: `issue the apiservers' etcd client certificate (${CLIENT_CERT}, ${days} days)`,
-      command: leafCommand(CLIENT_CERT.replace(/\.crt$/, ''), 'kube-apiserver-etcd-client', 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth', days),
+      command: leafCommand(
+        CLIENT_CERT.replace(/\.crt$/, ''),
+        'kube-apiserver-etcd-client',
+        'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth',
+        days,
+      ),
       effects: [{ type: 'certificate', path: CLIENT_CERT, days }],
     });
   }

@@ -21,7 +21,18 @@
 //   to join is not planned (the plan says so); members with data are still configured and started.
 
 import type { EtcdFactsResult } from '../facts/cluster.js';
-import { ETCD_DATA_DIR, ETCD_MEMBER_DIR, ETCD_MEMBER_PKI, ETCDCTL, memberOf, quorumOf, SAFE_MEMBER_NAME, SAFE_PEER_URL, type EtcdFacts, type EtcdMember } from '../facts/etcd.js';
+import {
+  ETCD_DATA_DIR,
+  ETCD_MEMBER_DIR,
+  ETCD_MEMBER_PKI,
+  ETCDCTL,
+  memberOf,
+  quorumOf,
+  SAFE_MEMBER_NAME,
+  SAFE_PEER_URL,
+  type EtcdFacts,
+  type EtcdMember,
+} from '../facts/etcd.js';
 import type { HostFacts } from '../facts/types.js';
 import { attr, managedHeader, type AttributeChange, type Diagnostic, type EtcdObservation } from '../plan/model.js';
 import type { Host } from '../spec/types.js';
@@ -239,7 +250,10 @@ function membership(ctx: ResourceContext): Membership {
     const why = observed === undefined ? 'the etcd members were not asked' : observed.reason;
     const anyData = etcdHosts.some((h) => ctx.cluster.get(h.name)?.files[ETCD_MEMBER_DIR]?.exists === true);
     if (anyData && host.name === etcdHosts[0]!.name) {
-      out.diagnostics.push({ severity: 'warning', message: `etcd membership is unknown: ${why}; members with data are started, no member is added or removed` });
+      out.diagnostics.push({
+        severity: 'warning',
+        message: `etcd membership is unknown: ${why}; members with data are started, no member is added or removed`,
+      });
     }
     if (hasData) {
       out.initial = onDisk ?? bootstrap;
@@ -277,7 +291,9 @@ function membership(ctx: ResourceContext): Membership {
     out.attributes.push(attr('etcd.member', self.started, true));
     // Started: the file's first-start settings stay. Listed, not started: part of the initial
     // cluster (it has its name from there) or added (no name until it starts).
-    out.initial = self.started ? (onDisk ?? { state: 'existing', cluster: current([]) }) : { state: self.name === '' ? 'existing' : 'new', cluster: current([]) };
+    out.initial = self.started
+      ? (onDisk ?? { state: 'existing', cluster: current([]) })
+      : { state: self.name === '' ? 'existing' : 'new', cluster: current([]) };
   } else {
     out.attributes.push(attr('etcd.member', false, true));
     const earlier = joining.slice(0, joining.indexOf(host));
@@ -285,7 +301,10 @@ function membership(ctx: ResourceContext): Membership {
     const n = ef.members.length + earlier.length + 1;
     const healthy = ef.members.filter((m) => m.healthy).length + earlier.length;
     if (runner === undefined) {
-      out.diagnostics.push({ severity: 'error', message: `etcd member ${host.name} cannot be added: no member of the spec's etcd hosts is healthy to add it from` });
+      out.diagnostics.push({
+        severity: 'error',
+        message: `etcd member ${host.name} cannot be added: no member of the spec's etcd hosts is healthy to add it from`,
+      });
     } else if (healthy < quorumOf(n) && !(n === 2 && healthy === 1)) {
       // etcd's own rule (strict reconfiguration check), with its one exception: a second member for a single one.
       out.diagnostics.push({
@@ -322,11 +341,14 @@ function membership(ctx: ResourceContext): Membership {
     let healthy = ef.members.filter((m) => m.healthy).length;
     for (const m of leaving) {
       const label = `${m.name || '(not started)'} (${m.id})`;
-      const refuse = (why: string) => out.diagnostics.push({ severity: 'error', message: `etcd member ${label} is no longer in the spec but cannot be removed: ${why}` });
-      if (runner === undefined) refuse('no member of the spec\'s etcd hosts is healthy to remove it from');
+      const refuse = (why: string) =>
+        out.diagnostics.push({ severity: 'error', message: `etcd member ${label} is no longer in the spec but cannot be removed: ${why}` });
+      if (runner === undefined) refuse("no member of the spec's etcd hosts is healthy to remove it from");
       else if (healthy < quorumOf(n)) refuse(`the cluster has no quorum (${healthy} of ${n} members healthy, ${quorumOf(n)} needed)`);
       else if (healthy - (m.healthy ? 1 : 0) < quorumOf(n - 1)) {
-        refuse(`without it ${healthy - (m.healthy ? 1 : 0)} of ${n - 1} members would be healthy, and ${quorumOf(n - 1)} are needed for quorum; repair the unhealthy members first`);
+        refuse(
+          `without it ${healthy - (m.healthy ? 1 : 0)} of ${n - 1} members would be healthy, and ${quorumOf(n - 1)} are needed for quorum; repair the unhealthy members first`,
+        );
       } else {
         out.attributes.push(attr(`etcd.member.${m.name || m.id}`, true, false));
         out.afterStart.push({
@@ -405,7 +427,10 @@ function desired(ctx: ResourceContext): Desired {
     ops.push({
       description: `${active ? 'restart' : 'start'} etcd (${because.join(', ')})`,
       command: START_ETCD,
-      effects: [{ type: 'unit', name: 'etcd', active: true }, { type: 'file', path: ETCD_MEMBER_DIR, content: '' }],
+      effects: [
+        { type: 'unit', name: 'etcd', active: true },
+        { type: 'file', path: ETCD_MEMBER_DIR, content: '' },
+      ],
     });
   }
   ops.push(...m.afterStart);

@@ -164,13 +164,21 @@ export function planHostRemovals(input: HostRemovalInput): HostRemoval[] {
     const controlPlane = node !== undefined && isCp(node);
     const inCluster = clusterFacts !== undefined || input.clusterFactsError !== undefined;
     if (input.clusterFactsError !== undefined) {
-      diagnostics.push({ severity: 'error', ...at, message: `the cluster could not be read (${input.clusterFactsError}): whether ${r.name} holds an etcd member is unknown, so its removal cannot be planned safely` });
+      diagnostics.push({
+        severity: 'error',
+        ...at,
+        message: `the cluster could not be read (${input.clusterFactsError}): whether ${r.name} holds an etcd member is unknown, so its removal cannot be planned safely`,
+      });
     }
     if (controlPlane) {
       const left = cpNodes.length - removedCps.length;
       const readyLeft = cpNodes.filter((n) => n.ready && !removedNames.has(n.name)).length;
       if (removedCps.length > 1) {
-        diagnostics.push({ severity: 'error', ...at, message: `${removedCps.join(', ')} are all control-plane hosts: remove one at a time (one etcd member per apply)` });
+        diagnostics.push({
+          severity: 'error',
+          ...at,
+          message: `${removedCps.join(', ')} are all control-plane hosts: remove one at a time (one etcd member per apply)`,
+        });
       } else if (left < 1) {
         diagnostics.push({ severity: 'error', ...at, message: `${r.name} is the last control-plane host: removing it would leave no cluster` });
       } else if (stacked && readyLeft < quorum(left)) {
@@ -180,11 +188,19 @@ export function planHostRemovals(input: HostRemovalInput): HostRemoval[] {
           message: `removing ${r.name} would break etcd quorum: ${left} member(s) would remain, ${quorum(left)} needed, and only ${readyLeft} of the other control-plane nodes are Ready`,
         });
       } else if (stacked && left % 2 === 0) {
-        diagnostics.push({ severity: 'warning', ...at, message: `after removing ${r.name}, etcd has ${left} members: an even count tolerates no more failures than ${left - 1}` });
+        diagnostics.push({
+          severity: 'warning',
+          ...at,
+          message: `after removing ${r.name}, etcd has ${left} members: an even count tolerates no more failures than ${left - 1}`,
+        });
       }
     }
     const operations = removalOperations(r.name, input.firstControlPlane, inCluster);
-    const role = controlPlane ? `control-plane node${stacked ? ' with a stacked etcd member' : ''}` : node !== undefined ? 'node' : 'host (not a registered node)';
+    const role = controlPlane
+      ? `control-plane node${stacked ? ' with a stacked etcd member' : ''}`
+      : node !== undefined
+        ? 'node'
+        : 'host (not a registered node)';
     const change: ResourceChange = {
       id: removalId(r.name),
       kind: HOST_REMOVAL_KIND,

@@ -95,7 +95,11 @@ export function joinDesired(ctx: ResourceContext, controlPlane: boolean): Desire
     sensitive: true,
     effects: [
       controlPlane
-        ? { type: 'kubernetes', confFiles: INIT_CONF_FILES.filter((c) => c !== 'super-admin.conf'), manifests: [...INIT_MANIFESTS, ...(spec.etcd.topology === 'stacked' ? ['etcd.yaml'] : [])] }
+        ? {
+            type: 'kubernetes',
+            confFiles: INIT_CONF_FILES.filter((c) => c !== 'super-admin.conf'),
+            manifests: [...INIT_MANIFESTS, ...(spec.etcd.topology === 'stacked' ? ['etcd.yaml'] : [])],
+          }
         : { type: 'kubernetes', confFiles: ['kubelet.conf'] },
     ],
   };

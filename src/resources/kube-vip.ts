@@ -30,36 +30,38 @@ export function renderKubeVipManifest(p: { version: string; iface: string; vip: 
     ['address', p.vip],
   ];
   const q = (s: string) => JSON.stringify(s);
-  return [
-    managedHeader(),
-    'apiVersion: v1',
-    'kind: Pod',
-    'metadata:',
-    '  name: kube-vip',
-    '  namespace: kube-system',
-    'spec:',
-    '  containers:',
-    '  - name: kube-vip',
-    `    image: ghcr.io/kube-vip/kube-vip:v${p.version}`,
-    '    imagePullPolicy: IfNotPresent',
-    '    args: ["manager"]',
-    '    env:',
-    ...env.flatMap(([k, v]) => [`    - name: ${k}`, `      value: ${q(v)}`]),
-    '    securityContext:',
-    '      capabilities:',
-    '        add: ["NET_ADMIN", "NET_RAW"]',
-    '    volumeMounts:',
-    '    - mountPath: /etc/kubernetes/admin.conf',
-    '      name: kubeconfig',
-    '  hostAliases:',
-    '  - hostnames: ["kubernetes"]',
-    '    ip: 127.0.0.1',
-    '  hostNetwork: true',
-    '  volumes:',
-    '  - name: kubeconfig',
-    '    hostPath:',
-    `      path: ${p.kubeconfig}`,
-  ].join('\n') + '\n';
+  return (
+    [
+      managedHeader(),
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: kube-vip',
+      '  namespace: kube-system',
+      'spec:',
+      '  containers:',
+      '  - name: kube-vip',
+      `    image: ghcr.io/kube-vip/kube-vip:v${p.version}`,
+      '    imagePullPolicy: IfNotPresent',
+      '    args: ["manager"]',
+      '    env:',
+      ...env.flatMap(([k, v]) => [`    - name: ${k}`, `      value: ${q(v)}`]),
+      '    securityContext:',
+      '      capabilities:',
+      '        add: ["NET_ADMIN", "NET_RAW"]',
+      '    volumeMounts:',
+      '    - mountPath: /etc/kubernetes/admin.conf',
+      '      name: kubeconfig',
+      '  hostAliases:',
+      '  - hostnames: ["kubernetes"]',
+      '    ip: 127.0.0.1',
+      '  hostNetwork: true',
+      '  volumes:',
+      '  - name: kubeconfig',
+      '    hostPath:',
+      `      path: ${p.kubeconfig}`,
+    ].join('\n') + '\n'
+  );
 }
 
 function desired(ctx: ResourceContext): Desired {
@@ -71,14 +73,20 @@ function desired(ctx: ResourceContext): Desired {
     return d;
   }
   const vip = ctx.spec.controlPlaneEndpoint.host;
-  if (isIP(vip) === 0) d.diagnostics.push({ severity: 'error', ...at, message: `controlPlaneEndpoint.host ${vip} must be an IP address for kube-vip to hold it` });
+  if (isIP(vip) === 0)
+    d.diagnostics.push({ severity: 'error', ...at, message: `controlPlaneEndpoint.host ${vip} must be an IP address for kube-vip to hold it` });
   if (!ctx.facts.interfaces.some((i) => i.name === kv.interface)) {
     d.diagnostics.push({ severity: 'error', ...at, message: `interface ${kv.interface} (loadBalancer.kubeVip.interface) does not exist here` });
   }
   const first = ctx.placement.firstControlPlane.name === ctx.host.name;
   d.files.push({
     path: KUBE_VIP_MANIFEST,
-    content: renderKubeVipManifest({ version: kv.version, iface: kv.interface, vip, kubeconfig: first ? '/etc/kubernetes/super-admin.conf' : '/etc/kubernetes/admin.conf' }),
+    content: renderKubeVipManifest({
+      version: kv.version,
+      iface: kv.interface,
+      vip,
+      kubeconfig: first ? '/etc/kubernetes/super-admin.conf' : '/etc/kubernetes/admin.conf',
+    }),
     mode: 0o600,
   });
   return d;

@@ -131,9 +131,7 @@ export function renderInitConfig(spec: ClusterSpec, p: Placement, host: Host, op
     nodeRegistration: nodeRegistration(spec, host, opts.ignorePreflightErrors ?? []),
   };
   const etcd =
-    spec.etcd.topology === 'external'
-      ? { external: { endpoints: etcdEndpoints(p), ...EXTERNAL_ETCD_CLIENT } }
-      : { local: { dataDir: '/var/lib/etcd' } };
+    spec.etcd.topology === 'external' ? { external: { endpoints: etcdEndpoints(p), ...EXTERNAL_ETCD_CLIENT } } : { local: { dataDir: '/var/lib/etcd' } };
   const cluster = {
     apiVersion,
     kind: 'ClusterConfiguration',

@@ -22,7 +22,14 @@ import { CLIENT_CERT, ETCD_PKI_DIR } from './etcd-pki.js';
 import { EXTERNAL_ETCD_CLIENT, KUBEADM_CONFIG, KUBEADM_V1BETA3, KUBECTL, renderInitConfig } from './kubeadm-config.js';
 import { KUBEADM_API_VERSION } from '../spec/versions.js';
 import { APISERVER_PORT } from '../spec/constants.js';
-import { RESTORE_DONE_COMMAND, RESTORE_MARKER, RESTORED_PREFLIGHT_IGNORE, parseRestoreMarker, restoreDataCommand, type RestoreMarker } from '../etcd/restore-marker.js';
+import {
+  RESTORE_DONE_COMMAND,
+  RESTORE_MARKER,
+  RESTORED_PREFLIGHT_IGNORE,
+  parseRestoreMarker,
+  restoreDataCommand,
+  type RestoreMarker,
+} from '../etcd/restore-marker.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import type { HostFacts } from '../facts/types.js';
 
@@ -92,7 +99,8 @@ function restoredMarker(ctx: ResourceContext, d: Desired): RestoreMarker | 'refu
   };
   if ('error' in m) return refuse(m.error);
   if (ctx.spec.etcd.topology !== 'stacked') return refuse(`${RESTORE_MARKER}: a restored snapshot needs stacked etcd`);
-  if (m.kubernetesVersion !== ctx.spec.kubernetes.version) return refuse(`${RESTORE_MARKER}: the snapshot is of Kubernetes ${m.kubernetesVersion} and the spec says ${ctx.spec.kubernetes.version}`);
+  if (m.kubernetesVersion !== ctx.spec.kubernetes.version)
+    return refuse(`${RESTORE_MARKER}: the snapshot is of Kubernetes ${m.kubernetesVersion} and the spec says ${ctx.spec.kubernetes.version}`);
   return m;
 }
 
@@ -139,7 +147,11 @@ function desired(ctx: ResourceContext): Desired {
   } else if (state === 'absent') {
     if (spec.etcd.topology === 'external') operations.push(...externalEtcdClientSteps(ctx));
     if (spec.loadBalancer.type !== 'kube-vip' && facts.kubernetes.manifests.length > 0) {
-      d.diagnostics.push({ severity: 'warning', ...at, message: `/etc/kubernetes/manifests is not empty (${facts.kubernetes.manifests.join(', ')}): kubeadm's preflight will refuse it` });
+      d.diagnostics.push({
+        severity: 'warning',
+        ...at,
+        message: `/etc/kubernetes/manifests is not empty (${facts.kubernetes.manifests.join(', ')}): kubeadm's preflight will refuse it`,
+      });
     }
     const marker = restoredMarker(ctx, d);
     // A marker that cannot be used must not turn into an init of a new, empty cluster.

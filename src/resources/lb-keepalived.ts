@@ -65,15 +65,7 @@ export function renderKeepalivedConf(p: KeepalivedParams): string {
   if (p.password !== undefined) {
     lines.push('    authentication {', '        auth_type PASS', `        auth_pass ${p.password}`, '    }');
   }
-  lines.push(
-    '    virtual_ipaddress {',
-    `        ${p.vip}/${p.prefix} dev ${p.iface}`,
-    '    }',
-    '    track_script {',
-    `        chk_${p.proxy}`,
-    '    }',
-    '}',
-  );
+  lines.push('    virtual_ipaddress {', `        ${p.vip}/${p.prefix} dev ${p.iface}`, '    }', '    track_script {', `        chk_${p.proxy}`, '    }', '}');
   return lines.join('\n') + '\n';
 }
 
@@ -96,13 +88,19 @@ function desired(ctx: ResourceContext): Desired {
     return d;
   }
   const vip = spec.controlPlaneEndpoint.host;
-  if (isIP(vip) === 0) d.diagnostics.push({ severity: 'error', ...at, message: `controlPlaneEndpoint.host ${vip} must be an IP address for keepalived to hold it` });
+  if (isIP(vip) === 0)
+    d.diagnostics.push({ severity: 'error', ...at, message: `controlPlaneEndpoint.host ${vip} must be an IP address for keepalived to hold it` });
   const srcIp = sourceAddress(ctx, host, k.interface);
   const peers: string[] = [];
   for (const h of k.unicast ? ctx.placement.proxyHosts : []) {
     if (h.name === host.name) continue;
     const a = sourceAddress(ctx, h, k.interface);
-    if (a === undefined) d.diagnostics.push({ severity: 'error', ...at, message: `unicast peer ${h.name}: no IP address known (its address is a name and it could not be observed)` });
+    if (a === undefined)
+      d.diagnostics.push({
+        severity: 'error',
+        ...at,
+        message: `unicast peer ${h.name}: no IP address known (its address is a name and it could not be observed)`,
+      });
     else peers.push(a);
   }
   if (k.unicast && srcIp === undefined) d.diagnostics.push({ severity: 'error', ...at, message: `no IPv4 address on ${k.interface} to send VRRP from` });
@@ -111,7 +109,11 @@ function desired(ctx: ResourceContext): Desired {
   if (k.authPasswordEnv !== undefined) {
     password = ctx.env[k.authPasswordEnv];
     if (password === undefined || password === '') {
-      d.diagnostics.push({ severity: 'error', ...at, message: `environment variable ${k.authPasswordEnv} (loadBalancer.keepalived.authPasswordEnv) is not set` });
+      d.diagnostics.push({
+        severity: 'error',
+        ...at,
+        message: `environment variable ${k.authPasswordEnv} (loadBalancer.keepalived.authPasswordEnv) is not set`,
+      });
       d.unknown.push(`file ${KEEPALIVED_CONF}`);
       d.units.push({ name: 'keepalived', enabled: true, active: true });
       return d;
@@ -128,7 +130,11 @@ function desired(ctx: ResourceContext): Desired {
       return d;
     }
     if (password.length > AUTH_PASS_MAX) {
-      d.diagnostics.push({ severity: 'warning', ...at, message: `the VRRP password in ${k.authPasswordEnv} is longer than ${AUTH_PASS_MAX} characters; keepalived uses only the first ${AUTH_PASS_MAX}` });
+      d.diagnostics.push({
+        severity: 'warning',
+        ...at,
+        message: `the VRRP password in ${k.authPasswordEnv} is longer than ${AUTH_PASS_MAX} characters; keepalived uses only the first ${AUTH_PASS_MAX}`,
+      });
     }
   }
   const content = renderKeepalivedConf({
@@ -160,7 +166,14 @@ function check(ctx: ResourceContext): Diagnostic[] {
   if (k === undefined) return [];
   if (ctx.facts.interfaces.some((i) => i.name === k.interface)) return [];
   const have = ctx.facts.interfaces.map((i) => i.name).join(', ') || 'none';
-  return [{ severity: 'error', resource: ctx.node.id, host: ctx.host.name, message: `interface ${k.interface} (loadBalancer.keepalived.interface) does not exist here (interfaces: ${have})` }];
+  return [
+    {
+      severity: 'error',
+      resource: ctx.node.id,
+      host: ctx.host.name,
+      message: `interface ${k.interface} (loadBalancer.keepalived.interface) does not exist here (interfaces: ${have})`,
+    },
+  ];
 }
 
 export const lbKeepalived: ResourceKindDef = {

@@ -48,7 +48,9 @@ export function mergeManagedBlock(path: string, observed: string | null, markers
   for (let i = 0; i < lines.length; i++) {
     const k = kind(lines[i]!);
     if (k !== undefined && lines[i] !== markers[k]) {
-      damage.push(`${path} ${at(i)} has hactl's ${k} marker with other case or spacing (${JSON.stringify(lines[i])} instead of ${JSON.stringify(markers[k])}): it is rewritten exactly`);
+      damage.push(
+        `${path} ${at(i)} has hactl's ${k} marker with other case or spacing (${JSON.stringify(lines[i])} instead of ${JSON.stringify(markers[k])}): it is rewritten exactly`,
+      );
     }
   }
 

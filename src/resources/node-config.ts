@@ -28,7 +28,8 @@ function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
   const { host, placement } = ctx;
   const cp1 = placement.firstControlPlane.name;
-  const registeredBy = host.name === cp1 ? resourceId('kubeadm-init', cp1) : resourceId(host.roles.includes('control-plane') ? 'join-control-plane' : 'join-worker', host.name);
+  const registeredBy =
+    host.name === cp1 ? resourceId('kubeadm-init', cp1) : resourceId(host.roles.includes('control-plane') ? 'join-control-plane' : 'join-worker', host.name);
   const pendingOn = [...new Set([resourceId('kubeadm-init', cp1), registeredBy])];
   const node = ctx.clusterFacts?.nodes.find((n) => n.name === host.name);
   if (ctx.clusterFacts === undefined || node === undefined) {
@@ -90,15 +91,30 @@ function desired(ctx: ResourceContext): Desired {
   const operations: CommandOperation[] = [];
   const labels = [...setLabels, ...removeLabels];
   if (labels.length > 0) {
-    operations.push({ description: `on ${cp1}: label node ${host.name}: ${labels.join(' ')}`, command: `${guard}${KUBECTL} label --overwrite node ${nodeArg} ${shellJoin(labels)}`, ...on, effects: [] });
+    operations.push({
+      description: `on ${cp1}: label node ${host.name}: ${labels.join(' ')}`,
+      command: `${guard}${KUBECTL} label --overwrite node ${nodeArg} ${shellJoin(labels)}`,
+      ...on,
+      effects: [],
+    });
   }
   const taints = [...addTaints, ...removeTaints];
   if (taints.length > 0) {
-    operations.push({ description: `on ${cp1}: taint node ${host.name}: ${taints.join(' ')}`, command: `${guard}${KUBECTL} taint --overwrite node ${nodeArg} ${shellJoin(taints)}`, ...on, effects: [] });
+    operations.push({
+      description: `on ${cp1}: taint node ${host.name}: ${taints.join(' ')}`,
+      command: `${guard}${KUBECTL} taint --overwrite node ${nodeArg} ${shellJoin(taints)}`,
+      ...on,
+      effects: [],
+    });
   }
   // Recorded last: a removal is only forgotten once it happened.
   if (annotate.length > 0) {
-    operations.push({ description: `on ${cp1}: record the labels and taints hactl manages on node ${host.name} (${annotate.join(' ')})`, command: `${guard}${KUBECTL} annotate --overwrite node ${nodeArg} ${shellJoin(annotate)}`, ...on, effects: [] });
+    operations.push({
+      description: `on ${cp1}: record the labels and taints hactl manages on node ${host.name} (${annotate.join(' ')})`,
+      command: `${guard}${KUBECTL} annotate --overwrite node ${nodeArg} ${shellJoin(annotate)}`,
+      ...on,
+      effects: [],
+    });
   }
   d.actions = { attributes, operations };
   return d;

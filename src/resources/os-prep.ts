@@ -74,7 +74,8 @@ export function commentOutSwap(fstab: string): string {
 
 /** Why /etc/hosts cannot get its block, and what a person does about it. */
 function unreadableHosts(f: FileFacts): string {
-  if (f.type === 'directory') return '/etc/hosts is a directory: hactl merges its block only into a regular file; move the directory away (mv /etc/hosts /etc/hosts.dir), then apply again';
+  if (f.type === 'directory')
+    return '/etc/hosts is a directory: hactl merges its block only into a regular file; move the directory away (mv /etc/hosts /etc/hosts.dir), then apply again';
   if (f.type === 'symlink') {
     return `/etc/hosts is a symbolic link${f.linkTarget ? ` to ${f.linkTarget}` : ''}: hactl merges its block only into a regular file and will not write through the link; replace the link by a copy of its target (cp --remove-destination -- "$(readlink -f /etc/hosts)" /etc/hosts), then apply again`;
   }
@@ -91,7 +92,8 @@ function desired(ctx: ResourceContext): Desired {
   const fstab = facts.files['/etc/fstab'];
   if (fstab?.exists) {
     if (fstab.content === undefined) {
-      if (facts.swap.fstabEntries.length > 0) d.diagnostics.push({ severity: 'error', ...at, message: '/etc/fstab has swap entries but could not be read whole: comment them out by hand' });
+      if (facts.swap.fstabEntries.length > 0)
+        d.diagnostics.push({ severity: 'error', ...at, message: '/etc/fstab has swap entries but could not be read whole: comment them out by hand' });
     } else {
       d.files.push({ path: '/etc/fstab', content: commentOutSwap(fstab.content), mode: fstab.mode ?? 0o644, normalize: { dropManagedHeader: false } });
     }
@@ -127,7 +129,8 @@ function desired(ctx: ResourceContext): Desired {
     d.diagnostics.push({
       severity: 'info',
       ...at,
-      message: 'no time service runs, and this host cannot set its clock (no CAP_SYS_TIME): its clock is kept by the machine it runs on, so hactl does not install chrony here',
+      message:
+        'no time service runs, and this host cannot set its clock (no CAP_SYS_TIME): its clock is kept by the machine it runs on, so hactl does not install chrony here',
     });
   } else if (ts.service === 'none' && ts.synchronized !== true) {
     const pm = packageManagerOf(facts);

@@ -40,7 +40,9 @@ function desired(ctx: ResourceContext): Desired {
   if ('error' in parsed) return error(`${localBundleJson(dir)}: ${parsed.error}`);
   const m = parsed.manifest;
   if (m.kubernetesVersion !== ctx.spec.kubernetes.version) {
-    return error(`packages.bundle ${dir} holds Kubernetes ${m.kubernetesVersion}, but kubernetes.version is ${ctx.spec.kubernetes.version}: make the bundle again for ${ctx.spec.kubernetes.version}`);
+    return error(
+      `packages.bundle ${dir} holds Kubernetes ${m.kubernetesVersion}, but kubernetes.version is ${ctx.spec.kubernetes.version}: make the bundle again for ${ctx.spec.kubernetes.version}`,
+    );
   }
   if (packageManagerOf(ctx.facts) === 'dnf') return error(`packages.bundle holds apt packages only, and ${ctx.host.name} uses dnf`);
   const hostArch = ctx.facts.arch;
@@ -52,7 +54,12 @@ function desired(ctx: ResourceContext): Desired {
   let have: string | undefined;
   if (remote?.exists === true) {
     const theirs = remote.content !== undefined ? parseBundleManifest(remote.content) : undefined;
-    have = remote.sha256 === localSha ? want : theirs !== undefined && 'manifest' in theirs ? bundleSummary(theirs.manifest, remote.sha256 ?? '') : `another bundle (bundle.json sha256 ${(remote.sha256 ?? '?').slice(0, 12)})`;
+    have =
+      remote.sha256 === localSha
+        ? want
+        : theirs !== undefined && 'manifest' in theirs
+          ? bundleSummary(theirs.manifest, remote.sha256 ?? '')
+          : `another bundle (bundle.json sha256 ${(remote.sha256 ?? '?').slice(0, 12)})`;
   }
   const operations: Operation[] = [];
   if (remote?.exists !== true || remote.sha256 !== localSha) {

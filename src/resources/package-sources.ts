@@ -48,7 +48,12 @@ export const APT_BUNDLE_LIST = '/etc/apt/sources.list.d/hactl-bundle.list';
  * checks each .deb against the sha256 in the bundle's Packages.
  */
 export function renderBundleList(bundleJsonSha256: string): string {
-  return [managedHeader(), `# the packages of the cluster's bundle (bundle.json sha256 ${bundleJsonSha256})`, `deb [trusted=yes] file:${REMOTE_BUNDLE_DIR}/${APT_DIR} ./`, ''].join('\n');
+  return [
+    managedHeader(),
+    `# the packages of the cluster's bundle (bundle.json sha256 ${bundleJsonSha256})`,
+    `deb [trusted=yes] file:${REMOTE_BUNDLE_DIR}/${APT_DIR} ./`,
+    '',
+  ].join('\n');
 }
 
 export const APT_DISTRO_SOURCES = ['/etc/apt/sources.list', '/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list.d/ubuntu.sources'];
@@ -85,7 +90,12 @@ export function usesKubernetesRepository(spec: ClusterSpec, pm: 'apt' | 'dnf'): 
 
 export function renderKubernetesRepositoryList(spec: ClusterSpec): string {
   const url = kubernetesRepositoryUrl(spec.packages.kubernetesRepository.baseUrl, spec.kubernetes.version, 'deb');
-  return [managedHeader(), `# Kubernetes ${minorOf(spec.kubernetes.version)} packages (packages.kubernetesRepository)`, `deb [signed-by=${APT_REPOSITORY_KEY}] ${url} /`, ''].join('\n');
+  return [
+    managedHeader(),
+    `# Kubernetes ${minorOf(spec.kubernetes.version)} packages (packages.kubernetesRepository)`,
+    `deb [signed-by=${APT_REPOSITORY_KEY}] ${url} /`,
+    '',
+  ].join('\n');
 }
 
 export function renderKubernetesRepositoryRepo(spec: ClusterSpec): string {
@@ -108,13 +118,15 @@ export function renderKubernetesRepositoryRepo(spec: ClusterSpec): string {
 export function fetchRepositoryKeyCommand(spec: ClusterSpec): string {
   const url = `${kubernetesRepositoryUrl(spec.packages.kubernetesRepository.baseUrl, spec.kubernetes.version, 'deb')}Release.key`;
   const tmp = `${APT_REPOSITORY_KEY}.hactl-new`;
-  return [
-    `install -d -m 0755 -- /etc/apt/keyrings`,
-    `curl -fsSL --proto '=https' --proto-redir '=https' -o ${shellQuote(tmp)} -- ${shellQuote(url)}`,
-    `grep -q -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' ${shellQuote(tmp)}`,
-    `chmod 0644 -- ${shellQuote(tmp)}`,
-    `mv -f -- ${shellQuote(tmp)} ${shellQuote(APT_REPOSITORY_KEY)}`,
-  ].join(' && ') + ` || { rm -f -- ${shellQuote(tmp)}; echo ${shellQuote(`hactl: could not fetch the signing key ${url}`)} >&2; exit 1; }`;
+  return (
+    [
+      `install -d -m 0755 -- /etc/apt/keyrings`,
+      `curl -fsSL --proto '=https' --proto-redir '=https' -o ${shellQuote(tmp)} -- ${shellQuote(url)}`,
+      `grep -q -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' ${shellQuote(tmp)}`,
+      `chmod 0644 -- ${shellQuote(tmp)}`,
+      `mv -f -- ${shellQuote(tmp)} ${shellQuote(APT_REPOSITORY_KEY)}`,
+    ].join(' && ') + ` || { rm -f -- ${shellQuote(tmp)}; echo ${shellQuote(`hactl: could not fetch the signing key ${url}`)} >&2; exit 1; }`
+  );
 }
 
 /** One-line apt format. Suite and components are schema-checked; the URI is a schema URL. */
@@ -139,14 +151,22 @@ export function renderDnfRepo(set: SourceSet, sources: DnfSource[]): string {
   return `${managedHeader()}\n${blocks.join('\n\n')}\n`;
 }
 
-function keyFiles(ctx: ResourceContext, files: { set: SourceSet | 'kubernetesRepository'; i?: number; local: string | undefined; remote: string }[], diags: Diagnostic[]): DesiredFile[] {
+function keyFiles(
+  ctx: ResourceContext,
+  files: { set: SourceSet | 'kubernetesRepository'; i?: number; local: string | undefined; remote: string }[],
+  diags: Diagnostic[],
+): DesiredFile[] {
   const out: DesiredFile[] = [];
   for (const k of files) {
     if (k.local === undefined) continue;
     const content = ctx.localFiles.get(k.local);
     const at = { resource: ctx.node.id, host: ctx.host.name };
     if (content === undefined) {
-      diags.push({ severity: 'error', ...at, message: `signing key ${k.local} was not read (packages.${k.set}${k.i !== undefined ? `[${k.i}]` : '.keyFile'})` });
+      diags.push({
+        severity: 'error',
+        ...at,
+        message: `signing key ${k.local} was not read (packages.${k.set}${k.i !== undefined ? `[${k.i}]` : '.keyFile'})`,
+      });
     } else if (!ARMORED.test(content)) {
       diags.push({ severity: 'error', ...at, message: `signing key ${k.local} is not an ASCII-armored public key (gpg --armor --export)` });
     } else {
@@ -169,7 +189,7 @@ function desired(ctx: ResourceContext): Desired {
   // The bundle's own checks (package-bundle) report a missing or unreadable bundle.json.
   const bundleJson = packages.bundle !== undefined ? ctx.localFiles.get(localBundleJson(packages.bundle)) : undefined;
   const bundled = pm === 'apt' && bundleJson !== undefined;
-  if (pm === 'apt') d.files.push({ path: APT_BUNDLE_LIST, content: bundled ? renderBundleList(sha256(bundleJson!)) : null, mode: 0o644 });
+  if (pm === 'apt') d.files.push({ path: APT_BUNDLE_LIST, content: bundled ? renderBundleList(sha256(bundleJson)) : null, mode: 0o644 });
   const managed: string[] = [];
   const repository = usesKubernetesRepository(ctx.spec, pm);
   const fetchKey: string[] = [];
@@ -203,23 +223,43 @@ function desired(ctx: ResourceContext): Desired {
     if (pm === 'apt') {
       const srcs = list as AptSource[];
       d.files.push({ path, content: srcs.length > 0 ? renderAptList(set, srcs) : null, mode: 0o644 });
-      d.files.push(...keyFiles(ctx, srcs.map((s, i) => ({ set, i, local: s.trusted ? undefined : s.keyFile, remote: aptKeyPath(set, i) })), d.diagnostics));
+      d.files.push(
+        ...keyFiles(
+          ctx,
+          srcs.map((s, i) => ({ set, i, local: s.trusted ? undefined : s.keyFile, remote: aptKeyPath(set, i) })),
+          d.diagnostics,
+        ),
+      );
     } else {
       const srcs = list as DnfSource[];
       d.files.push({ path, content: srcs.length > 0 ? renderDnfRepo(set, srcs) : null, mode: 0o644 });
-      d.files.push(...keyFiles(ctx, srcs.map((s, i) => ({ set, i, local: s.gpgkeyFile, remote: dnfKeyPath(set, i) })), d.diagnostics));
+      d.files.push(
+        ...keyFiles(
+          ctx,
+          srcs.map((s, i) => ({ set, i, local: s.gpgkeyFile, remote: dnfKeyPath(set, i) })),
+          d.diagnostics,
+        ),
+      );
     }
     if (pm === 'apt') {
       (list as AptSource[]).forEach((s, i) => {
         if (!s.trusted && s.keyFile === undefined) {
-          d.diagnostics.push({ severity: 'warning', ...at, message: `packages.apt.${set}[${i}] (${s.uri}) has neither keyFile nor trusted: apt will refuse it unless its key is already installed` });
+          d.diagnostics.push({
+            severity: 'warning',
+            ...at,
+            message: `packages.apt.${set}[${i}] (${s.uri}) has neither keyFile nor trusted: apt will refuse it unless its key is already installed`,
+          });
         }
       });
     }
   }
   if (packages.replaceDefaults) {
     if (sets.os.length === 0 && !bundled) {
-      d.diagnostics.push({ severity: 'error', ...at, message: `packages.replaceDefaults is set but packages.${pm}.os is empty: the host would have no OS packages` });
+      d.diagnostics.push({
+        severity: 'error',
+        ...at,
+        message: `packages.replaceDefaults is set but packages.${pm}.os is empty: the host would have no OS packages`,
+      });
     } else {
       for (const p of pm === 'apt' ? APT_DISTRO_SOURCES : DNF_DISTRO_REPOS) d.files.push({ path: p, content: null, mode: 0o644 });
     }
@@ -242,7 +282,11 @@ function desired(ctx: ResourceContext): Desired {
     // Installed from the sources the host already has, before the files and their triggers.
     d.packages.push({ name: 'curl' }, { name: 'ca-certificates' });
     const url = `${kubernetesRepositoryUrl(packages.kubernetesRepository.baseUrl, ctx.spec.kubernetes.version, 'deb')}Release.key`;
-    d.triggers.push({ paths: fetchKey, description: `fetch the Kubernetes repository's signing key ${url} over HTTPS into ${APT_REPOSITORY_KEY}`, command: fetchRepositoryKeyCommand(ctx.spec) });
+    d.triggers.push({
+      paths: fetchKey,
+      description: `fetch the Kubernetes repository's signing key ${url} over HTTPS into ${APT_REPOSITORY_KEY}`,
+      command: fetchRepositoryKeyCommand(ctx.spec),
+    });
   }
   d.triggers.push(
     pm === 'apt'

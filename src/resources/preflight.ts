@@ -95,7 +95,11 @@ export function cgroupV1Finding(spec: ClusterSpec, facts: HostFacts): { severity
   const mode = facts.cgroupMode;
   const minor = Number(spec.kubernetes.version.split('.')[1]);
   if (mode === 'v2' || minor < CGROUP_V1_REFUSED_FROM_MINOR) return undefined;
-  if (mode === 'unknown') return { severity: 'warning', message: `cgroup mode unknown (no cgroup mount at /sys/fs/cgroup): kubelet ${spec.kubernetes.version} refuses cgroup v1 (KEP-5573)` };
+  if (mode === 'unknown')
+    return {
+      severity: 'warning',
+      message: `cgroup mode unknown (no cgroup mount at /sys/fs/cgroup): kubelet ${spec.kubernetes.version} refuses cgroup v1 (KEP-5573)`,
+    };
   const what = mode === 'hybrid' ? 'cgroup hybrid (its controllers on v1)' : 'cgroup v1';
   if (spec.kubernetes.kubelet.allowCgroupV1) {
     return {
@@ -124,12 +128,18 @@ function check(ctx: ResourceContext): Diagnostic[] {
   const roles = host.roles.join(', ');
   if (facts.cpus < min.cpus) add(sizeSeverity, `${facts.cpus} CPUs; ${roles} on profile ${spec.profile} needs at least ${min.cpus}`);
   if (facts.memoryBytes < min.memoryBytes * MEMORY_SLACK) {
-    add(sizeSeverity, `${fmtBytes(facts.memoryBytes, GiB, 'GiB')} of memory; ${roles} on profile ${spec.profile} needs at least ${fmtBytes(min.memoryBytes, GiB, 'GiB')}`);
+    add(
+      sizeSeverity,
+      `${fmtBytes(facts.memoryBytes, GiB, 'GiB')} of memory; ${roles} on profile ${spec.profile} needs at least ${fmtBytes(min.memoryBytes, GiB, 'GiB')}`,
+    );
   }
   const disk = facts.disks.find((d) => d.path === '/var') ?? facts.disks.find((d) => d.path === '/');
   if (disk === undefined) add('warning', 'disk size unknown (df gave nothing for / or /var)');
   else if (disk.sizeBytes < min.diskBytes) {
-    add(sizeSeverity, `${fmtBytes(disk.sizeBytes, GB, 'GB')} disk holding /var (${disk.mountedOn}); ${roles} on profile ${spec.profile} needs at least ${fmtBytes(min.diskBytes, GB, 'GB')}`);
+    add(
+      sizeSeverity,
+      `${fmtBytes(disk.sizeBytes, GB, 'GB')} disk holding /var (${disk.mountedOn}); ${roles} on profile ${spec.profile} needs at least ${fmtBytes(min.diskBytes, GB, 'GB')}`,
+    );
   }
 
   const os = osSupport(facts);
@@ -164,9 +174,15 @@ function check(ctx: ResourceContext): Diagnostic[] {
 
   const ts = facts.timeSync;
   if (ts.synchronized === false) {
-    add('warning', `the clock is not synchronised (${ts.service === 'none' ? 'no time service running' : `${ts.service} not in sync`}); os-prep sets up time sync, certificates need agreeing clocks`);
+    add(
+      'warning',
+      `the clock is not synchronised (${ts.service === 'none' ? 'no time service running' : `${ts.service} not in sync`}); os-prep sets up time sync, certificates need agreeing clocks`,
+    );
   } else if (ts.synchronized === undefined) {
-    add('warning', `cannot tell whether the clock is synchronised (${ts.source === 'none' ? 'no chrony, timesyncd or running systemd-timedated to ask' : ts.source})`);
+    add(
+      'warning',
+      `cannot tell whether the clock is synchronised (${ts.source === 'none' ? 'no chrony, timesyncd or running systemd-timedated to ask' : ts.source})`,
+    );
   }
   const skew = ctx.clockSkewSeconds;
   if (skew !== undefined && Math.abs(skew) > 5) {

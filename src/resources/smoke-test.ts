@@ -97,7 +97,10 @@ function check(ctx: ResourceContext): Diagnostic[] {
     }
   }
   const cps = new Set(ctx.placement.controlPlane.map((h) => h.name));
-  for (const [what, holder] of [['kube-scheduler', cf.leaseHolders.scheduler], ['kube-controller-manager', cf.leaseHolders.controllerManager]] as const) {
+  for (const [what, holder] of [
+    ['kube-scheduler', cf.leaseHolders.scheduler],
+    ['kube-controller-manager', cf.leaseHolders.controllerManager],
+  ] as const) {
     if (holder === undefined) out.push({ severity: 'warning', message: `no ${what} holds its lease: no leader elected` });
     else if (!cps.has(holder)) out.push({ severity: 'warning', message: `the ${what} lease is held by ${holder}, not a control-plane host of the spec` });
   }

@@ -99,7 +99,7 @@ export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Des
           effects: [],
         }
       : {
-          description: `kubeadm upgrade node --config ${KUBEADM_UPGRADE_CONFIG}: ${controlPlane ? 'this control-plane host\'s static pods and ' : ''}kubelet configuration to ${target}`,
+          description: `kubeadm upgrade node --config ${KUBEADM_UPGRADE_CONFIG}: ${controlPlane ? "this control-plane host's static pods and " : ''}kubelet configuration to ${target}`,
           command: quietly(`kubeadm upgrade node --config ${shellQuote(KUBEADM_UPGRADE_CONFIG)}`),
           effects: [],
         },

@@ -8,9 +8,7 @@ import type { HostFacts } from '../facts/types.js';
 import { compareVersions } from './converge.js';
 
 export type VersionChange =
-  | { type: 'same' }
-  | { type: 'patch' | 'minor'; from: string; to: string }
-  | { type: 'refused'; from: string; to: string; reason: string };
+  { type: 'same' } | { type: 'patch' | 'minor'; from: string; to: string } | { type: 'refused'; from: string; to: string; reason: string };
 
 /** `1.30.4-1.1`, `1.30.4-150500.1.1`, `v1.30.4` → [1, 30, 4]; undefined for anything else. */
 export function kubernetesVersionOf(text: string): [number, number, number] | undefined {
@@ -30,10 +28,20 @@ export function classifyVersionChange(installed: string, wanted: string): Versio
   if (from[0] !== to[0]) return { type: 'refused', from: f, to: t, reason: `${f} → ${t} changes the major version, which kubeadm does not upgrade` };
   const minorDelta = to[1] - from[1];
   if (minorDelta < 0 || (minorDelta === 0 && to[2] < from[2])) {
-    return { type: 'refused', from: f, to: t, reason: `${f} → ${t} is a downgrade, which kubeadm does not support: restore from an etcd snapshot or rebuild instead` };
+    return {
+      type: 'refused',
+      from: f,
+      to: t,
+      reason: `${f} → ${t} is a downgrade, which kubeadm does not support: restore from an etcd snapshot or rebuild instead`,
+    };
   }
   if (minorDelta > 1) {
-    return { type: 'refused', from: f, to: t, reason: `${f} → ${t} skips ${minorDelta - 1} minor version(s): kubeadm upgrades one minor version at a time (go to 1.${from[1] + 1}.x first)` };
+    return {
+      type: 'refused',
+      from: f,
+      to: t,
+      reason: `${f} → ${t} skips ${minorDelta - 1} minor version(s): kubeadm upgrades one minor version at a time (go to 1.${from[1] + 1}.x first)`,
+    };
   }
   return { type: minorDelta === 1 ? 'minor' : 'patch', from: f, to: t };
 }

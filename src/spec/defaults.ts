@@ -3,25 +3,10 @@
 
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import {
-  APISERVER_PORT,
-  CO_LOCATED_FRONTEND_PORT,
-  DEFAULT_CNI_VERSIONS,
-  KEEPALIVED_PRIORITY_START,
-  KEEPALIVED_PRIORITY_STEP,
-} from './constants.js';
+import { APISERVER_PORT, CO_LOCATED_FRONTEND_PORT, DEFAULT_CNI_VERSIONS, KEEPALIVED_PRIORITY_START, KEEPALIVED_PRIORITY_STEP } from './constants.js';
 import type { BastionInput, ClusterInput, HostInput, SshOverrideInput } from './input.js';
 import { defaultSandboxImage } from './versions.js';
-import type {
-  AptSource,
-  BastionSettings,
-  ClusterSpec,
-  DnfSource,
-  Host,
-  LoadBalancer,
-  LoadBalancerType,
-  SshSettings,
-} from './types.js';
+import type { AptSource, BastionSettings, ClusterSpec, DnfSource, Host, LoadBalancer, LoadBalancerType, SshSettings } from './types.js';
 
 /** `~` is the user's home; relative paths are relative to the spec file's directory. */
 export function expandPath(path: string, baseDir: string): string {

@@ -19,15 +19,7 @@ export { DEFAULT_CNI_VERSIONS } from './constants.js';
 export { KUBERNETES_MINORS, SUPPORTED_RANGE_TEXT, endOfLifeWarning } from './versions.js';
 export { expandPath } from './defaults.js';
 export { formatPath } from './positions.js';
-export {
-  controlPlaneHosts,
-  etcdHosts,
-  loadBalancerHosts,
-  minimumSize,
-  PROFILE_MINIMUMS,
-  workerHosts,
-  type HostSize,
-} from './topology.js';
+export { controlPlaneHosts, etcdHosts, loadBalancerHosts, minimumSize, PROFILE_MINIMUMS, workerHosts, type HostSize } from './topology.js';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';
@@ -71,7 +63,14 @@ function load(text: string, file: string, baseDir: string, opts: LoadOptions = {
   const diagnostics: Diagnostic[] = [];
   const size = Buffer.byteLength(text, 'utf8');
   if (size > MAX_SPEC_BYTES) {
-    diagnostics.push({ severity: 'error', file, line: 1, col: 1, path: '(file)', message: `the spec is ${size} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)` });
+    diagnostics.push({
+      severity: 'error',
+      file,
+      line: 1,
+      col: 1,
+      path: '(file)',
+      message: `the spec is ${size} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)`,
+    });
     return { result: { diagnostics } };
   }
   // `<<` merge keys let long host lists share settings (`<<: *defaults`). yaml's own duplicate-key
@@ -100,7 +99,9 @@ function load(text: string, file: string, baseDir: string, opts: LoadOptions = {
     const { line, col } = at(list[1]!.range[0]);
     return {
       result: {
-        diagnostics: [{ severity: 'error', file, line, col, path: '(yaml)', message: 'expected one YAML document, found a second one (remove the --- separator)' }],
+        diagnostics: [
+          { severity: 'error', file, line, col, path: '(yaml)', message: 'expected one YAML document, found a second one (remove the --- separator)' },
+        ],
       },
     };
   }
@@ -117,7 +118,11 @@ function load(text: string, file: string, baseDir: string, opts: LoadOptions = {
     // host to merge a shared anchor, too few for nested alias "bombs" to blow up.
     data = doc.toJS({ maxAliasCount: Math.max(100, 2 * lineCounter.lineStarts.length) });
   } catch (e) {
-    return { result: { diagnostics: [{ severity: 'error', file, line: 1, col: 1, path: '(yaml)', message: `cannot expand the YAML aliases: ${(e as Error).message}` }] } };
+    return {
+      result: {
+        diagnostics: [{ severity: 'error', file, line: 1, col: 1, path: '(yaml)', message: `cannot expand the YAML aliases: ${(e as Error).message}` }],
+      },
+    };
   }
   const schemaProblems = validateSchema(data);
   for (const p of schemaProblems) diagnostics.push(place('error', p.path, p.atKey, p.message));
@@ -200,6 +205,7 @@ function duplicateKeys(doc: Document): number[] {
       for (const pair of map.items) {
         const k = isScalar(pair.key) ? pair.key.value : pair.key;
         if (k === '<<' && isScalar(pair.key)) continue;
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a collection key is a YAML node, whose toString() is its YAML text
         const id = typeof k === 'string' ? `s${k}` : isScalar(pair.key) || k === null ? `v${String(k)}` : `n${String(k)}`;
         if (seen.has(id)) out.push(isScalar(pair.key) || isMap(pair.key) ? (pair.key.range?.[0] ?? 0) : 0);
         else seen.add(id);
@@ -244,7 +250,18 @@ export async function loadSpecFile(path: string, opts: LoadOptions = {}): Promis
     if (path !== STDIN_SPEC) {
       const size = (await stat(path)).size;
       if (size > MAX_SPEC_BYTES) {
-        return { diagnostics: [{ severity: 'error', file: name, line: 1, col: 1, path: '(file)', message: `the spec is ${size} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)` }] };
+        return {
+          diagnostics: [
+            {
+              severity: 'error',
+              file: name,
+              line: 1,
+              col: 1,
+              path: '(file)',
+              message: `the spec is ${size} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)`,
+            },
+          ],
+        };
       }
     }
     text = (await readSpecBytes(path)).toString('utf8');

@@ -28,7 +28,11 @@ export class InitError extends Error {}
 /** Hosts per role for `count` addresses. */
 export function assignRoles(count: number): { name: string; roles: string[] }[] {
   if (count === 1) return [{ name: 'node1', roles: ['control-plane', 'worker'] }];
-  if (count === 2) return [{ name: 'cp1', roles: ['control-plane'] }, { name: 'worker1', roles: ['worker'] }];
+  if (count === 2)
+    return [
+      { name: 'cp1', roles: ['control-plane'] },
+      { name: 'worker1', roles: ['worker'] },
+    ];
   const cpRoles = count === 3 ? ['control-plane', 'worker'] : ['control-plane'];
   return Array.from({ length: count }, (_, i) => (i < 3 ? { name: `cp${i + 1}`, roles: cpRoles } : { name: `worker${i - 2}`, roles: ['worker'] }));
 }
@@ -75,10 +79,11 @@ export function initSpec(input: InitInput): InitSpec {
   let vip = input.vip;
   if (ha && vip === undefined) {
     vip = guessVip(addresses);
-    if (vip === undefined) throw new InitError('--vip: give the VIP of the control plane (an unused address in the hosts\' network); it cannot be guessed for IPv6 hosts');
+    if (vip === undefined)
+      throw new InitError("--vip: give the VIP of the control plane (an unused address in the hosts' network); it cannot be guessed for IPv6 hosts");
     notes.push(`controlPlaneEndpoint.host ${vip} is a guess: make sure no machine uses it, or run init again with --vip`);
   }
-  if (ha) notes.push('loadBalancer.keepalived.interface is eth0: change it to the interface that carries the hosts\' addresses');
+  if (ha) notes.push("loadBalancer.keepalived.interface is eth0: change it to the interface that carries the hosts' addresses");
 
   const L: string[] = [];
   const hostLine = (h: { name: string; roles: string[] }, i: number) => `  - { name: ${h.name}, address: ${addresses[i]}, roles: [${h.roles.join(', ')}] }`;

@@ -69,7 +69,7 @@ export class SourcePositions {
     let index = this.pairIndex.get(map);
     if (index === undefined) {
       index = new Map();
-      for (const p of map.items as Pair[]) {
+      for (const p of map.items) {
         const k = isScalar(p.key) ? String(p.key.value) : String(p.key);
         if (!index.has(k)) index.set(k, p);
       }

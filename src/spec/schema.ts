@@ -64,6 +64,7 @@ export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `'${v.length > 60 ? `${v.slice(0, 57)}...` : v}'`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only scalars are left (numbers, booleans)
   return String(v);
 }
 
@@ -92,6 +93,7 @@ function kindOf(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'number') return `the number ${v}`;
   if (typeof v === 'boolean') return String(v);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only scalars are left (strings)
   return `the string '${String(v).slice(0, 60)}'`;
 }
 
@@ -105,7 +107,7 @@ function unknownKeyMessage(key: string, parentSchema: JsonSchema): string {
   const allowed = allowedKeys(parentSchema);
   if (SECRET_KEY.test(key)) {
     const envKeys = allowed.filter((k) => k.endsWith('Env'));
-    const envKey = allowed.includes(`${key}Env`) ? `${key}Env` : closest(`${key}Env`, envKeys) ?? envKeys[0];
+    const envKey = allowed.includes(`${key}Env`) ? `${key}Env` : (closest(`${key}Env`, envKeys) ?? envKeys[0]);
     return envKey !== undefined
       ? `secrets are never written in the spec: set '${envKey}' to the name of an environment variable that holds it`
       : `secrets are never written in the spec, and '${key}' is not a setting here`;
@@ -133,6 +135,7 @@ function conditionText(schema: JsonSchema, schemaPath: string): string {
   const cond = schemaAt(schema, `${m[1]}/if`) as JsonSchema | undefined;
   const props = (cond?.properties as Record<string, JsonSchema> | undefined) ?? {};
   const parts = Object.entries(props).map(([k, s]) => {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the schema's `if` conditions compare scalars
     if (s.const !== undefined) return `${k} is '${String(s.const)}'`;
     if (Array.isArray(s.enum)) return `${k} is ${s.enum.map((e) => `'${String(e)}'`).join(' or ')}`;
     return k;

@@ -147,10 +147,7 @@ function checkEtcd(input: ClusterInput, spec: ClusterSpec, report: Report): void
   for (const i of etcdHosts) {
     const h = input.hosts[i]!;
     if (h.roles.includes('control-plane')) {
-      report(
-        ['hosts', i, 'roles', roleIndex(h, 'etcd')],
-        `external etcd members run on their own hosts, but '${h.name}' is also a control-plane host`,
-      );
+      report(['hosts', i, 'roles', roleIndex(h, 'etcd')], `external etcd members run on their own hosts, but '${h.name}' is also a control-plane host`);
     }
   }
 }
@@ -262,7 +259,10 @@ function checkLoadBalancer(input: ClusterInput, spec: ClusterSpec, addresses: (I
       }
       const edge = networkOrBroadcast(vip, prefix);
       if (edge !== undefined) {
-        report(hostPath, `the VIP ${ep.host} is the ${edge} address of its /${prefix} network (loadBalancer.keepalived.subnetPrefix); choose an unused host address in it`);
+        report(
+          hostPath,
+          `the VIP ${ep.host} is the ${edge} address of its /${prefix} network (loadBalancer.keepalived.subnetPrefix); choose an unused host address in it`,
+        );
         return;
       }
       const outside = lbHosts.filter((h) => {
@@ -319,12 +319,18 @@ function checkNetworks(input: ClusterInput, spec: ClusterSpec, addresses: (IpAdd
       report(['kubernetes', 'podSubnet'], `${spec.kubernetes.podSubnet} is smaller than the /${nodeMask} pod range each node gets`);
     } else if (BigInt(input.hosts.length) > cidrSize(pod) / (1n << BigInt((pod.family === 4 ? 32 : 128) - nodeMask))) {
       const ranges = cidrSize(pod) >> BigInt((pod.family === 4 ? 32 : 128) - nodeMask);
-      report(['kubernetes', 'podSubnet'], `${spec.kubernetes.podSubnet} holds ${ranges} node ranges of /${nodeMask}, but the spec has ${input.hosts.length} hosts`);
+      report(
+        ['kubernetes', 'podSubnet'],
+        `${spec.kubernetes.podSubnet} holds ${ranges} node ranges of /${nodeMask}, but the spec has ${input.hosts.length} hosts`,
+      );
     }
   }
   if (pod !== undefined && svc !== undefined) {
     if (pod.family !== svc.family) {
-      report(['kubernetes', 'serviceSubnet'], `podSubnet is IPv${pod.family} and serviceSubnet IPv${svc.family}: both must be the same family (dual-stack is not supported)`);
+      report(
+        ['kubernetes', 'serviceSubnet'],
+        `podSubnet is IPv${pod.family} and serviceSubnet IPv${svc.family}: both must be the same family (dual-stack is not supported)`,
+      );
     } else if (cidrsOverlap(pod, svc)) {
       report(['kubernetes', 'serviceSubnet'], `${spec.kubernetes.serviceSubnet} overlaps podSubnet ${spec.kubernetes.podSubnet}`);
     }
@@ -431,7 +437,10 @@ function checkPackages(input: ClusterInput, report: Report): void {
     });
   }
   if (pk.replaceDefaults && pk.bundle === undefined && (pk.apt?.os ?? []).length === 0 && (pk.dnf?.os ?? []).length === 0) {
-    report(['packages', 'replaceDefaults'], 'replacing the hosts\' package sources needs at least one OS source in packages.apt.os or packages.dnf.os, or a packages.bundle');
+    report(
+      ['packages', 'replaceDefaults'],
+      "replacing the hosts' package sources needs at least one OS source in packages.apt.os or packages.dnf.os, or a packages.bundle",
+    );
   }
 }
 

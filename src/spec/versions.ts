@@ -81,8 +81,10 @@ export function endOfLifeWarning(version: string, today: Date): string | undefin
   if (m === undefined) return undefined;
   const days = daysToEndOfLife(m, today);
   const newest = KUBERNETES_MINORS.at(-1)!.minor;
-  if (days < 0) return `Kubernetes ${m.minor} reached its upstream end of life on ${m.endOfLife} (${-days} days ago) and gets no more patches: upgrade towards ${newest}`;
-  if (days <= END_OF_LIFE_WARNING_DAYS) return `Kubernetes ${m.minor} reaches its upstream end of life on ${m.endOfLife} (in ${days} days): plan the upgrade towards ${newest}`;
+  if (days < 0)
+    return `Kubernetes ${m.minor} reached its upstream end of life on ${m.endOfLife} (${-days} days ago) and gets no more patches: upgrade towards ${newest}`;
+  if (days <= END_OF_LIFE_WARNING_DAYS)
+    return `Kubernetes ${m.minor} reaches its upstream end of life on ${m.endOfLife} (in ${days} days): plan the upgrade towards ${newest}`;
   return undefined;
 }
 

@@ -67,7 +67,13 @@ const globs = new Map<string, RegExp>();
 function globToRegExp(glob: string): RegExp {
   let re = globs.get(glob);
   if (!re) {
-    re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    re = new RegExp(
+      `^${glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+      'i',
+    );
     globs.set(glob, re);
   }
   return re;
@@ -119,7 +125,13 @@ export class KnownHosts {
 
   /** Key types recorded for the host, so the connection can ask for those first (as OpenSSH does). */
   keyTypesFor(name: string): string[] {
-    return [...new Set(this.forHost(name).filter((e) => e.marker === undefined).map((e) => e.keyType))];
+    return [
+      ...new Set(
+        this.forHost(name)
+          .filter((e) => e.marker === undefined)
+          .map((e) => e.keyType),
+      ),
+    ];
   }
 
   verify(name: string, keyBlob: Buffer): HostKeyVerdict {
@@ -165,14 +177,7 @@ const ALGOS_BY_KEY_TYPE: Record<string, string[]> = {
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
 };
 
-const DEFAULT_HOST_KEY_ALGOS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-];
+const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
 
 /**
  * Host key algorithms to offer: those of keys already recorded first, so a host with several

@@ -119,7 +119,14 @@ export class HostPool {
   async close(): Promise<void> {
     const all = [...this.conns.values()];
     this.conns.clear();
-    await Promise.all(all.map((p) => p.then((t) => t.close(), () => undefined)));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (t) => t.close(),
+          () => undefined,
+        ),
+      ),
+    );
     await this.connector?.close();
   }
 }

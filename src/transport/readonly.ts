@@ -37,7 +37,9 @@ export class ReadOnlyTransport implements Transport, Observer {
   }
 
   observe(o: Observation): Promise<ExecResult> {
-    if (o === null || typeof o !== 'object' || o.kind !== 'observation' || !Object.isFrozen(o)) {
+    // Checked at run time too: a cast or plain JavaScript can hand over anything.
+    const v = o as { kind?: unknown } | null;
+    if (v === null || typeof v !== 'object' || v.kind !== 'observation' || !Object.isFrozen(v)) {
       return Promise.reject(new ReadOnlyViolationError(this.host, 'observe of something that is not an observation'));
     }
     return this.#inner.observe(o);

@@ -215,7 +215,13 @@ export class SshConnector {
         // `utils` is not a named export Node can see in ssh2 (CommonJS): reached through the default.
         const parsed = ssh2.utils.parseKey(privateKey, passphrase);
         const first = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
-        const problem = first instanceof Error ? first.message : first === undefined || first.getPrivatePEM() === null ? 'no private key in the file' : undefined;
+        // ssh2 types getPrivatePEM() as a string; it is null for a public key.
+        const problem =
+          first instanceof Error
+            ? first.message
+            : first === undefined || (first.getPrivatePEM() as string | null) === null
+              ? 'no private key in the file'
+              : undefined;
         if (problem !== undefined) throw new AttemptError(new AuthError(label, user, `cannot use private key ${keyFile}: ${problem}`), false);
         key = first as ParsedKey;
         this.parsedKeys.set(keyFile, key);
@@ -247,7 +253,8 @@ export class SshConnector {
     const accept = this.opts.acceptNewHostKeys;
     const log = this.opts.log;
 
-    const auth: PublicKeyAuthMethod | AgentAuthMethod = 'key' in creds ? { type: 'publickey', username: t.user, key: creds.key } : { type: 'agent', username: t.user, agent: creds.agent };
+    const auth: PublicKeyAuthMethod | AgentAuthMethod =
+      'key' in creds ? { type: 'publickey', username: t.user, key: creds.key } : { type: 'agent', username: t.user, agent: creds.agent };
     const config: ConnectConfig = {
       host: t.address,
       port: t.port,
@@ -265,8 +272,8 @@ export class SshConnector {
               log?.(`${t.label}: recorded new host key ${verdict!.fingerprint} in ${kh.file}`);
               verify(true);
             },
-            (err: Error) => {
-              recordError = err;
+            (err: unknown) => {
+              recordError = err as Error;
               verify(false);
             },
           );
@@ -591,7 +598,8 @@ export class SshTransport implements Transport {
         let waiting = 2;
         const both = () => {
           if (--waiting > 0) return;
-          if (code === undefined) return settle(() => reject(new ConnectionLostError(this.host, shown, this.closed ?? 'channel closed without an exit status')));
+          if (code === undefined)
+            return settle(() => reject(new ConnectionLostError(this.host, shown, this.closed ?? 'channel closed without an exit status')));
           settle(() => resolve({ code: code!, stderr: Buffer.concat(err).toString('utf8') }));
         };
         file.on('finish', both);

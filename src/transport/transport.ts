@@ -181,8 +181,7 @@ export class SudoPasswordRequiredError extends TransportError {
   ) {
     super(
       host,
-      `${host}: sudo asks ${user} for a password; hactl runs sudo non-interactively (sudo -n): ` +
-        `allow ${user} NOPASSWD in sudoers or connect as root`,
+      `${host}: sudo asks ${user} for a password; hactl runs sudo non-interactively (sudo -n): ` + `allow ${user} NOPASSWD in sudoers or connect as root`,
     );
   }
 }

@@ -80,9 +80,7 @@ export function changesByHost(plan: Plan): { host: PlanHost; changes: ResourceCh
   const groups = new Map<string, ResourceChange[]>();
   for (const c of shown) groups.set(c.host, [...(groups.get(c.host) ?? []), c]);
   const order = [...plan.hosts.map((h) => h.name), ...[...groups.keys()].filter((h) => !known.has(h)).sort()];
-  return order
-    .filter((name) => groups.has(name))
-    .map((name) => ({ host: known.get(name) ?? { name, address: '?' }, changes: groups.get(name)! }));
+  return order.filter((name) => groups.has(name)).map((name) => ({ host: known.get(name) ?? { name, address: '?' }, changes: groups.get(name)! }));
 }
 
 export function pendingNote(c: ResourceChange): string | undefined {

@@ -38,8 +38,7 @@ const LEGEND: [Action, string][] = [
 function paint(c: ChalkInstance) {
   const byMarker = (m: string, s: string) =>
     m === '+' ? c.green(s) : m === '-' ? c.red(s) : m === '~' ? c.yellow(s) : m === '-/+' ? c.magenta(s) : m === '<=' ? c.cyan(s) : s;
-  const diffLine = (l: string) =>
-    l.startsWith('@@') ? c.cyan(l) : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l;
+  const diffLine = (l: string) => (l.startsWith('@@') ? c.cyan(l) : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l);
   return { byMarker, diffLine };
 }
 

@@ -5,20 +5,7 @@
 
 import type { Plan, ResourceChange } from '../plan/model.js';
 import { destroyedResources, hasChanges, isUnobservedDiagnostic, summarize } from '../plan/model.js';
-import {
-  MARKER,
-  PHRASE,
-  SENSITIVE_CONTENT,
-  attributeLine,
-  changesByHost,
-  diffBody,
-  etcdLines,
-  fileMarker,
-  fileMeta,
-  hostTitle,
-  pendingNote,
-  summaryLine,
-} from './common.js';
+import { PHRASE, SENSITIVE_CONTENT, attributeLine, changesByHost, diffBody, etcdLines, fileMarker, fileMeta, pendingNote, summaryLine } from './common.js';
 import { printableDeep } from './printable.js';
 
 export const MARKDOWN_MARKER = '<!-- hactl-plan -->';
@@ -114,7 +101,10 @@ function tokens(plan: Plan): { toks: Token[]; resources: number } {
   line(MARKDOWN_MARKER);
   line(`### hactl plan for ${code(plan.spec.file)}`);
   line('');
-  if (plan.incomplete !== undefined) line(`**Plan incomplete:** ${inline(plan.incomplete)}. ${hasChanges(plan) ? `On the hosts observed: ${summaryLine(plan)}` : 'The hosts observed need no changes.'}`);
+  if (plan.incomplete !== undefined)
+    line(
+      `**Plan incomplete:** ${inline(plan.incomplete)}. ${hasChanges(plan) ? `On the hosts observed: ${summaryLine(plan)}` : 'The hosts observed need no changes.'}`,
+    );
   else line(hasChanges(plan) ? `**Plan:** ${summaryLine(plan)}` : '**Plan:** No changes.');
   line('');
 
@@ -133,7 +123,9 @@ function tokens(plan: Plan): { toks: Token[]; resources: number } {
   const unreachable = plan.hosts.filter((h) => h.unreachable !== undefined);
   if (unreachable.length > 0) {
     line('> [!CAUTION]');
-    line(`> **${unreachable.length} host${unreachable.length === 1 ? ' was' : 's were'} not observed and ${unreachable.length === 1 ? 'is' : 'are'} not planned:**`);
+    line(
+      `> **${unreachable.length} host${unreachable.length === 1 ? ' was' : 's were'} not observed and ${unreachable.length === 1 ? 'is' : 'are'} not planned:**`,
+    );
     for (const h of unreachable) line(`> - ${code(h.name)} (${inline(h.address)}): ${inline(h.unreachable ?? '')}`);
     line('');
   }
@@ -161,7 +153,8 @@ function tokens(plan: Plan): { toks: Token[]; resources: number } {
   if (certs.length > 0) {
     line('**Expiring certificates:**');
     line('');
-    for (const c of certs) line(`- Certificate ${code(c.path)} on ${code(c.host)}: ${c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `${c.daysLeft} days left`}`);
+    for (const c of certs)
+      line(`- Certificate ${code(c.path)} on ${code(c.host)}: ${c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `${c.daysLeft} days left`}`);
     line('');
   }
 
@@ -220,20 +213,36 @@ export function renderMarkdown(input: Plan, opts: MarkdownOptions = {}): string 
     let push: Open | undefined;
     let pop = false;
     switch (tok.t) {
-      case 'line': text = tok.text + '\n'; break;
+      case 'line':
+        text = tok.text + '\n';
+        break;
       case 'open-details':
         atDetailsStart = { length: out.length, open: [...open], closingLength };
-        text = `<details><summary>${tok.summary}</summary>\n\n`; push = { t: 'details' }; break;
-      case 'close-details': text = '</details>\n\n'; pop = true; break;
-      case 'open-fence': text = `${tok.fence}diff\n`; push = { t: 'fence', fence: tok.fence }; break;
-      case 'close-fence': text = closer(open[open.length - 1]!); pop = true; break;
+        text = `<details><summary>${tok.summary}</summary>\n\n`;
+        push = { t: 'details' };
+        break;
+      case 'close-details':
+        text = '</details>\n\n';
+        pop = true;
+        break;
+      case 'open-fence':
+        text = `${tok.fence}diff\n`;
+        push = { t: 'fence', fence: tok.fence };
+        break;
+      case 'close-fence':
+        text = closer(open[open.length - 1]!);
+        pop = true;
+        break;
       case 'begin-resource':
         inResource = true;
         shownOfResource = false;
         // Dropping the first resource of a host drops the host's section with it.
         atResourceStart = tok.firstInHost ? atDetailsStart : { length: out.length, open: [...open], closingLength };
         continue;
-      case 'end-resource': inResource = false; complete++; continue;
+      case 'end-resource':
+        inResource = false;
+        complete++;
+        continue;
     }
     const closingAfter = closingLength + (push ? closer(push).length : 0) - (pop ? closer(open[open.length - 1]!).length : 0);
     if (out.length + text.length + closingAfter > budget) {

@@ -27,7 +27,7 @@ const MULTILINE_KEYS = new Set(['diff', 'message', 'reason', 'unreachable', 'err
 /** A copy of a plain JSON value (a plan, a report) with every string made printable. */
 export function printableDeep<T>(value: T, key?: string): T {
   if (typeof value === 'string') return printable(value, { lines: key !== undefined && MULTILINE_KEYS.has(key) }) as T;
-  if (Array.isArray(value)) return value.map((v) => printableDeep(v, key)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => printableDeep(v, key)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = printableDeep(v, k);

@@ -88,7 +88,9 @@ function clusterSections(run: DriftRun): string[] {
     etcd = `<p>${e(l.headline)}</p>` + (l.members.length > 0 ? `<ul>${l.members.map((m) => `<li>${e(m)}</li>`).join('')}</ul>` : '');
   }
   let snapshot: string;
-  if (status.snapshot === undefined) snapshot = '<p>Unknown: run with <code>--snapshots DIR</code> (the directory <code>hactl etcd snapshot --out</code> writes to) to see the newest snapshot.</p>';
+  if (status.snapshot === undefined)
+    snapshot =
+      '<p>Unknown: run with <code>--snapshots DIR</code> (the directory <code>hactl etcd snapshot --out</code> writes to) to see the newest snapshot.</p>';
   else if ('unknown' in status.snapshot) snapshot = `<p class="bad">${e(status.snapshot.unknown)}</p>`;
   else if (status.snapshot.latest === undefined) snapshot = `<p class="bad">No snapshot of ${e(status.cluster)} in ${e(status.snapshot.dir)}.</p>`;
   else {
@@ -110,7 +112,9 @@ function clusterSections(run: DriftRun): string[] {
 function certificateSection(run: DriftRun): string {
   const { status, report } = run;
   // Soonest first; unreadable ones last. Folded: a cluster has a few dozen.
-  const byExpiry = [...status.certificates].sort((a, b) => (a.notAfter === undefined ? 1 : b.notAfter === undefined ? -1 : Date.parse(a.notAfter) - Date.parse(b.notAfter)));
+  const byExpiry = [...status.certificates].sort((a, b) =>
+    a.notAfter === undefined ? 1 : b.notAfter === undefined ? -1 : Date.parse(a.notAfter) - Date.parse(b.notAfter),
+  );
   const first = byExpiry[0];
   const certSummary =
     first === undefined
@@ -119,25 +123,22 @@ function certificateSection(run: DriftRun): string {
         (first.notAfter !== undefined ? `; the first to expire: ${first.path} on ${first.host} (${daysLeft(first.notAfter, report.finishedAt)} left)` : '');
   const certTable = table(
     ['host', 'certificate', 'expires', 'left'],
-    byExpiry.map((c) => [
-      e(c.host),
-      e(c.path),
-      e(c.notAfter ?? c.error ?? ''),
-      c.notAfter === undefined ? '' : e(daysLeft(c.notAfter, report.finishedAt)),
-    ]),
+    byExpiry.map((c) => [e(c.host), e(c.path), e(c.notAfter ?? c.error ?? ''), c.notAfter === undefined ? '' : e(daysLeft(c.notAfter, report.finishedAt))]),
   );
   return section('certificates', 'Certificates', `<details><summary>${e(certSummary)}</summary>\n${certTable}\n</details>`);
 }
 
 function historySection(history: readonly RunRecord[]): string {
-  const rows = [...history].reverse().map((r) => [
-    e(r.finishedAt),
-    `<span class="${r.outcome === 'in-sync' ? 'ok' : 'bad'}">${e(r.outcome)}</span>`,
-    r.drifted === undefined ? '' : String(r.drifted),
-    r.unreachable === undefined ? '' : String(r.unreachable),
-    (r.durationMs / 1000).toFixed(1),
-    e(r.error ?? (r.digest !== undefined ? r.digest.slice(0, 12) : '')),
-  ]);
+  const rows = [...history]
+    .reverse()
+    .map((r) => [
+      e(r.finishedAt),
+      `<span class="${r.outcome === 'in-sync' ? 'ok' : 'bad'}">${e(r.outcome)}</span>`,
+      r.drifted === undefined ? '' : String(r.drifted),
+      r.unreachable === undefined ? '' : String(r.unreachable),
+      (r.durationMs / 1000).toFixed(1),
+      e(r.error ?? (r.digest !== undefined ? r.digest.slice(0, 12) : '')),
+    ]);
   return section('history', 'Recent runs', table(['finished', 'outcome', 'drifted', 'unreachable', 'seconds', 'drift digest / error'], rows));
 }
 
@@ -172,15 +173,20 @@ export function renderStatusPage(input: StatusPageInput): string {
   } else {
     const r = run.report;
     const outcome = last?.outcome === 'failed' ? 'failed' : r.status;
-    body.push(`<p class="status ${e(outcome)}" id="headline"><strong>${e(outcome)}</strong>: ${e(driftHeadline(r))}<br>Last report: ${e(r.finishedAt)}, took ${(r.durationMs / 1000).toFixed(1)} s.${
-      last?.outcome === 'failed' ? ` <span class="bad">The latest check failed (${e(last.finishedAt)}): ${e(last.error ?? '')}</span>` : ''
-    }</p>`);
+    body.push(
+      `<p class="status ${e(outcome)}" id="headline"><strong>${e(outcome)}</strong>: ${e(driftHeadline(r))}<br>Last report: ${e(r.finishedAt)}, took ${(r.durationMs / 1000).toFixed(1)} s.${
+        last?.outcome === 'failed' ? ` <span class="bad">The latest check failed (${e(last.finishedAt)}): ${e(last.error ?? '')}</span>` : ''
+      }</p>`,
+    );
     body.push(...clusterSections(run));
     body.push(
       section(
         'drift',
         'Drifted resources',
-        table(['resource', 'kind', 'host', 'apply would', 'why'], r.drifted.map((d) => [e(d.id), e(d.kind), e(d.host), e(d.action), e(d.reason ?? '')])),
+        table(
+          ['resource', 'kind', 'host', 'apply would', 'why'],
+          r.drifted.map((d) => [e(d.id), e(d.kind), e(d.host), e(d.action), e(d.reason ?? '')]),
+        ),
       ),
     );
     const edges = run.graph.split('\n').filter((l) => l.includes(' --> ')).length;
@@ -189,7 +195,12 @@ export function renderStatusPage(input: StatusPageInput): string {
         'graph',
         'Resource graph',
         '<p>Drifted resources in red. Without JavaScript, the mermaid source.</p>\n' +
-          `<div class="graph"><pre class="mermaid" data-max-edges="${Math.max(edges, MERMAID_MAX_EDGES)}">${e(markDrifted(run.graph, r.drifted.map((d) => d.id)))}</pre></div>`,
+          `<div class="graph"><pre class="mermaid" data-max-edges="${Math.max(edges, MERMAID_MAX_EDGES)}">${e(
+            markDrifted(
+              run.graph,
+              r.drifted.map((d) => d.id),
+            ),
+          )}</pre></div>`,
       ),
     );
     body.push(historySection(input.history));

@@ -161,11 +161,18 @@ describe('apply', () => {
 
   it('a failed resource stops only what depends on it; independent branches finish', async () => {
     const s = setup(
-      { answer: (h, cmd) => (h === 'w1' && /apt-get install .* containerd/.test(cmd) ? { code: 100, stdout: '', stderr: 'E: Unable to locate package containerd\n', durationMs: 0 } : undefined) },
+      {
+        answer: (h, cmd) =>
+          h === 'w1' && /apt-get install .* containerd/.test(cmd)
+            ? { code: 100, stdout: '', stderr: 'E: Unable to locate package containerd\n', durationMs: 0 }
+            : undefined,
+      },
       { targets: [...NO_KUBERNETES, 'kube-packages'] },
     );
     const o = done(await applyCluster(s.input));
-    expect(o.result.failed).toEqual([{ id: 'containerd@w1', error: expect.stringMatching(/^step "install containerd \(apt\)" exited 100: E: Unable to locate package containerd$/) }]);
+    expect(o.result.failed).toEqual([
+      { id: 'containerd@w1', error: expect.stringMatching(/^step "install containerd \(apt\)" exited 100: E: Unable to locate package containerd$/) },
+    ]);
     expect(o.result.skipped).toEqual([{ id: 'kube-packages@w1', because: ['containerd@w1'] }]);
     for (const id of ['kube-packages@cp1', 'kube-packages@cp2', 'kube-packages@cp3', 'lb-keepalived@lb1', 'lb-keepalived@lb2', 'os-prep@w1']) {
       expect(o.result.succeeded).toContain(id);
@@ -201,7 +208,9 @@ describe('apply', () => {
     const s = setup({ noEffect: (h, cmd) => h === 'lb2' && cmd === 'write /etc/hosts' });
     const o = done(await applyCluster(s.input));
     const failed = o.result.failed.find((f) => f.id === 'os-prep@lb2');
-    expect(failed?.error).toMatch(/^did not converge: os-prep@lb2 on lb2: file \/etc\/hosts differs from what was written \(wanted "# BEGIN hactl", wanted "[^"]+ lb1", wanted "[^"]+ lb2", wanted "[^"]+", \d+ more changed lines\); something on lb2 rewrites \/etc\/hosts after hactl wrote it .*findmnt -T \/etc\/hosts\), then apply again$/);
+    expect(failed?.error).toMatch(
+      /^did not converge: os-prep@lb2 on lb2: file \/etc\/hosts differs from what was written \(wanted "# BEGIN hactl", wanted "[^"]+ lb1", wanted "[^"]+ lb2", wanted "[^"]+", \d+ more changed lines\); something on lb2 rewrites \/etc\/hosts after hactl wrote it .*findmnt -T \/etc\/hosts\), then apply again$/,
+    );
   });
 
   it('can apply every kind of the graph; refuses a target that matches nothing before taking the lock', async () => {
@@ -239,14 +248,17 @@ describe('apply', () => {
       withTransport: s.world.withTransport,
       probe: async (h: ClusterSpec['hosts'][number]) => {
         // Someone edits haproxy.cfg by hand while package-sources@lb1 runs (seen by its verification).
-        if (h.name === 'lb1' && ++n === 2) s.world.facts.get('lb1')!.files['/etc/haproxy/haproxy.cfg'] = { exists: true, type: 'file' as const, content: 'x\n', mode: 0o644 };
+        if (h.name === 'lb1' && ++n === 2)
+          s.world.facts.get('lb1')!.files['/etc/haproxy/haproxy.cfg'] = { exists: true, type: 'file' as const, content: 'x\n', mode: 0o644 };
         return s.world.probe(h);
       },
     };
     const o = done(await applyCluster({ ...s.input, plan, access }));
     expect(o.result.succeeded).toEqual(['os-prep@lb1', 'package-sources@lb1', 'preflight@lb1']);
     expect(o.result.failed.map((f) => f.id)).toEqual(['lb-haproxy@lb1']);
-    expect(o.result.failed[0]!.error).toMatch(/^the plan is stale: lb1 no longer matches what was planned for lb-haproxy@lb1 \(.*file \/etc\/haproxy\/haproxy\.cfg.*\); run plan again$/);
+    expect(o.result.failed[0]!.error).toMatch(
+      /^the plan is stale: lb1 no longer matches what was planned for lb-haproxy@lb1 \(.*file \/etc\/haproxy\/haproxy\.cfg.*\); run plan again$/,
+    );
     expect(s.world.commandsOn('lb1').some((c) => c.includes('haproxy'))).toBe(false);
 
     // Without the edit the same plan applies.
@@ -300,7 +312,9 @@ describe('apply', () => {
         gateLog.push(`${h} ${cmd}`);
         // The apiserver comes back on the second ask after each change.
         readyAfter++;
-        return readyAfter % 2 === 0 ? { code: 0, stdout: 'ok\n200', stderr: '', durationMs: 0 } : { code: 0, stdout: '[-]etcd failed\nreadyz check failed\n500', stderr: '', durationMs: 0 };
+        return readyAfter % 2 === 0
+          ? { code: 0, stdout: 'ok\n200', stderr: '', durationMs: 0 }
+          : { code: 0, stdout: '[-]etcd failed\nreadyz check failed\n500', stderr: '', durationMs: 0 };
       },
     });
     const cp = ['cp1', 'cp2', 'cp3'];
@@ -340,7 +354,16 @@ describe('apply', () => {
 describe('executor', () => {
   it('fails a kind it cannot apply honestly, and logs a secret-carrying command by its description only', async () => {
     const s = setup();
-    const ex = new Executor({ spec: s.spec, plan: s.detailed.plan, facts: new Map(s.world.facts), probe: s.world.probe, withTransport: s.world.withTransport, env: ENV, localFiles: new Map(), log: s.log });
+    const ex = new Executor({
+      spec: s.spec,
+      plan: s.detailed.plan,
+      facts: new Map(s.world.facts),
+      probe: s.world.probe,
+      withTransport: s.world.withTransport,
+      env: ENV,
+      localFiles: new Map(),
+      log: s.log,
+    });
     const never = new AbortController().signal;
     const unknownKind = 'frobnicate' as ResourceNode['kind'];
     await expect(ex.run({ id: 'frobnicate@cp1', kind: unknownKind, host: 'cp1' }, never)).rejects.toThrow('not implemented: frobnicate');
@@ -376,7 +399,16 @@ describe('executor', () => {
 describe('precheck', () => {
   it('keeps a planned host removal in a whole apply, leaves it out of a targeted one, refuses other changes outside the graph', async () => {
     const s = setup();
-    const removal = { id: 'host-removal@w9', kind: 'host-removal', host: 'w9', action: 'delete' as const, attributes: [], files: [], steps: ['drain node w9'], dependsOn: [] };
+    const removal = {
+      id: 'host-removal@w9',
+      kind: 'host-removal',
+      host: 'w9',
+      action: 'delete' as const,
+      attributes: [],
+      files: [],
+      steps: ['drain node w9'],
+      dependsOn: [],
+    };
     const { precheck } = await import('../../src/apply/run.js');
     const all = precheck({ graph: s.input.graph, plan: { ...s.detailed.plan, changes: [...s.detailed.plan.changes, removal] }, targets: [] });
     expect(all.reasons).toEqual([]);
@@ -397,7 +429,8 @@ describe('steps that run elsewhere and pass secrets along', () => {
     const joinLine = `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash sha256:1234\n`;
     const s = setup({
       answer: (h, cmd) => {
-        if (cmd === 'make-join') return h === 'cp1' ? { code: 0, stdout: joinLine, stderr: '', durationMs: 0 } : { code: 1, stdout: '', stderr: 'not here', durationMs: 0 };
+        if (cmd === 'make-join')
+          return h === 'cp1' ? { code: 0, stdout: joinLine, stderr: '', durationMs: 0 } : { code: 1, stdout: '', stderr: 'not here', durationMs: 0 };
         if (cmd === 'use-join') return { code: 0, stdout: `joined with ${TOKEN}\n`, stderr: '', durationMs: 0 };
         if (cmd === 'fail-join') return { code: 1, stdout: '', stderr: `error: token ${TOKEN} rejected`, durationMs: 0 };
         return undefined;
@@ -405,7 +438,16 @@ describe('steps that run elsewhere and pass secrets along', () => {
     });
     const calls = () => s.world.calls.filter((c) => ['make-join', 'use-join', 'fail-join'].includes(c.what)).map((c) => `${c.host} ${c.what}`);
     const make = (last: string) => {
-      const ex = new Executor({ spec: s.spec, plan: s.detailed.plan, facts: new Map(s.world.facts), probe: s.world.probe, withTransport: s.world.withTransport, env: ENV, localFiles: new Map(), log: s.log });
+      const ex = new Executor({
+        spec: s.spec,
+        plan: s.detailed.plan,
+        facts: new Map(s.world.facts),
+        probe: s.world.probe,
+        withTransport: s.world.withTransport,
+        env: ENV,
+        localFiles: new Map(),
+        log: s.log,
+      });
       const derive = ex.derive.bind(ex);
       ex.derive = (node, facts) => {
         const d = derive(node, facts);
@@ -423,7 +465,9 @@ describe('steps that run elsewhere and pass secrets along', () => {
     expect(calls()).toEqual(['cp1 make-join', 'w1 use-join']);
     expect(s.world.calls.find((c) => c.what === 'use-join')!.opts?.stdin).toBe(joinLine);
 
-    const err = await make('fail-join').run({ id: 'os-prep@lb1', kind: 'os-prep', host: 'lb1' }, never).catch((e: unknown) => e as Error);
+    const err = await make('fail-join')
+      .run({ id: 'os-prep@lb1', kind: 'os-prep', host: 'lb1' }, never)
+      .catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toBe('step "join" exited 1: error: token (sensitive value) rejected');
     for (const f of readdirSync(s.log.dir)) expect(readFileSync(join(s.log.dir, f), 'utf8')).not.toContain(TOKEN);

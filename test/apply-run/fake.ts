@@ -114,7 +114,8 @@ class FakeTransport implements Transport {
   async exec(cmd: string, opts?: ExecOptions): Promise<ExecResult> {
     const start = this.world.now();
     await sleep(this.world.opts.delayMs ?? 1);
-    const r = this.world.opts.answer?.(this.host, cmd) ?? this.world.cluster?.exec(this.host, cmd, opts?.stdin?.toString()) ?? this.world.play(this.host, cmd, cmd);
+    const r =
+      this.world.opts.answer?.(this.host, cmd) ?? this.world.cluster?.exec(this.host, cmd, opts?.stdin?.toString()) ?? this.world.play(this.host, cmd, cmd);
     this.world.calls.push({ host: this.host, type: 'exec', what: cmd, start, end: this.world.now(), ...(opts ? { opts } : {}) });
     return { ...r, durationMs: this.world.now() - start };
   }
@@ -181,7 +182,8 @@ export function graphOf(nodes: ResourceNode[], edges: [string, string][] = []): 
 /** Pairs of intervals that overlap. */
 export function overlapping<T extends { start: number; end: number }>(xs: T[]): [T, T][] {
   const out: [T, T][] = [];
-  for (let i = 0; i < xs.length; i++) for (let j = i + 1; j < xs.length; j++) if (xs[i]!.start < xs[j]!.end && xs[j]!.start < xs[i]!.end) out.push([xs[i]!, xs[j]!]);
+  for (let i = 0; i < xs.length; i++)
+    for (let j = i + 1; j < xs.length; j++) if (xs[i]!.start < xs[j]!.end && xs[j]!.start < xs[i]!.end) out.push([xs[i]!, xs[j]!]);
   return out;
 }
 
@@ -232,7 +234,11 @@ export class FakeCluster {
   private sync(): void {
     for (const h of this.spec.hosts) {
       if (this.nodes.has(h.name) || !this.has(h.name, 'kubelet.conf')) continue;
-      const taints = registrationTaints(h).map((t) => ({ key: t.key, ...(t.value !== undefined && t.value !== '' ? { value: t.value } : {}), effect: t.effect }));
+      const taints = registrationTaints(h).map((t) => ({
+        key: t.key,
+        ...(t.value !== undefined && t.value !== '' ? { value: t.value } : {}),
+        effect: t.effect,
+      }));
       this.nodes.set(h.name, { labels: { 'kubernetes.io/hostname': h.name }, annotations: {}, taints });
     }
   }
@@ -246,7 +252,9 @@ export class FakeCluster {
       ok: true,
       facts: {
         observedFrom: from.name,
-        nodes: [...this.nodes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, n]) => ({ name, ready: this.daemonsets.length > 0, ...structuredClone(n), unschedulable: false })),
+        nodes: [...this.nodes]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([name, n]) => ({ name, ready: this.daemonsets.length > 0, ...structuredClone(n), unschedulable: false })),
         daemonsets: structuredClone(this.daemonsets),
         leaseHolders: { scheduler: from.name, controllerManager: from.name },
       },
@@ -270,7 +278,8 @@ export class FakeCluster {
     if (cmd.includes('kubeadm join --config')) {
       // The values must be the ones just issued on the first control-plane host, fed on stdin.
       const line = stdin?.split('\n')[0]?.trim();
-      if (line === undefined || !this.issued.some((l) => l.trim() === line)) return fail('hactl: no valid join command on standard input (expected from the first control-plane host)');
+      if (line === undefined || !this.issued.some((l) => l.trim() === line))
+        return fail('hactl: no valid join command on standard input (expected from the first control-plane host)');
       if (cmd.includes('no valid certificate key')) {
         const key = stdin!.split('\n')[1];
         if (key === undefined || !this.issued.includes(key)) return fail('hactl: no valid certificate key on standard input');
@@ -294,7 +303,7 @@ export class FakeCluster {
           continue;
         }
         const map = node[1] === 'label' ? n.labels : n.annotations;
-        if (a.endsWith('-')) delete map[a.slice(0, -1)];
+        if (a.endsWith('-')) Reflect.deleteProperty(map, a.slice(0, -1));
         else {
           const i = a.indexOf('=');
           if (i < 0) return fail(`error: invalid ${node[1]} ${a}`);

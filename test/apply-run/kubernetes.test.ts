@@ -57,9 +57,12 @@ function setup(smoke?: (cmd: string) => ExecResult, answer?: (host: string, cmd:
   const detailed = planSpec(spec, facts, { env: ENV });
   const world = new FakeWorld(new Map([...facts].map(([k, v]) => [k, structuredClone(v)])), detailed, { delayMs: 1, ...(answer ? { answer } : {}) });
   const calico = CNI_SOURCES.calico.daemonset;
-  const cluster = new FakeCluster(world, spec, [
-    { namespace: calico.namespace, name: calico.name, labels: {}, images: [calico.image(spec.cni.version!)], desiredNumberScheduled: 5, numberReady: 5 },
-  ], smoke);
+  const cluster = new FakeCluster(
+    world,
+    spec,
+    [{ namespace: calico.namespace, name: calico.name, labels: {}, images: [calico.image(spec.cni.version!)], desiredNumberScheduled: 5, numberReady: 5 }],
+    smoke,
+  );
   world.cluster = cluster;
   const log = new RunLog({ root: join(tmp, 'runs'), id: `run-${Math.random().toString(36).slice(2, 8)}` });
   const events: WalkEvent[] = [];
@@ -163,7 +166,12 @@ describe('applying a whole cluster', () => {
     );
     const o = done(await applyCluster(s.input));
     expect(o.result.failed).toEqual([
-      { id: 'smoke-test', error: expect.stringMatching(/^step "wait up to 180s for them to be Ready on the workers \(w1, w2\)" exited 1: error: timed out waiting for the condition on pods\/hactl-smoke-7d9$/) },
+      {
+        id: 'smoke-test',
+        error: expect.stringMatching(
+          /^step "wait up to 180s for them to be Ready on the workers \(w1, w2\)" exited 1: error: timed out waiting for the condition on pods\/hactl-smoke-7d9$/,
+        ),
+      },
     ]);
     expect(o.result.succeeded).toContain('node-config@w1');
     const cp1 = readFileSync(join(s.log.dir, 'cp1.log'), 'utf8');
@@ -204,7 +212,7 @@ describe('cluster facts at apply', () => {
     delete s.cluster.nodes.get('w1')!.labels.tier;
     const plan = planSpec(s.spec, s.world.facts, { env: ENV, clusterFacts: clusterFacts(s.cluster) }).plan;
     const nc = plan.changes.find((c) => c.id === 'node-config@w1')!;
-    expect(nc).toMatchObject({ action: 'update', steps: ["on cp1: label node w1: tier=edge"] });
+    expect(nc).toMatchObject({ action: 'update', steps: ['on cp1: label node w1: tier=edge'] });
     expect(nc.pendingOn ?? []).toEqual([]);
     const o = done(await applyCluster({ ...s.input, plan, targets: ['node-config@w1'], log: new RunLog({ root: join(tmp, 'runs'), id: 'run-2' }) }));
     expect(o.result.failed).toEqual([]);
@@ -218,7 +226,14 @@ describe('cluster facts at apply', () => {
     s.cluster.nodes.get('w1')!.taints = [];
     const before = s.world.calls.length;
     const o2 = done(await applyCluster({ ...s.input, plan: plan2, targets: ['node-config@w1'], log: new RunLog({ root: join(tmp, 'runs'), id: 'run-3' }) }));
-    expect(o2.result.failed).toEqual([{ id: 'node-config@w1', error: expect.stringMatching(/^the plan is stale: w1 no longer matches what was planned for node-config@w1 \(.*taint\.dedicated:NoSchedule.*\); run plan again$/) }]);
+    expect(o2.result.failed).toEqual([
+      {
+        id: 'node-config@w1',
+        error: expect.stringMatching(
+          /^the plan is stale: w1 no longer matches what was planned for node-config@w1 \(.*taint\.dedicated:NoSchedule.*\); run plan again$/,
+        ),
+      },
+    ]);
     expect(s.world.calls.slice(before).filter((c) => c.type === 'exec' && c.what.includes('kubectl'))).toEqual([]);
   });
 

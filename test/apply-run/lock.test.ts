@@ -25,7 +25,13 @@ function age(seconds: number): void {
 }
 
 const lockFor = (holder: string, opts: { refreshMs?: number; ttlMs?: number } = {}) =>
-  new ApplyLock(localShell(), { path, holder, pid: holder === 'alice@admin1' ? 111 : 222, refreshMs: opts.refreshMs ?? 60_000, ...(opts.ttlMs ? { ttlMs: opts.ttlMs } : {}) });
+  new ApplyLock(localShell(), {
+    path,
+    holder,
+    pid: holder === 'alice@admin1' ? 111 : 222,
+    refreshMs: opts.refreshMs ?? 60_000,
+    ...(opts.ttlMs ? { ttlMs: opts.ttlMs } : {}),
+  });
 
 describe('the apply lock', () => {
   it('is created atomically with holder, operation and times inside, and released', async () => {
@@ -45,7 +51,9 @@ describe('the apply lock', () => {
 
   it('refuses a second holder at once, naming holder, operation, age and ID', async () => {
     const held = await lockFor('alice@admin1').acquire({ operation: 'apply plan.json' });
-    const err = await lockFor('bob@admin2').acquire({ operation: 'apply -f cluster.yaml', timeoutMs: 0 }).catch((e: unknown) => e);
+    const err = await lockFor('bob@admin2')
+      .acquire({ operation: 'apply -f cluster.yaml', timeoutMs: 0 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockHeldError);
     const msg = (err as Error).message;
     expect(msg).toContain('held by alice@admin1 (pid 111, operation "apply plan.json")');
@@ -82,7 +90,9 @@ describe('the apply lock', () => {
   it('gives up after the timeout when the holder keeps it', async () => {
     const held = await lockFor('alice@admin1').acquire({ operation: 'apply a' });
     const started = Date.now();
-    const err = await lockFor('bob@admin2').acquire({ operation: 'apply b', timeoutMs: 500, pollMs: 100 }).catch((e: unknown) => e);
+    const err = await lockFor('bob@admin2')
+      .acquire({ operation: 'apply b', timeoutMs: 500, pollMs: 100 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockHeldError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
     expect((err as Error).message).toMatch(/waited \d+ s/);

@@ -21,16 +21,31 @@ describe('waitForReadyz', () => {
 
   it('gives up at the timeout with the last answer', async () => {
     const started = Date.now();
-    const err = await waitForReadyz({ exec: async () => res('[-]etcd failed\nreadyz check failed\n500') }, { host: 'api.example', port: 8443 }, { intervalMs: 20, timeoutMs: 150 }).catch((e: unknown) => e);
+    const err = await waitForReadyz(
+      { exec: async () => res('[-]etcd failed\nreadyz check failed\n500') },
+      { host: 'api.example', port: 8443 },
+      { intervalMs: 20, timeoutMs: 150 },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotReadyError);
-    expect((err as Error).message).toMatch(/^the apiserver did not become ready at https:\/\/api\.example:8443\/readyz within 0 s \(last answer: HTTP 500: \[-\]etcd failed \| readyz check failed\)$/);
+    expect((err as Error).message).toMatch(
+      /^the apiserver did not become ready at https:\/\/api\.example:8443\/readyz within 0 s \(last answer: HTTP 500: \[-\]etcd failed \| readyz check failed\)$/,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
   it('counts a transport error as not ready, and stops when told to', async () => {
     const stop = new AbortController();
     let n = 0;
-    const p = waitForReadyz({ exec: async () => { if (++n === 2) stop.abort(); throw new Error('cp1: connection lost'); } }, { host: 'fd00::10', port: 6443 }, { intervalMs: 5, signal: stop.signal });
+    const p = waitForReadyz(
+      {
+        exec: async () => {
+          if (++n === 2) stop.abort();
+          throw new Error('cp1: connection lost');
+        },
+      },
+      { host: 'fd00::10', port: 6443 },
+      { intervalMs: 5, signal: stop.signal },
+    );
     await expect(p).rejects.toThrow('stopped while waiting for https://[fd00::10]:6443/readyz (last answer: cp1: connection lost)');
   });
 
@@ -43,7 +58,8 @@ describe('waitForReadyz', () => {
   });
 });
 
-const ev = (e: Partial<WalkEvent> & { type: WalkEvent['type']; id: string }, at: number): WalkEvent => ({ at, durationMs: 1500, error: 'boom', because: ['a@h1'], ...e }) as unknown as WalkEvent;
+const ev = (e: Partial<WalkEvent> & { type: WalkEvent['type']; id: string }, at: number): WalkEvent =>
+  ({ at, durationMs: 1500, error: 'boom', because: ['a@h1'], ...e }) as unknown as WalkEvent;
 const T0 = Date.parse('2026-11-22T09:00:00Z');
 
 describe('the /readyz probe command', () => {
@@ -69,15 +85,22 @@ describe('the /readyz probe command', () => {
   it('uses curl when the host has it', async () => {
     const r = await run({ curl: 'printf "%s\\n" "$*" >&2; printf "ok\\n200"', kubectl: 'exit 99' });
     expect(judgeReadyz(r)).toEqual({ ready: true });
-    expect(r.stderr).toBe("-sk --max-time 5 -w \\n%{http_code} https://198.18.0.100:6443/readyz\n");
+    expect(r.stderr).toBe('-sk --max-time 5 -w \\n%{http_code} https://198.18.0.100:6443/readyz\n');
   });
 
   it('falls back to kubectl with admin.conf at the endpoint, judged the same way', async () => {
     const ok = await run({ kubectl: 'echo "$@" >&2; echo ok' });
     expect(judgeReadyz(ok)).toEqual({ ready: true });
     expect(ok.stderr).toBe('--kubeconfig /etc/kubernetes/admin.conf --server https://198.18.0.100:6443 --request-timeout=5s get --raw /readyz\n');
-    const down = await run({ kubectl: 'echo "Error from server (InternalError): an error on the server (\\"[-]etcd failed: reason withheld\\") has prevented the request from succeeding" >&2; exit 1' });
-    expect(judgeReadyz(down)).toEqual({ ready: false, answer: 'the probe exited 1: Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld") has prevented the request from succeeding' });
+    const down = await run({
+      kubectl:
+        'echo "Error from server (InternalError): an error on the server (\\"[-]etcd failed: reason withheld\\") has prevented the request from succeeding" >&2; exit 1',
+    });
+    expect(judgeReadyz(down)).toEqual({
+      ready: false,
+      answer:
+        'the probe exited 1: Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld") has prevented the request from succeeding',
+    });
     const neither = await run({});
     expect(judgeReadyz(neither)).toMatchObject({ ready: false, answer: expect.stringMatching(/^the probe exited 127: .*kubectl.*not found/) });
   });
@@ -113,7 +136,12 @@ describe('progress', () => {
   it('on a terminal, redraws a per-host view in place with elapsed times and the current step', () => {
     let out = '';
     let now = T0;
-    const p = new Progress({ out: { write: (s: string) => (out += s), isTTY: true, rows: 40, columns: 200 }, hostOf: (id) => id.split('@')[1]!, hosts: ['h1', 'h2'], now: () => now });
+    const p = new Progress({
+      out: { write: (s: string) => (out += s), isTTY: true, rows: 40, columns: 200 },
+      hostOf: (id) => id.split('@')[1]!,
+      hosts: ['h1', 'h2'],
+      now: () => now,
+    });
     p.onEvent(ev({ type: 'started', id: 'os-prep@h1' }, T0));
     p.onEvent(ev({ type: 'started', id: 'containerd@h2' }, T0));
     p.onStep('containerd@h2', 'install containerd (apt)');
@@ -133,11 +161,20 @@ describe('progress', () => {
   });
 
   it('summarises as Terraform does', () => {
-    const plan = { changes: [
-      { id: 'a', action: 'create' }, { id: 'b', action: 'update' }, { id: 'c', action: 'replace' }, { id: 'd', action: 'no-op' }, { id: 'e', action: 'read' }, { id: 'f', action: 'create' },
-    ] } as Parameters<typeof countApplied>[0];
+    const plan = {
+      changes: [
+        { id: 'a', action: 'create' },
+        { id: 'b', action: 'update' },
+        { id: 'c', action: 'replace' },
+        { id: 'd', action: 'no-op' },
+        { id: 'e', action: 'read' },
+        { id: 'f', action: 'create' },
+      ],
+    } as Parameters<typeof countApplied>[0];
     expect(countApplied(plan, ['a', 'b', 'c', 'd', 'e'])).toEqual({ added: 2, changed: 1, destroyed: 1 });
-    expect(renderSummary({ succeeded: ['a', 'b'], failed: [], skipped: [], cancelled: [] }, plan)).toBe('Succeeded (2):\n  a\n  b\n\nApply complete! Resources: 1 added, 1 changed, 0 destroyed.\n');
+    expect(renderSummary({ succeeded: ['a', 'b'], failed: [], skipped: [], cancelled: [] }, plan)).toBe(
+      'Succeeded (2):\n  a\n  b\n\nApply complete! Resources: 1 added, 1 changed, 0 destroyed.\n',
+    );
     expect(renderSummary({ succeeded: ['a'], failed: [{ id: 'f', error: 'boom' }], skipped: [{ id: 'g', because: ['f'] }], cancelled: ['h'] }, plan)).toBe(
       'Succeeded (1):\n  a\nFailed (1):\n  f: boom\nSkipped (1):\n  g (because f failed)\nCancelled (1):\n  h\n\nApply failed. Resources applied before it stopped: 1 added, 0 changed, 0 destroyed.\n',
     );

@@ -40,7 +40,10 @@ const kubectlOnCp1 = (h: string, cmd: string) => (h === 'cp1' && cmd.includes('k
 async function apply(opts: FakeOptions, targets: string[] = []) {
   const facts = converged();
   const detailed = planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec), clusterFacts: cluster });
-  const world = new FakeWorld(new Map([...facts].map(([k, v]) => [k, structuredClone(v)])), detailed, { ...opts, answer: (h, cmd) => opts.answer?.(h, cmd) ?? kubectlOnCp1(h, cmd) });
+  const world = new FakeWorld(new Map([...facts].map(([k, v]) => [k, structuredClone(v)])), detailed, {
+    ...opts,
+    answer: (h, cmd) => opts.answer?.(h, cmd) ?? kubectlOnCp1(h, cmd),
+  });
   world.clusterFacts = async () => ({ ok: true, facts: cluster });
   // The kinds without Kubernetes binaries: the fake hosts form no cluster to wait for.
   const graph = selectTargets(compile(spec), ['package-sources', 'os-prep', 'containerd', 'lb-haproxy', 'lb-keepalived']).graph;

@@ -20,7 +20,21 @@ const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 // Hosts on loopback port 1 (refused at once) and a key file that exists: nothing to reach anyway.
 function writeSpec(name: string, cluster: string, hosts: string[]): { file: string; text: string } {
   writeFileSync(join(dir, 'id'), 'not a key\n');
-  const lines = ['apiVersion: hactl.io/v1alpha1', 'kind: Cluster', 'metadata:', `  name: ${cluster}`, 'profile: test', 'ssh:', '  port: 1', '  user: root', `  privateKeyFile: ${join(dir, 'id')}`, `  knownHostsFile: ${join(dir, 'kh')}`, 'kubernetes:', '  podSubnet: 10.128.0.0/11', 'hosts:'];
+  const lines = [
+    'apiVersion: hactl.io/v1alpha1',
+    'kind: Cluster',
+    'metadata:',
+    `  name: ${cluster}`,
+    'profile: test',
+    'ssh:',
+    '  port: 1',
+    '  user: root',
+    `  privateKeyFile: ${join(dir, 'id')}`,
+    `  knownHostsFile: ${join(dir, 'kh')}`,
+    'kubernetes:',
+    '  podSubnet: 10.128.0.0/11',
+    'hosts:',
+  ];
   hosts.forEach((h, i) => lines.push(`  - { name: ${h}, address: 127.9.0.${i + 1}, roles: [${i === 0 ? 'control-plane' : 'worker'}] }`));
   const text = lines.join('\n') + '\n';
   const file = join(dir, name);
@@ -30,14 +44,24 @@ function writeSpec(name: string, cluster: string, hosts: string[]): { file: stri
 }
 
 async function savedFor(file: string, text: string, hosts: string[]): Promise<string> {
-  const plan = buildPlan({ createdAt: '2026-11-22T08:00:00.000Z', spec: { file, sha256: sha(text) }, hosts: hosts.map((h, i) => ({ name: h, address: `127.9.0.${i + 1}`, factsDigest: sha(h) })), changes: [] });
+  const plan = buildPlan({
+    createdAt: '2026-11-22T08:00:00.000Z',
+    spec: { file, sha256: sha(text) },
+    hosts: hosts.map((h, i) => ({ name: h, address: `127.9.0.${i + 1}`, factsDigest: sha(h) })),
+    changes: [],
+  });
   const out = join(dir, `${hosts.join('-')}.plan.json`);
   await savePlan(plan, out);
   return out;
 }
 
 describe('checkSavedAgainstSpec', () => {
-  const plan = buildPlan({ createdAt: '2026-11-22T08:00:00.000Z', spec: { file: '/c/a.yaml', sha256: 'a'.repeat(64) }, hosts: [{ name: 'cp1', address: '1' }], changes: [] });
+  const plan = buildPlan({
+    createdAt: '2026-11-22T08:00:00.000Z',
+    spec: { file: '/c/a.yaml', sha256: 'a'.repeat(64) },
+    hosts: [{ name: 'cp1', address: '1' }],
+    changes: [],
+  });
   it('accepts the spec it was made from', () => expect(checkSavedAgainstSpec(plan, { file: '/c/a.yaml', sha256: 'a'.repeat(64), hosts: ['cp1'] })).toEqual([]));
   it('names another spec as such', () => {
     expect(checkSavedAgainstSpec(plan, { file: '/c/b.yaml', sha256: 'b'.repeat(64), hosts: ['x1'] })).toEqual([
@@ -96,7 +120,7 @@ describe('--target suggestions', () => {
 });
 
 describe('apply --parallelism', () => {
-  it('is a ceiling below the spec\'s ssh.parallelism too', () => {
+  it("is a ceiling below the spec's ssh.parallelism too", () => {
     expect(applyParallelism(2, 32)).toEqual({ resources: 2, connections: 2, observe: 2 });
     expect(applyParallelism(undefined, 32)).toEqual({ resources: 10, connections: 32, observe: 32 });
     expect(applyParallelism(undefined, 4)).toEqual({ resources: 10, connections: 10, observe: 4 });

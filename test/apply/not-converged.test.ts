@@ -21,9 +21,17 @@ describe('did not converge', () => {
     const msg = notConverged(
       'os-prep@w1',
       'w1',
-      change([attr('sysctl.net.ipv4.ip_forward', '0', '1'), attr('module.br_netfilter', 'absent', 'loaded')], [
-        fileChange({ path: '/etc/hosts', before: '127.0.0.1 localhost\n', after: '127.0.0.1 localhost\n# BEGIN hactl\n10.0.0.21 w1\n# END hactl\n', mode: { before: '0600', after: '0644' } }),
-      ]),
+      change(
+        [attr('sysctl.net.ipv4.ip_forward', '0', '1'), attr('module.br_netfilter', 'absent', 'loaded')],
+        [
+          fileChange({
+            path: '/etc/hosts',
+            before: '127.0.0.1 localhost\n',
+            after: '127.0.0.1 localhost\n# BEGIN hactl\n10.0.0.21 w1\n# END hactl\n',
+            mode: { before: '0600', after: '0644' },
+          }),
+        ],
+      ),
       [],
       [],
     );
@@ -35,13 +43,29 @@ describe('did not converge', () => {
   });
 
   it('a sensitive file shows no content, only that it differs', () => {
-    const msg = notConverged('lb-keepalived@lb1', 'lb1', change([], [fileChange({ path: '/etc/keepalived/keepalived.conf', before: 'pass=old\n', after: 'pass=new\n', sensitive: true })]), [], []);
+    const msg = notConverged(
+      'lb-keepalived@lb1',
+      'lb1',
+      change([], [fileChange({ path: '/etc/keepalived/keepalived.conf', before: 'pass=old\n', after: 'pass=new\n', sensitive: true })]),
+      [],
+      [],
+    );
     expect(msg).toContain('file /etc/keepalived/keepalived.conf differs from what was written; something on lb1 rewrites');
     expect(msg).not.toContain('pass=');
   });
 
   it('has a next step for every kind of artifact the engine manages', () => {
-    for (const a of ['package.kubelet.version', 'package.kubelet.held', 'service.kubelet.active', 'service.kubelet.enabled', 'swap.active', 'hostname', 'label.tier', 'taint.dedicated:NoSchedule', 'cni.daemonsets']) {
+    for (const a of [
+      'package.kubelet.version',
+      'package.kubelet.held',
+      'service.kubelet.active',
+      'service.kubelet.enabled',
+      'swap.active',
+      'hostname',
+      'label.tier',
+      'taint.dedicated:NoSchedule',
+      'cni.daemonsets',
+    ]) {
       expect(convergeHint(a, 'w1'), a).not.toMatch(/^run hactl plan/);
     }
     expect(convergeHint('label.tier', 'w1')).toContain("edits the node's labels");

@@ -25,7 +25,11 @@ describe('walk input checks', () => {
     g.setNode('a', { id: 'a', kind: 'preflight', host: 'cp1' });
     g.setNode('b');
     let ran = 0;
-    await expect(walk(g, async () => { ran++; })).rejects.toThrow('graph node b has no resource label');
+    await expect(
+      walk(g, async () => {
+        ran++;
+      }),
+    ).rejects.toThrow('graph node b has no resource label');
     expect(ran).toBe(0);
   });
 });

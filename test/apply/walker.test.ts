@@ -76,7 +76,13 @@ describe('walk', () => {
 
   it('rejects a parallelism below 1 and a cyclic graph', async () => {
     await expect(walk(new Graph(), async () => {}, { parallelism: 0 })).rejects.toThrow(/parallelism/);
-    const g = graphOf([node('a'), node('b')], [['a', 'b'], ['b', 'a']]);
+    const g = graphOf(
+      [node('a'), node('b')],
+      [
+        ['a', 'b'],
+        ['b', 'a'],
+      ],
+    );
     await expect(walk(g, async () => {})).rejects.toThrow(/cycle/);
   });
 
@@ -101,15 +107,12 @@ describe('walk', () => {
   });
 
   it('keeps one resource per host at a time with exclusivePerHost', async () => {
-    const nodes = ['cp1', 'cp2', 'w1'].flatMap((h) =>
-      ['package-sources', 'os-prep', 'containerd', 'kube-packages'].map((k) => node(`${k}@${h}`)),
-    );
+    const nodes = ['cp1', 'cp2', 'w1'].flatMap((h) => ['package-sources', 'os-prep', 'containerd', 'kube-packages'].map((k) => node(`${k}@${h}`)));
     const rec = recorder();
     const r = await walk(graphOf(nodes), rec.run, { parallelism: 10, exclusivePerHost: true });
     expect(r.succeeded).toHaveLength(12);
     for (const a of rec.intervals)
-      for (const b of rec.intervals)
-        if (a !== b && a.node.host === b.node.host) expect(overlaps(a, b), `${a.id} / ${b.id}`).toBe(false);
+      for (const b of rec.intervals) if (a !== b && a.node.host === b.node.host) expect(overlaps(a, b), `${a.id} / ${b.id}`).toBe(false);
     // Hosts still run side by side.
     expect(rec.maxConcurrent).toBe(3);
   });
@@ -175,15 +178,22 @@ describe('walk', () => {
     expect(r.succeeded).toEqual(['containerd@w1', 'os-prep@cp1', 'os-prep@w1']);
     expect(r.cancelled).toEqual([]);
     expect(rec.order).not.toContain('kubeadm-init');
-    expect(events.filter((e) => e.type === 'skipped').map((e) => e.id).sort()).toEqual([
-      'join-worker@w1',
-      'kube-packages@cp1',
-      'kubeadm-init',
-    ]);
+    expect(
+      events
+        .filter((e) => e.type === 'skipped')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(['join-worker@w1', 'kube-packages@cp1', 'kubeadm-init']);
   });
 
   it('names every failed ancestor of a skipped resource', async () => {
-    const g = graphOf([node('a'), node('b'), node('c')], [['a', 'c'], ['b', 'c']]);
+    const g = graphOf(
+      [node('a'), node('b'), node('c')],
+      [
+        ['a', 'c'],
+        ['b', 'c'],
+      ],
+    );
     const rec = recorder({ fail: ['a', 'b'], delays: { a: 2, b: 10 } });
     const r = await walk(g, rec.run);
     expect(r.skipped).toEqual([{ id: 'c', because: ['a', 'b'] }]);
@@ -230,7 +240,11 @@ describe('walk', () => {
       new Promise<void>((resolve, reject) => {
         if (n.id === 'b@h2') setTimeout(resolve, 5);
         signal.addEventListener('abort', () => reject(new Error('interrupted')));
-        if (n.id === 'a@h1') setTimeout(() => { soft.abort(); hard.abort(); }, 15);
+        if (n.id === 'a@h1')
+          setTimeout(() => {
+            soft.abort();
+            hard.abort();
+          }, 15);
       });
     const r = await walk(g, run, { signal: soft.signal, abortRunning: hard.signal });
     expect(r.succeeded).toEqual(['b@h2']);
@@ -242,7 +256,13 @@ describe('walk', () => {
     const ac = new AbortController();
     ac.abort();
     let ran = 0;
-    const r = await walk(graphOf([node('a'), node('b')], [['a', 'b']]), async () => { ran++; }, { signal: ac.signal });
+    const r = await walk(
+      graphOf([node('a'), node('b')], [['a', 'b']]),
+      async () => {
+        ran++;
+      },
+      { signal: ac.signal },
+    );
     expect(ran).toBe(0);
     expect(r.cancelled).toEqual(['a', 'b']);
   });
@@ -271,12 +291,7 @@ describe('walk', () => {
       now: () => (t += 10),
       onEvent: (e) => events.push(e),
     });
-    expect(events.map((e) => `${e.type} ${e.id} ${e.at}`)).toEqual([
-      'started a 1010',
-      'succeeded a 1020',
-      'started b 1030',
-      'succeeded b 1040',
-    ]);
+    expect(events.map((e) => `${e.type} ${e.id} ${e.at}`)).toEqual(['started a 1010', 'succeeded a 1020', 'started b 1030', 'succeeded b 1040']);
   });
 
   it('keeps walking when the progress listener throws', async () => {
@@ -298,20 +313,18 @@ describe('walk', () => {
 
 describe('walk on random graphs', () => {
   // Random DAGs (edges only from lower to higher index), hosts, groups, failures and delays.
-  const graphArb = fc
-    .integer({ min: 1, max: 20 })
-    .chain((n) =>
-      fc.record({
-        n: fc.constant(n),
-        edges: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: n * 2 }),
-        hosts: fc.array(fc.nat(3), { minLength: n, maxLength: n }),
-        groups: fc.array(fc.option(fc.constantFrom('control-plane', 'etcd'), { nil: undefined }), { minLength: n, maxLength: n }),
-        failing: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
-        delays: fc.array(fc.nat(3), { minLength: n, maxLength: n }),
-        parallelism: fc.integer({ min: 1, max: 5 }),
-        exclusivePerHost: fc.boolean(),
-      }),
-    );
+  const graphArb = fc.integer({ min: 1, max: 20 }).chain((n) =>
+    fc.record({
+      n: fc.constant(n),
+      edges: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: n * 2 }),
+      hosts: fc.array(fc.nat(3), { minLength: n, maxLength: n }),
+      groups: fc.array(fc.option(fc.constantFrom('control-plane', 'etcd'), { nil: undefined }), { minLength: n, maxLength: n }),
+      failing: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
+      delays: fc.array(fc.nat(3), { minLength: n, maxLength: n }),
+      parallelism: fc.integer({ min: 1, max: 5 }),
+      exclusivePerHost: fc.boolean(),
+    }),
+  );
 
   it('keeps every invariant', async () => {
     await fc.assert(

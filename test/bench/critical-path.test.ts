@@ -24,10 +24,22 @@ describe('criticalPath', () => {
   const ms: Record<string, number> = { a: 10, b: 5, c: 30, d: 1, e: 40 };
 
   it('follows the longest chain of durations', () => {
-    expect(criticalPath(['a', 'b', 'c', 'd'], (id) => preds[id]!, (id) => ms[id]!)).toEqual({ ms: 41, path: ['a', 'c', 'd'] });
+    expect(
+      criticalPath(
+        ['a', 'b', 'c', 'd'],
+        (id) => preds[id]!,
+        (id) => ms[id]!,
+      ),
+    ).toEqual({ ms: 41, path: ['a', 'c', 'd'] });
   });
 
   it('is a lone resource when nothing chains longer', () => {
-    expect(criticalPath(['a', 'b', 'c', 'd', 'e'], (id) => preds[id]!, (id) => ({ ...ms, e: 50 })[id]!)).toEqual({ ms: 50, path: ['e'] });
+    expect(
+      criticalPath(
+        ['a', 'b', 'c', 'd', 'e'],
+        (id) => preds[id]!,
+        (id) => ({ ...ms, e: 50 })[id]!,
+      ),
+    ).toEqual({ ms: 50, path: ['e'] });
   });
 });

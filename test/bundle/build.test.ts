@@ -14,7 +14,8 @@ import type { ClusterSpec } from '../../src/spec/types.js';
 const root = mkdtempSync(join(tmpdir(), 'hactl-bundle-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const MANIFEST = 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: net, namespace: kube-system }\nspec:\n  template:\n    spec:\n      containers:\n        - { name: net, image: registry.example/net:v1 }\n';
+const MANIFEST =
+  'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: net, namespace: kube-system }\nspec:\n  template:\n    spec:\n      containers:\n        - { name: net, image: registry.example/net:v1 }\n';
 
 function specText(extra: { sources?: string; version?: string } = {}): string {
   return `apiVersion: hactl.io/v1alpha1
@@ -45,7 +46,9 @@ function makeRepo(spec: ClusterSpec): void {
     const file = `pool/${name}_${version.replace(':', '%3a')}_amd64.deb`;
     const body = Buffer.from(`${name} ${version}\n`);
     writeFileSync(join(root, 'repo', file), body);
-    stanzas.push(`Package: ${name}\nVersion: ${version}\nArchitecture: amd64\n${extra}Filename: ${file}\nSize: ${body.length}\nSHA256: ${sha256Hex(body)}\nPriority: optional\n`);
+    stanzas.push(
+      `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\n${extra}Filename: ${file}\nSize: ${body.length}\nSHA256: ${sha256Hex(body)}\nPriority: optional\n`,
+    );
   };
   for (const w of wantedPackages(spec, new Map(), 'amd64')) {
     const version = w.version?.replace(/-\*$/, '-1.1').replace(/\*$/, '-1') ?? '1.0-1';
@@ -73,16 +76,29 @@ describe('hactl bundle', () => {
     const index = readFileSync(join(out, 'apt', 'Packages'), 'utf8');
     expect(index).toContain('Filename: ./conntrack_1.4.7-1_amd64.deb\n');
     const json = parseBundleManifest(readFileSync(join(out, 'bundle.json'), 'utf8'));
-    expect('manifest' in json && json.manifest).toMatchObject({ formatVersion: 1, cluster: 'tiny', kubernetesVersion: '1.35.4', arch: 'amd64', created: '2026-11-22T09:00:00.000Z' });
+    expect('manifest' in json && json.manifest).toMatchObject({
+      formatVersion: 1,
+      cluster: 'tiny',
+      kubernetesVersion: '1.35.4',
+      arch: 'amd64',
+      created: '2026-11-22T09:00:00.000Z',
+    });
     for (const f of r.manifest.files) {
       const b = readFileSync(join(out, f.path));
       expect([f.path, b.length, sha256Hex(b)]).toEqual([f.path, f.size, f.sha256]);
     }
-    expect(r.manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['apt/Packages', 'apt/Packages.gz', 'apt/Release', 'manifests/cni.yaml', 'images.txt', 'SHA256SUMS']));
+    expect(r.manifest.files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(['apt/Packages', 'apt/Packages.gz', 'apt/Release', 'manifests/cni.yaml', 'images.txt', 'SHA256SUMS']),
+    );
     const release = readFileSync(join(out, 'apt', 'Release'), 'utf8');
     expect(release).toContain(` ${sha256Hex(Buffer.from(index))} ${Buffer.byteLength(index)} Packages\n`);
     expect(readFileSync(join(out, 'images.txt'), 'utf8').split('\n')).toEqual(
-      expect.arrayContaining(['registry.k8s.io/kube-apiserver:v1.35.4', 'registry.k8s.io/etcd:3.6.6-0', 'registry.example/net:v1', spec.containerd.sandboxImage]),
+      expect.arrayContaining([
+        'registry.k8s.io/kube-apiserver:v1.35.4',
+        'registry.k8s.io/etcd:3.6.6-0',
+        'registry.example/net:v1',
+        spec.containerd.sandboxImage,
+      ]),
     );
   });
 
@@ -108,7 +124,9 @@ describe('hactl bundle', () => {
     try {
       const e = await run().catch((x: unknown) => x);
       expect(e).toBeInstanceOf(BundleError);
-      expect((e as BundleError).problems.join('\n')).toMatch(/^conntrack 1:1\.4\.7-1 from packages\.apt\.os\[0\] .*: sha256 [0-9a-f]{64} does not match the index's/);
+      expect((e as BundleError).problems.join('\n')).toMatch(
+        /^conntrack 1:1\.4\.7-1 from packages\.apt\.os\[0\] .*: sha256 [0-9a-f]{64} does not match the index's/,
+      );
     } finally {
       writeFileSync(pkg, good);
     }
@@ -116,24 +134,35 @@ describe('hactl bundle', () => {
 
   it('a version no source has, and an unreachable source: errors that say which and why', async () => {
     const other = load(specText({ version: '1.36.1' }));
-    const e = (await buildBundle({ spec: other, outDir: join(root, 'other'), arch: 'amd64', localFiles, log: () => {} }).catch((x: unknown) => x)) as BundleError;
+    const e = (await buildBundle({ spec: other, outDir: join(root, 'other'), arch: 'amd64', localFiles, log: () => {} }).catch(
+      (x: unknown) => x,
+    )) as BundleError;
     expect(e.problems).toContain('kubeadm 1.36.1-* (wanted by kube-packages@node1) is not in any source (offered: 1.35.4-1.1)');
     const down = load(specText({ sources: '  apt:\n    os: [{ uri: "http://127.0.0.1:2/", suite: bookworm, components: [main], trusted: true }]' }));
     const u = (await buildBundle({ spec: down, outDir: join(root, 'down'), arch: 'amd64', localFiles, log: () => {} }).catch((x: unknown) => x)) as BundleError;
     expect(u.problems).toHaveLength(1);
-    expect(u.problems[0]).toMatch(/^packages\.apt\.os\[0\] \(http:\/\/127\.0\.0\.1:2\/ bookworm main\): http:\/\/127\.0\.0\.1:2\/dists\/bookworm\/main\/binary-amd64\/Packages\.gz: unreachable: .*ECONNREFUSED/);
+    expect(u.problems[0]).toMatch(
+      /^packages\.apt\.os\[0\] \(http:\/\/127\.0\.0\.1:2\/ bookworm main\): http:\/\/127\.0\.0\.1:2\/dists\/bookworm\/main\/binary-amd64\/Packages\.gz: unreachable: .*ECONNREFUSED/,
+    );
   });
 
   it('a spec with only dnf sources is refused: bundles hold apt packages', async () => {
     const dnf = load(specText({ sources: '  dnf:\n    os: [{ name: baseos, baseurl: "http://mirror.example/rocky/9/BaseOS/x86_64/os/" }]' }));
     const e = (await buildBundle({ spec: dnf, outDir: join(root, 'dnf'), arch: 'amd64', localFiles, log: () => {} }).catch((x: unknown) => x)) as BundleError;
-    expect(e.problems).toEqual(['bundles hold apt packages (Debian, Ubuntu) only: this spec has packages.dnf sources and no packages.apt ones; dnf hosts need a reachable mirror']);
+    expect(e.problems).toEqual([
+      'bundles hold apt packages (Debian, Ubuntu) only: this spec has packages.dnf sources and no packages.apt ones; dnf hosts need a reachable mirror',
+    ]);
   });
 
   it('index locations and .deb URLs (a literal %3a in a file name stays one)', () => {
     const src = indexSources('os', [{ uri: 'http://m/debian', suite: 'bookworm', components: ['main', 'contrib'], trusted: true }], 'arm64');
-    expect(src.map((s) => s.urls[0])).toEqual(['http://m/debian/dists/bookworm/main/binary-arm64/Packages.gz', 'http://m/debian/dists/bookworm/contrib/binary-arm64/Packages.gz']);
-    expect(indexSources('k', [{ uri: 'https://pkgs.k8s.io/core:/stable:/v1.35/deb/', suite: '/', components: [], trusted: true }], 'amd64')[0]!.urls[1]).toBe('https://pkgs.k8s.io/core:/stable:/v1.35/deb/Packages');
+    expect(src.map((s) => s.urls[0])).toEqual([
+      'http://m/debian/dists/bookworm/main/binary-arm64/Packages.gz',
+      'http://m/debian/dists/bookworm/contrib/binary-arm64/Packages.gz',
+    ]);
+    expect(indexSources('k', [{ uri: 'https://pkgs.k8s.io/core:/stable:/v1.35/deb/', suite: '/', components: [], trusted: true }], 'amd64')[0]!.urls[1]).toBe(
+      'https://pkgs.k8s.io/core:/stable:/v1.35/deb/Packages',
+    );
     expect(debUrl('http://m/', 'pool/b/busybox_1%3a1.35-4_amd64.deb')).toBe('http://m/pool/b/busybox_1%253a1.35-4_amd64.deb');
   });
 });

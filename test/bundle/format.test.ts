@@ -55,7 +55,8 @@ describe('images.txt', () => {
   });
 
   it("a manifest's containers and init containers, once each", () => {
-    const text = 'kind: DaemonSet\nspec:\n  template:\n    spec:\n      initContainers: [{ name: a, image: x/cni:v1 }]\n      containers: [{ name: b, image: x/node:v1 }]\n---\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers: [{ name: c, image: x/node:v1 }]\n';
+    const text =
+      'kind: DaemonSet\nspec:\n  template:\n    spec:\n      initContainers: [{ name: a, image: x/cni:v1 }]\n      containers: [{ name: b, image: x/node:v1 }]\n---\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers: [{ name: c, image: x/node:v1 }]\n';
     expect(manifestImages(text)).toEqual(['x/cni:v1', 'x/node:v1']);
   });
 
@@ -65,6 +66,8 @@ describe('images.txt', () => {
     expect(list.images).toContain(vip.containerd.sandboxImage);
     expect(list.images.some((i) => i.startsWith('ghcr.io/kube-vip/kube-vip:v'))).toBe(true);
     const later = clusterImages({ ...vip, kubernetes: { ...vip.kubernetes, version: '1.99.0' } }, undefined);
-    expect(later.warnings).toEqual(["no table of kubeadm's images for Kubernetes 1.99.0: add them from `kubeadm config images list --kubernetes-version 1.99.0`"]);
+    expect(later.warnings).toEqual([
+      "no table of kubeadm's images for Kubernetes 1.99.0: add them from `kubeadm config images list --kubernetes-version 1.99.0`",
+    ]);
   });
 });

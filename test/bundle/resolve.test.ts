@@ -22,7 +22,9 @@ const INDEX = [
   stanza('postfix', '3.7.11-0+deb12u1', 'Provides: mail-transport-agent\n'),
   stanza('cdebconf', '0.270', 'Provides: debconf-2.0\n'),
   'Package: libc6\nVersion: 2.36-9+deb12u9\nArchitecture: amd64\nFilename: pool/libc6.deb\nSize: 1\nSHA256: ' + 'b'.repeat(64) + '\nPriority: required\n',
-  'Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\nEssential: yes\nFilename: pool/zlib1g.deb\nSize: 1\nSHA256: ' + 'c'.repeat(64) + '\nPriority: optional\n',
+  'Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\nEssential: yes\nFilename: pool/zlib1g.deb\nSize: 1\nSHA256: ' +
+    'c'.repeat(64) +
+    '\nPriority: optional\n',
   stanza('arm-only', '1.0', '', 'arm64'),
   stanza('tzdata', '2024a-0+deb12u1', '', 'all'),
 ].join('\n');

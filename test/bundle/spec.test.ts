@@ -23,7 +23,9 @@ describe('packages.bundle in the spec', () => {
 
   it('without it, no package-bundle resource; replaceDefaults without any source is still an error', () => {
     const r = loadSpec(text('  replaceDefaults: true\n'), '/srv/site/cluster.yaml');
-    expect(r.diagnostics.map((d) => d.message)).toContain("replacing the hosts' package sources needs at least one OS source in packages.apt.os or packages.dnf.os, or a packages.bundle");
+    expect(r.diagnostics.map((d) => d.message)).toContain(
+      "replacing the hosts' package sources needs at least one OS source in packages.apt.os or packages.dnf.os, or a packages.bundle",
+    );
     const ok = loadSpec(text('  apt: { os: [{ uri: "http://m/", suite: bookworm, components: [main], trusted: true }] }\n'), '/srv/site/cluster.yaml');
     expect(compile(ok.spec!).hasNode('package-bundle@node1')).toBe(false);
   });

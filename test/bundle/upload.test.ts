@@ -23,7 +23,9 @@ function world(onHost: Record<string, string>) {
     readOnly: false,
     async exec(cmd: string, opts?: ExecOptions): Promise<ExecResult> {
       log.push(`exec ${cmd.split(' && ').at(-1)}`);
-      const lines = (cmd.includes('sha256sum --quiet --strict -c SHA256SUMS') ? (files.get('SHA256SUMS') ?? '') : String(opts?.stdin ?? '')).split('\n').filter(Boolean);
+      const lines = (cmd.includes('sha256sum --quiet --strict -c SHA256SUMS') ? (files.get('SHA256SUMS') ?? '') : String(opts?.stdin ?? ''))
+        .split('\n')
+        .filter(Boolean);
       const checks = lines.map((l) => {
         const [want, path] = l.split('  ') as [string, string];
         const have = files.get(path);
@@ -37,7 +39,16 @@ function world(onHost: Record<string, string>) {
     readFile: () => Promise.resolve(undefined),
     async writeFile(path: string, content: string | Buffer, o: WriteFileOptions) {
       log.push(`write ${path}`);
-      facts.set('node1', applyOperations(facts.get('node1')!, [{ description: '', writeFile: { path, content: String(content), mode: o.mode }, effects: [{ type: 'file', path, content: String(content), mode: o.mode }] }]));
+      facts.set(
+        'node1',
+        applyOperations(facts.get('node1')!, [
+          {
+            description: '',
+            writeFile: { path, content: String(content), mode: o.mode },
+            effects: [{ type: 'file', path, content: String(content), mode: o.mode }],
+          },
+        ]),
+      );
     },
     async upload(local: string, remote: string) {
       log.push(`upload ${remote}`);
@@ -61,7 +72,10 @@ function world(onHost: Record<string, string>) {
 
 describe('uploading a bundle', () => {
   it('a host with part of the bundle gets only the rest, the host checks all, bundle.json last', async () => {
-    const w = world({ 'apt/kubeadm_1.35.4-1.1_amd64.deb': readFileSync(`${DIR}apt/kubeadm_1.35.4-1.1_amd64.deb`, 'utf8'), 'manifests/calico-3.28.2.yaml': 'an older copy' });
+    const w = world({
+      'apt/kubeadm_1.35.4-1.1_amd64.deb': readFileSync(`${DIR}apt/kubeadm_1.35.4-1.1_amd64.deb`, 'utf8'),
+      'manifests/calico-3.28.2.yaml': 'an older copy',
+    });
     await w.run();
     expect(w.log).toEqual([
       'exec { sha256sum -c 2>/dev/null || true; }',
@@ -80,7 +94,9 @@ describe('uploading a bundle', () => {
       const w = world({});
       const e = await w.run().catch((x: unknown) => x);
       expect(e).toBeInstanceOf(StepError);
-      expect((e as Error).message).toMatch(/files\/bundle does not match its own list \(manifests\/calico-3\.28\.2\.yaml: sha256 [0-9a-f]{64}, listed as 43e92a52/);
+      expect((e as Error).message).toMatch(
+        /files\/bundle does not match its own list \(manifests\/calico-3\.28\.2\.yaml: sha256 [0-9a-f]{64}, listed as 43e92a52/,
+      );
       expect(w.log).toEqual([]);
     } finally {
       writeFileSync(path, good);

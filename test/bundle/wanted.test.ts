@@ -11,14 +11,18 @@ describe("the packages a bundle needs come from the kinds' own desired state", (
     expect(by('haproxy')).toEqual(['lb-haproxy any']);
     expect(by('keepalived')).toEqual(['lb-keepalived any']);
     expect(by('chrony')).toEqual(['os-prep any']);
-    expect([...new Set(wanted.map((w) => w.name))]).toEqual(expect.arrayContaining(['chrony', 'containerd', 'haproxy', 'keepalived', 'kubeadm', 'kubectl', 'kubelet']));
+    expect([...new Set(wanted.map((w) => w.name))]).toEqual(
+      expect.arrayContaining(['chrony', 'containerd', 'haproxy', 'keepalived', 'kubeadm', 'kubectl', 'kubelet']),
+    );
     expect(wanted.map((w) => w.name)).not.toContain('nginx');
   });
 
   it('external etcd members: Debian etcd-server and etcd-client at the spec version; nginx with its stream module', () => {
     const spec = specFixture('../../../examples/ha-external-etcd.yaml');
     const wanted = wantedPackages(spec, localFiles(spec), 'amd64');
-    expect(wanted.filter((w) => w.name.startsWith('etcd')).map((w) => `${w.name} ${w.version ?? 'any'}`)).toContain(`etcd-server ${spec.etcd.version !== undefined ? `${spec.etcd.version}*` : 'any'}`);
+    expect(wanted.filter((w) => w.name.startsWith('etcd')).map((w) => `${w.name} ${w.version ?? 'any'}`)).toContain(
+      `etcd-server ${spec.etcd.version !== undefined ? `${spec.etcd.version}*` : 'any'}`,
+    );
     const nginx = specFixture('nginx.yaml');
     expect(wantedPackages(nginx, localFiles(nginx), 'amd64').map((w) => w.name)).toEqual(expect.arrayContaining(['nginx', 'libnginx-mod-stream']));
   });

@@ -27,7 +27,11 @@ describe.skipIf(!built)('the built CLI', () => {
   afterAll(() => rmSync(pkg, { recursive: true, force: true }));
 
   const hactl = (args: string[], nodeArgs: string[] = []) => {
-    const r = spawnSync(process.execPath, [...nodeArgs, join(pkg, 'bin/run.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(process.execPath, [...nodeArgs, join(pkg, 'bin/run.js'), ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     return { status: r.status, out: r.stdout, err: r.stderr };
   };
   const caches = () => (existsSync(join(pkg, 'dist/v8-cache')) ? readdirSync(join(pkg, 'dist/v8-cache')).sort() : []);
@@ -59,7 +63,7 @@ describe.skipIf(!built)('the built CLI', () => {
     expect(caches().map((f) => f.split('.')[0])).toEqual(['all', 'graph', 'validate']);
   });
 
-  it("starts a command without a cache of its own from the one of a run that named none, then writes its own", () => {
+  it('starts a command without a cache of its own from the one of a run that named none, then writes its own', () => {
     const before = hactl(['validate', '-f', SPEC]);
     rmSync(cacheOf('validate'));
     expect(hactl(['validate', '-f', SPEC])).toEqual(before);

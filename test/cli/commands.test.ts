@@ -54,7 +54,7 @@ describe('help and completion', () => {
   });
 });
 
-describe("the help of the commands users reach for first", () => {
+describe('the help of the commands users reach for first', () => {
   it('has a summary, examples, and says its exit status', async () => {
     for (const id of ['completion', 'help', 'init', 'kubeconfig', 'reset', 'show', 'version']) {
       const { default: cmd } = await COMMAND_LOADERS[id]!();

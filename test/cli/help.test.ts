@@ -61,7 +61,9 @@ describe.skipIf(!built)('the built CLI: help, suggestions, version', () => {
   it('completion bash: a script bash loads, completing commands', () => {
     const r = hactl(['completion', 'bash']);
     expect(r.status).toBe(0);
-    const bash = spawnSync('bash', ['-c', `${r.out}\nCOMP_WORDS=(hactl sh); COMP_CWORD=1; _hactl; echo "\${COMPREPLY[*]}"; complete -p hactl`], { encoding: 'utf8' });
+    const bash = spawnSync('bash', ['-c', `${r.out}\nCOMP_WORDS=(hactl sh); COMP_CWORD=1; _hactl; echo "\${COMPREPLY[*]}"; complete -p hactl`], {
+      encoding: 'utf8',
+    });
     expect(bash.stderr).toBe('');
     expect(bash.stdout).toBe('show\ncomplete -o default -F _hactl hactl\n');
   });

@@ -43,7 +43,7 @@ describe('-o values', () => {
 });
 
 describe('node bin/run.js --help (built CLI)', () => {
-  it('shows the etcd topic with its own summary, not etcd restore\'s', () => {
+  it("shows the etcd topic with its own summary, not etcd restore's", () => {
     const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     const topic = r.stdout.slice(r.stdout.indexOf('TOPICS'), r.stdout.indexOf('COMMANDS'));

@@ -15,7 +15,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function refusingSpec(count: number): string {
   const lines = ['apiVersion: hactl.io/v1alpha1', 'kind: Cluster', 'metadata:', '  name: pipe', 'profile: test', 'ssh:', '  port: 1', '  user: root'];
   lines.push(`  privateKeyFile: ${join(dir, 'id')}`, `  knownHostsFile: ${join(dir, 'known_hosts')}`, 'kubernetes:', '  podSubnet: 10.128.0.0/11', 'hosts:');
-  for (let i = 0; i < count; i++) lines.push(`  - { name: h${i}, address: 127.1.${i >> 7}.${(i & 127) + 1}, roles: [${i === 0 ? 'control-plane' : 'worker'}] }`);
+  for (let i = 0; i < count; i++)
+    lines.push(`  - { name: h${i}, address: 127.1.${i >> 7}.${(i & 127) + 1}, roles: [${i === 0 ? 'control-plane' : 'worker'}] }`);
   const file = join(dir, 'cluster.yaml');
   writeFileSync(file, lines.join('\n') + '\n');
   writeFileSync(join(dir, 'id'), 'not a key\n');

@@ -36,6 +36,7 @@ describe('node bin/run.js (built CLI): validate escapes what it quotes', () => {
     const r = hactl('validate', '--bo\x1b[2Jgus');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('--bo\\x1b[2Jgus');
+    // eslint-disable-next-line no-control-regex -- strips the ANSI colour escapes (ESC [ ... m)
     expect(r.stderr.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(CONTROL);
   });
 });

@@ -47,7 +47,9 @@ describe('hactl plan --target', () => {
   it('a target that matches nothing: the reason with the kinds there are, exit 1, no host contacted', async () => {
     const r = await runCommand(Plan, ['-f', spec, '--target', 'containrd', '--target', 'cp1']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/--target "containrd" matches no resource of this cluster \(did you mean "containerd" for "containrd"\?\); targets are resource ids \(kind@host\), host names or kinds: .*containerd/);
+    expect(r.err).toMatch(
+      /--target "containrd" matches no resource of this cluster \(did you mean "containerd" for "containrd"\?\); targets are resource ids \(kind@host\), host names or kinds: .*containerd/,
+    );
     expect(r.out).toBe('');
     expect(server.connectionsAccepted).toBe(0);
   });

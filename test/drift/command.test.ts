@@ -55,7 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   pkg?.remove();
-  delete process.env[SECRET_ENV];
+  Reflect.deleteProperty(process.env, SECRET_ENV);
   rmSync(dir, { recursive: true, force: true });
   await new Promise<void>((r) => server.close(() => r()));
 });
@@ -115,7 +115,10 @@ describe('hactl drift (no reachable host)', { timeout: 90_000 }, () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('checking every 1s; SIGINT or SIGTERM stops');
     expect(r.stderr).toContain('SIGTERM: stopping after the check in progress, if any');
-    const reports = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { startedAt: string; finishedAt: string });
+    const reports = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { startedAt: string; finishedAt: string });
     expect(reports.length).toBeGreaterThanOrEqual(2);
     // Never overlapping: each run starts after the previous one finished.
     for (let i = 1; i < reports.length; i++) expect(Date.parse(reports[i]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(reports[i - 1]!.finishedAt));

@@ -9,6 +9,27 @@ import { DRIFT_MARKDOWN_MARKER } from '../../src/drift/render.js';
 import { loadSpec } from '../../src/spec/index.js';
 import { MARKDOWN_MARKER } from '../../src/views/markdown.js';
 
+/** The parts of the example's Kubernetes objects this test reads. */
+interface K8sDoc {
+  kind: string;
+  metadata: { name: string };
+  data: Record<string, string>;
+  stringData: Record<string, string>;
+  spec: {
+    concurrencyPolicy: string;
+    jobTemplate: {
+      spec: {
+        template: {
+          spec: {
+            volumes: { name: string; secret?: { secretName: string } }[];
+            containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+          };
+        };
+      };
+    };
+  };
+}
+
 const ROOT = new URL('../../examples/ci/', import.meta.url).pathname;
 
 function files(dir: string): string[] {
@@ -56,14 +77,24 @@ async function commandFlags(name: string): Promise<Set<string>> {
 describe('examples/ci', () => {
   it('has the four automations', () => {
     expect(ALL.map((f) => relative(ROOT, f)).sort()).toEqual(
-      expect.arrayContaining(['github/hactl-plan.yml', 'github/hactl-drift.yml', 'systemd/hactl-drift.service', 'systemd/hactl-drift.timer', 'kubernetes/drift-cronjob.yaml']),
+      expect.arrayContaining([
+        'github/hactl-plan.yml',
+        'github/hactl-drift.yml',
+        'systemd/hactl-drift.service',
+        'systemd/hactl-drift.timer',
+        'kubernetes/drift-cronjob.yaml',
+      ]),
     );
   });
 
   it('every YAML file parses', () => {
     expect(yamlFiles.length).toBeGreaterThanOrEqual(3);
     for (const f of yamlFiles) {
-      for (const doc of parseAllDocuments(readFileSync(f, 'utf8'))) expect(doc.errors.map((e) => e.message), f).toEqual([]);
+      for (const doc of parseAllDocuments(readFileSync(f, 'utf8')))
+        expect(
+          doc.errors.map((e) => e.message),
+          f,
+        ).toEqual([]);
     }
   });
 
@@ -78,7 +109,10 @@ describe('examples/ci', () => {
   });
 
   it('the pull-request workflow validates, plans as markdown and keeps one comment found by the marker', () => {
-    const wf = parse(read('github/hactl-plan.yml')) as { on: Record<string, unknown>; jobs: Record<string, { steps: { run?: string; with?: { script?: string } }[] }> };
+    const wf = parse(read('github/hactl-plan.yml')) as {
+      on: Record<string, unknown>;
+      jobs: Record<string, { steps: { run?: string; with?: { script?: string } }[] }>;
+    };
     expect(Object.keys(wf.on)).toEqual(['pull_request']);
     const steps = Object.values(wf.jobs)[0]!.steps;
     const runs = steps.map((s) => s.run ?? '').join('\n');
@@ -91,7 +125,10 @@ describe('examples/ci', () => {
   });
 
   it('the scheduled workflow runs drift and opens, updates or closes one issue', () => {
-    const wf = parse(read('github/hactl-drift.yml')) as { on: { schedule: { cron: string }[] }; jobs: Record<string, { steps: { run?: string; with?: { script?: string } }[] }> };
+    const wf = parse(read('github/hactl-drift.yml')) as {
+      on: { schedule: { cron: string }[] };
+      jobs: Record<string, { steps: { run?: string; with?: { script?: string } }[] }>;
+    };
     expect(wf.on.schedule[0]!.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
     const steps = Object.values(wf.jobs)[0]!.steps;
     expect(steps.map((s) => s.run ?? '').join('\n')).toMatch(/hactl drift -f "\$SPEC" -o markdown/);
@@ -111,12 +148,12 @@ describe('examples/ci', () => {
   });
 
   it('the CronJob never overlaps, mounts the SSH Secret where its spec looks, and the spec is valid', () => {
-    const docs = parseAllDocuments(read('kubernetes/drift-cronjob.yaml')).map((d) => d.toJS()) as Record<string, any>[];
+    const docs = parseAllDocuments(read('kubernetes/drift-cronjob.yaml')).map((d) => d.toJS()) as K8sDoc[];
     const cron = docs.find((d) => d.kind === 'CronJob')!;
     expect(cron.spec.concurrencyPolicy).toBe('Forbid');
     const pod = cron.spec.jobTemplate.spec.template.spec;
-    const ssh = pod.volumes.find((v: any) => v.secret?.secretName === 'hactl-ssh');
-    const mount = pod.containers[0].volumeMounts.find((m: any) => m.name === ssh.name);
+    const ssh = pod.volumes.find((v) => v.secret?.secretName === 'hactl-ssh')!;
+    const mount = pod.containers[0]!.volumeMounts.find((m) => m.name === ssh.name)!;
     const secret = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'hactl-ssh')!;
     expect(Object.keys(secret.stringData).sort()).toEqual(['id_ed25519', 'known_hosts']);
     const specText = docs.find((d) => d.kind === 'ConfigMap')!.data['cluster.yaml'] as string;
@@ -124,6 +161,10 @@ describe('examples/ci', () => {
     expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(loaded.spec!.ssh.privateKeyFile).toBe(`${mount.mountPath}/id_ed25519`);
     expect(loaded.spec!.ssh.knownHostsFile).toBe(`${mount.mountPath}/known_hosts`);
-    expect(pod.containers[0].args.slice(0, 3)).toEqual(['drift', '-f', `${pod.containers[0].volumeMounts.find((m: any) => m.name === 'spec').mountPath}/cluster.yaml`]);
+    expect(pod.containers[0]!.args.slice(0, 3)).toEqual([
+      'drift',
+      '-f',
+      `${pod.containers[0]!.volumeMounts.find((m) => m.name === 'spec')!.mountPath}/cluster.yaml`,
+    ]);
   });
 });

@@ -11,6 +11,4 @@ export function report(plan: Plan): DriftReport {
 }
 
 /** One report per plan fixture: in sync, updates (with secrets), destroy/replace, unreachable host, over the cap. */
-export const REPORTS: Record<string, () => DriftReport> = Object.fromEntries(
-  Object.entries(FIXTURES).map(([name, make]) => [name, () => report(make())]),
-);
+export const REPORTS: Record<string, () => DriftReport> = Object.fromEntries(Object.entries(FIXTURES).map(([name, make]) => [name, () => report(make())]));

@@ -44,7 +44,9 @@ describe('hactl drift --listen', { timeout: 90_000 }, () => {
   it('refuses a non-loopback address without authentication, and a listen without a schedule, with exit 1', () => {
     const open = pkg.run(['drift', '-f', spec, '--every', '1h', '--listen', '0.0.0.0:9100']);
     expect(open.status).toBe(1);
-    expect(oneLine(open.stderr)).toContain('--listen 0.0.0.0:9100 is not a loopback address: it needs authentication, a password (--listen-password-env NAME) or client certificates');
+    expect(oneLine(open.stderr)).toContain(
+      '--listen 0.0.0.0:9100 is not a loopback address: it needs authentication, a password (--listen-password-env NAME) or client certificates',
+    );
     const once = pkg.run(['drift', '-f', spec, '--listen', '127.0.0.1:9100']);
     expect(once.status).toBe(1);
     expect(oneLine(once.stderr)).toContain('--listen: serves a watch; add --every or --cron');

@@ -45,7 +45,8 @@ describe('drift metrics', () => {
       'hactl_last_run_outcome{outcome="drift"} 1',
       'hactl_last_run_outcome{outcome="in-sync"} 0',
       'hactl_runs_total{outcome="drift"} 1',
-    ]) expect(lines).toContain(l);
+    ])
+      expect(lines).toContain(l);
     // The unreachable host's resources were not checked: no series says they are in sync.
     expect(lines.filter((l) => l.includes('host="worker1"') && l.startsWith('hactl_resource_drifted'))).toEqual([]);
     // A certificate whose expiry could not be read has no series (a 0 would be "expired in 1970").
@@ -120,7 +121,10 @@ describe('drift metrics', () => {
     for (const file of ['examples/monitoring/alerts.yml', 'examples/monitoring/grafana-dashboard.json']) {
       const used = new Set(readFileSync(`${ROOT}${file}`, 'utf8').match(/\bhactl_[a-z_]+/g));
       expect(used.size, file).toBeGreaterThan(3);
-      expect([...used].filter((n) => !exported.has(n)), file).toEqual([]);
+      expect(
+        [...used].filter((n) => !exported.has(n)),
+        file,
+      ).toEqual([]);
     }
   });
 });

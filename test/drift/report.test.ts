@@ -76,7 +76,10 @@ describe('drift report', () => {
     const plan = buildPlan({
       createdAt: '2026-11-22T08:00:00.000Z',
       spec: { file: 'cluster.yaml', sha256: sha256('x') },
-      hosts: [{ name: 'cp1', address: '10.0.0.11', factsDigest: sha256('f') }, { name: 'w1', address: '10.0.0.21', unreachable: 'connection refused' }],
+      hosts: [
+        { name: 'cp1', address: '10.0.0.11', factsDigest: sha256('f') },
+        { name: 'w1', address: '10.0.0.21', unreachable: 'connection refused' },
+      ],
       changes: [
         resourceChange({ id: 'os-prep@cp1', kind: 'os-prep', host: 'cp1' }, { attributes: [attr('swap', 'off', 'off')] }),
         resourceChange({ id: 'os-prep@w1', kind: 'os-prep', host: 'w1' }, { action: 'read', reason: 'host unreachable: connection refused' }),

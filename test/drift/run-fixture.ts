@@ -24,7 +24,11 @@ export function fixtureRun(): DriftRun {
   const cp1 = facts.get('cp1')!;
   facts.set('cp1', {
     ...cp1,
-    certificates: [cert('/etc/kubernetes/pki/apiserver.crt', '2027-11-22T08:00:00.000Z'), cert(HOSTILE_PATH, '2026-12-01T00:00:00.000Z'), { path: '/etc/kubernetes/pki/broken.crt', error: 'unable to load certificate' }],
+    certificates: [
+      cert('/etc/kubernetes/pki/apiserver.crt', '2027-11-22T08:00:00.000Z'),
+      cert(HOSTILE_PATH, '2026-12-01T00:00:00.000Z'),
+      { path: '/etc/kubernetes/pki/broken.crt', error: 'unable to load certificate' },
+    ],
   } satisfies HostFacts);
   facts.delete('worker1');
   const plan = planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec), unreachable: { worker1: 'connect ECONNREFUSED 10.0.0.21:22' } }).plan;
@@ -38,11 +42,23 @@ export function fixtureRun(): DriftRun {
       members: [
         { id: 'a1', name: 'cp1', peerURLs: ['https://10.0.0.11:2380'], clientURLs: ['https://10.0.0.11:2379'], started: true, healthy: true, leader: true },
         { id: 'a2', name: 'cp2', peerURLs: ['https://10.0.0.12:2380'], clientURLs: ['https://10.0.0.12:2379'], started: true, healthy: true, leader: false },
-        { id: 'a3', name: 'cp3<b>', peerURLs: ['https://10.0.0.13:2380'], clientURLs: ['https://10.0.0.13:2379'], started: true, healthy: false, leader: false, error: 'context deadline exceeded <i>' },
+        {
+          id: 'a3',
+          name: 'cp3<b>',
+          peerURLs: ['https://10.0.0.13:2380'],
+          clientURLs: ['https://10.0.0.13:2379'],
+          started: true,
+          healthy: false,
+          leader: false,
+          error: 'context deadline exceeded <i>',
+        },
       ],
     },
   } as Parameters<typeof etcdObservation>[0]);
-  const snapshot = { dir: '/var/backups/hactl', latest: { name: 'fixture-20261121T080000Z', created: '2026-11-21T08:00:00.000Z', member: 'cp2', revision: 4711 } };
+  const snapshot = {
+    dir: '/var/backups/hactl',
+    latest: { name: 'fixture-20261121T080000Z', created: '2026-11-21T08:00:00.000Z', member: 'cp2', revision: 4711 },
+  };
   return {
     report: report(withLeases),
     plan: withLeases,

@@ -44,7 +44,9 @@ describe('--listen settings', () => {
     expect(() => listenSettings({ ...base, every: undefined }, {})).toThrow(/add --every or --cron/);
     expect(() => listenSettings({ ...base, 'listen-password-env': 'PW' }, {})).toThrow(/environment variable PW is not set/);
     expect(listenSettings({ ...base, 'listen-password-env': 'PW' }, { PW: 's3cret' })?.auth.basic).toEqual({ user: 'hactl', password: 's3cret' });
-    expect(() => listenSettings({ ...base, 'tls-cert': '/nonexistent.crt', 'tls-key': '/nonexistent.key' }, {})).toThrow(/--tls-cert: cannot read \/nonexistent\.crt: ENOENT/);
+    expect(() => listenSettings({ ...base, 'tls-cert': '/nonexistent.crt', 'tls-key': '/nonexistent.key' }, {})).toThrow(
+      /--tls-cert: cannot read \/nonexistent\.crt: ENOENT/,
+    );
     expect(listenSettings({ ...base, listen: undefined }, {})).toBeUndefined();
   });
 
@@ -113,13 +115,57 @@ describe('drift server over TLS with client certificates', () => {
     const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
     const ext = join(dir, 'san.ext');
     writeFileSync(ext, 'subjectAltName=IP:127.0.0.1\n');
-    for (const ca of ['ca', 'other-ca']) openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-subj', `/CN=${ca}`, '-days', '2');
-    for (const [name, ca] of [['server', 'ca'], ['client', 'ca'], ['stranger', 'other-ca']] as const) {
+    for (const ca of ['ca', 'other-ca'])
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.crt`,
+        '-subj',
+        `/CN=${ca}`,
+        '-days',
+        '2',
+      );
+    for (const [name, ca] of [
+      ['server', 'ca'],
+      ['client', 'ca'],
+      ['stranger', 'other-ca'],
+    ] as const) {
       openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', ...(name === 'server' ? ['-extfile', ext] : []));
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${ca}.crt`,
+        '-CAkey',
+        `${ca}.key`,
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        ...(name === 'server' ? ['-extfile', ext] : []),
+      );
     }
     const settings = listenSettings(
-      { listen: '127.0.0.1:1', 'listen-user': 'hactl', history: 20, every: '15m', 'tls-cert': join(dir, 'server.crt'), 'tls-key': join(dir, 'server.key'), 'tls-client-ca': join(dir, 'ca.crt') },
+      {
+        listen: '127.0.0.1:1',
+        'listen-user': 'hactl',
+        history: 20,
+        every: '15m',
+        'tls-cert': join(dir, 'server.crt'),
+        'tls-key': join(dir, 'server.key'),
+        'tls-client-ca': join(dir, 'ca.crt'),
+      },
       {},
     )!;
     server = await startDriftServer({ ...viewsOf(), address: { host: '127.0.0.1', port: 0 }, auth: settings.auth });
@@ -131,10 +177,14 @@ describe('drift server over TLS with client certificates', () => {
 
   const get = (client?: string) =>
     new Promise<number>((resolve, reject) => {
-      const req = httpsRequest(`${server.url}healthz`, { ca: pem('ca.crt'), ...(client ? { cert: pem(`${client}.crt`), key: pem(`${client}.key`) } : {}) }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpsRequest(
+        `${server.url}healthz`,
+        { ca: pem('ca.crt'), ...(client ? { cert: pem(`${client}.crt`), key: pem(`${client}.key`) } : {}) },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -147,7 +197,9 @@ describe('drift server over TLS with client certificates', () => {
   });
 
   it('accepts a client CA as the authentication of a non-loopback address', () => {
-    expect(() => checkListenSecurity({ host: '0.0.0.0', port: 9100 }, { tls: { cert: pem('server.crt'), key: pem('server.key'), clientCa: pem('ca.crt') } })).not.toThrow();
+    expect(() =>
+      checkListenSecurity({ host: '0.0.0.0', port: 9100 }, { tls: { cert: pem('server.crt'), key: pem('server.key'), clientCa: pem('ca.crt') } }),
+    ).not.toThrow();
   });
 });
 
@@ -163,7 +215,10 @@ describe('what the views read beside the plan', () => {
       snap('lab-20261121T010000Z', { created: '2026-11-21T01:00:00.000Z', member: { host: 'cp2' }, etcd: { revision: 20 } });
       snap('lab-20261122T010000Z'); // incomplete: no snapshot.json
       snap('other-20261123T010000Z', { created: '2026-11-23T01:00:00.000Z', member: { host: 'x' }, etcd: { revision: 1 } });
-      expect(await latestSnapshot(dir, 'lab')).toEqual({ dir, latest: { name: 'lab-20261121T010000Z', created: '2026-11-21T01:00:00.000Z', member: 'cp2', revision: 20 } });
+      expect(await latestSnapshot(dir, 'lab')).toEqual({
+        dir,
+        latest: { name: 'lab-20261121T010000Z', created: '2026-11-21T01:00:00.000Z', member: 'cp2', revision: 20 },
+      });
       expect(await latestSnapshot(dir, 'none')).toEqual({ dir });
       expect(await latestSnapshot(join(dir, 'missing'), 'lab')).toEqual({ dir: join(dir, 'missing'), unknown: `cannot read ${join(dir, 'missing')}: ENOENT` });
     } finally {
@@ -173,9 +228,16 @@ describe('what the views read beside the plan', () => {
 
   it('asks stacked etcd on the first control-plane host with the health-check certificate, read-only, and moves on when it fails', async () => {
     const withCert = { certificates: [{ path: '/etc/kubernetes/pki/etcd/healthcheck-client.crt' }] } as unknown as HostFacts;
-    const facts = new Map<string, HostFacts>([['cp1', { certificates: [] } as unknown as HostFacts], ['cp2', withCert], ['cp3', withCert]]);
+    const facts = new Map<string, HostFacts>([
+      ['cp1', { certificates: [] } as unknown as HostFacts],
+      ['cp2', withCert],
+      ['cp3', withCert],
+    ]);
     const asked: string[] = [];
-    const memberList = JSON.stringify({ header: { cluster_id: 1, member_id: 2 }, members: [{ ID: 2, name: 'cp3', peerURLs: ['https://10.0.0.13:2380'], clientURLs: ['https://10.0.0.13:2379'] }] });
+    const memberList = JSON.stringify({
+      header: { cluster_id: 1, member_id: 2 },
+      members: [{ ID: 2, name: 'cp3', peerURLs: ['https://10.0.0.13:2380'], clientURLs: ['https://10.0.0.13:2379'] }],
+    });
     const pool = {
       observe: async (host: { name: string }, fn: (o: { observe: (x: { script: string; kind: string }) => Promise<unknown> }) => Promise<unknown>) =>
         fn({
@@ -183,7 +245,9 @@ describe('what the views read beside the plan', () => {
             expect(x.kind).toBe('observation');
             expect(x.script).toBe(STACKED_ETCD_FACTS_COMMAND);
             asked.push(host.name);
-            return host.name === 'cp2' ? { code: 1, stdout: '', stderr: 'Error: context deadline exceeded' } : { code: 0, stdout: `${memberList}\n\n@@hactl:etcd-status\n\n@@hactl:etcd-health\n`, stderr: '' };
+            return host.name === 'cp2'
+              ? { code: 1, stdout: '', stderr: 'Error: context deadline exceeded' }
+              : { code: 0, stdout: `${memberList}\n\n@@hactl:etcd-status\n\n@@hactl:etcd-health\n`, stderr: '' };
           },
         }),
     } as unknown as HostPool;

@@ -50,20 +50,35 @@ describe('status page', () => {
       '2026-11-22T07:50:00.000Z failed 0.0 cluster.yaml: invalid (1 error) <x>',
       '2026-11-22T07:45:00.000Z in-sync 0 0 2.9 abababababab',
       'flowchart TD',
-    ]) expect(text).toContain(s);
+    ])
+      expect(text).toContain(s);
     expect(text).toContain(`3 certificates on 1 host; the first to expire: ${HOSTILE_PATH} on cp1 (8 days left)`);
     // Sections in the order a person on call reads them.
-    const order = ['Hosts', 'Control-plane endpoint', 'Leader leases', 'etcd', 'Last etcd snapshot', 'Drifted resources', 'Resource graph', 'Recent runs', 'Certificates', 'Last plan'];
+    const order = [
+      'Hosts',
+      'Control-plane endpoint',
+      'Leader leases',
+      'etcd',
+      'Last etcd snapshot',
+      'Drifted resources',
+      'Resource graph',
+      'Recent runs',
+      'Certificates',
+      'Last plan',
+    ];
     const at = order.map((h) => page().indexOf(`>${h}</h2>`));
     expect(at.every((p) => p > 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
   });
 
   it('marks the drifted resources in the graph for mermaid to colour', () => {
-    const graph = 'flowchart TD\n  subgraph host_cp1["cp1"]\n    os_prep_cp1["os-prep@cp1"]\n    containerd_cp1["containerd@cp1"]\n  end\n  cni["cni"]\n  os_prep_cp1 --> containerd_cp1\n';
-    expect(markDrifted(graph, ['os-prep@cp1', 'cni', 'gone@cp9'])).toBe(`${graph}  classDef drifted fill:#ffebe9,stroke:#cf222e,stroke-width:2px\n  class os_prep_cp1,cni drifted\n`);
+    const graph =
+      'flowchart TD\n  subgraph host_cp1["cp1"]\n    os_prep_cp1["os-prep@cp1"]\n    containerd_cp1["containerd@cp1"]\n  end\n  cni["cni"]\n  os_prep_cp1 --> containerd_cp1\n';
+    expect(markDrifted(graph, ['os-prep@cp1', 'cni', 'gone@cp9'])).toBe(
+      `${graph}  classDef drifted fill:#ffebe9,stroke:#cf222e,stroke-width:2px\n  class os_prep_cp1,cni drifted\n`,
+    );
     expect(markDrifted(graph, [])).toBe(graph);
-    expect(page()).toMatch(/\n  class containerd_cp1,kube_packages_cp1,.*,cni drifted\n/);
+    expect(page()).toMatch(/\n {2}class containerd_cp1,kube_packages_cp1,.*,cni drifted\n/);
   });
 
   it('carries the last plan as the markdown view renders it', () => {
@@ -79,10 +94,40 @@ describe('status page', () => {
     expect(html).toContain('/etc/kubernetes/pki/&lt;script&gt;alert(1)&lt;/script&gt;.crt');
     // The only elements are the page's own.
     const tags = new Set([...html.matchAll(/<([a-z0-9]+)[\s>]/g)].map((m) => m[1]));
-    expect([...tags].sort()).toEqual(['body', 'br', 'code', 'details', 'div', 'h1', 'h2', 'head', 'html', 'li', 'meta', 'p', 'pre', 'script', 'section', 'span', 'strong', 'style', 'summary', 'table', 'tbody', 'td', 'th', 'thead', 'title', 'tr', 'ul'].filter((t) => tags.has(t)));
+    expect([...tags].sort()).toEqual(
+      [
+        'body',
+        'br',
+        'code',
+        'details',
+        'div',
+        'h1',
+        'h2',
+        'head',
+        'html',
+        'li',
+        'meta',
+        'p',
+        'pre',
+        'script',
+        'section',
+        'span',
+        'strong',
+        'style',
+        'summary',
+        'table',
+        'tbody',
+        'td',
+        'th',
+        'thead',
+        'title',
+        'tr',
+        'ul',
+      ].filter((t) => tags.has(t)),
+    );
   });
 
-  it('loads nothing from elsewhere: its only scripts are the server\'s own', () => {
+  it("loads nothing from elsewhere: its only scripts are the server's own", () => {
     const html = page();
     const refs = [...html.matchAll(/\b(?:src|href|action)\s*=\s*"([^"]*)"/g)].map((m) => m[1]);
     expect(refs).toEqual([STATUS_PAGE_ASSETS.mermaid, STATUS_PAGE_ASSETS.script]);

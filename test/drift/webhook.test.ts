@@ -52,7 +52,12 @@ const fast = { backoffMs: 1, sleep: async () => undefined };
 describe('deliverReport', () => {
   it('posts the JSON report with the event, the status and the secret header', async () => {
     const r = report(updates());
-    const res = await deliverReport(r, { url: `${base}/hooks/drift?token=abc`, event: 'appeared', secretHeader: { name: 'X-Hactl-Webhook-Secret', value: SECRET }, userAgent: 'hactl/0.1.0' });
+    const res = await deliverReport(r, {
+      url: `${base}/hooks/drift?token=abc`,
+      event: 'appeared',
+      secretHeader: { name: 'X-Hactl-Webhook-Secret', value: SECRET },
+      userAgent: 'hactl/0.1.0',
+    });
     expect(res).toEqual({ ok: true, attempts: 1, status: 200 });
     expect(received).toHaveLength(1);
     const got = received[0]!;
@@ -159,7 +164,10 @@ describe('notifyOnChange', () => {
 
   it('ignores the state of another spec and refuses a file that is not a state file', async () => {
     const stateFile = join(dir, 'state.json');
-    writeFileSync(stateFile, JSON.stringify({ stateVersion: 1, spec: 'other.yaml', driftDigest: report(updates()).driftDigest, status: 'drift', deliveredAt: 'x' }));
+    writeFileSync(
+      stateFile,
+      JSON.stringify({ stateVersion: 1, spec: 'other.yaml', driftDigest: report(updates()).driftDigest, status: 'drift', deliveredAt: 'x' }),
+    );
     expect(await readDriftState(stateFile, 'cluster.yaml')).toBeUndefined();
     expect((await notifyOnChange(report(updates()), { url: base, stateFile, ...fast })).event).toBe('appeared');
     writeFileSync(stateFile, '{"hello": 1}');

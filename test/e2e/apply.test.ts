@@ -116,7 +116,8 @@ describe('hactl apply on the lab', () => {
     expect(r.stdout).toContain('Apply failed.');
     const failed = r.stdout.slice(r.stdout.indexOf('Failed ('), r.stdout.indexOf('\n\n', r.stdout.indexOf('Failed (')));
     expect(failed).not.toMatch(/@(cp|w2|lb)/);
-    for (const id of ['containerd@cp1', 'containerd@cp2', 'containerd@cp3', 'containerd@w2', 'os-prep@w2']) expect(r.stdout).toMatch(new RegExp(`: ${id}: done`));
+    for (const id of ['containerd@cp1', 'containerd@cp2', 'containerd@cp3', 'containerd@w2', 'os-prep@w2'])
+      expect(r.stdout).toMatch(new RegExp(`: ${id}: done`));
 
     const again = hactl('apply', '-f', SPEC, '--auto-approve', ...TARGETS);
     log(`re-run: ${(again.ms / 1000).toFixed(1)} s, exit ${again.status}`);
@@ -134,7 +135,9 @@ describe('hactl apply on the lab', () => {
     const ra = await a.done;
     expectStatus(b, 1);
     expectStatus(ra, 0);
-    expect(b.stderr).toMatch(new RegExp(`the apply lock /var/lib/hactl/apply.lock on cp1 is held by \\S+@\\S+ \\(pid ${a.pid}, operation "apply -f ${SPEC} --target package-sources`));
+    expect(b.stderr).toMatch(
+      new RegExp(`the apply lock /var/lib/hactl/apply.lock on cp1 is held by \\S+@\\S+ \\(pid ${a.pid}, operation "apply -f ${SPEC} --target package-sources`),
+    );
     expect(b.stderr).toMatch(/lock ID [0-9a-f-]{36}/);
     expect(ra.stdout).toContain('Apply complete!');
     expect(ra.status).toBe(0);
@@ -142,7 +145,10 @@ describe('hactl apply on the lab', () => {
 
     // force-unlock only removes the lock with the right ID.
     const id = '6c1f3d0e-0000-4000-8000-000000000001';
-    await ssh('cp1', `mkdir -p /var/lib/hactl && printf '%s' '{"id":"${id}","holder":"ghost@gone","pid":1,"operation":"apply","createdAt":"x","refreshedAt":"x"}' > /var/lib/hactl/apply.lock`);
+    await ssh(
+      'cp1',
+      `mkdir -p /var/lib/hactl && printf '%s' '{"id":"${id}","holder":"ghost@gone","pid":1,"operation":"apply","createdAt":"x","refreshedAt":"x"}' > /var/lib/hactl/apply.lock`,
+    );
     const wrong = hactl('force-unlock', '-f', SPEC, '6c1f3d0e-0000-4000-8000-000000000002');
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain(`lock ID ${id}, held by ghost@gone`);

@@ -88,9 +88,13 @@ describe('air-gapped: a bundle instead of package sources', () => {
     log(`hactl bundle: ${(r.ms / 1000).toFixed(1)} s, ${(dirBytes(join(work, 'bundle')) / 1024 ** 2).toFixed(1)} MiB (load ${LOAD()}): ${r.stdout.trim()}`);
     const manifest = JSON.parse(readFileSync(join(work, 'bundle', 'bundle.json'), 'utf8')) as { kubernetesVersion: string; packages: { name: string }[] };
     expect(manifest.kubernetesVersion).toBe('1.37.2');
-    expect(manifest.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['haproxy', 'keepalived', 'containerd', 'kubeadm', 'kubelet', 'kubectl', 'kubernetes-cni', 'cri-tools']));
+    expect(manifest.packages.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['haproxy', 'keepalived', 'containerd', 'kubeadm', 'kubelet', 'kubectl', 'kubernetes-cni', 'cri-tools']),
+    );
     expect(readFileSync(join(work, 'bundle', 'images.txt'), 'utf8')).toContain('registry.k8s.io/kube-apiserver:v1.37.2\n');
-    expect(readFileSync(join(work, 'bundle', 'manifests', 'cni.yaml'), 'utf8')).toBe(readFileSync(join(ROOT, 'test/lab/standins/manifests/lab-cni.yaml'), 'utf8'));
+    expect(readFileSync(join(work, 'bundle', 'manifests', 'cni.yaml'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'test/lab/standins/manifests/lab-cni.yaml'), 'utf8'),
+    );
   }, 900_000);
 
   it('applies on bare hosts that cannot reach the mirror: everything comes from the uploaded bundle', async () => {

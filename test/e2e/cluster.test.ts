@@ -22,7 +22,6 @@ function hactl(...args: string[]): Run {
   return pkg.run(args);
 }
 
-
 beforeAll(async () => {
   pkg = compileCli(['apply', 'plan', 'validate'], 'hactl-cluster-cli-');
   work = mkdtempSync(join(tmpdir(), 'hactl-cluster-e2e-'));
@@ -46,14 +45,26 @@ describe('a whole cluster with hactl apply', () => {
     log(`apply from bare hosts: ${(r.ms / 1000).toFixed(1)} s, exit ${r.status}`);
     expectStatus(r, 0);
     expect(r.stdout).toMatch(/Apply complete! Resources: \d+ added, \d+ changed, 0 destroyed\./);
-    for (const id of ['kubeadm-init@cp1', 'join-control-plane@cp2', 'join-control-plane@cp3', 'join-worker@w1', 'join-worker@w2', 'cni', 'node-config@w2', 'smoke-test']) {
+    for (const id of [
+      'kubeadm-init@cp1',
+      'join-control-plane@cp2',
+      'join-control-plane@cp3',
+      'join-worker@w1',
+      'join-worker@w2',
+      'cni',
+      'node-config@w2',
+      'smoke-test',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`: ${id.replace(/[@.]/g, '\\$&')}: done`));
     }
 
     // Every node Ready, asked on cp1 with admin.conf.
     const nodes = await sshExec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --no-headers', { timeoutMs: 60_000 });
     expect(nodes.code, nodes.stderr).toBe(0);
-    const rows = nodes.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const rows = nodes.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
     log(`nodes:\n${nodes.stdout.trim()}`);
     expect(rows.map((c) => c[0]).sort()).toEqual(NODES);
     for (const c of rows) expect(`${c[0]} ${c[1]}`).toBe(`${c[0]} Ready`);

@@ -34,10 +34,20 @@ const mutations: Mutation[] = [
   { resource: 'package-sources@cp1', what: 'a sources file emptied', on: 'cp1', command: ': > /etc/apt/sources.list.d/hactl-os.list' },
   { resource: 'kube-packages@cp2', what: 'kubectl unheld', on: 'cp2', command: 'apt-mark unhold kubectl >/dev/null' },
   { resource: 'kube-packages@w2', what: 'kubelet masked', on: 'w2', command: 'systemctl mask kubelet 2>/dev/null' },
-  { resource: 'kube-packages@w1', what: 'kubectl removed', on: 'w1', command: 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q --allow-change-held-packages kubectl >/dev/null' },
+  {
+    resource: 'kube-packages@w1',
+    what: 'kubectl removed',
+    on: 'w1',
+    command: 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q --allow-change-held-packages kubectl >/dev/null',
+  },
   { resource: 'lb-haproxy@lb1', what: 'haproxy disabled', on: 'lb1', command: 'systemctl disable haproxy 2>/dev/null' },
   { resource: 'lb-haproxy@lb2', what: 'haproxy stopped', on: 'lb2', command: 'systemctl stop haproxy' },
-  { resource: 'lb-keepalived@lb1', what: 'keepalived.conf with garbage appended', on: 'lb1', command: "printf 'garbage by hand\\n' >> /etc/keepalived/keepalived.conf" },
+  {
+    resource: 'lb-keepalived@lb1',
+    what: 'keepalived.conf with garbage appended',
+    on: 'lb1',
+    command: "printf 'garbage by hand\\n' >> /etc/keepalived/keepalived.conf",
+  },
   { resource: 'node-config@w1', what: 'a node label removed', on: 'cp1', command: `${ADMIN} label node w1 hactl.io/lab-pool-` },
   { resource: 'cni', what: "the CNI's DaemonSet deleted", on: 'cp3', command: `${ADMIN} -n kube-system delete daemonset lab-cni` },
 ];
@@ -56,9 +66,11 @@ describe('the convergence matrix on a converged ha-stacked cluster', () => {
     // Different hosts at once; the two on one host (none share a file) one after the other.
     const byHost = new Map<string, Mutation[]>();
     for (const m of mutations) byHost.set(m.on, [...(byHost.get(m.on) ?? []), m]);
-    await Promise.all([...byHost.values()].map(async (ms) => {
-      for (const m of ms) await ssh(m.on, m.command);
-    }));
+    await Promise.all(
+      [...byHost.values()].map(async (ms) => {
+        for (const m of ms) await ssh(m.on, m.command);
+      }),
+    );
 
     const { plan, run } = cluster.planJson();
     log(`plan after ${mutations.length} mutations: ${(run.ms / 1000).toFixed(1)} s`);
@@ -81,7 +93,10 @@ describe('the convergence matrix on a converged ha-stacked cluster', () => {
 
     const after = cluster.planJson();
     log(`plan after apply: ${(after.run.ms / 1000).toFixed(1)} s; in all ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const left = acting(after.plan).map((c) => `${c.id}: ${[...c.attributes.filter((a) => a.changed).map((a) => a.name), ...c.files.filter((f) => f.action !== 'no-op').map((f) => f.path)].join(', ')}`);
+    const left = acting(after.plan).map(
+      (c) =>
+        `${c.id}: ${[...c.attributes.filter((a) => a.changed).map((a) => a.name), ...c.files.filter((f) => f.action !== 'no-op').map((f) => f.path)].join(', ')}`,
+    );
     expect({ status: after.run.status, 'did not converge': left }).toEqual({ status: 0, 'did not converge': [] });
   }, 900_000);
 });

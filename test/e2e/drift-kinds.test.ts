@@ -27,15 +27,63 @@ interface DriftRow {
 const rows: DriftRow[] = [
   { kind: 'os-prep: a sysctl', on: 'w1', change: 'sysctl -q -w net.ipv4.ip_forward=0', resource: 'os-prep@w1', attributes: ['sysctl.net.ipv4.ip_forward'] },
   { kind: 'os-prep: /etc/hosts', on: 'cp2', change: "sed -i 's/^198.18.0.16 w1$/198.18.0.99 w1/' /etc/hosts", resource: 'os-prep@cp2', files: ['/etc/hosts'] },
-  { kind: 'containerd: its config file', on: 'w2', change: "printf '# by hand\\n' >> /etc/containerd/config.toml", resource: 'containerd@w2', files: ['/etc/containerd/config.toml'] },
-  { kind: 'package-sources: a sources file', on: 'cp3', change: "sed -i 's|^deb |deb [arch=amd64] |' /etc/apt/sources.list.d/hactl-os.list", resource: 'package-sources@cp3', files: ['/etc/apt/sources.list.d/hactl-os.list'] },
-  { kind: 'lb-haproxy: a backend gone', on: 'lb2', change: "sed -i '/server cp3 /d' /etc/haproxy/haproxy.cfg", resource: 'lb-haproxy@lb2', files: ['/etc/haproxy/haproxy.cfg'] },
+  {
+    kind: 'containerd: its config file',
+    on: 'w2',
+    change: "printf '# by hand\\n' >> /etc/containerd/config.toml",
+    resource: 'containerd@w2',
+    files: ['/etc/containerd/config.toml'],
+  },
+  {
+    kind: 'package-sources: a sources file',
+    on: 'cp3',
+    change: "sed -i 's|^deb |deb [arch=amd64] |' /etc/apt/sources.list.d/hactl-os.list",
+    resource: 'package-sources@cp3',
+    files: ['/etc/apt/sources.list.d/hactl-os.list'],
+  },
+  {
+    kind: 'lb-haproxy: a backend gone',
+    on: 'lb2',
+    change: "sed -i '/server cp3 /d' /etc/haproxy/haproxy.cfg",
+    resource: 'lb-haproxy@lb2',
+    files: ['/etc/haproxy/haproxy.cfg'],
+  },
   { kind: 'lb-haproxy: the service stopped', on: 'lb2', change: 'systemctl stop haproxy', resource: 'lb-haproxy@lb2', attributes: ['service.haproxy.active'] },
-  { kind: 'lb-keepalived: its config', on: 'lb2', change: "sed -i 's/priority [0-9]*/priority 7/' /etc/keepalived/keepalived.conf", resource: 'lb-keepalived@lb2', files: ['/etc/keepalived/keepalived.conf'] },
-  { kind: 'kube-packages: a package no longer held', on: 'w1', change: 'apt-mark unhold kubectl >/dev/null', resource: 'kube-packages@w1', attributes: ['package.kubectl.held'] },
-  { kind: 'kube-packages: a package removed', on: 'w2', change: 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q --allow-change-held-packages kubectl >/dev/null', resource: 'kube-packages@w2', attributes: ['package.kubectl.version', 'package.kubectl.held'] },
-  { kind: 'node-config: a node label', on: 'cp1', change: `${ADMIN} label node w1 hactl.io/lab-pool=by-hand --overwrite`, resource: 'node-config@w1', attributes: ['label.hactl.io/lab-pool'] },
-  { kind: 'cni: the manifest\'s DaemonSet deleted', on: 'cp1', change: `${ADMIN} -n kube-system delete daemonset lab-cni`, resource: 'cni', attributes: ['cni.daemonsets'] },
+  {
+    kind: 'lb-keepalived: its config',
+    on: 'lb2',
+    change: "sed -i 's/priority [0-9]*/priority 7/' /etc/keepalived/keepalived.conf",
+    resource: 'lb-keepalived@lb2',
+    files: ['/etc/keepalived/keepalived.conf'],
+  },
+  {
+    kind: 'kube-packages: a package no longer held',
+    on: 'w1',
+    change: 'apt-mark unhold kubectl >/dev/null',
+    resource: 'kube-packages@w1',
+    attributes: ['package.kubectl.held'],
+  },
+  {
+    kind: 'kube-packages: a package removed',
+    on: 'w2',
+    change: 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q --allow-change-held-packages kubectl >/dev/null',
+    resource: 'kube-packages@w2',
+    attributes: ['package.kubectl.version', 'package.kubectl.held'],
+  },
+  {
+    kind: 'node-config: a node label',
+    on: 'cp1',
+    change: `${ADMIN} label node w1 hactl.io/lab-pool=by-hand --overwrite`,
+    resource: 'node-config@w1',
+    attributes: ['label.hactl.io/lab-pool'],
+  },
+  {
+    kind: "cni: the manifest's DaemonSet deleted",
+    on: 'cp1',
+    change: `${ADMIN} -n kube-system delete daemonset lab-cni`,
+    resource: 'cni',
+    attributes: ['cni.daemonsets'],
+  },
 ];
 
 let cluster: Cluster;
@@ -60,21 +108,37 @@ function expected(n: number): Map<string, { attributes: Set<string>; files: Set<
 
 describe('drift on a converged ha-stacked cluster', () => {
   const done: string[] = [];
-  it.each(rows.map((row, i) => ({ ...row, i })))('$kind: the plan shows exactly that (and the rows before)', async (row) => {
-    await ssh(row.on, row.change);
-    done.push(row.kind);
-    const { plan, run } = cluster.planJson();
-    expect(run.status).toBe(2);
-    const want = expected(row.i);
-    const changed = acting(plan);
-    expect(changed.map((c) => c.id).sort()).toEqual([...want.keys()].sort());
-    for (const c of changed) {
-      const w = want.get(c.id)!;
-      expect(c.attributes.filter((a) => a.changed).map((a) => a.name).sort(), c.id).toEqual([...w.attributes].sort());
-      expect(c.files.filter((f) => f.action !== 'no-op').map((f) => f.path).sort(), c.id).toEqual([...w.files].sort());
-    }
-    expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  }, 300_000);
+  it.each(rows.map((row, i) => ({ ...row, i })))(
+    '$kind: the plan shows exactly that (and the rows before)',
+    async (row) => {
+      await ssh(row.on, row.change);
+      done.push(row.kind);
+      const { plan, run } = cluster.planJson();
+      expect(run.status).toBe(2);
+      const want = expected(row.i);
+      const changed = acting(plan);
+      expect(changed.map((c) => c.id).sort()).toEqual([...want.keys()].sort());
+      for (const c of changed) {
+        const w = want.get(c.id)!;
+        expect(
+          c.attributes
+            .filter((a) => a.changed)
+            .map((a) => a.name)
+            .sort(),
+          c.id,
+        ).toEqual([...w.attributes].sort());
+        expect(
+          c.files
+            .filter((f) => f.action !== 'no-op')
+            .map((f) => f.path)
+            .sort(),
+          c.id,
+        ).toEqual([...w.files].sort());
+      }
+      expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    },
+    300_000,
+  );
 
   it('apply repairs all of them; the next plan is empty', () => {
     const apply = cluster.hactl('apply', '-f', LAB_SPEC, '--auto-approve');

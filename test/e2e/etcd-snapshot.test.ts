@@ -15,7 +15,10 @@ import { expectStatus } from './support/cli.js';
 import { ADMIN, convergedCluster, LAB_SPEC, specHosts, ssh, type Cluster } from './support/cluster.js';
 
 const log = (m: string): void => console.error(`etcd-snapshot e2e: ${m}`);
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const PROBE = 'hactl-restore-probe';
 const PROBE_YAML = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${PROBE}\n  namespace: default\ndata:\n  saved: before-the-snapshot\n`;
 
@@ -39,9 +42,22 @@ describe('etcd snapshot and restore', () => {
     await ssh('cp1', `printf '%s' '${PROBE_YAML}' | ${ADMIN} apply -f -`);
     const r = c.hactl('etcd', 'snapshot', '-f', LAB_SPEC, '--out', out, '-o', 'json');
     expectStatus(r, 0);
-    const res = JSON.parse(r.stdout) as { dir: string; snapshot: { cluster: string; member: { host: string }; sha256: string; bytes: number; etcd: { revision: number; totalKeys: number }; kubernetesVersion: string; pki: string[] } };
+    const res = JSON.parse(r.stdout) as {
+      dir: string;
+      snapshot: {
+        cluster: string;
+        member: { host: string };
+        sha256: string;
+        bytes: number;
+        etcd: { revision: number; totalKeys: number };
+        kubernetesVersion: string;
+        pki: string[];
+      };
+    };
     snapshotDir = res.dir;
-    log(`snapshot: ${(r.ms / 1000).toFixed(1)} s, ${res.snapshot.bytes} bytes, ${res.snapshot.etcd.totalKeys} keys, revision ${res.snapshot.etcd.revision}, from ${res.snapshot.member.host}; load ${load()}`);
+    log(
+      `snapshot: ${(r.ms / 1000).toFixed(1)} s, ${res.snapshot.bytes} bytes, ${res.snapshot.etcd.totalKeys} keys, revision ${res.snapshot.etcd.revision}, from ${res.snapshot.member.host}; load ${load()}`,
+    );
     expect(readdirSync(out)).toEqual([res.dir.split('/').pop()]);
     const record = JSON.parse(readFileSync(join(snapshotDir, 'snapshot.json'), 'utf8')) as typeof res.snapshot;
     expect(record).toEqual(res.snapshot);
@@ -78,7 +94,9 @@ describe('etcd snapshot and restore', () => {
     const init = plan.changes.find((x) => x.id === 'kubeadm-init@cp1')!;
     expect(init.steps.join('\n')).toMatch(/restore etcd from the snapshot of .* as the single member cp1[\s\S]*init from a restored etcd snapshot/);
     const apply = c.hactl('apply', '-f', LAB_SPEC, '--auto-approve');
-    log(`apply on the restored snapshot: ${(apply.ms / 1000).toFixed(1)} s, exit ${apply.status}; restore + apply ${((Date.now() - started) / 1000).toFixed(1)} s; load ${load()}`);
+    log(
+      `apply on the restored snapshot: ${(apply.ms / 1000).toFixed(1)} s, exit ${apply.status}; restore + apply ${((Date.now() - started) / 1000).toFixed(1)} s; load ${load()}`,
+    );
     expectStatus(apply, 0);
 
     expect((await ssh('cp1', `${ADMIN} get configmap ${PROBE} -n default -o jsonpath='{.data.saved}'`)).trim()).toBe('before-the-snapshot');

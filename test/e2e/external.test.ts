@@ -48,7 +48,11 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-const healthyMembers = (p: ExternalPlan) => (p.cluster?.etcd?.members ?? []).filter((m) => m.healthy).map((m) => m.name).sort();
+const healthyMembers = (p: ExternalPlan) =>
+  (p.cluster?.etcd?.members ?? [])
+    .filter((m) => m.healthy)
+    .map((m) => m.name)
+    .sort();
 
 beforeAll(async () => {
   pkg = compileCli(['apply', 'plan', 'validate'], 'hactl-external-cli-');
@@ -82,7 +86,10 @@ describe('ha-external built by hactl', () => {
 
     const nodes = await ssh('cp1', `${ADMIN} get nodes --no-headers`, 60_000);
     log(`nodes:\n${nodes.trim()}`);
-    const rows = nodes.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const rows = nodes
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
     expect(rows.map((c) => c[0]).sort()).toEqual(NODES);
     for (const c of rows) expect(`${c[0]} ${c[1]}`).toBe(`${c[0]} Ready`);
     // The apiservers use the external members, not a stacked one.

@@ -25,7 +25,7 @@ function target(h: Pick<LabHost, 'name' | 'address'>): HostTarget {
  * volatile filesystems. The marker lives in /run, which is excluded.
  */
 const CHANGED =
-  "find / -xdev \\( -path /proc -o -path /sys -o -path /run -o -path /tmp -o -path /dev \\) -prune -o \\( -newer /run/hactl-marker -o -cnewer /run/hactl-marker \\) -print | sort";
+  'find / -xdev \\( -path /proc -o -path /sys -o -path /run -o -path /tmp -o -path /dev \\) -prune -o \\( -newer /run/hactl-marker -o -cnewer /run/hactl-marker \\) -print | sort';
 
 /** journald records every SSH login, whoever logs in and whatever runs (seen on the lab hosts). */
 const LOGIN_NOISE = /^\/var\/log\/journal(\/.*)?$/;

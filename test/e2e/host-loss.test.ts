@@ -63,7 +63,9 @@ describe('host loss on ha-stacked', () => {
     expect(answered, 'the apiserver did not answer through the VIP within 60 s').toBeDefined();
     const failoverMs = Date.now() - t0;
     expect(await holdsVip(other)).toBe(true);
-    log(`VIP failover ${holder} -> ${other}: ${(failoverMs / 1000).toFixed(1)} s from poweroff to /readyz through the VIP (${(stoppedAfter / 1000).toFixed(1)} s of it until the host was gone)`);
+    log(
+      `VIP failover ${holder} -> ${other}: ${(failoverMs / 1000).toFixed(1)} s from poweroff to /readyz through the VIP (${(stoppedAfter / 1000).toFixed(1)} s of it until the host was gone)`,
+    );
 
     await startHost(holder);
     stopped.delete(holder);
@@ -86,7 +88,9 @@ describe('host loss on ha-stacked', () => {
     const started = Date.now();
     while (!(await moved()) && Date.now() - started < 90_000) await sleep(2_000);
     expect(await moved()).toBe(true);
-    log(`leases on ${await leaseHolder('kube-scheduler')} (scheduler), ${await leaseHolder('kube-controller-manager')} (controller-manager) ${((Date.now() - started) / 1000).toFixed(1)} s after cp1 was gone`);
+    log(
+      `leases on ${await leaseHolder('kube-scheduler')} (scheduler), ${await leaseHolder('kube-controller-manager')} (controller-manager) ${((Date.now() - started) / 1000).toFixed(1)} s after cp1 was gone`,
+    );
 
     // plan still runs: cp1 is named unreachable with the reason, the other hosts are observed.
     const human = cluster.hactl('plan', '-f', LAB_SPEC, '--detailed-exitcode');

@@ -81,7 +81,9 @@ async function leftovers(pids: number[]): Promise<string[]> {
   if (s.mirrorRunning) found.push('mirror server');
   const alive = pids.filter(running);
   if (alive.length) found.push(`processes ${alive.join(' ')}`);
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('hactl-lab'));
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('hactl-lab'));
   if (mounts.length) found.push(`mounts ${mounts.join('; ')}`);
   if (readLabState() !== undefined) found.push('.lab/hosts.json');
   return found;
@@ -116,7 +118,11 @@ describe('host lab (ha-stacked)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hl-kh-'));
     try {
       const lines = readFileSync(knownHostsFile, 'utf8').trim().split('\n');
-      const bKey = lines.find((l) => l.startsWith(`${b.address} `))?.split(' ').slice(1).join(' ');
+      const bKey = lines
+        .find((l) => l.startsWith(`${b.address} `))
+        ?.split(' ')
+        .slice(1)
+        .join(' ');
       const wrong = join(dir, 'known_hosts');
       // a's address with b's key: ssh must refuse to talk to a.
       writeFileSync(wrong, `${a.address} ${bKey}\n`);
@@ -224,7 +230,7 @@ describe('host lab (ha-stacked)', () => {
         'apt-get -q update 2>&1 && apt-cache madison kubeadm cri-tools',
     );
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/kubeadm \| 1\.37\.2-1\.1 \| \S+core:\/stable:\/v1\.37\/deb  Packages/);
+    expect(ok.stdout).toMatch(/kubeadm \| 1\.37\.2-1\.1 \| \S+core:\/stable:\/v1\.37\/deb {2}Packages/);
     expect(ok.stdout).toContain('1.37.1-1.1');
     expect(ok.stdout).toContain('cri-tools | 1.37.0-1.1');
     expect(ok.stdout).not.toContain('1.36.4');
@@ -237,7 +243,7 @@ describe('host lab (ha-stacked)', () => {
     expect(wrong.stdout).toMatch(/NO_PUBKEY|not signed|Missing key|is not signed/);
   });
 
-  it('serves containerd 2.x from Debian\'s next suite as its own repository, installable on Debian 13', async () => {
+  it("serves containerd 2.x from Debian's next suite as its own repository, installable on Debian 13", async () => {
     const state = current();
     const sources = [mirrorSourceLine(state.mirrorUrl, 'debian'), mirrorSourceLine(state.mirrorUrl, CONTAINERD_2_REPO)].join('\n');
     const started = Date.now();

@@ -35,7 +35,10 @@ let promUrl: string;
 
 /** Prometheus' instant query: the result vector. */
 async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const r = (await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const r = (await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as {
+    status: string;
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   if (r.status !== 'success') throw new Error(`query ${expr}: ${JSON.stringify(r)}`);
   return r.data.result;
 }
@@ -108,10 +111,27 @@ beforeAll(async () => {
     ].join('\n'),
   );
 
-  watch = cluster.cli.start(['drift', '-f', LAB_SPEC, '-o', 'json', '--every', `${EVERY_SECONDS}s`, '--listen', `127.0.0.1:${hactlPort}`, '--snapshots', join(dir, 'snapshots')]);
+  watch = cluster.cli.start([
+    'drift',
+    '-f',
+    LAB_SPEC,
+    '-o',
+    'json',
+    '--every',
+    `${EVERY_SECONDS}s`,
+    '--listen',
+    `127.0.0.1:${hactlPort}`,
+    '--snapshots',
+    join(dir, 'snapshots'),
+  ]);
   prometheus = spawn(
     'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   prometheus.stdout!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
@@ -144,7 +164,9 @@ afterAll(async () => {
 describe('drift you can alert on', () => {
   it('Prometheus scrapes the converged cluster: in sync, every host reachable, etcd healthy, one VIP holder, lease holders', async () => {
     const started = Date.now();
-    await until('a first in-sync check in Prometheus', 120_000, async () => ((await query('hactl_last_run_outcome{outcome="in-sync"} == 1')).length === 1 ? true : undefined));
+    await until('a first in-sync check in Prometheus', 120_000, async () =>
+      (await query('hactl_last_run_outcome{outcome="in-sync"} == 1')).length === 1 ? true : undefined,
+    );
     log(`first check scraped ${((Date.now() - started) / 1000).toFixed(1)} s after start`);
     const hosts = specHosts();
     const reachable = await query('hactl_host_reachable == 1');
@@ -174,7 +196,9 @@ describe('drift you can alert on', () => {
     const expr = `hactl_resource_drifted{resource="${DRIFT.resource}",kind="os-prep",host="${DRIFT.host}"} == 1`;
     await until(`${DRIFT.resource} drifted in Prometheus`, 60_000, async () => ((await query(expr)).length === 1 ? true : undefined));
     const seen = (Date.now() - changed) / 1000;
-    log(`drift visible in Prometheus ${seen.toFixed(1)} s after the change (interval ${EVERY_SECONDS} s, a check ${duration.toFixed(1)} s, scrape ${SCRAPE_SECONDS} s)`);
+    log(
+      `drift visible in Prometheus ${seen.toFixed(1)} s after the change (interval ${EVERY_SECONDS} s, a check ${duration.toFixed(1)} s, scrape ${SCRAPE_SECONDS} s)`,
+    );
     // The next check starts within one interval, then takes its time, then the next scrape reads it.
     expect(seen).toBeLessThanOrEqual(EVERY_SECONDS + duration * 1.5 + SCRAPE_SECONDS + 2);
     expect((await query('sum(hactl_resource_drifted)'))[0]!.value[1]).toBe('1');
@@ -189,7 +213,10 @@ describe('drift you can alert on', () => {
 
   it('the status page reads without JavaScript, and Chromium draws its graph', async () => {
     const html = await (await fetch(`${hactlUrl}/`)).text();
-    const text = html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    const text = html
+      .replace(/<script[^>]*>[\s\S]*?<\/script>/g, '')
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ');
     expect(text).toContain('hactl drift: lab-ha-stacked');
     expect(text).toMatch(/drift : Drift: 1 resource differs from the spec/);
     expect(text).toContain(`${DRIFT.resource} os-prep ${DRIFT.host} update`);

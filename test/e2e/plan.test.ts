@@ -16,7 +16,7 @@ function lab(): LabState {
 
 /** Paths changed since the marker (content, or metadata via ctime), outside pseudo and volatile filesystems. */
 const CHANGED =
-  "find / -xdev \\( -path /proc -o -path /sys -o -path /run -o -path /tmp -o -path /dev \\) -prune -o \\( -newer /run/hactl-marker -o -cnewer /run/hactl-marker \\) -print | sort";
+  'find / -xdev \\( -path /proc -o -path /sys -o -path /run -o -path /tmp -o -path /dev \\) -prune -o \\( -newer /run/hactl-marker -o -cnewer /run/hactl-marker \\) -print | sort';
 /** journald records every SSH login, whoever logs in and whatever runs. */
 const LOGIN_NOISE = /^\/var\/log\/journal(\/.*)?$/;
 

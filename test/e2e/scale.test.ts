@@ -58,7 +58,9 @@ describe('scaling ha-stacked', () => {
     expect(r.stdout).toMatch(/w2: host-removal@w2: done/);
     expect(r.stdout).toMatch(/Apply complete! Resources: 0 added, \d+ changed, 1 destroyed\./);
     expect(await nodeNames()).toEqual(['node/cp1', 'node/cp2', 'node/cp3', 'node/w1']);
-    expect((await ssh('w2', 'test ! -e /etc/kubernetes/kubelet.conf && ls -A /etc/cni/net.d | wc -l && systemctl is-enabled kubelet || true')).trim().split('\n')).toEqual(['0', 'disabled']);
+    expect(
+      (await ssh('w2', 'test ! -e /etc/kubernetes/kubelet.conf && ls -A /etc/cni/net.d | wc -l && systemctl is-enabled kubelet || true')).trim().split('\n'),
+    ).toEqual(['0', 'disabled']);
     expectStatus(cluster.hactl('plan', '-f', withoutW2, '--detailed-exitcode'), 0);
   }, 900_000);
 
@@ -67,7 +69,10 @@ describe('scaling ha-stacked', () => {
     expect(run.status).toBe(2);
     const changed = acting(plan);
     const elsewhere = changed.filter((c) => c.host !== 'w2' && c.host !== '');
-    expect(elsewhere.map((c) => c.kind).every((k) => k === 'os-prep'), elsewhere.map((c) => c.id).join(', ')).toBe(true);
+    expect(
+      elsewhere.map((c) => c.kind).every((k) => k === 'os-prep'),
+      elsewhere.map((c) => c.id).join(', '),
+    ).toBe(true);
     for (const c of elsewhere) expect(c.files.filter((f) => f.action !== 'no-op').map((f) => f.path)).toEqual(['/etc/hosts']);
     expect(changed.map((c) => c.id)).toContain('join-worker@w2');
     expect(changed.some((c) => c.kind === 'lb-haproxy' || c.kind === 'lb-keepalived')).toBe(false);

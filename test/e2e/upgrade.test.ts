@@ -188,7 +188,9 @@ describe('upgrades across minors from the spec', () => {
         expect(versions.trim().split('\n').filter(Boolean).length, cp).toBeGreaterThan(0);
         for (const line of versions.trim().split('\n')) expect(line, cp).toBe('apiVersion: kubeadm.k8s.io/v1beta4');
       }
-      expect(await ssh('cp1', `${ADMIN} -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}'`)).toContain('apiVersion: kubeadm.k8s.io/v1beta4');
+      expect(await ssh('cp1', `${ADMIN} -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}'`)).toContain(
+        'apiVersion: kubeadm.k8s.io/v1beta4',
+      );
       expectStatus(c.hactl('plan', '-f', spec, '--detailed-exitcode'), 0);
     }, 1_800_000);
   }

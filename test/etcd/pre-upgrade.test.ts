@@ -25,11 +25,13 @@ function runningAt129(spec: ClusterSpec): Map<string, HostFacts> {
 const commands = (ops: unknown[] | undefined) => (ops ?? []).filter((o): o is CommandOperation => typeof o === 'object' && o !== null && 'command' in o);
 
 describe('pre-upgrade etcd snapshot', () => {
-  it('stacked: the first step of cp1\'s upgrade, on cp1; the other control-plane hosts take none', () => {
+  it("stacked: the first step of cp1's upgrade, on cp1; the other control-plane hosts take none", () => {
     const spec = specFixture('ha-haproxy.yaml');
     const p = planSpec(spec, runningAt129(spec));
     const cp1 = commands(p.operations.get('upgrade-control-plane@cp1'));
-    expect(cp1[0]!.description).toBe('etcd snapshot before the upgrade: /var/lib/hactl/etcd-snapshots/pre-upgrade-v1.34.8-to-v1.35.4.db (kept; checked with etcdctl snapshot status)');
+    expect(cp1[0]!.description).toBe(
+      'etcd snapshot before the upgrade: /var/lib/hactl/etcd-snapshots/pre-upgrade-v1.34.8-to-v1.35.4.db (kept; checked with etcdctl snapshot status)',
+    );
     expect(cp1[0]!.runOn).toBeUndefined();
     expect(cp1.findIndex((o) => o.command.includes('kubeadm upgrade apply'))).toBeGreaterThan(0);
     for (const id of ['upgrade-control-plane@cp2', 'upgrade-control-plane@cp3', 'upgrade-worker@worker1']) {

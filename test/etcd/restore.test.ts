@@ -99,17 +99,22 @@ describe('the snapshot directory', () => {
 
   it('a missing PKI file, a missing record, a bad field: each refused, naming it', async () => {
     const dir = snapshotDir();
-    writeFileSync(join(dir, 'snapshot.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')), pki: [...STACKED_PKI_FILES, 'extra.key'] }));
+    writeFileSync(
+      join(dir, 'snapshot.json'),
+      JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')), pki: [...STACKED_PKI_FILES, 'extra.key'] }),
+    );
     await expect(readSnapshotDir(dir)).rejects.toThrow(/pki\/extra.key is missing/);
     await expect(readSnapshotDir(mkdtempSync(join(tmpdir(), 'hactl-empty-')))).rejects.toThrow(/is not a snapshot directory/);
     expect(() => checkRecord('{"format":1,"cluster":"x","etcdTopology":"stacked","sha256":"nope"}', '/d')).toThrow(/sha256 is missing or invalid/);
-    expect(() => checkRecord(JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')), pki: ['../../etc/shadow'] }), '/d')).toThrow(/pki is missing or invalid/);
+    expect(() => checkRecord(JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')), pki: ['../../etc/shadow'] }), '/d')).toThrow(
+      /pki is missing or invalid/,
+    );
   });
 });
 
 describe('what the spec must be', () => {
   const record = checkRecord(readFileSync(join(snapshotDir(), 'snapshot.json'), 'utf8'), '/d');
-  it('the same cluster, stacked etcd, the snapshot\'s Kubernetes version', () => {
+  it("the same cluster, stacked etcd, the snapshot's Kubernetes version", () => {
     expect(specMismatch(spec, record)).toBeUndefined();
     expect(specMismatch(spec, { ...record, cluster: 'other' })).toBe('the snapshot is of cluster other, the spec is cluster fixture');
     expect(specMismatch(spec, { ...record, kubernetesVersion: '1.34.8' })).toMatch(/set kubernetes.version: 1.34.8/);
@@ -169,7 +174,7 @@ describe('prepareRestore', () => {
     expect(hosts.cp2.execs).not.toContain(moveAsideCommand('20261122T150000Z'));
   });
 
-  it('reads the hosts\' findings line by line', () => {
+  it("reads the hosts' findings line by line", () => {
     expect(parseExisting('found: /etc/kubernetes/admin.conf\nnoise\nfound: /var/lib/etcd\n')).toEqual(['/etc/kubernetes/admin.conf', '/var/lib/etcd']);
   });
 });
@@ -181,11 +186,15 @@ describe('the restore on the host (kubeadm-init runs it)', () => {
     const cp1 = spec.hosts.find((h) => h.name === 'cp1')!;
     const cmd = restoreDataCommand(marker, cp1);
     expect(cmd).toContain(`echo '${'a'.repeat(64)}  /var/lib/hactl/restore/etcd.db' | sha256sum -c --quiet -`);
-    expect(cmd).toContain('etcdctl snapshot restore /var/lib/hactl/restore/etcd.db --name cp1 --initial-cluster cp1=https://10.0.0.11:2380 --initial-advertise-peer-urls https://10.0.0.11:2380 --data-dir "$t"');
+    expect(cmd).toContain(
+      'etcdctl snapshot restore /var/lib/hactl/restore/etcd.db --name cp1 --initial-cluster cp1=https://10.0.0.11:2380 --initial-advertise-peer-urls https://10.0.0.11:2380 --data-dir "$t"',
+    );
     expect(cmd).toContain('mv -- "$t/member" /var/lib/etcd/member');
     expect(cmd.split('\n')[1]).toBe("if [ -d /var/lib/etcd/member ]; then echo 'etcd data already restored'; exit 0; fi");
     // Names reach the shell quoted, IPv6 peer URLs in brackets.
-    expect(restoreDataCommand(marker, { ...cp1, name: "cp'1", address: 'fd00::11' })).toContain(`--name 'cp'\\''1' --initial-cluster 'cp'\\''1=https://[fd00::11]:2380'`);
+    expect(restoreDataCommand(marker, { ...cp1, name: "cp'1", address: 'fd00::11' })).toContain(
+      `--name 'cp'\\''1' --initial-cluster 'cp'\\''1=https://[fd00::11]:2380'`,
+    );
   });
 
   it('a marker that is not what the restore command writes says why', () => {

@@ -35,14 +35,22 @@ const fail = (stderr: string): ExecResult => ({ code: 1, stdout: '', stderr, dur
 /** A host that answers the snapshot commands; `health` decides whether its member is healthy. */
 function fakeHost(name: string, opts: { healthy: boolean; sha?: string; files?: Record<string, string> }) {
   const execs: string[] = [];
-  const pki: Record<string, string> = opts.files ?? Object.fromEntries(
-    ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub'].map((f) => [`/etc/kubernetes/pki/${f}`, `-----BEGIN ${f}-----\n`]),
-  );
+  const pki: Record<string, string> =
+    opts.files ??
+    Object.fromEntries(
+      ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub'].map((f) => [
+        `/etc/kubernetes/pki/${f}`,
+        `-----BEGIN ${f}-----\n`,
+      ]),
+    );
   const conn: EtcdConnection = {
     host: name,
     async exec(cmd) {
       execs.push(cmd);
-      if (cmd.includes('endpoint health')) return opts.healthy ? ok('https://127.0.0.1:2379 is healthy') : fail('https://127.0.0.1:2379 is unhealthy: failed to commit proposal: context deadline exceeded');
+      if (cmd.includes('endpoint health'))
+        return opts.healthy
+          ? ok('https://127.0.0.1:2379 is healthy')
+          : fail('https://127.0.0.1:2379 is unhealthy: failed to commit proposal: context deadline exceeded');
       if (cmd.includes('snapshot save')) return ok(`path=${TEMP}\nstatus=${STATUS}\nsha256=${opts.sha ?? SHA}\n`);
       if (cmd.startsWith('rm -rf')) return ok();
       if (cmd === 'kubeadm version -o short') return ok('v1.35.4\n');
@@ -81,16 +89,18 @@ function connectTo(hosts: Record<string, ReturnType<typeof fakeHost>>) {
 const NOW = new Date('2026-11-22T14:35:01.123Z');
 
 describe('snapshot commands', () => {
-  it('stacked etcd: the local member with kubeadm\'s health-check client certificate', () => {
+  it("stacked etcd: the local member with kubeadm's health-check client certificate", () => {
     const save = saveToTempCommand(stacked);
-    expect(save).toContain('--endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key');
+    expect(save).toContain(
+      '--endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key',
+    );
     expect(save).toContain('snapshot save "$f"');
     expect(save).toContain('etcdctl snapshot status "$f" -w json');
     expect(save).toContain('mktemp -d /var/tmp/hactl-etcd-snapshot.XXXXXX');
     expect(healthCommand(stacked)).toMatch(/command -v etcdctl .*; ETCDCTL_API=3 etcdctl .* endpoint health$/);
   });
 
-  it('external etcd: the member\'s own certificate, as the membership facts use it', () => {
+  it("external etcd: the member's own certificate, as the membership facts use it", () => {
     expect(saveToTempCommand(external)).toContain('--cert=/etc/etcd/pki/server.crt --key=/etc/etcd/pki/server.key');
     expect(healthCommand(external)).not.toContain('/etc/kubernetes/pki');
   });
@@ -101,7 +111,7 @@ describe('snapshot commands', () => {
     expect(() => removeTempCommand("/var/tmp/hactl-etcd-snapshot.x'y/etcd.db")).toThrow();
   });
 
-  it('parses the host\'s answer; a missing or malformed line is an error that says which', () => {
+  it("parses the host's answer; a missing or malformed line is an error that says which", () => {
     expect(parseSavedSnapshot(`noise\npath=${TEMP}\nstatus=${STATUS}\nsha256=${SHA}\n`)).toEqual({
       remotePath: TEMP,
       status: { hash: 3112432531, revision: 4211, totalKeys: 937, totalSize: 2465792 },
@@ -152,13 +162,14 @@ describe('takeSnapshot', () => {
     });
     expect(statSync(r.dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(r.dir, 'pki', 'etcd')).mode & 0o777).toBe(0o700);
-    for (const f of ['etcd.db', 'snapshot.json', 'pki/ca.key', 'pki/etcd/ca.key', 'pki/sa.key', 'pki/sa.pub']) expect(statSync(join(r.dir, f)).mode & 0o777, f).toBe(0o600);
+    for (const f of ['etcd.db', 'snapshot.json', 'pki/ca.key', 'pki/etcd/ca.key', 'pki/sa.key', 'pki/sa.pub'])
+      expect(statSync(join(r.dir, f)).mode & 0o777, f).toBe(0o600);
     expect(readFileSync(join(r.dir, 'pki/sa.key'), 'utf8')).toBe('-----BEGIN sa.key-----\n');
     expect(cp2.execs.at(-1)).toBe('rm -rf -- /var/tmp/hactl-etcd-snapshot.Ab12Cd');
     expect(cp1.execs.some((c) => c.includes('snapshot save'))).toBe(false);
   });
 
-  it('a download whose sha256 differs from the host\'s: an error, the temp file removed, no directory left', async () => {
+  it("a download whose sha256 differs from the host's: an error, the temp file removed, no directory left", async () => {
     const out = mkdtempSync(join(tmpdir(), 'hactl-snap-'));
     const cp1 = fakeHost('cp1', { healthy: true, sha: 'f'.repeat(64) });
     await expect(takeSnapshot(stacked, { outDir: out, ...connectTo({ cp1 }), now: () => NOW })).rejects.toThrow(/sha256 .* differs from the host's f{64}/);
@@ -169,7 +180,9 @@ describe('takeSnapshot', () => {
   it('a missing CA key: an error naming the file, no directory left', async () => {
     const out = mkdtempSync(join(tmpdir(), 'hactl-snap-'));
     const cp1 = fakeHost('cp1', { healthy: true, files: { '/etc/kubernetes/pki/ca.crt': 'x' } });
-    await expect(takeSnapshot(stacked, { outDir: out, ...connectTo({ cp1 }), now: () => NOW })).rejects.toThrow(/cp1: \/etc\/kubernetes\/pki\/ca.key is missing/);
+    await expect(takeSnapshot(stacked, { outDir: out, ...connectTo({ cp1 }), now: () => NOW })).rejects.toThrow(
+      /cp1: \/etc\/kubernetes\/pki\/ca.key is missing/,
+    );
     expect(readdirSync(out)).toEqual([]);
   });
 

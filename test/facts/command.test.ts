@@ -61,7 +61,7 @@ describe('hactl facts', () => {
     const before = server.execs.length;
     const r = await run(['-f', spec, '-o', 'json']);
     expect(r.code).toBe(1);
-    const doc = JSON.parse(r.out) as { hosts: Array<Record<string, any>> };
+    const doc = JSON.parse(r.out) as { hosts: { name: string; reachable: boolean; facts: { hostname: string }; reason: string; error: string }[] };
     expect(doc.hosts.map((h) => [h.name, h.reachable])).toEqual([
       ['up1', true],
       ['down1', false],

@@ -10,7 +10,9 @@ import { bareFacts } from '../resources/helpers.js';
 
 const captured = (name: string) => readFileSync(new URL(`./etcd-captures/${name}.txt`, import.meta.url), 'utf8');
 const summary = (name: string) =>
-  parseEtcdFacts(captured(name), 'etcd1').members.map((m) => `${m.name || '-'} ${m.id} ${m.started ? 'started' : 'unstarted'} ${m.healthy ? 'healthy' : `unhealthy: ${m.error}`}${m.leader ? ' leader' : ''}`);
+  parseEtcdFacts(captured(name), 'etcd1').members.map(
+    (m) => `${m.name || '-'} ${m.id} ${m.started ? 'started' : 'unstarted'} ${m.healthy ? 'healthy' : `unhealthy: ${m.error}`}${m.leader ? ' leader' : ''}`,
+  );
 
 describe('etcd facts parser', () => {
   it('three healthy members: IDs in hex without losing precision, one leader', () => {
@@ -26,7 +28,7 @@ describe('etcd facts parser', () => {
     expect(f.members[0]!.clientURLs).toEqual(['http://127.0.0.1:32370']);
   });
 
-  it('one member stopped: still listed and started, unhealthy with etcd\'s reason', () => {
+  it("one member stopped: still listed and started, unhealthy with etcd's reason", () => {
     expect(summary('onedown')).toEqual([
       'm1 298a862869b331d1 started healthy leader',
       'm3 395d8657237f4a35 started healthy',
@@ -67,8 +69,10 @@ describe('etcd facts parser', () => {
     expect([1, 2, 3, 4, 5, 7].map(quorumOf)).toEqual([1, 2, 2, 3, 3, 4]);
   });
 
-  it('the command reads only: member list, endpoint status and health, with the member\'s own certificate', () => {
-    const verbs = [...ETCD_FACTS_COMMAND.matchAll(/etcdctl .*? (member list|endpoint status|endpoint health|member add|member remove|put|del)\b/g)].map((m) => m[1]);
+  it("the command reads only: member list, endpoint status and health, with the member's own certificate", () => {
+    const verbs = [...ETCD_FACTS_COMMAND.matchAll(/etcdctl .*? (member list|endpoint status|endpoint health|member add|member remove|put|del)\b/g)].map(
+      (m) => m[1],
+    );
     expect(verbs).toEqual(['member list', 'endpoint status', 'endpoint health']);
     expect(ETCD_FACTS_COMMAND).toContain('--cert=/etc/etcd/pki/server.crt');
   });

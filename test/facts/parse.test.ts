@@ -5,7 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultFactRequest } from '../../src/facts/default-request.js';
-import { ProbeParseError, addFileAttributes, countCpuList, parseCandidates, parseCgroupMode, parseTimeSync, parseOpensslDate, parseProbeOutput, parseProcNet, parseUnits, parseCerts, parseFiles, readTar, splitArchive, splitSections } from '../../src/facts/parse.js';
+import {
+  ProbeParseError,
+  addFileAttributes,
+  countCpuList,
+  parseCandidates,
+  parseCgroupMode,
+  parseTimeSync,
+  parseOpensslDate,
+  parseProbeOutput,
+  parseProcNet,
+  parseUnits,
+  parseCerts,
+  parseFiles,
+  readTar,
+  splitArchive,
+  splitSections,
+} from '../../src/facts/parse.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'facts', name), 'utf8');
 const req = defaultFactRequest();
@@ -178,10 +194,19 @@ describe('parse: fallbacks and failures', () => {
   });
 
   it('time sync from each source', () => {
-    expect(parseTimeSync(['source chronyc', 'Leap status     : Not synchronised'], ['chronyd'])).toEqual({ service: 'chronyd', source: 'chronyc', synchronized: false });
+    expect(parseTimeSync(['source chronyc', 'Leap status     : Not synchronised'], ['chronyd'])).toEqual({
+      service: 'chronyd',
+      source: 'chronyc',
+      synchronized: false,
+    });
     expect(parseTimeSync(['source chronyc', '506 Cannot talk to daemon'], [])).toEqual({ service: 'none', source: 'chronyc', synchronized: false });
     expect(parseTimeSync(['source timesyncd-flag', 'timesyncd-synchronized'], ['systemd-timesyn'])).toMatchObject({ synchronized: true });
-    expect(parseTimeSync(['source timedatectl', 'NTP=no', 'NTPSynchronized=yes'], [])).toEqual({ service: 'none', source: 'timedatectl', synchronized: true, ntpEnabled: false });
+    expect(parseTimeSync(['source timedatectl', 'NTP=no', 'NTPSynchronized=yes'], [])).toEqual({
+      service: 'none',
+      source: 'timedatectl',
+      synchronized: true,
+      ntpEnabled: false,
+    });
     expect(parseTimeSync([], [])).toEqual({ service: 'none', source: 'none' });
   });
 
@@ -227,11 +252,10 @@ describe('parse: fallbacks and failures', () => {
   });
 
   it('units on a host whose PID 1 is not systemd: unit files and wants links only', () => {
-    const r = parseUnits(['init other', 'file etcd.service /usr/lib/systemd/system', 'wanted etcd.service', 'file kubelet.service /etc/systemd/system'], [
-      'etcd',
-      'kubelet',
-      'haproxy',
-    ]);
+    const r = parseUnits(
+      ['init other', 'file etcd.service /usr/lib/systemd/system', 'wanted etcd.service', 'file kubelet.service /etc/systemd/system'],
+      ['etcd', 'kubelet', 'haproxy'],
+    );
     expect(r.init).toBe('other');
     expect(r.units).toEqual({
       etcd: { exists: true, active: false, enabled: true },
@@ -290,7 +314,8 @@ describe('capabilities', () => {
 });
 
 describe('readTar and file contents', () => {
-  const tarOf = (dir: string, names: string[]) => execFileSync('tar', ['-c', '-P', '--no-recursion', '--format=gnu', '-f', '-', '--', ...names.map((n) => join(dir, n))]);
+  const tarOf = (dir: string, names: string[]) =>
+    execFileSync('tar', ['-c', '-P', '--no-recursion', '--format=gnu', '-f', '-', '--', ...names.map((n) => join(dir, n))]);
 
   it('reads what GNU tar wrote, long names included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
@@ -317,7 +342,14 @@ describe('readTar and file contents', () => {
 
   it("takes type, mode, owner and group from the headers, and bytes only when tar's status was 0", () => {
     const dir = mkdtempSync(join(tmpdir(), 'hactl-tar-'));
-    const [file, link, sub, big, unarchived, gone] = ['a.conf', 'link', 'sub', 'big', 'sock', 'gone'].map((n) => join(dir, n)) as [string, string, string, string, string, string];
+    const [file, link, sub, big, unarchived, gone] = ['a.conf', 'link', 'sub', 'big', 'sock', 'gone'].map((n) => join(dir, n)) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     writeFileSync(file, 'x=1\n', { mode: 0o640 });
     chmodSync(file, 0o2640);
     symlinkSync('a.conf', link);
@@ -327,12 +359,25 @@ describe('readTar and file contents', () => {
     const who = { owner: execFileSync('id', ['-un'], { encoding: 'utf8' }).trim(), group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim() };
     const paths = [file, link, sub, big, unarchived, gone];
     const files = parseFiles([`absent ${gone}`], [], paths, { data: archive, tarStatus: 0 });
-    expect(files[file]).toEqual({ exists: true, type: 'file', size: 4, mode: 0o2640, ...who, content: 'x=1\n', sha256: createHash('sha256').update('x=1\n').digest('hex') });
+    expect(files[file]).toEqual({
+      exists: true,
+      type: 'file',
+      size: 4,
+      mode: 0o2640,
+      ...who,
+      content: 'x=1\n',
+      sha256: createHash('sha256').update('x=1\n').digest('hex'),
+    });
     expect(files[link]).toMatchObject({ exists: true, type: 'symlink', mode: 0o777, linkTarget: 'a.conf' });
     expect(files[sub]).toMatchObject({ exists: true, type: 'directory', mode: 0o750 });
     expect(files[sub]!.sha256).toBeUndefined();
     // Over 64 KiB: hashed here, no content.
-    expect(files[big]).toMatchObject({ size: 70 * 1024, sha256: createHash('sha256').update(Buffer.alloc(70 * 1024, 9)).digest('hex') });
+    expect(files[big]).toMatchObject({
+      size: 70 * 1024,
+      sha256: createHash('sha256')
+        .update(Buffer.alloc(70 * 1024, 9))
+        .digest('hex'),
+    });
     expect(files[big]!.content).toBeUndefined();
     // Neither reported absent nor archived (as tar skips a socket): it exists, details unknown.
     expect(files[unarchived]).toEqual({ exists: true });
@@ -351,27 +396,41 @@ describe('readTar and file contents', () => {
   });
 
   it('the immutable flag from lsattr and the read-only mount each path lies on', () => {
-    const files = parseFiles([], [], ['/etc/hosts', '/etc/hostname', '/etc/ro/x.conf', '/etc/ro2/y', '/var/lib/z'], undefined, [
-      '----i---------e------- /etc/hosts',
-      '--------------e------- /etc/hostname',
-    ], [
-      'overlay / overlay rw,relatime,lowerdir=/a 0 0',
-      'tmpfs /etc/ro tmpfs ro,nosuid 0 0',
-      'tmpfs /etc/ro2 tmpfs ro 0 0',
-      // Mounted over it read-write, and a name with a space (octal-escaped in mounts).
-      'tmpfs /etc/ro2 tmpfs rw 0 0',
-      'tmpfs /var/lib\\040z tmpfs ro 0 0',
-    ]);
+    const files = parseFiles(
+      [],
+      [],
+      ['/etc/hosts', '/etc/hostname', '/etc/ro/x.conf', '/etc/ro2/y', '/var/lib/z'],
+      undefined,
+      ['----i---------e------- /etc/hosts', '--------------e------- /etc/hostname'],
+      [
+        'overlay / overlay rw,relatime,lowerdir=/a 0 0',
+        'tmpfs /etc/ro tmpfs ro,nosuid 0 0',
+        'tmpfs /etc/ro2 tmpfs ro 0 0',
+        // Mounted over it read-write, and a name with a space (octal-escaped in mounts).
+        'tmpfs /etc/ro2 tmpfs rw 0 0',
+        'tmpfs /var/lib\\040z tmpfs ro 0 0',
+      ],
+    );
     expect(files['/etc/hosts']).toEqual({ exists: false });
     const existing = () => ({ exists: true, type: 'file' as const });
-    const present = { '/etc/hosts': existing(), '/etc/hostname': existing(), '/etc/ro/x.conf': { exists: false }, '/etc/ro2/y': { exists: false }, '/var/lib z/q': { exists: false } };
-    addFileAttributes(present, ['----i---------e------- /etc/hosts', '--------------e------- /etc/hostname'], [
-      'overlay / overlay rw,relatime 0 0',
-      'tmpfs /etc/ro tmpfs ro,nosuid 0 0',
-      'tmpfs /etc/ro2 tmpfs ro 0 0',
-      'tmpfs /etc/ro2 tmpfs rw 0 0',
-      'tmpfs /var/lib\\040z tmpfs ro 0 0',
-    ]);
+    const present = {
+      '/etc/hosts': existing(),
+      '/etc/hostname': existing(),
+      '/etc/ro/x.conf': { exists: false },
+      '/etc/ro2/y': { exists: false },
+      '/var/lib z/q': { exists: false },
+    };
+    addFileAttributes(
+      present,
+      ['----i---------e------- /etc/hosts', '--------------e------- /etc/hostname'],
+      [
+        'overlay / overlay rw,relatime 0 0',
+        'tmpfs /etc/ro tmpfs ro,nosuid 0 0',
+        'tmpfs /etc/ro2 tmpfs ro 0 0',
+        'tmpfs /etc/ro2 tmpfs rw 0 0',
+        'tmpfs /var/lib\\040z tmpfs ro 0 0',
+      ],
+    );
     expect(present).toEqual({
       '/etc/hosts': { exists: true, type: 'file', immutable: true },
       '/etc/hostname': { exists: true, type: 'file' },
@@ -426,6 +485,9 @@ describe('cgroup mode and install candidates', () => {
       '  Version table:',
     ];
     expect(parseCandidates(apt, ['containerd', 'containerd.io', 'runc'])).toEqual({ containerd: '1.7.24~ds1-6+b4', 'containerd.io': null, runc: null });
-    expect(parseCandidates(['dnf', 'containerd.io\t0:1.7.27-3.1.el9'], ['containerd.io', 'containerd'])).toEqual({ 'containerd.io': '1.7.27-3.1.el9', containerd: null });
+    expect(parseCandidates(['dnf', 'containerd.io\t0:1.7.27-3.1.el9'], ['containerd.io', 'containerd'])).toEqual({
+      'containerd.io': '1.7.27-3.1.el9',
+      containerd: null,
+    });
   });
 });

@@ -80,14 +80,20 @@ describe('probe script', () => {
       // apt's own answer for containerd on this machine, when apt is here and containerd is not installed.
       let policy = '';
       try {
-        policy = execFileSync('sh', ['-c', 'command -v apt-cache >/dev/null && ! dpkg-query -W containerd >/dev/null 2>&1 && apt-cache policy containerd'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        policy = execFileSync('sh', ['-c', 'command -v apt-cache >/dev/null && ! dpkg-query -W containerd >/dev/null 2>&1 && apt-cache policy containerd'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
       } catch {
         // no apt, or containerd installed
       }
       const candidate = /Candidate: (\S+)/.exec(policy)?.[1];
       if (candidate !== undefined) expect(f.candidates.containerd).toBe(candidate === '(none)' ? null : candidate);
       // An installed package (the shell itself) stops the query: its installed version is what counts.
-      if (existsSync('/var/lib/dpkg/info') && (existsSync(`/var/lib/dpkg/info/${sh}.list`) || readdirSync('/var/lib/dpkg/info').some((n) => n.startsWith(`${sh}:`) && n.endsWith('.list')))) {
+      if (
+        existsSync('/var/lib/dpkg/info') &&
+        (existsSync(`/var/lib/dpkg/info/${sh}.list`) || readdirSync('/var/lib/dpkg/info').some((n) => n.startsWith(`${sh}:`) && n.endsWith('.list')))
+      ) {
         expect(run([sh, 'containerd']).candidates).toEqual({ [sh]: null, containerd: null });
       }
     });
@@ -101,7 +107,11 @@ describe('probe script', () => {
     const f = parseProbeOutput(execFileSync('sh', ['-c', probeScript(req)], { encoding: 'utf8' }), req);
     expect(f.files[big]).toMatchObject({ exists: true, size: 70 * 1024 });
     expect(f.files[big]!.content).toBeUndefined();
-    expect(f.files[big]!.sha256).toBe(createHash('sha256').update(Buffer.alloc(70 * 1024, 65)).digest('hex'));
+    expect(f.files[big]!.sha256).toBe(
+      createHash('sha256')
+        .update(Buffer.alloc(70 * 1024, 65))
+        .digest('hex'),
+    );
   });
 
   for (const sh of shells) {
@@ -140,7 +150,8 @@ describe('probe script', () => {
     const bin = join(dir, 'bin');
     execFileSync('mkdir', ['-p', bin]);
     // A PATH with every tool the probe uses but tar.
-    for (const tool of ['stat', 'base64', 'sha256sum']) execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool)]);
+    for (const tool of ['stat', 'base64', 'sha256sum'])
+      execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool)]);
     const file = join(dir, 'a.conf');
     writeFileSync(file, Buffer.from([0x61, 0xff, 0x0a]));
     const req: FactRequest = { packages: [], units: [], sysctls: [], files: [file] };
@@ -148,7 +159,12 @@ describe('probe script', () => {
     const out = execFileSync('sh', ['-c', script]);
     expect(out.includes('@@hactl:archive')).toBe(false);
     expect(out.includes(`@@hactl:content ${file}`)).toBe(true);
-    expect(parseProbeOutput(out, req).files[file]).toMatchObject({ size: 3, sha256: createHash('sha256').update(Buffer.from([0x61, 0xff, 0x0a])).digest('hex') });
+    expect(parseProbeOutput(out, req).files[file]).toMatchObject({
+      size: 3,
+      sha256: createHash('sha256')
+        .update(Buffer.from([0x61, 0xff, 0x0a]))
+        .digest('hex'),
+    });
   });
 
   // Installed here on every Debian-like machine, beside one that is not (and a name that only
@@ -160,7 +176,8 @@ describe('probe script', () => {
     const withAwk = parseProbeOutput(execFileSync('bash', ['-c', script]), req).packages;
     // awk missing from PATH: the probe asks dpkg-query instead.
     const bin = mkdtempSync(join(tmpdir(), 'hactl-probe-'));
-    for (const tool of ['dpkg-query', 'dd']) execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool)]);
+    for (const tool of ['dpkg-query', 'dd'])
+      execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool)]);
     const withQuery = parseProbeOutput(execFileSync('bash', ['-c', script.replace(/^PATH=.*$/m, `PATH=${bin}; export PATH`)]), req).packages;
     expect(withAwk).toEqual(withQuery);
     expect(withAwk['bash']).toMatchObject({ installed: true });

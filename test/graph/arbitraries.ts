@@ -47,9 +47,7 @@ export const topologyArb: fc.Arbitrary<Topology> = fc
 /** A spec from a topology, with its hosts in an arbitrary order (spec order picks the first control plane). */
 export const specArb: fc.Arbitrary<ClusterSpec> = topologyArb.chain((t) => {
   const spec = buildSpec(t);
-  return fc
-    .shuffledSubarray(spec.hosts, { minLength: spec.hosts.length, maxLength: spec.hosts.length })
-    .map((hosts) => ({ ...spec, hosts }));
+  return fc.shuffledSubarray(spec.hosts, { minLength: spec.hosts.length, maxLength: spec.hosts.length }).map((hosts) => ({ ...spec, hosts }));
 });
 
 /**

@@ -31,8 +31,7 @@ function ancestors(g: ResourceGraph, id: string): Set<string> {
   return seen;
 }
 
-const ofKind = (g: ResourceGraph, kind: ResourceNode['kind']): string[] =>
-  g.nodes().filter((id) => g.node(id).kind === kind);
+const ofKind = (g: ResourceGraph, kind: ResourceNode['kind']): string[] => g.nodes().filter((id) => g.node(id).kind === kind);
 
 describe('compile: host preparation', () => {
   it('gives every host preflight -> package-sources -> os-prep, and kubelet hosts containerd -> kube-packages', () => {
@@ -125,7 +124,19 @@ describe('compile: joins', () => {
     const g = graphOf(SHAPES.single!);
     const kinds = new Set(g.nodes().map((id) => g.node(id).kind));
     expect([...kinds].sort()).toEqual(
-      ['cni', 'containerd', 'kube-packages', 'kubeadm-init', 'node-config', 'os-prep', 'package-sources', 'preflight', 'smoke-test', 'upgrade-control-plane', 'certificate-renewal'].sort(),
+      [
+        'cni',
+        'containerd',
+        'kube-packages',
+        'kubeadm-init',
+        'node-config',
+        'os-prep',
+        'package-sources',
+        'preflight',
+        'smoke-test',
+        'upgrade-control-plane',
+        'certificate-renewal',
+      ].sort(),
     );
     expect(dependenciesOf(g, 'kubeadm-init@node1')).toEqual(['kube-packages@node1']);
   });
@@ -169,8 +180,16 @@ describe('compile: end of the pipeline', () => {
   it('upgrades running nodes after their join: control plane one at a time from the first, then workers one at a time', () => {
     const g = graphOf(SHAPES['ha-stacked']!);
     expect(dependenciesOf(g, 'upgrade-control-plane@master1')).toEqual(['kube-packages@master1', 'kubeadm-init@master1']);
-    expect(dependenciesOf(g, 'upgrade-control-plane@master2')).toEqual(['join-control-plane@master2', 'kube-packages@master2', 'upgrade-control-plane@master1']);
-    expect(dependenciesOf(g, 'upgrade-control-plane@master3')).toEqual(['join-control-plane@master3', 'kube-packages@master3', 'upgrade-control-plane@master2']);
+    expect(dependenciesOf(g, 'upgrade-control-plane@master2')).toEqual([
+      'join-control-plane@master2',
+      'kube-packages@master2',
+      'upgrade-control-plane@master1',
+    ]);
+    expect(dependenciesOf(g, 'upgrade-control-plane@master3')).toEqual([
+      'join-control-plane@master3',
+      'kube-packages@master3',
+      'upgrade-control-plane@master2',
+    ]);
     for (const w of ofKind(g, 'upgrade-worker')) {
       const host = g.node(w).host;
       expect(dependenciesOf(g, w)).toEqual([`join-worker@${host}`, `kube-packages@${host}`, 'upgrade-control-plane@master3']);
@@ -227,7 +246,11 @@ describe('ids and ordering', () => {
     const a = graphOf(SHAPES['ha-external-etcd']!);
     const b = graphOf(SHAPES['ha-external-etcd']!);
     expect(topologicalOrder(a)).toEqual(topologicalOrder(b));
-    const edges = (g: ResourceGraph): string[] => g.edges().map((e) => `${e.v}>${e.w}`).sort();
+    const edges = (g: ResourceGraph): string[] =>
+      g
+        .edges()
+        .map((e) => `${e.v}>${e.w}`)
+        .sort();
     expect(edges(a)).toEqual(edges(b));
   });
 

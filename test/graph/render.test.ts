@@ -75,9 +75,23 @@ describe('renderDot with Graphviz (wasm build of the real dot)', async () => {
     const names = new Map(nodes.map((o) => [o._gvid, o.name]));
     expect([...names.values()].sort()).toEqual(g.nodes().sort());
     const edges = (laid.edges ?? []).map((e) => `${names.get(e.tail)} -> ${names.get(e.head)}`).sort();
-    expect(edges).toEqual(g.edges().map((e) => `${e.v} -> ${e.w}`).sort());
+    expect(edges).toEqual(
+      g
+        .edges()
+        .map((e) => `${e.v} -> ${e.w}`)
+        .sort(),
+    );
     const clusters = laid.objects.filter((o) => o.nodes !== undefined).map((o) => o.name);
-    expect(clusters).toHaveLength(groupByHost ? new Set(g.nodes().filter((id) => id.includes('@')).map((id) => g.node(id).host)).size : 0);
+    expect(clusters).toHaveLength(
+      groupByHost
+        ? new Set(
+            g
+              .nodes()
+              .filter((id) => id.includes('@'))
+              .map((id) => g.node(id).host),
+          ).size
+        : 0,
+    );
   });
 
   it('accepts names that need escaping', () => {

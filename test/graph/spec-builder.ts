@@ -85,7 +85,12 @@ export function buildSpec(t: Topology): ClusterSpec {
       privateRegistries: [],
     },
     cni: { plugin: 'calico' },
-    packages: { replaceDefaults: false, kubernetesRepository: { baseUrl: 'https://pkgs.k8s.io/' }, apt: { os: [], kubernetes: [] }, dnf: { os: [], kubernetes: [] } },
+    packages: {
+      replaceDefaults: false,
+      kubernetesRepository: { baseUrl: 'https://pkgs.k8s.io/' },
+      apt: { os: [], kubernetes: [] },
+      dnf: { os: [], kubernetes: [] },
+    },
   };
 }
 

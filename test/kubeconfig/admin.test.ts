@@ -134,7 +134,7 @@ describe('fetchAdminKubeconfig', () => {
     const { connect } = fakeHosts({}, ['cp2']);
     const pool = new HostPool({ readOnly: true, connect, acceptNewHostKeys: false });
     await expect(fetchAdminKubeconfig(spec, pool, resolvePlacement(spec).controlPlane)).rejects.toThrow(
-      /no control-plane host gave \/etc\/kubernetes\/admin\.conf:\n  cp1: no \/etc\/kubernetes\/admin\.conf.*\n  cp2: unreachable: connect ECONNREFUSED\n  cp3: no/,
+      /no control-plane host gave \/etc\/kubernetes\/admin\.conf:\n {2}cp1: no \/etc\/kubernetes\/admin\.conf.*\n {2}cp2: unreachable: connect ECONNREFUSED\n {2}cp3: no/,
     );
     await pool.close();
   });
@@ -157,7 +157,9 @@ describe('hactl kubeconfig', () => {
     try {
       const r = await runCommand(Kubeconfig, ['-f', specFile]);
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(new RegExp(`^wrote prod-a\\.kubeconfig \\(mode 0600\\): cluster 'prod-a' at ${endpointUrl(spec).replaceAll('.', '\\.')}, from cp1\\n$`));
+      expect(r.out).toMatch(
+        new RegExp(`^wrote prod-a\\.kubeconfig \\(mode 0600\\): cluster 'prod-a' at ${endpointUrl(spec).replaceAll('.', '\\.')}, from cp1\\n$`),
+      );
       expect(r.out + r.err).not.toContain(KEY_DATA);
       const file = join(dir, 'prod-a.kubeconfig');
       expect(statSync(file).mode & 0o777).toBe(0o600);

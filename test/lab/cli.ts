@@ -5,7 +5,9 @@ import { acquireLabSession, interruptLabUp, labDown, labStatus, labUp } from './
 const log = (m: string): void => console.error(`lab: ${m}`);
 
 function usage(): never {
-  console.error('usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD [ARG...]');
+  console.error(
+    'usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD [ARG...]',
+  );
   process.exit(2);
 }
 

@@ -27,8 +27,23 @@ export function hostConsole(name: string, argv: string[], opts: { allowFailure?:
   const e = runningEntry(name);
   return run(
     'nsenter',
-    ['-t', String(e.init.pid), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '--', '/usr/bin/env', '-i',
-      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...argv],
+    [
+      '-t',
+      String(e.init.pid),
+      '-m',
+      '-u',
+      '-i',
+      '-n',
+      '-p',
+      '-C',
+      '-r',
+      '-w',
+      '--',
+      '/usr/bin/env',
+      '-i',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      ...argv,
+    ],
     { allowFailure: opts.allowFailure, timeoutMs: 60_000 },
   );
 }

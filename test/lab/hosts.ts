@@ -81,8 +81,13 @@ export async function createHostNetwork(entry: LedgerHost): Promise<void> {
   await run('ip', ['netns', 'add', entry.netns]);
   // Inside: no IPv6 on any link created from now on (eth0 arrives next).
   const conf = '/proc/sys/net/ipv6/conf';
-  await run('nsenter', [`--net=/run/netns/${entry.netns}`, '--', 'sh', '-c',
-    `[ ! -d ${conf} ] || { echo 1 > ${conf}/all/disable_ipv6; echo 1 > ${conf}/default/disable_ipv6; }`]);
+  await run('nsenter', [
+    `--net=/run/netns/${entry.netns}`,
+    '--',
+    'sh',
+    '-c',
+    `[ ! -d ${conf} ] || { echo 1 > ${conf}/all/disable_ipv6; echo 1 > ${conf}/default/disable_ipv6; }`,
+  ]);
   await run('ip', ['link', 'add', entry.veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', entry.netns]);
   disableIpv6Outer(entry.veth);
   await run('ip', ['link', 'set', entry.veth, 'master', BRIDGE, 'up']);

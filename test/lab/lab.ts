@@ -6,15 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { cgroupPids, createHostCgroups, hostMemoryBytes, labCgroupsExist, removeCgroups } from './cgroups.js';
 import { mapLimit, run, sleep } from './exec.js';
-import {
-  HOSTS_ROOT,
-  consoleTail,
-  createBridge,
-  createHostNetwork,
-  launchHost,
-  ledgerEntry,
-  prepareHostFiles,
-} from './hosts.js';
+import { HOSTS_ROOT, consoleTail, createBridge, createHostNetwork, launchHost, ledgerEntry, prepareHostFiles } from './hosts.js';
 import { ensureBaseImage, parseLabOs, staleBaseImages, type LabOs } from './image.js';
 import { ensureMirror, mirrorUrl, staleMirrors, writeRepositoryKey } from './mirror.js';
 import {
@@ -339,10 +331,7 @@ async function bringUp(
     pubKeys.set(p.name, await prepareHostFiles(p, entry, baseDir));
     await createHostNetwork(entry);
   });
-  writeFileSync(
-    knownHostsFile,
-    plans.map((p) => knownHostsLine(p.address, pubKeys.get(p.name) as string)).join('\n') + '\n',
-  );
+  writeFileSync(knownHostsFile, plans.map((p) => knownHostsLine(p.address, pubKeys.get(p.name) as string)).join('\n') + '\n');
   const tPrepared = Date.now();
   await mapLimit(plans, 8, async (p) => {
     checkInterrupted();

@@ -3,19 +3,7 @@
 // pkgs.k8s.io-style signed repositories per Kubernetes minor, and containerd 2.x from Debian's
 // next suite.
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { run } from './exec.js';
 import { APT_OPTIONS, LAB_OSES, baseRecipeHash, type LabOs } from './image.js';
@@ -101,10 +89,7 @@ function scratchApt(baseDir: string, scratch: string): NodeJS.ProcessEnv {
   mkdirSync(join(scratch, 'etc/apt/sources.list.d'), { recursive: true });
   mkdirSync(join(scratch, 'etc/apt/preferences.d'), { recursive: true });
   writeFileSync(join(scratch, 'etc/apt/sources.list.d/newer.list'), `deb http://deb.debian.org/debian ${NEWER_SUITE} main\n`);
-  writeFileSync(
-    join(scratch, 'etc/apt/preferences.d/newer.pref'),
-    `Package: *\nPin: release n=${NEWER_SUITE}\nPin-Priority: 100\n`,
-  );
+  writeFileSync(join(scratch, 'etc/apt/preferences.d/newer.pref'), `Package: *\nPin: release n=${NEWER_SUITE}\nPin-Priority: 100\n`);
   copyFileSync(join(baseDir, 'var/lib/dpkg/status'), join(scratch, 'var/lib/dpkg/status'));
   const ext = join(baseDir, 'var/lib/apt/extended_states');
   if (existsSync(ext)) copyFileSync(ext, join(scratch, 'var/lib/apt/extended_states'));
@@ -131,7 +116,10 @@ async function debDepends(deb: string): Promise<string[]> {
   for (const line of stdout.split('\n')) {
     const value = line.replace(/^[A-Za-z-]+:\s*/, '');
     for (const clause of value.split(',')) {
-      const first = clause.split('|')[0]?.trim().split(/[\s(:]/)[0];
+      const first = clause
+        .split('|')[0]
+        ?.trim()
+        .split(/[\s(:]/)[0];
       if (first) names.push(first);
     }
   }
@@ -148,15 +136,9 @@ function writeRelease(dir: string, label: string): void {
     return ` ${createHash('sha256').update(data).digest('hex')} ${data.length} ${name}`;
   });
   // A small Release keeps `apt-get update` from probing for (and logging) missing index files.
-  const release = [
-    'Origin: hactl-lab',
-    `Label: ${label}`,
-    `Date: ${new Date().toUTCString()}`,
-    `Architectures: ${ARCH} all`,
-    'SHA256:',
-    ...files,
-    '',
-  ].join('\n');
+  const release = ['Origin: hactl-lab', `Label: ${label}`, `Date: ${new Date().toUTCString()}`, `Architectures: ${ARCH} all`, 'SHA256:', ...files, ''].join(
+    '\n',
+  );
   writeFileSync(join(dir, 'Release'), release);
 }
 
@@ -274,11 +256,7 @@ export async function ensureMirror(os: LabOs, baseDir: string, log: (msg: string
     }
     const env = scratchApt(baseDir, join(cacheDir, `apt-scratch-${os}`));
     await run('apt-get', ['-q', 'update'], { env });
-    await run(
-      'apt-get',
-      ['-q', '-y', '--download-only', `-o`, `Dir::Cache::archives=${pool}/`, 'install', ...wanted],
-      { env },
-    );
+    await run('apt-get', ['-q', '-y', '--download-only', `-o`, `Dir::Cache::archives=${pool}/`, 'install', ...wanted], { env });
     rmSync(join(pool, 'partial'), { recursive: true, force: true });
     rmSync(join(pool, 'lock'), { force: true });
     await writeIndexes(tmp);

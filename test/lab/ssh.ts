@@ -11,15 +11,24 @@ export interface ExecResult {
 
 export function sshArgs(address: string, connectTimeoutSeconds = 5): string[] {
   return [
-    '-F', '/dev/null',
-    '-i', clientKeyFile,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${knownHostsFile}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', `ConnectTimeout=${connectTimeoutSeconds}`,
-    '-o', 'LogLevel=ERROR',
+    '-F',
+    '/dev/null',
+    '-i',
+    clientKeyFile,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHostsFile}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    `ConnectTimeout=${connectTimeoutSeconds}`,
+    '-o',
+    'LogLevel=ERROR',
     `root@${address}`,
   ];
 }
@@ -32,11 +41,7 @@ export function hostAddressOf(host: string): string {
   return found.address;
 }
 
-export function sshExecAddress(
-  address: string,
-  command: string,
-  opts: { input?: string; timeoutMs?: number } = {},
-): Promise<ExecResult> {
+export function sshExecAddress(address: string, command: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('ssh', [...sshArgs(address), '--', command], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

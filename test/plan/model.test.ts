@@ -202,7 +202,10 @@ describe('buildPlan', () => {
     const p = buildPlan({
       createdAt: new Date(Date.UTC(2026, 10, 22, 8)),
       spec: { file: 'c.yaml', sha256: sha256('') },
-      hosts: [{ name: 'w1', address: 'b' }, { name: 'cp1', address: 'a' }],
+      hosts: [
+        { name: 'w1', address: 'b' },
+        { name: 'cp1', address: 'a' },
+      ],
       changes: [
         resourceChange(node('os-prep@w1'), { steps: ['z', 'a'] }),
         resourceChange(node('containerd@cp1'), { attributes: [attr('b', 1, 2), attr('a', 1, 2)], dependsOn: ['y', 'x', 'x'] }),
@@ -225,8 +228,22 @@ describe('buildPlan', () => {
     const a = change();
     const b = resourceChange(node('os-prep@w1'), { attributes: [attr('swap', 'on', 'off')] });
     const base = { createdAt: '2026-11-22T00:00:00.000Z', spec: { file: 'c', sha256: sha256('') } };
-    const p1 = buildPlan({ ...base, hosts: [{ name: 'a', address: '1' }, { name: 'b', address: '2' }], changes: [a, b] });
-    const p2 = buildPlan({ ...base, hosts: [{ name: 'b', address: '2' }, { name: 'a', address: '1' }], changes: [b, a] });
+    const p1 = buildPlan({
+      ...base,
+      hosts: [
+        { name: 'a', address: '1' },
+        { name: 'b', address: '2' },
+      ],
+      changes: [a, b],
+    });
+    const p2 = buildPlan({
+      ...base,
+      hosts: [
+        { name: 'b', address: '2' },
+        { name: 'a', address: '1' },
+      ],
+      changes: [b, a],
+    });
     expect(JSON.stringify(p1)).toBe(JSON.stringify(p2));
     expect(JSON.stringify(normalizePlan(p1))).toBe(JSON.stringify(p1));
   });
@@ -264,7 +281,10 @@ describe('checkPlan', () => {
   it('refuses changes on unobserved or unlisted hosts and dangling references', () => {
     const p = buildPlan({
       ...base,
-      hosts: [{ name: 'cp1', address: 'a' }, { name: 'w3', address: 'b', unreachable: 'timeout' }],
+      hosts: [
+        { name: 'cp1', address: 'a' },
+        { name: 'w3', address: 'b', unreachable: 'timeout' },
+      ],
       changes: [
         resourceChange(node('os-prep@w3'), { action: 'update' }),
         resourceChange(node('os-prep@w9'), { action: 'no-op' }),

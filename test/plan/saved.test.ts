@@ -3,16 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlan, sha256, type Plan } from '../../src/plan/model.js';
-import {
-  SavedPlanError,
-  canonicalJson,
-  checkStale,
-  factsDigest,
-  loadSavedPlan,
-  parseSavedPlan,
-  savePlan,
-  validatePlanDocument,
-} from '../../src/plan/saved.js';
+import { SavedPlanError, canonicalJson, checkStale, factsDigest, loadSavedPlan, parseSavedPlan, savePlan, validatePlanDocument } from '../../src/plan/saved.js';
 import { FIXTURES } from '../views/fixtures.js';
 
 let dir: string;

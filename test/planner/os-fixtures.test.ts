@@ -24,7 +24,15 @@ function hostFacts(name: string, address: string): HostFacts {
   const req = { packages: [], units: [], files: [], sysctls: [], candidates: ['containerd', 'containerd.io'] };
   const os = parseProbeOutput(readFileSync(`${OS_DIR}${name}.txt`, 'utf8'), req);
   const base = bareFacts(os.packageManager === 'rpm' ? 'rocky9' : 'debian12', address);
-  return { ...base, hostname: os.hostname, os: os.os, kernel: os.kernel, packageManager: os.packageManager, candidates: os.candidates, cgroupMode: os.cgroupMode };
+  return {
+    ...base,
+    hostname: os.hostname,
+    os: os.os,
+    kernel: os.kernel,
+    packageManager: os.packageManager,
+    candidates: os.candidates,
+    cgroupMode: os.cgroupMode,
+  };
 }
 
 describe('supported operating systems, planned exactly', () => {

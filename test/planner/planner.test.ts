@@ -11,7 +11,7 @@ import { validatePlanDocument } from '../../src/plan/saved.js';
 import { HostPool } from '../../src/transport/pool.js';
 import type { ExecResult, Observation, Transport } from '../../src/transport/transport.js';
 import { renderPlan } from '../../src/views/index.js';
-import { applyPlan, bareCluster, FACT_FIXTURES, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from '../resources/helpers.js';
+import { applyPlan, bareCluster, FACT_FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from '../resources/helpers.js';
 
 const spec = specFixture('ha-haproxy.yaml');
 
@@ -36,7 +36,11 @@ describe('planCluster', () => {
       expect(c.steps).toEqual([]);
     }
     expect(plan.hosts.find((h) => h.name === 'cp2')).toEqual({ name: 'cp2', address: '10.0.0.12', unreachable: 'connect ECONNREFUSED 10.0.0.12:22' });
-    expect(plan.diagnostics).toContainEqual({ severity: 'error', host: 'cp2', message: expect.stringContaining('could not be observed (connect ECONNREFUSED') });
+    expect(plan.diagnostics).toContainEqual({
+      severity: 'error',
+      host: 'cp2',
+      message: expect.stringContaining('could not be observed (connect ECONNREFUSED'),
+    });
     // The other hosts are planned all the same.
     expect(plan.changes.find((c) => c.id === 'containerd@cp1')?.action).toBe('create');
   });
@@ -48,7 +52,16 @@ describe('planCluster', () => {
     graph.setNode(future.id, future);
     graph.setEdge('kube-packages@cp1', future.id);
     const obs = new Map<string, HostObservation>([...bareCluster(spec, 'debian12')].map(([h, f]) => [h, { ok: true, facts: f }]));
-    const { plan } = planClusterDetailed({ spec, specFile: 'cluster.yaml', specSha256: 'x', graph, facts: obs, env: TEST_ENV, localFiles: localFiles(spec), createdAt: new Date(0) });
+    const { plan } = planClusterDetailed({
+      spec,
+      specFile: 'cluster.yaml',
+      specSha256: 'x',
+      graph,
+      facts: obs,
+      env: TEST_ENV,
+      localFiles: localFiles(spec),
+      createdAt: new Date(0),
+    });
     const c = plan.changes.find((x) => x.id === future.id);
     expect(c!.action).toBe('read');
     expect(c!.reason).toBe('not yet planned by this version of hactl');
@@ -62,7 +75,10 @@ describe('planCluster', () => {
   // The cluster's records: a Node object per host, at its InternalIP.
   const clusterWith = (extra: { name: string; addresses?: string[] }[]): ClusterFacts => ({
     observedFrom: 'cp1',
-    nodes: [...spec.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker')).map((h) => ({ name: h.name, addresses: [h.address] })), ...extra].map((n) => ({
+    nodes: [
+      ...spec.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker')).map((h) => ({ name: h.name, addresses: [h.address] })),
+      ...extra,
+    ].map((n) => ({
       ready: true,
       labels: {},
       annotations: {},
@@ -79,7 +95,11 @@ describe('planCluster', () => {
   };
 
   it('plans the removal of a node the cluster still has and the spec no longer lists', () => {
-    const { plan } = planSpec(spec, converged(), { env: TEST_ENV, localFiles: localFiles(spec), clusterFacts: clusterWith([{ name: 'worker2', addresses: ['10.0.0.22'] }]) });
+    const { plan } = planSpec(spec, converged(), {
+      env: TEST_ENV,
+      localFiles: localFiles(spec),
+      clusterFacts: clusterWith([{ name: 'worker2', addresses: ['10.0.0.22'] }]),
+    });
     expect(plan.hosts.find((h) => h.name === 'worker2')).toEqual({ name: 'worker2', address: '10.0.0.22', removed: true });
     const removal = plan.changes.find((c) => c.id === 'host-removal@worker2');
     expect(removal?.action).toBe('delete');
@@ -103,12 +123,24 @@ describe('planCluster', () => {
     expect(plan.changes.find((c) => c.id === 'os-prep@cp1')?.files.find((f) => f.path === '/etc/hosts')?.diff).toContain('-203.0.113.66 victim');
   });
 
-  it('a node whose address is outside the spec\'s networks is reported, never dialled', () => {
-    const { plan } = planSpec(spec, converged(), { env: TEST_ENV, localFiles: localFiles(spec), clusterFacts: clusterWith([{ name: 'rogue', addresses: ['203.0.113.66'] }, { name: 'bare' }]) });
+  it("a node whose address is outside the spec's networks is reported, never dialled", () => {
+    const { plan } = planSpec(spec, converged(), {
+      env: TEST_ENV,
+      localFiles: localFiles(spec),
+      clusterFacts: clusterWith([{ name: 'rogue', addresses: ['203.0.113.66'] }, { name: 'bare' }]),
+    });
     expect(plan.hosts.map((h) => h.name)).not.toContain('rogue');
     expect(plan.changes.filter((c) => c.kind === 'host-removal')).toEqual([]);
-    expect(plan.diagnostics).toContainEqual({ severity: 'warning', host: 'rogue', message: expect.stringContaining("203.0.113.66 is not in the spec's networks (10.0.0.0/24)") });
-    expect(plan.diagnostics).toContainEqual({ severity: 'warning', host: 'bare', message: expect.stringContaining("it has no InternalIP address in the spec's networks") });
+    expect(plan.diagnostics).toContainEqual({
+      severity: 'warning',
+      host: 'rogue',
+      message: expect.stringContaining("203.0.113.66 is not in the spec's networks (10.0.0.0/24)"),
+    });
+    expect(plan.diagnostics).toContainEqual({
+      severity: 'warning',
+      host: 'bare',
+      message: expect.stringContaining("it has no InternalIP address in the spec's networks"),
+    });
   });
 
   it('lists certificates expiring within kubernetes.certificates.warnWithinDays (default 90)', () => {
@@ -190,25 +222,33 @@ describe('registry credentials', () => {
     expect('writeFile' in write && write.writeFile.content).toContain('password = "r3g-Pa55\\"word"');
 
     const missing = planSpec(withAuth, bareCluster(withAuth, 'debian12'), { env: { HACTL_TEST_VRRP: 'x' }, localFiles: localFiles(withAuth) });
-    expect(missing.plan.diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', resource: 'containerd@cp1', message: expect.stringContaining('HACTL_TEST_REG_USER, HACTL_TEST_REG_PASS not set') }));
+    expect(missing.plan.diagnostics).toContainEqual(
+      expect.objectContaining({
+        severity: 'error',
+        resource: 'containerd@cp1',
+        message: expect.stringContaining('HACTL_TEST_REG_USER, HACTL_TEST_REG_PASS not set'),
+      }),
+    );
   });
 });
 
 describe('factRequestFor', () => {
   it('unions what every kind reads with the defaults', () => {
     const req = factRequestFor(spec, compile(spec));
-    expect(req.files).toEqual(expect.arrayContaining([
-      '/etc/containerd/config.toml',
-      '/etc/containerd/certs.d/docker.io/hosts.toml',
-      '/etc/containerd/certs.d/harbor.corp.internal/hosts.toml',
-      '/etc/containerd/certs.d/harbor.corp.internal/ca.crt',
-      '/etc/apt/keyrings/hactl-kubernetes-0.asc',
-      '/etc/pki/rpm-gpg/hactl-kubernetes-0.asc',
-      '/etc/apt/sources.list',
-      '/etc/yum.repos.d/rocky.repo',
-      '/etc/keepalived/keepalived.conf',
-      '/etc/haproxy/haproxy.cfg',
-    ]));
+    expect(req.files).toEqual(
+      expect.arrayContaining([
+        '/etc/containerd/config.toml',
+        '/etc/containerd/certs.d/docker.io/hosts.toml',
+        '/etc/containerd/certs.d/harbor.corp.internal/hosts.toml',
+        '/etc/containerd/certs.d/harbor.corp.internal/ca.crt',
+        '/etc/apt/keyrings/hactl-kubernetes-0.asc',
+        '/etc/pki/rpm-gpg/hactl-kubernetes-0.asc',
+        '/etc/apt/sources.list',
+        '/etc/yum.repos.d/rocky.repo',
+        '/etc/keepalived/keepalived.conf',
+        '/etc/haproxy/haproxy.cfg',
+      ]),
+    );
     // Only kinds in the graph add to it: no kube-vip here.
     expect(req.files).not.toContain('/etc/kubernetes/manifests/kube-vip.yaml');
     expect(req.packages).toEqual(expect.arrayContaining(['python3-dnf-plugin-versionlock', 'kubeadm', 'containerd.io', 'chrony']));
@@ -240,7 +280,12 @@ describe('plan observes, never writes', () => {
   });
 
   it('refuses a pool that could write', async () => {
-    const pool = new HostPool({ readOnly: false, connect: async () => { throw new Error('not reached'); } });
+    const pool = new HostPool({
+      readOnly: false,
+      connect: async () => {
+        throw new Error('not reached');
+      },
+    });
     await expect(observeAndPlan({ spec, specFile: 'c', specText: '', pool, env: {}, localFiles: new Map() })).rejects.toThrow(/read-only/);
   });
 });

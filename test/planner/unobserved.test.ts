@@ -22,7 +22,9 @@ describe('a plan with no host observed', () => {
   const { plan } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec), unreachable: allDown });
 
   it('is marked incomplete in the model and the JSON view, which the plan schema accepts', () => {
-    expect(plan.incomplete).toBe(`${spec.hosts.length} of ${spec.hosts.length} hosts were not observed (cp1, cp2, cp3, lb1, lb2, worker1): nothing is known or planned there`);
+    expect(plan.incomplete).toBe(
+      `${spec.hosts.length} of ${spec.hosts.length} hosts were not observed (cp1, cp2, cp3, lb1, lb2, worker1): nothing is known or planned there`,
+    );
     const json = JSON.parse(renderJson(plan)) as { incomplete?: string };
     expect(json.incomplete).toBe(plan.incomplete);
     expect(validatePlanDocument(json)).toEqual([]);
@@ -54,7 +56,11 @@ describe('a plan with no host observed', () => {
 
 describe('a plan with some hosts observed', () => {
   it('still shows what it found on the others, and says it is incomplete', () => {
-    const { plan } = planSpec(spec, bareCluster(spec, 'debian12'), { env: TEST_ENV, localFiles: localFiles(spec), unreachable: { cp2: `${REASON} 10.0.0.12:22` } });
+    const { plan } = planSpec(spec, bareCluster(spec, 'debian12'), {
+      env: TEST_ENV,
+      localFiles: localFiles(spec),
+      unreachable: { cp2: `${REASON} 10.0.0.12:22` },
+    });
     const out = renderHuman(plan, { color: false });
     expect(out).toMatch(/Plan incomplete: 1 of 6 hosts was not observed \(cp2\): nothing is known or planned there\. On the hosts observed: \d+ to add/);
     expect(out).not.toContain('Host cp2 (10.0.0.12)\n');
@@ -76,10 +82,16 @@ describe('SSH key files', () => {
     expect(await sshKeyProblems(s)).toEqual([`ssh.privateKeyFile ${join(dir, 'id_missing')}: no such file (the SSH key of a, b); no host was contacted`]);
   });
 
-  it.each([['plan', Plan], ['drift', Drift]] as const)('hactl %s stops on it before dialling, exit 1', async (_name, cmd) => {
+  it.each([
+    ['plan', Plan],
+    ['drift', Drift],
+  ] as const)('hactl %s stops on it before dialling, exit 1', async (_name, cmd) => {
     const file = join(dir, 'nokey.yaml');
     // 127.0.0.1 port 1: were it dialled, the error would be a refused connection, not the key.
-    writeFileSync(file, `apiVersion: hactl.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: k\nprofile: test\nssh:\n  port: 1\n  privateKeyFile: ${join(dir, 'id_missing')}\n  knownHostsFile: ${join(dir, 'kh')}\nhosts:\n  - { name: a, address: 127.0.0.1, roles: [control-plane, worker] }\n`);
+    writeFileSync(
+      file,
+      `apiVersion: hactl.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: k\nprofile: test\nssh:\n  port: 1\n  privateKeyFile: ${join(dir, 'id_missing')}\n  knownHostsFile: ${join(dir, 'kh')}\nhosts:\n  - { name: a, address: 127.0.0.1, roles: [control-plane, worker] }\n`,
+    );
     writeFileSync(join(dir, 'kh'), '');
     const r = await runCommand(cmd, ['-f', file]);
     expect(r.code).toBe(1);

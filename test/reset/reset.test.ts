@@ -51,7 +51,10 @@ loadBalancer: { type: keepalived-nginx, keepalived: { interface: eth0, authPassw
 etcd: { topology: external }
 `;
 
-const commands = (spec: string, host: string) => planReset(specFromText(spec)).hosts.find((r) => r.host.name === host)!.operations.map((o) => o.command);
+const commands = (spec: string, host: string) =>
+  planReset(specFromText(spec))
+    .hosts.find((r) => r.host.name === host)!
+    .operations.map((o) => o.command);
 
 describe('planReset', () => {
   it('workers first, then control-plane hosts with the first one last, then the load balancers', () => {

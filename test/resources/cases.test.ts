@@ -36,12 +36,12 @@ interface Case {
   };
 }
 
-
 function merge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(patch)) {
     const cur = target[k];
-    if (v === null) delete target[k];
-    else if (typeof v === 'object' && !Array.isArray(v) && typeof cur === 'object' && cur !== null && !Array.isArray(cur)) merge(cur as Record<string, unknown>, v as Record<string, unknown>);
+    if (v === null) Reflect.deleteProperty(target, k);
+    else if (typeof v === 'object' && !Array.isArray(v) && typeof cur === 'object' && cur !== null && !Array.isArray(cur))
+      merge(cur as Record<string, unknown>, v as Record<string, unknown>);
     else target[k] = v;
   }
 }
@@ -51,26 +51,47 @@ const show = (v: Value | undefined): unknown => (v === undefined ? null : 'value
 export const describeOp = (o: Operation): string =>
   'command' in o ? o.command : `write ${o.writeFile.path} ${o.writeFile.mode.toString(8).padStart(4, '0')}${o.sensitive ? ' (sensitive)' : ''}`;
 
-
 // A misspelt key would assert nothing: every key a case names must be one this runner reads.
 const CASE_KEYS = ['name', 'spec', 'resource', 'host', 'clusterFacts', 'facts', 'env', 'expect'];
 const FACTS_KEYS = ['os', 'captured', 'converge', 'patch'];
-const EXPECT_KEYS = ['action', 'changed', 'files', 'diffs', 'operations', 'written', 'writtenContains', 'sensitiveFiles', 'diagnostics', 'noDiagnostics', 'pendingOn', 'reasonIncludes'];
+const EXPECT_KEYS = [
+  'action',
+  'changed',
+  'files',
+  'diffs',
+  'operations',
+  'written',
+  'writtenContains',
+  'sensitiveFiles',
+  'diagnostics',
+  'noDiagnostics',
+  'pendingOn',
+  'reasonIncludes',
+];
 
 export function unknownCaseKeys(c: Record<string, unknown>): string[] {
   const extra = (obj: unknown, known: string[], at: string): string[] =>
-    typeof obj === 'object' && obj !== null ? Object.keys(obj).filter((k) => !known.includes(k)).map((k) => `${at}${k}`) : [];
+    typeof obj === 'object' && obj !== null
+      ? Object.keys(obj)
+          .filter((k) => !known.includes(k))
+          .map((k) => `${at}${k}`)
+      : [];
   return [...extra(c, CASE_KEYS, ''), ...extra(c.facts, FACTS_KEYS, 'facts.'), ...extra(c.expect, EXPECT_KEYS, 'expect.')];
 }
 
 describe('case files', () => {
   it('name only keys the runner reads', () => {
-    expect(unknownCaseKeys({ name: 'x', expect: { action: 'no-op', chagned: {} }, facts: { os: 'debian12', pach: {} } })).toEqual(['facts.pach', 'expect.chagned']);
+    expect(unknownCaseKeys({ name: 'x', expect: { action: 'no-op', chagned: {} }, facts: { os: 'debian12', pach: {} } })).toEqual([
+      'facts.pach',
+      'expect.chagned',
+    ]);
   });
 });
 
 const dir = `${FIXTURES}cases/`;
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const cases = JSON.parse(readFileSync(dir + file, 'utf8')) as Case[];
   describe(file, () => {
     it('every case names only known keys', () => {
@@ -129,7 +150,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
         }
         const diags = plan.diagnostics.filter((d) => d.resource === c.resource);
         for (const d of e.diagnostics ?? []) {
-          expect(diags.some((x) => x.severity === d.severity && x.message.includes(d.includes)), `${d.severity}: …${d.includes}… in ${JSON.stringify(diags)}`).toBe(true);
+          expect(
+            diags.some((x) => x.severity === d.severity && x.message.includes(d.includes)),
+            `${d.severity}: …${d.includes}… in ${JSON.stringify(diags)}`,
+          ).toBe(true);
         }
         if (e.noDiagnostics) expect(diags).toEqual([]);
         if (e.pendingOn) expect(change!.pendingOn ?? []).toEqual(e.pendingOn);

@@ -115,12 +115,17 @@ const MUTATIONS: Record<ArtifactClass, (name: string) => Mutation[]> = {
       mutate: (f) => {
         const cur = f.packages[name];
         if (!cur?.installed) throw new Error(`${name} is not installed on the converged host`);
-        const version = cur.version.replace(/^(\d+:)?(\d+)\.(\d+)\.(\d+)/, (_, e: string | undefined, a: string, b: string, c: string) => `${e ?? ''}${a}.${b}.${Number(c) === 0 ? 1 : Number(c) - 1}`);
+        const version = cur.version.replace(
+          /^(\d+:)?(\d+)\.(\d+)\.(\d+)/,
+          (_, e: string | undefined, a: string, b: string, c: string) => `${e ?? ''}${a}.${b}.${Number(c) === 0 ? 1 : Number(c) - 1}`,
+        );
         f.packages[name] = { ...cur, version };
       },
     },
   ],
-  hold: (name) => [{ name: 'unheld', mutate: (f) => void (f.packages[name] = { ...(f.packages[name] as { installed: true; version: string; held: boolean }), held: false }) }],
+  hold: (name) => [
+    { name: 'unheld', mutate: (f) => void (f.packages[name] = { ...(f.packages[name] as { installed: true; version: string; held: boolean }), held: false }) },
+  ],
   enabled: (name) => [
     { name: 'disabled', mutate: (f) => void (f.units[name] = { ...f.units[name]!, enabled: false }) },
     { name: 'masked', mutate: (f) => void (f.units[name] = { ...f.units[name]!, enabled: false, active: false, unitFileState: 'masked' }) },
@@ -132,7 +137,9 @@ const MUTATIONS: Record<ArtifactClass, (name: string) => Mutation[]> = {
   hostname: () => [{ name: 'hostname changed', mutate: (f) => void (f.hostname = 'localhost') }],
   'issued-certificate': (path) => [{ name: 'deleted', mutate: (f) => void (f.certificates = f.certificates.filter((c) => c.path !== path)) }],
   bundle: (path) => [{ name: 'deleted', mutate: (f) => void (f.files[path] = { exists: false }) }],
-  joined: (conf) => [{ name: `${conf} deleted`, mutate: (f) => void (f.kubernetes = { ...f.kubernetes, confFiles: f.kubernetes.confFiles.filter((c) => c !== conf) }) }],
+  joined: (conf) => [
+    { name: `${conf} deleted`, mutate: (f) => void (f.kubernetes = { ...f.kubernetes, confFiles: f.kubernetes.confFiles.filter((c) => c !== conf) }) },
+  ],
   // A deleted manifest and a failed init look alike from the host: a person decides.
   initialised: (manifest) => [
     {
@@ -180,7 +187,16 @@ function desiredOf(c: Converged, id: string): Desired {
   const node: ResourceNode = compile(c.spec).node(id);
   const def = plannedKindDef(node.kind)!;
   const host = c.spec.hosts.find((h) => h.name === node.host)!;
-  return def.desired({ spec: c.spec, placement: resolvePlacement(c.spec), node, host, facts: c.facts.get(host.name)!, cluster: c.facts, env: c.opts.env, localFiles: c.opts.localFiles });
+  return def.desired({
+    spec: c.spec,
+    placement: resolvePlacement(c.spec),
+    node,
+    host,
+    facts: c.facts.get(host.name)!,
+    cluster: c.facts,
+    env: c.opts.env,
+    localFiles: c.opts.localFiles,
+  });
 }
 
 const changing = (c: Converged, facts: Map<string, HostFacts>) =>
@@ -241,7 +257,10 @@ describe('the convergence matrix', () => {
   it('lists mutations for every artifact of every kind that changes hosts', () => {
     const writing = PLANNED_CATALOG.filter((k) => !k.readOnly).map((k) => k.kind);
     const covered = new Set([...MATRIX.rows.map((r) => r.kind), ...OBJECT_ROWS.filter((r) => r.mutations.length > 0).map((r) => r.kind)]);
-    expect(writing.filter((k) => !covered.has(k)), 'kinds without any mutation').toEqual([]);
+    expect(
+      writing.filter((k) => !covered.has(k)),
+      'kinds without any mutation',
+    ).toEqual([]);
     expect(MATRIX.unlisted, 'artifacts without mutations').toEqual([]);
   });
 
@@ -264,7 +283,13 @@ describe('the convergence matrix', () => {
       expect(first.plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       expect(first.plan.changes.filter((x) => x.action !== 'no-op' && x.action !== 'read').map((x) => x.id)).toEqual([expectedResource(c.spec, r)]);
       const after = applyPlan(c.spec, facts, first);
-      expect(changing(c, after).map((x) => ({ id: x.id, attributes: x.attributes.filter((a) => a.changed).map((a) => a.name), files: x.files.filter((y) => y.action !== 'no-op').map((y) => y.path) }))).toEqual([]);
+      expect(
+        changing(c, after).map((x) => ({
+          id: x.id,
+          attributes: x.attributes.filter((a) => a.changed).map((a) => a.name),
+          files: x.files.filter((y) => y.action !== 'no-op').map((y) => y.path),
+        })),
+      ).toEqual([]);
     });
   }
 });
@@ -326,19 +351,23 @@ function objectMutations(resource: string, artifact: string, wanted: unknown): O
   if ((m = /^label\.(.+)$/.exec(artifact))) {
     const key = m[1]!;
     return [
-      { artifact, name: 'removed', mutate: (k) => void delete node(k, host).labels[key] },
+      { artifact, name: 'removed', mutate: (k) => void Reflect.deleteProperty(node(k, host).labels, key) },
       { artifact, name: 'changed', mutate: (k) => void (node(k, host).labels[key] = 'changed-by-hand') },
     ];
   }
   if ((m = /^taint\.(.+):(\w+)$/.exec(artifact))) {
     const [key, effect] = [m[1]!, m[2]!];
-    return [{ artifact, name: 'removed', mutate: (k) => void (node(k, host).taints = node(k, host).taints.filter((t) => !(t.key === key && t.effect === effect))) }];
+    return [
+      { artifact, name: 'removed', mutate: (k) => void (node(k, host).taints = node(k, host).taints.filter((t) => !(t.key === key && t.effect === effect))) },
+    ];
   }
   if ((m = /^annotation\.(.+)$/.exec(artifact))) {
     const key = m[1]!;
     // An empty record and none are the same: removing an empty one is no change.
     return [
-      ...(wanted !== '' ? [{ artifact, name: 'removed', mutate: (k: ReturnType<typeof clusterOf>) => void delete node(k, host).annotations[key] }] : []),
+      ...(wanted !== ''
+        ? [{ artifact, name: 'removed', mutate: (k: ReturnType<typeof clusterOf>) => void Reflect.deleteProperty(node(k, host).annotations, key) }]
+        : []),
       { artifact, name: 'changed', mutate: (k) => void (node(k, host).annotations[key] = 'edited-by-hand') },
     ];
   }
@@ -349,7 +378,14 @@ function objectMutations(resource: string, artifact: string, wanted: unknown): O
 const OBJECTS_BASE = plan(convergedCluster());
 const OBJECT_ROWS = OBJECTS_BASE.plan.changes
   .filter((x) => x.kind === 'node-config' || x.kind === 'cni')
-  .flatMap((x) => x.attributes.map((a) => ({ resource: x.id, kind: x.kind, artifact: a.name, mutations: objectMutations(x.id, a.name, a.after !== undefined && 'value' in a.after ? a.after.value : undefined) })));
+  .flatMap((x) =>
+    x.attributes.map((a) => ({
+      resource: x.id,
+      kind: x.kind,
+      artifact: a.name,
+      mutations: objectMutations(x.id, a.name, a.after !== undefined && 'value' in a.after ? a.after.value : undefined),
+    })),
+  );
 
 describe('the convergence matrix: Kubernetes objects', () => {
   it('the simulated cluster converges, and every object artifact has mutations listed', () => {

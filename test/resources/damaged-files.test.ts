@@ -72,13 +72,19 @@ describe('damaged managed blocks and files', () => {
       expect(changing).toEqual(c.expect.error !== undefined && changing.length === 0 ? [] : [c.resource]);
       const change = first.plan.changes.find((x) => x.id === c.resource)!;
       for (const d of c.expect.damage ?? []) {
-        expect(mine.some((x) => x.severity === 'warning' && x.message.includes(d)), `warning …${d}… in ${JSON.stringify(mine)}`).toBe(true);
+        expect(
+          mine.some((x) => x.severity === 'warning' && x.message.includes(d)),
+          `warning …${d}… in ${JSON.stringify(mine)}`,
+        ).toBe(true);
       }
       if (c.expect.diff !== undefined) expect(change.files.find((f) => f.path === c.path)?.diff).toBe(c.expect.diff);
       const ops = first.operations.get(c.resource) ?? [];
       if (c.expect.operations) expect(ops.map(describeOp)).toEqual(c.expect.operations);
       if (c.expect.error !== undefined) {
-        expect(mine.some((x) => x.severity === 'error' && x.message.includes(c.expect.error!)), `error …${c.expect.error}… in ${JSON.stringify(mine)}`).toBe(true);
+        expect(
+          mine.some((x) => x.severity === 'error' && x.message.includes(c.expect.error!)),
+          `error …${c.expect.error}… in ${JSON.stringify(mine)}`,
+        ).toBe(true);
         // The error refuses apply before anything is touched.
         const pre = precheck({ graph: compile(spec), plan: first.plan });
         expect(pre.reasons.some((r) => r.includes(c.expect.error!))).toBe(true);
@@ -117,32 +123,44 @@ const damageArb = fc.record({
 describe('damaged /etc/hosts, random', () => {
   it('plan, apply, plan: converges, and every line of the user stays, in order', () => {
     fc.assert(
-      fc.property(fc.array(userLineArb, { maxLength: 4 }), damageArb, fc.array(userLineArb, { maxLength: 4 }), fc.boolean(), fc.boolean(), (before, d, after, crlf, finalNewline) => {
-        const block = [...(d.begin ? [d.begin] : []), ...d.body, ...(d.garbageInside && d.begin && d.end ? [d.garbageInside] : []), ...(d.end ? [d.end] : [])];
-        const lines = [...before, ...block, ...(d.twice ? [...d.middle, ...block] : []), ...after];
-        let text = lines.join('\n') + (finalNewline && lines.length > 0 ? '\n' : '');
-        if (crlf) text = text.replace(/\n/g, '\r\n');
-        const facts = damaged(converged, 'worker1', '/etc/hosts', { content: text });
-        const first = planSpec(spec, facts, opts);
-        expect(first.plan.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
-        const changing = first.plan.changes.filter((x) => x.action !== 'no-op' && x.action !== 'read').map((x) => x.id);
-        expect(changing.filter((id) => id !== 'os-prep@worker1')).toEqual([]);
-        const applied = applyPlan(spec, facts, first);
-        const second = planSpec(spec, applied, opts);
-        expect(second.plan.changes.filter((x) => x.action !== 'no-op' && x.action !== 'read').map((x) => x.id)).toEqual([]);
-        const result = applied.get('worker1')!.files['/etc/hosts']!.content!.split('\n');
-        // The user's lines (outside any marker pair) are a subsequence of the result.
-        const user = [...before, ...(d.twice ? d.middle : []), ...after];
-        let at = 0;
-        for (const l of user) {
-          const i = result.indexOf(l, at);
-          expect(i, `user line ${JSON.stringify(l)} kept after position ${at} in ${JSON.stringify(result)}`).toBeGreaterThanOrEqual(0);
-          at = i + 1;
-        }
-        // Exactly one intact block.
-        expect(result.filter((l) => l === '# BEGIN hactl').length).toBe(1);
-        expect(result.filter((l) => l === '# END hactl').length).toBe(1);
-      }),
+      fc.property(
+        fc.array(userLineArb, { maxLength: 4 }),
+        damageArb,
+        fc.array(userLineArb, { maxLength: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        (before, d, after, crlf, finalNewline) => {
+          const block = [
+            ...(d.begin ? [d.begin] : []),
+            ...d.body,
+            ...(d.garbageInside && d.begin && d.end ? [d.garbageInside] : []),
+            ...(d.end ? [d.end] : []),
+          ];
+          const lines = [...before, ...block, ...(d.twice ? [...d.middle, ...block] : []), ...after];
+          let text = lines.join('\n') + (finalNewline && lines.length > 0 ? '\n' : '');
+          if (crlf) text = text.replace(/\n/g, '\r\n');
+          const facts = damaged(converged, 'worker1', '/etc/hosts', { content: text });
+          const first = planSpec(spec, facts, opts);
+          expect(first.plan.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
+          const changing = first.plan.changes.filter((x) => x.action !== 'no-op' && x.action !== 'read').map((x) => x.id);
+          expect(changing.filter((id) => id !== 'os-prep@worker1')).toEqual([]);
+          const applied = applyPlan(spec, facts, first);
+          const second = planSpec(spec, applied, opts);
+          expect(second.plan.changes.filter((x) => x.action !== 'no-op' && x.action !== 'read').map((x) => x.id)).toEqual([]);
+          const result = applied.get('worker1')!.files['/etc/hosts']!.content!.split('\n');
+          // The user's lines (outside any marker pair) are a subsequence of the result.
+          const user = [...before, ...(d.twice ? d.middle : []), ...after];
+          let at = 0;
+          for (const l of user) {
+            const i = result.indexOf(l, at);
+            expect(i, `user line ${JSON.stringify(l)} kept after position ${at} in ${JSON.stringify(result)}`).toBeGreaterThanOrEqual(0);
+            at = i + 1;
+          }
+          // Exactly one intact block.
+          expect(result.filter((l) => l === '# BEGIN hactl').length).toBe(1);
+          expect(result.filter((l) => l === '# END hactl').length).toBe(1);
+        },
+      ),
       { numRuns: 100, seed: 20261207 },
     );
   });

@@ -72,7 +72,14 @@ describe.skipIf(!hasEtcd)('etcd membership commands against a real etcd', () => 
     expect(added).toHaveLength(2);
 
     // The plan's initial cluster for m2: the current members plus itself, state existing.
-    etcd(2, 'existing', initialClusterOf([{ name: 'm1', peerURLs: [peer(1)] }, { name: 'm2', peerURLs: [peer(2)] }]));
+    etcd(
+      2,
+      'existing',
+      initialClusterOf([
+        { name: 'm1', peerURLs: [peer(1)] },
+        { name: 'm2', peerURLs: [peer(2)] },
+      ]),
+    );
     await until('m2 started', () => members().some((m) => m.name === 'm2' && m.started));
 
     const id = members().find((m) => m.name === 'm2')!.id;

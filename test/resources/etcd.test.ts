@@ -77,12 +77,22 @@ describe('etcd membership', () => {
   });
 
   it('the plan shows the members and their health', () => {
-    const p = planSpec(specWith(), runningCluster(), { etcd: membership([member(1), member(2, { healthy: false, error: 'context deadline exceeded' }), member(3)]) });
+    const p = planSpec(specWith(), runningCluster(), {
+      etcd: membership([member(1), member(2, { healthy: false, error: 'context deadline exceeded' }), member(3)]),
+    });
     expect(p.plan.cluster?.etcd).toEqual({
       observedFrom: 'etcd1',
       members: [
         { name: 'etcd1', id: '10000000000000a', peerURLs: ['https://10.0.0.31:2380'], started: true, healthy: true, leader: true },
-        { name: 'etcd2', id: '20000000000000a', peerURLs: ['https://10.0.0.32:2380'], started: true, healthy: false, leader: false, error: 'context deadline exceeded' },
+        {
+          name: 'etcd2',
+          id: '20000000000000a',
+          peerURLs: ['https://10.0.0.32:2380'],
+          started: true,
+          healthy: false,
+          leader: false,
+          error: 'context deadline exceeded',
+        },
         { name: 'etcd3', id: '30000000000000a', peerURLs: ['https://10.0.0.33:2380'], started: true, healthy: true, leader: false },
       ],
     });
@@ -192,7 +202,9 @@ describe('etcd membership', () => {
     // The old members are all gone from the spec: never the last one, and nobody healthy to run it from.
     const strangers = membership([member(7)], 'etcd1');
     const p = planSpec(spec, facts, { etcd: strangers });
-    expect(errors(p)).toContain("etcd member etcd7 (70000000000000a) is no longer in the spec but cannot be removed: no member of the spec's etcd hosts is healthy to remove it from");
+    expect(errors(p)).toContain(
+      "etcd member etcd7 (70000000000000a) is no longer in the spec but cannot be removed: no member of the spec's etcd hosts is healthy to remove it from",
+    );
     expect(commands(p, 'etcd@etcd1').some((o) => o.command.includes('member remove'))).toBe(false);
   });
 
@@ -224,7 +236,10 @@ describe('etcd membership', () => {
     expect(initialClusterIn(written(p, 'etcd@etcd2')!)?.state).toBe('new');
     // Another cluster's data there (another initial cluster): unknown, not guessed.
     const other = structuredClone(facts.get('etcd1')!);
-    other.files['/etc/default/etcd'] = { ...other.files['/etc/default/etcd']!, content: other.files['/etc/default/etcd']!.content!.replace('ETCD_INITIAL_CLUSTER_STATE="new"', 'ETCD_INITIAL_CLUSTER_STATE="existing"') };
+    other.files['/etc/default/etcd'] = {
+      ...other.files['/etc/default/etcd']!,
+      content: other.files['/etc/default/etcd']!.content!.replace('ETCD_INITIAL_CLUSTER_STATE="new"', 'ETCD_INITIAL_CLUSTER_STATE="existing"'),
+    };
     expect(change(planSpec(spec, new Map(facts).set('etcd1', other), { etcd: nobody }), 'etcd@etcd2').action).toBe('read');
   });
 });

@@ -51,7 +51,16 @@ export function bareFacts(os: OsName, address = '10.0.0.11', over: Partial<HostF
   const GiB = 1024 ** 3;
   const fstab = 'UUID=3f1c / ext4 errors=remount-ro 0 1\n/swap.img none swap sw 0 0\n';
   const hosts = '127.0.0.1 localhost\n::1 localhost ip6-localhost\n';
-  const file = (content: string) => ({ exists: true, type: 'file' as const, content, mode: 0o644, owner: 'root', group: 'root', sha256: sha256(content), size: content.length });
+  const file = (content: string) => ({
+    exists: true,
+    type: 'file' as const,
+    content,
+    mode: 0o644,
+    owner: 'root',
+    group: 'root',
+    sha256: sha256(content),
+    size: content.length,
+  });
   return {
     hostname: 'localhost',
     os: OS[os],
@@ -157,7 +166,8 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
         case 'package': {
           const cur: PackageFacts = f.packages[e.name] ?? { installed: false };
           if (/apt-get install|dnf -y -q (install|upgrade|downgrade)/.test(cmd)) {
-            if (cur.installed && cur.held && family === 'apt' && !cmd.includes('--allow-change-held-packages')) throw new Error(`apt refuses to change held ${e.name}: ${cmd}`);
+            if (cur.installed && cur.held && family === 'apt' && !cmd.includes('--allow-change-held-packages'))
+              throw new Error(`apt refuses to change held ${e.name}: ${cmd}`);
             if (cur.installed && cur.held && family === 'dnf') throw new Error(`dnf: ${e.name} is version-locked: ${cmd}`);
             // `dnf install` of an installed package leaves it as it is: fine unless another version was wanted.
             if (family === 'dnf' && cur.installed && / install /.test(cmd) && e.version !== undefined && !versionMatches(cur.version, e.version)) {
@@ -166,7 +176,11 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
             // What the package manager offers: the observed candidate, when there is one, for an unpinned package.
             const candidate = e.version === undefined ? f.candidates[e.name] : undefined;
             const version = candidate ?? offeredVersion(e.version, family);
-            f.packages[e.name] = { installed: true, version: e.version === undefined && cur.installed ? cur.version : version, held: e.held ?? (cur.installed ? cur.held : false) };
+            f.packages[e.name] = {
+              installed: true,
+              version: e.version === undefined && cur.installed ? cur.version : version,
+              held: e.held ?? (cur.installed ? cur.held : false),
+            };
             for (const [unit, pkgs] of Object.entries(UNIT_PACKAGES)) {
               if (pkgs.includes(e.name) && !f.units[unit]?.exists) f.units[unit] = { exists: true, enabled: false, active: false };
             }
@@ -209,7 +223,8 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
           break;
         }
         case 'sysctl':
-          if (e.key.startsWith('net.bridge.') && f.modules.br_netfilter === 'absent') throw new Error(`sysctl: cannot stat /proc/sys/${e.key.replace(/\./g, '/')}`);
+          if (e.key.startsWith('net.bridge.') && f.modules.br_netfilter === 'absent')
+            throw new Error(`sysctl: cannot stat /proc/sys/${e.key.replace(/\./g, '/')}`);
           f.sysctls[e.key] = e.value;
           break;
         case 'module':

@@ -40,7 +40,11 @@ const FULL = ['on cp1: drain node', 'on ', 'on ', 'on cp1: delete node'];
 const rows: Row[] = [
   {
     name: 'a worker: drain, reset, cleanup, delete',
-    input: { ...base, removed: gone('w2'), clusterFacts: cluster(node('cp1', true), node('cp2', true), node('cp3', true), node('w1', false), node('w2', false)) },
+    input: {
+      ...base,
+      removed: gone('w2'),
+      clusterFacts: cluster(node('cp1', true), node('cp2', true), node('cp3', true), node('w1', false), node('w2', false)),
+    },
     steps: FULL,
     errors: [],
   },
@@ -61,7 +65,11 @@ const rows: Row[] = [
   },
   {
     name: 'two control-plane hosts at once: one at a time',
-    input: { ...base, removed: gone('cp4', 'cp5'), clusterFacts: cluster(node('cp1', true), node('cp2', true), node('cp3', true), node('cp4', true), node('cp5', true)) },
+    input: {
+      ...base,
+      removed: gone('cp4', 'cp5'),
+      clusterFacts: cluster(node('cp1', true), node('cp2', true), node('cp3', true), node('cp4', true), node('cp5', true)),
+    },
     steps: FULL,
     errors: [/remove one at a time/],
     holdsEtcdMember: true,
@@ -128,7 +136,16 @@ describe('Executor.removeHost', () => {
       unreachable: (h) => (unreachable && h === 'gone' ? 'connection refused' : undefined),
     });
     const log = new RunLog({ root: mkdtempSync(join(tmpdir(), 'hactl-removal-')), id: 'run' });
-    const ex = new Executor({ spec, plan: detailed.plan, facts: new Map(facts), probe: world.probe, withTransport: world.withTransport, env: TEST_ENV, localFiles: new Map(), log });
+    const ex = new Executor({
+      spec,
+      plan: detailed.plan,
+      facts: new Map(facts),
+      probe: world.probe,
+      withTransport: world.withTransport,
+      env: TEST_ENV,
+      localFiles: new Map(),
+      log,
+    });
     const [removal] = planHostRemovals({ ...base, removed: [{ name: 'gone', address: '10.0.0.99', source: 'Kubernetes node' }], clusterFacts });
     const outcome = await ex.removeHost(removal!, removedHostTarget(spec, 'gone', '10.0.0.99'), new AbortController().signal).then(
       () => 'done',

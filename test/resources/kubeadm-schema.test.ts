@@ -74,27 +74,36 @@ export function checkDocuments(text: string, where: string): string[] {
 /** Every kubeadm document hactl renders for a spec: init, each join, both upgrade configurations. */
 function renderedFor(spec: ClusterSpec): [string, string][] {
   const p = resolvePlacement(spec);
-  const out: [string, string][] = [['init', renderInitConfig(spec, p, p.firstControlPlane, { ignorePreflightErrors: ['DirAvailable--etc-kubernetes-manifests'] })]];
+  const out: [string, string][] = [
+    ['init', renderInitConfig(spec, p, p.firstControlPlane, { ignorePreflightErrors: ['DirAvailable--etc-kubernetes-manifests'] })],
+  ];
   for (const h of p.controlPlane.slice(1)) out.push([`join control-plane ${h.name}`, renderJoinTemplate(spec, h, true)]);
   for (const h of p.workers.filter((w) => !p.controlPlane.includes(w))) out.push([`join worker ${h.name}`, renderJoinTemplate(spec, h, false)]);
-  out.push(['upgrade apply', renderUpgradeConfig(spec, spec.kubernetes.version, 'apply')], ['upgrade node', renderUpgradeConfig(spec, spec.kubernetes.version, 'node')]);
+  out.push(
+    ['upgrade apply', renderUpgradeConfig(spec, spec.kubernetes.version, 'apply')],
+    ['upgrade node', renderUpgradeConfig(spec, spec.kubernetes.version, 'node')],
+  );
   return out;
 }
 
 const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
 
-describe('kubeadm v1beta4: every rendered document decodes strictly against upstream\'s fields', () => {
+describe("kubeadm v1beta4: every rendered document decodes strictly against upstream's fields", () => {
   for (const file of examples) {
     for (const m of KUBERNETES_MINORS) {
       for (const allowCgroupV1 of [false, true]) {
         it(`${file}, Kubernetes ${m.newestPatch}${allowCgroupV1 ? ', allowCgroupV1' : ''}`, () => {
-          const text = readFileSync(EXAMPLES + file, 'utf8').replace(/^(kubernetes:\n)  version: \S+\n/m, `$1  version: ${m.newestPatch}\n  kubelet: { allowCgroupV1: ${allowCgroupV1} }\n`);
+          const text = readFileSync(EXAMPLES + file, 'utf8').replace(
+            /^(kubernetes:\n) {2}version: \S+\n/m,
+            `$1  version: ${m.newestPatch}\n  kubelet: { allowCgroupV1: ${allowCgroupV1} }\n`,
+          );
           const spec = specFromText(text, EXAMPLES + file);
           expect(spec.kubernetes.version).toBe(m.newestPatch);
           const rendered = renderedFor(spec);
           expect(rendered.flatMap(([where, t]) => checkDocuments(t, where))).toEqual([]);
           // Every document says which API it is: v1beta4 for kubeadm, for every minor.
-          for (const [, t] of rendered) for (const d of parseAllDocuments(t)) expect(['kubeadm.k8s.io/v1beta4', 'kubelet.config.k8s.io/v1beta1']).toContain(d.get('apiVersion'));
+          for (const [, t] of rendered)
+            for (const d of parseAllDocuments(t)) expect(['kubeadm.k8s.io/v1beta4', 'kubelet.config.k8s.io/v1beta1']).toContain(d.get('apiVersion'));
         });
       }
     }
@@ -118,8 +127,12 @@ describe('the checker', () => {
   it('fails on v1beta3 shapes and wrong types', () => {
     // v1beta3's kubeletExtraArgs was a map; v1beta4 wants a list of {name, value}.
     const v1beta3Args = init.replace(/kubeletExtraArgs:\n {4}- name: node-ip\n {6}value: (\S+)/, 'kubeletExtraArgs:\n    node-ip: $1');
-    expect(checkDocuments(v1beta3Args, 'init')).toEqual([expect.stringMatching(/^init#0\(InitConfiguration\)\.nodeRegistration\.kubeletExtraArgs: want a list \(\[\]Arg\), got \{"node-ip":/)]);
-    expect(checkDocuments(init.replace('bindPort: 6443', 'bindPort: "6443"'), 'init')).toEqual(['init#0(InitConfiguration).localAPIEndpoint.bindPort: want a 32-bit integer, got "6443"']);
+    expect(checkDocuments(v1beta3Args, 'init')).toEqual([
+      expect.stringMatching(/^init#0\(InitConfiguration\)\.nodeRegistration\.kubeletExtraArgs: want a list \(\[\]Arg\), got \{"node-ip":/),
+    ]);
+    expect(checkDocuments(init.replace('bindPort: 6443', 'bindPort: "6443"'), 'init')).toEqual([
+      'init#0(InitConfiguration).localAPIEndpoint.bindPort: want a 32-bit integer, got "6443"',
+    ]);
     expect(checkDocuments(init.replace(/apiVersion: kubeadm.k8s.io\/v1beta4/g, 'apiVersion: kubeadm.k8s.io/v1beta3'), 'init')[0]).toBe(
       'init#0: unknown apiVersion/kind kubeadm.k8s.io/v1beta3 InitConfiguration',
     );

@@ -16,6 +16,21 @@ import { renderInitConfig, renderJoinTemplate, renderUpgradeConfig } from '../..
 import { resolvePlacement } from '../../src/graph/compile.js';
 import { bareCluster, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from './helpers.js';
 
+/** The parts of kubeadm's configuration documents these tests read. */
+interface KubeadmDoc {
+  apiVersion: string;
+  kind: string;
+  kubernetesVersion: string;
+  controlPlaneEndpoint: string;
+  apiServer: { certSANs: string[] };
+  networking: unknown;
+  etcd: unknown;
+  certificateValidityPeriod?: string;
+  nodeRegistration: { taints: unknown; kubeletExtraArgs: unknown; ignorePreflightErrors: unknown };
+  discovery: { bootstrapToken: unknown };
+  controlPlane?: unknown;
+}
+
 const TOKEN = 'abcdef.0123456789abcdef';
 const HASH = `sha256:${'ab'.repeat(32)}`;
 const KEY = 'c0ffee'.repeat(10) + 'beef';
@@ -51,7 +66,11 @@ function stubKubeadm(dir: string): string {
 }
 
 function sh(dir: string, command: string, stdin = '') {
-  const r = spawnSync('sh', ['-c', command], { input: stdin, encoding: 'utf8', env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`, TMPDIR: join(dir, 'tmp') } });
+  const r = spawnSync('sh', ['-c', command], {
+    input: stdin,
+    encoding: 'utf8',
+    env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`, TMPDIR: join(dir, 'tmp') },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -84,7 +103,7 @@ describe('kubeadm config', () => {
       ].join('\n'),
     );
     const p = resolvePlacement(spec);
-    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
     const cc = docs[1]!;
     expect(cc.kubernetesVersion).toBe('v1.36.1');
     expect(cc.controlPlaneEndpoint).toBe('api.corp.example:6443');
@@ -104,16 +123,16 @@ describe('kubeadm config', () => {
 });
 
 describe('kubeadm config: certificate validity', () => {
-  it('v1beta4 whatever the validity: kubeadm\'s 365 days leave certificateValidityPeriod out, another term sets it', () => {
+  it("v1beta4 whatever the validity: kubeadm's 365 days leave certificateValidityPeriod out, another term sets it", () => {
     const plain = specFixture('ha-haproxy.yaml');
     const pp = resolvePlacement(plain);
-    const d3 = parseAllDocuments(renderInitConfig(plain, pp, pp.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const d3 = parseAllDocuments(renderInitConfig(plain, pp, pp.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
     expect(d3.slice(0, 2).map((d) => d.apiVersion)).toEqual(['kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta4']);
     expect(d3[1]!.certificateValidityPeriod).toBeUndefined();
 
     const long = specFixture('long-certificates.yaml');
     const p = resolvePlacement(long);
-    const docs = parseAllDocuments(renderInitConfig(long, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const docs = parseAllDocuments(renderInitConfig(long, p, p.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
     expect(docs.slice(0, 2).map((d) => d.apiVersion)).toEqual(['kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta4']);
     expect(docs[1]!.certificateValidityPeriod).toBe('17520h0m0s');
     // v1beta4 takes kubelet arguments as a list of name/value pairs.
@@ -133,13 +152,17 @@ describe('kubeadm config: cgroup v1 opt-in', () => {
   it('allowCgroupV1 renders failCgroupV1: false and skips SystemVerification in init, join and upgrade', () => {
     const spec = withOptIn(true);
     const p = resolvePlacement(spec);
-    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as Record<string, any>);
+    const docs = parseAllDocuments(renderInitConfig(spec, p, p.firstControlPlane)).map((d) => d.toJS() as KubeadmDoc);
     expect(docs[2]).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd', failCgroupV1: false });
     expect(docs[0]!.nodeRegistration.ignorePreflightErrors).toEqual(['SystemVerification']);
-    const join = parseAllDocuments(renderJoinTemplate(spec, p.controlPlane[1]!, true))[0]!.toJS() as Record<string, any>;
+    const join = parseAllDocuments(renderJoinTemplate(spec, p.controlPlane[1]!, true))[0]!.toJS() as KubeadmDoc;
     expect(join.nodeRegistration.ignorePreflightErrors).toEqual(['SystemVerification']);
     const apply = parseAllDocuments(renderUpgradeConfig(spec, '1.37.2', 'apply'))[0]!.toJS();
-    expect(apply).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', apply: { kubernetesVersion: 'v1.37.2', ignorePreflightErrors: ['SystemVerification'] } });
+    expect(apply).toEqual({
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kind: 'UpgradeConfiguration',
+      apply: { kubernetesVersion: 'v1.37.2', ignorePreflightErrors: ['SystemVerification'] },
+    });
     const node = parseAllDocuments(renderUpgradeConfig(spec, '1.37.2', 'node'))[0]!.toJS();
     expect(node).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', node: { ignorePreflightErrors: ['SystemVerification'] } });
   });
@@ -147,7 +170,8 @@ describe('kubeadm config: cgroup v1 opt-in', () => {
   it('without it: no failCgroupV1 and no skipped check', () => {
     const spec = withOptIn(false);
     const p = resolvePlacement(spec);
-    const text = renderInitConfig(spec, p, p.firstControlPlane) + renderJoinTemplate(spec, p.controlPlane[1]!, true) + renderUpgradeConfig(spec, '1.37.2', 'apply');
+    const text =
+      renderInitConfig(spec, p, p.firstControlPlane) + renderJoinTemplate(spec, p.controlPlane[1]!, true) + renderUpgradeConfig(spec, '1.37.2', 'apply');
     expect(text).not.toContain('failCgroupV1');
     expect(text).not.toContain('SystemVerification');
   });
@@ -181,7 +205,7 @@ describe('joins', () => {
 
     const r = sh(dir, joinOp!.command, captured.stdout);
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
-    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as Record<string, any>;
+    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as KubeadmDoc;
     expect(cfg.kind).toBe('JoinConfiguration');
     expect(cfg.discovery.bootstrapToken).toEqual({ apiServerEndpoint: '10.0.0.10:6443', token: TOKEN, caCertHashes: [HASH] });
     expect(cfg.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: '10.0.0.12', bindPort: 6443 }, certificateKey: KEY });
@@ -212,10 +236,13 @@ describe('joins', () => {
     const [, joinOp] = commands(plan().operations.get('join-worker@worker1'));
     const ok = sh(dir, joinOp!.command, `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH} \n`);
     expect(ok.code).toBe(0);
-    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as Record<string, any>;
+    const cfg = parse(readFileSync(join(dir, 'out', 'join.yaml'), 'utf8')) as KubeadmDoc;
     expect(cfg.controlPlane).toBeUndefined();
     expect(cfg.nodeRegistration.taints).toEqual([]);
-    writeFileSync(join(dir, 'bin', 'kubeadm'), '#!/bin/sh\necho "[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists" >&2\nexit 1\n');
+    writeFileSync(
+      join(dir, 'bin', 'kubeadm'),
+      '#!/bin/sh\necho "[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists" >&2\nexit 1\n',
+    );
     const bad = sh(dir, joinOp!.command, `kubeadm join 10.0.0.10:6443 --token ${TOKEN} --discovery-token-ca-cert-hash ${HASH} \n`);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('[ERROR FileAvailable--etc-kubernetes-kubelet.conf]');
@@ -324,7 +351,11 @@ describe('external etcd', () => {
     expect(text).toContain('Subject: CN = etcd2');
     expect(text).toMatch(/DNS:etcd2, DNS:localhost, IP Address:10\.0\.0\.32, IP Address:127\.0\.0\.1/);
     expect(text).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
-    const verify = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'pki', 'ca.crt'), join(dir, 'pki', 'members', 'etcd2.crt'), join(dir, 'pki', 'apiserver-etcd-client.crt')], { encoding: 'utf8' });
+    const verify = spawnSync(
+      'openssl',
+      ['verify', '-CAfile', join(dir, 'pki', 'ca.crt'), join(dir, 'pki', 'members', 'etcd2.crt'), join(dir, 'pki', 'apiserver-etcd-client.crt')],
+      { encoding: 'utf8' },
+    );
     expect(verify.status).toBe(0);
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
 
@@ -423,9 +454,16 @@ describe('plan command: cluster facts', () => {
   });
 
   it('a failing kubectl is a warning, and the plan goes on without cluster facts', async () => {
-    const { p } = await observe({ code: 1, stdout: '', stderr: 'The connection to the server 10.0.0.10:6443 was refused - did you specify the right host or port?' });
+    const { p } = await observe({
+      code: 1,
+      stdout: '',
+      stderr: 'The connection to the server 10.0.0.10:6443 was refused - did you specify the right host or port?',
+    });
     expect(p.cluster?.leaseHolders).toBeUndefined();
-    expect(p.diagnostics).toContainEqual({ severity: 'warning', message: expect.stringContaining('the cluster could not be read (cp1: kubectl exited 1: The connection to the server') });
+    expect(p.diagnostics).toContainEqual({
+      severity: 'warning',
+      message: expect.stringContaining('the cluster could not be read (cp1: kubectl exited 1: The connection to the server'),
+    });
     expect(p.changes.find((c) => c.id === 'node-config@worker1')!.action).toBe('read');
   });
 });

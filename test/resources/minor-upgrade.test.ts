@@ -35,7 +35,7 @@ function builtAt136(): Map<string, HostFacts> {
 }
 
 describe('a minor upgrade with per-minor repositories', () => {
-  it('switches every host\'s Kubernetes source to v1.37, ahead of that host\'s packages and upgrade', () => {
+  it("switches every host's Kubernetes source to v1.37, ahead of that host's packages and upgrade", () => {
     const facts = builtAt136();
     const spec = at('1.37.2');
     const { plan, operations } = planSpec(spec, facts, { env: TEST_ENV, localFiles: localFiles(spec) });
@@ -45,8 +45,12 @@ describe('a minor upgrade with per-minor repositories', () => {
       expect(sources.action).toBe('update');
       const list = sources.files.find((f) => f.path === '/etc/apt/sources.list.d/hactl-kubernetes.list')!;
       expect(list.action).toBe('update');
-      expect(list.diff).toContain('-deb [signed-by=/etc/apt/keyrings/hactl-kubernetes-repository.asc] http://mirror.corp.internal/k8s/core:/stable:/v1.36/deb/ /');
-      expect(list.diff).toContain('+deb [signed-by=/etc/apt/keyrings/hactl-kubernetes-repository.asc] http://mirror.corp.internal/k8s/core:/stable:/v1.37/deb/ /');
+      expect(list.diff).toContain(
+        '-deb [signed-by=/etc/apt/keyrings/hactl-kubernetes-repository.asc] http://mirror.corp.internal/k8s/core:/stable:/v1.36/deb/ /',
+      );
+      expect(list.diff).toContain(
+        '+deb [signed-by=/etc/apt/keyrings/hactl-kubernetes-repository.asc] http://mirror.corp.internal/k8s/core:/stable:/v1.37/deb/ /',
+      );
       expect((operations.get(`package-sources@${host}`) ?? []).map((o) => o.description)).toEqual([
         'write /etc/apt/sources.list.d/hactl-kubernetes.list (0644)',
         'refresh the package lists (apt-get update)',
@@ -60,6 +64,8 @@ describe('a minor upgrade with per-minor repositories', () => {
       expect(steps.some((s) => s.startsWith('write /etc/kubernetes/kubeadm-upgrade.yaml: the kubeadm.k8s.io/v1beta4 UpgradeConfiguration'))).toBe(true);
     }
     const applyStep = plan.changes.find((c) => c.id === 'upgrade-control-plane@cp1')!.steps.find((s) => s.startsWith('kubeadm upgrade apply'));
-    expect(applyStep).toBe('kubeadm upgrade apply --config /etc/kubernetes/kubeadm-upgrade.yaml (v1.37.2): the control plane (and stacked etcd) of the cluster to 1.37.2');
+    expect(applyStep).toBe(
+      'kubeadm upgrade apply --config /etc/kubernetes/kubeadm-upgrade.yaml (v1.37.2): the control plane (and stacked etcd) of the cluster to 1.37.2',
+    );
   });
 });

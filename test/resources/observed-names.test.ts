@@ -32,11 +32,19 @@ describe('ETCD_INITIAL_CLUSTER', () => {
   it('is never built from an unsafe name or URL', () => {
     expect(() => initialClusterOf([{ name: 'm1$(id)', peerURLs: ['https://10.0.0.1:2380'] }])).toThrow(/not an etcd member name/);
     expect(() => initialClusterOf([{ name: 'm1', peerURLs: ['https://10.0.0.1:2380 x'] }])).toThrow(/not an etcd peer URL/);
-    expect(initialClusterOf([{ name: 'etcd2', peerURLs: ['https://10.0.0.2:2380'] }, { name: 'etcd1', peerURLs: ['https://[fd00::1]:2380'] }])).toBe('etcd1=https://[fd00::1]:2380,etcd2=https://10.0.0.2:2380');
+    expect(
+      initialClusterOf([
+        { name: 'etcd2', peerURLs: ['https://10.0.0.2:2380'] },
+        { name: 'etcd1', peerURLs: ['https://[fd00::1]:2380'] },
+      ]),
+    ).toBe('etcd1=https://[fd00::1]:2380,etcd2=https://10.0.0.2:2380');
   });
 
   it('read back from a host is used only when it has the shape hactl writes', () => {
-    expect(initialClusterIn('ETCD_INITIAL_CLUSTER="etcd1=https://10.0.0.1:2380"\nETCD_INITIAL_CLUSTER_STATE="new"\n')).toEqual({ state: 'new', cluster: 'etcd1=https://10.0.0.1:2380' });
+    expect(initialClusterIn('ETCD_INITIAL_CLUSTER="etcd1=https://10.0.0.1:2380"\nETCD_INITIAL_CLUSTER_STATE="new"\n')).toEqual({
+      state: 'new',
+      cluster: 'etcd1=https://10.0.0.1:2380',
+    });
     expect(initialClusterIn('ETCD_INITIAL_CLUSTER="etcd1=https://10.0.0.1:2380,$(reboot)=x"\nETCD_INITIAL_CLUSTER_STATE="new"\n')).toBeUndefined();
     expect(initialClusterIn('ETCD_INITIAL_CLUSTER="e`id`=https://10.0.0.1:2380"\nETCD_INITIAL_CLUSTER_STATE="existing"\n')).toBeUndefined();
   });

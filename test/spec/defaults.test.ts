@@ -191,11 +191,14 @@ hosts:
   });
 
   it('warns but loads when a non-root user has sudo turned off', () => {
-    const r = loadSpec(`${HEAD}ssh: { user: ops, sudo: false }
+    const r = loadSpec(
+      `${HEAD}ssh: { user: ops, sudo: false }
 hosts:
   - { name: cp1, address: 10.0.0.11, roles: [control-plane] }
   - { name: w1, address: 10.0.0.21, roles: [worker] }
-`, 'c.yaml');
+`,
+      'c.yaml',
+    );
     expect(r.spec).toBeDefined();
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([
       "c.yaml:5:25: ssh.sudo: warning: user 'ops' without sudo cannot install packages or write system files",

@@ -12,7 +12,9 @@ const NAMES = ['single', 'ha-stacked', 'ha-external-etcd', 'kube-vip', 'air-gapp
 
 describe('examples', () => {
   it('has the documented examples and no others', () => {
-    const found = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+    const found = readdirSync(EXAMPLES)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''));
     expect(found.sort()).toEqual([...NAMES].sort());
   });
 
@@ -52,7 +54,12 @@ describe('examples', () => {
 
   it('kube-vip: co-located on the control plane, no keepalived settings', async () => {
     const { spec } = await loadSpecFile(`${EXAMPLES}kube-vip.yaml`);
-    expect(spec!.loadBalancer).toMatchObject({ type: 'kube-vip', placement: 'co-located', frontendPort: 6443, kubeVip: { interface: 'ens18', version: '0.8.7' } });
+    expect(spec!.loadBalancer).toMatchObject({
+      type: 'kube-vip',
+      placement: 'co-located',
+      frontendPort: 6443,
+      kubeVip: { interface: 'ens18', version: '0.8.7' },
+    });
     expect(spec!.loadBalancer.keepalived).toBeUndefined();
   });
 

@@ -15,7 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'hactl-init-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const addresses = (n: number) => Array.from({ length: n }, (_, i) => `10.0.10.${11 + i}`);
-const spec = (n: number, vip?: string) => initSpec({ name: 'demo', addresses: addresses(n), ...(vip ? { vip } : {}), kubernetesVersion: DEFAULT_KUBERNETES_VERSION, command: 'hactl init' });
+const spec = (n: number, vip?: string) =>
+  initSpec({ name: 'demo', addresses: addresses(n), ...(vip ? { vip } : {}), kubernetesVersion: DEFAULT_KUBERNETES_VERSION, command: 'hactl init' });
 
 describe('initSpec', () => {
   it.each([
@@ -36,8 +37,8 @@ describe('initSpec', () => {
     const s = loadSpec(text, 'c.yaml').spec!;
     expect(s.controlPlaneEndpoint.host).toBe('10.0.10.250');
     expect(s.loadBalancer.type).toBe('keepalived-haproxy');
-    expect(text).toMatch(/# CHECK: a guess\. The VIP must be[^\n]*\n[^\n]*\n  host: 10\.0\.10\.250\n/);
-    expect(text).toMatch(/# CHECK: the network interface[^\n]*\n    interface: eth0\n/);
+    expect(text).toMatch(/# CHECK: a guess\. The VIP must be[^\n]*\n[^\n]*\n {2}host: 10\.0\.10\.250\n/);
+    expect(text).toMatch(/# CHECK: the network interface[^\n]*\n {4}interface: eth0\n/);
     expect(text).toMatch(/# - \{ name: lb1, address: <address>, roles: \[lb\] \}/);
     expect(notes).toEqual([expect.stringMatching(/10\.0\.10\.250 is a guess/), expect.stringMatching(/interface is eth0/)]);
   });
@@ -65,7 +66,9 @@ describe('initSpec', () => {
     [{ vip: 'vip.example' }, /--vip: "vip\.example" is not an IPv4/],
     [{ addresses: ['fd00::1', 'fd00::2', 'fd00::3'] }, /--vip: give the VIP/],
   ])('refuses %j', (over, message) => {
-    expect(() => initSpec({ name: 'demo', addresses: addresses(3), kubernetesVersion: DEFAULT_KUBERNETES_VERSION, command: 'hactl init', ...over })).toThrow(message);
+    expect(() => initSpec({ name: 'demo', addresses: addresses(3), kubernetesVersion: DEFAULT_KUBERNETES_VERSION, command: 'hactl init', ...over })).toThrow(
+      message,
+    );
   });
 });
 

@@ -22,7 +22,13 @@ const CASES: [string, number, number, string, string][] = [
   ['missing-hosts', 1, 1, 'hosts', "missing required key 'hosts'"],
   ['empty-hosts', 5, 8, 'hosts', 'must not be empty'],
   ['misspelled-host-key', 7, 5, 'hosts[0].adress', "unknown key 'adress', did you mean 'address'?"],
-  ['extra-san-invalid', 11, 7, 'controlPlaneEndpoint.extraSANs[2]', "must be an IPv4 or IPv6 address or a DNS name (a leading '*.' allowed), got 'api_server.corp.internal'"],
+  [
+    'extra-san-invalid',
+    11,
+    7,
+    'controlPlaneEndpoint.extraSANs[2]',
+    "must be an IPv4 or IPv6 address or a DNS name (a leading '*.' allowed), got 'api_server.corp.internal'",
+  ],
   ['host-missing-address', 6, 5, 'hosts[0].address', "missing required key 'address'"],
   ['unknown-key-typo', 7, 1, 'contolPlaneEndpoint', "unknown key 'contolPlaneEndpoint', did you mean 'controlPlaneEndpoint'?"],
   ['unknown-nested-key', 9, 3, 'kubernetes.podSubnets', "unknown key 'podSubnets', did you mean 'podSubnet'?"],
@@ -36,7 +42,7 @@ const CASES: [string, number, number, string, string][] = [
   ['roles-not-a-list', 8, 12, 'hosts[0].roles', "must be a list, got the string 'control-plane'"],
   ['unknown-role', 6, 46, 'hosts[0].roles[0]', "got 'master', did you mean 'control-plane'?"],
   ['duplicate-role', 6, 69, 'hosts[0].roles[2]', "'worker' is listed twice (also at [1])"],
-  ['host-name-not-dns-label', 6, 13, 'hosts[0].name', "must be a DNS label"],
+  ['host-name-not-dns-label', 6, 13, 'hosts[0].name', 'must be a DNS label'],
   ['cluster-name-invalid', 4, 9, 'metadata.name', "got 'Prod.Cluster'"],
   ['bad-ipv4-address', 6, 27, 'hosts[0].address', "must be an IPv4 or IPv6 address, got '10.0.0.256'"],
   ['label-value-invalid', 10, 13, 'hosts[0].labels.tier', 'must be a Kubernetes label value'],
@@ -62,7 +68,13 @@ const CASES: [string, number, number, string, string][] = [
   ['subnet-prefix-too-long', 13, 48, 'loadBalancer.keepalived.subnetPrefix', 'must be at most 32 for the IPv4 VIP, got 64'],
   ['vip-missing', 1, 1, 'controlPlaneEndpoint.host', "missing required key 'host': the VIP"],
   ['vip-is-host-address', 11, 31, 'controlPlaneEndpoint.host', "the VIP 10.0.0.12 is the address of host 'cp2'"],
-  ['vip-outside-lb-subnet', 11, 31, 'controlPlaneEndpoint.host', "the VIP 10.0.1.10 is not in the /24 network of load-balancer host 'lb1' (10.0.0.5) (and 1 more)"],
+  [
+    'vip-outside-lb-subnet',
+    11,
+    31,
+    'controlPlaneEndpoint.host',
+    "the VIP 10.0.1.10 is not in the /24 network of load-balancer host 'lb1' (10.0.0.5) (and 1 more)",
+  ],
   ['vip-is-dns-name', 11, 31, 'controlPlaneEndpoint.host', "must be an IP address (the VIP keepalived-haproxy holds), got the DNS name 'api.corp.internal'"],
   ['overlapping-cidrs', 9, 18, 'kubernetes.serviceSubnet', '10.96.0.0/12 overlaps podSubnet 10.96.0.0/16'],
   ['host-in-pod-subnet', 6, 27, 'hosts[0].address', 'host address 10.244.3.7 lies inside podSubnet 10.244.0.0/16'],
@@ -86,7 +98,10 @@ const CASES: [string, number, number, string, string][] = [
 
 describe('invalid specs', () => {
   it('covers every fixture and at least 40 cases', () => {
-    const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+    const fixtures = readdirSync(DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''))
+      .sort();
     expect(CASES.map((c) => c[0]).sort()).toEqual(fixtures);
     expect(CASES.length).toBeGreaterThanOrEqual(40);
   });

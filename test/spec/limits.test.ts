@@ -19,7 +19,14 @@ describe('spec size cap', () => {
     const r = loadSpec(padded(MAX_SPEC_BYTES + 1), 'big.yaml');
     expect(r.spec).toBeUndefined();
     expect(r.diagnostics).toEqual([
-      { severity: 'error', file: 'big.yaml', line: 1, col: 1, path: '(file)', message: `the spec is ${MAX_SPEC_BYTES + 1} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)` },
+      {
+        severity: 'error',
+        file: 'big.yaml',
+        line: 1,
+        col: 1,
+        path: '(file)',
+        message: `the spec is ${MAX_SPEC_BYTES + 1} bytes; hactl reads specs of at most ${MAX_SPEC_BYTES} bytes (4 MiB)`,
+      },
     ]);
   });
 
@@ -47,7 +54,10 @@ describe('duplicate keys', () => {
   it('are reported where the second one is, in any mapping, merge keys aside', () => {
     const text = `${BASE}hosts:\n  - name: a\n    address: 10.0.0.1\n    name: b\n    roles: [worker]\nmetadata: {}\n`;
     const dups = loadSpec(text, 'd.yaml').diagnostics.filter((d) => d.message.includes('a key appears twice'));
-    expect(dups.map((d) => [d.line, d.col])).toEqual([[8, 5], [10, 1]]);
+    expect(dups.map((d) => [d.line, d.col])).toEqual([
+      [8, 5],
+      [10, 1],
+    ]);
     const merged = loadSpec(`${BASE}x: &a { p: 1 }\ny:\n  <<: *a\n  q: 2\n`, 'm.yaml').diagnostics;
     expect(merged.some((d) => d.message.includes('a key appears twice'))).toBe(false);
   });

@@ -105,8 +105,7 @@ describe('CIDRs', () => {
     });
     fc.assert(
       fc.property(arb, arb, (a, b) => {
-        const expected =
-          cidrContains(a, { family: 4, value: b.value }) || cidrContains(b, { family: 4, value: a.value });
+        const expected = cidrContains(a, { family: 4, value: b.value }) || cidrContains(b, { family: 4, value: a.value });
         expect(cidrsOverlap(a, b)).toBe(expected);
         expect(cidrsOverlap(b, a)).toBe(expected);
       }),

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadSpec } from '../../src/spec/index.js';
 
-const EXAMPLES = ['single', 'ha-stacked', 'ha-external-etcd', 'kube-vip', 'air-gapped'].map((n) =>
-  parse(readFileSync(new URL(`../../examples/${n}.yaml`, import.meta.url), 'utf8')) as unknown,
+const EXAMPLES = ['single', 'ha-stacked', 'ha-external-etcd', 'kube-vip', 'air-gapped'].map(
+  (n) => parse(readFileSync(new URL(`../../examples/${n}.yaml`, import.meta.url), 'utf8')) as unknown,
 );
 
 /** All paths to values inside `v`. */
@@ -30,12 +30,10 @@ function replaced(root: unknown, path: (string | number)[], value: unknown): unk
 
 describe('robustness', () => {
   it('any value at any place of an example gives diagnostics or a spec, never an exception', () => {
-    const arb = fc
-      .tuple(fc.integer({ min: 0, max: EXAMPLES.length - 1 }), fc.nat(), fc.jsonValue({ maxDepth: 2 }))
-      .map(([e, p, value]) => {
-        const all = paths(EXAMPLES[e]);
-        return stringify(replaced(EXAMPLES[e], all[p % all.length]!, value));
-      });
+    const arb = fc.tuple(fc.integer({ min: 0, max: EXAMPLES.length - 1 }), fc.nat(), fc.jsonValue({ maxDepth: 2 })).map(([e, p, value]) => {
+      const all = paths(EXAMPLES[e]);
+      return stringify(replaced(EXAMPLES[e], all[p % all.length]!, value));
+    });
     fc.assert(
       fc.property(arb, (text) => {
         const lines = text.split('\n').length;

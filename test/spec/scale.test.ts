@@ -35,8 +35,6 @@ describe('scale', () => {
   it('a duplicate address on the 5,000th host is reported at its line', () => {
     const r = loadSpec(bigSpec(4995, '10.1.0.1'), 'big.yaml');
     expect(r.spec).toBeUndefined();
-    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
-      'big.yaml:5005:29: hosts[4999].address: address 10.1.0.1 is already used by hosts[5] (w0)',
-    ]);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual(['big.yaml:5005:29: hosts[4999].address: address 10.1.0.1 is already used by hosts[5] (w0)']);
   }, 60_000);
 });

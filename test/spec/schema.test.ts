@@ -24,7 +24,10 @@ describe('cluster.schema.json', () => {
     const found = patterns(schema);
     expect(found.length).toBeGreaterThan(15);
     for (const [at] of found) {
-      const parent = at.split('/').slice(1).reduce<unknown>((n, k) => (n as Schema)[k], schema) as Schema;
+      const parent = at
+        .split('/')
+        .slice(1)
+        .reduce<unknown>((n, k) => (n as Schema)[k], schema) as Schema;
       expect(typeof parent['x-pattern-message'] === 'string' || typeof parent.maxLength === 'number', at).toBe(true);
     }
   });
@@ -32,7 +35,11 @@ describe('cluster.schema.json', () => {
   it('no pattern admits shell metacharacters, quotes, whitespace or command substitution', () => {
     const found = patterns(schema);
     const dangerous = fc
-      .tuple(fc.string({ maxLength: 8 }), fc.constantFrom(';', '`', "'", '"', ' ', '\n', '\t', '&', '|', '<', '>', '$(', '\\', '*'), fc.string({ maxLength: 8 }))
+      .tuple(
+        fc.string({ maxLength: 8 }),
+        fc.constantFrom(';', '`', "'", '"', ' ', '\n', '\t', '&', '|', '<', '>', '$(', '\\', '*'),
+        fc.string({ maxLength: 8 }),
+      )
       .map(([a, bad, b]) => `${a}${bad}${b}`);
     fc.assert(
       fc.property(dangerous, (s) => {

@@ -95,7 +95,10 @@ describe('types agree with the schema', () => {
     const spec = typePaths('types.ts', 'ClusterSpec');
     // The normalized spec lifts metadata.name to name.
     const toSpec = (p: string): string => (p === 'metadata.name' ? 'name' : p);
-    const schemaKeys = [...fromSchema.paths.keys()].filter((p) => p !== 'metadata').map(toSpec).sort();
+    const schemaKeys = [...fromSchema.paths.keys()]
+      .filter((p) => p !== 'metadata')
+      .map(toSpec)
+      .sort();
     expect([...spec.keys()].sort()).toEqual(schemaKeys);
   });
 

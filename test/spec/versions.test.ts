@@ -16,7 +16,14 @@ import {
 
 const SCHEMA = JSON.parse(readFileSync(fileURLToPath(new URL('../../schemas/cluster.schema.json', import.meta.url)), 'utf8'));
 const spec = (version: string) =>
-  ['apiVersion: hactl.io/v1alpha1', 'kind: Cluster', 'metadata: { name: t }', 'hosts:', '  - { name: node1, address: 10.0.0.11, roles: [control-plane, worker] }', `kubernetes: { version: ${version} }`].join('\n');
+  [
+    'apiVersion: hactl.io/v1alpha1',
+    'kind: Cluster',
+    'metadata: { name: t }',
+    'hosts:',
+    '  - { name: node1, address: 10.0.0.11, roles: [control-plane, worker] }',
+    `kubernetes: { version: ${version} }`,
+  ].join('\n');
 
 describe('the supported Kubernetes minors', () => {
   it('are 1.34 to 1.37, each with kubeadm v1beta4, its pause image, containerd versions and newest patch', () => {
@@ -37,7 +44,7 @@ describe('the supported Kubernetes minors', () => {
     expect(defaultSandboxImage('1.37.2')).toBe('registry.k8s.io/pause:3.10.2');
   });
 
-  it('the default version is the schema default and the newest entry\'s newest patch', () => {
+  it("the default version is the schema default and the newest entry's newest patch", () => {
     expect(SCHEMA.properties.kubernetes.properties.version.default).toBe(DEFAULT_KUBERNETES_VERSION);
     expect(KUBERNETES_MINORS.at(-1)!.newestPatch).toBe(DEFAULT_KUBERNETES_VERSION);
     expect(kubernetesMinor('v1.36.4-1.1')?.minor).toBe('1.36');
@@ -87,13 +94,17 @@ describe('end of life', () => {
 });
 
 describe('end of life in the plan', () => {
-  it('a plan made on a date past the minor\'s end of life carries the warning; a current minor none', async () => {
+  it("a plan made on a date past the minor's end of life carries the warning; a current minor none", async () => {
     const { bareCluster, planSpec, specFromText } = await import('../resources/helpers.js');
     const old = specFromText(spec('1.34.9'));
     const withWarning = planSpec(old, bareCluster(old, 'debian12')).plan.diagnostics.filter((d) => d.message.startsWith('kubernetes.version'));
     // planSpec plans as of 2026-11-22.
     expect(withWarning).toEqual([
-      { severity: 'warning', message: 'kubernetes.version: Kubernetes 1.34 reached its upstream end of life on 2026-10-27 (26 days ago) and gets no more patches: upgrade towards 1.37' },
+      {
+        severity: 'warning',
+        message:
+          'kubernetes.version: Kubernetes 1.34 reached its upstream end of life on 2026-10-27 (26 days ago) and gets no more patches: upgrade towards 1.37',
+      },
     ]);
     const current = specFromText(spec('1.37.2'));
     expect(planSpec(current, bareCluster(current, 'debian12')).plan.diagnostics.filter((d) => d.message.startsWith('kubernetes.version'))).toEqual([]);

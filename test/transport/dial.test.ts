@@ -17,7 +17,11 @@ let server: TestSshServer;
 let knownHosts: string;
 
 function target(name: string, port = server.port, over: Partial<HostTarget['ssh']> = {}): HostTarget {
-  return { name, address: '127.0.0.1', ssh: { user: 'root', port, privateKeyFile: keyFile, knownHostsFile: knownHosts, sudo: false, connectTimeoutSeconds: 5, ...over } };
+  return {
+    name,
+    address: '127.0.0.1',
+    ssh: { user: 'root', port, privateKeyFile: keyFile, knownHostsFile: knownHosts, sudo: false, connectTimeoutSeconds: 5, ...over },
+  };
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {

@@ -46,9 +46,15 @@ describe('shellQuote', () => {
 
   it('survives a real shell for arbitrary strings', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')), { minLength: 1, maxLength: 5 }), (words) => {
-        expect(roundTrip(words)).toEqual(words);
-      }),
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (words) => {
+          expect(roundTrip(words)).toEqual(words);
+        },
+      ),
       { numRuns: 60 },
     );
   });

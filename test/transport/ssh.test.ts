@@ -34,7 +34,6 @@ let server: TestSshServer;
 let knownHosts: string;
 let counter = 0;
 
-
 function target(over: Partial<HostTarget['ssh']> = {}, name = 'h1', port = server.port): HostTarget {
   return {
     name,
@@ -136,7 +135,9 @@ describe('ssh transport against ssh2 Server', () => {
     const port = await srv.listen();
     try {
       const kh = freshKnownHosts(knownHostsLine(port, server.hostKey.public));
-      const t = await new SshConnector({ env: { HACTL_KEY_PASS: 'correct horse' } }).connect(target({ port, knownHostsFile: kh, privateKeyFile: encFile, passphraseEnv: 'HACTL_KEY_PASS' }));
+      const t = await new SshConnector({ env: { HACTL_KEY_PASS: 'correct horse' } }).connect(
+        target({ port, knownHostsFile: kh, privateKeyFile: encFile, passphraseEnv: 'HACTL_KEY_PASS' }),
+      );
       expect((await t.exec('echo unlocked')).stdout).toBe('unlocked\n');
       await t.close();
       const err = (await new SshConnector({ env: { HACTL_KEY_PASS: 'wrong horse' } })
@@ -286,7 +287,9 @@ describe('ssh transport against ssh2 Server', () => {
 
     const logs: string[] = [];
     const started = Date.now();
-    const err = await new SshConnector({ attempts: 3, backoffMs: 50, log: (l) => logs.push(l) }).connect(target({ port, knownHostsFile: kh })).catch((e: unknown) => e);
+    const err = await new SshConnector({ attempts: 3, backoffMs: 50, log: (l) => logs.push(l) })
+      .connect(target({ port, knownHostsFile: kh }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostUnreachableError);
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
     expect(logs.filter((l) => l.includes('retrying'))).toHaveLength(2);

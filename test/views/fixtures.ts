@@ -203,7 +203,15 @@ export function diagnosticsAndUnreachable(): Plan {
         observedFrom: 'etcd1',
         members: [
           { name: 'etcd1', id: '8e9e05c52164694d', peerURLs: ['https://10.0.0.31:2380'], started: true, healthy: true, leader: true },
-          { name: 'etcd2', id: '91bc3c398fb3c146', peerURLs: ['https://10.0.0.32:2380'], started: true, healthy: false, leader: false, error: 'context deadline exceeded' },
+          {
+            name: 'etcd2',
+            id: '91bc3c398fb3c146',
+            peerURLs: ['https://10.0.0.32:2380'],
+            started: true,
+            healthy: false,
+            leader: false,
+            error: 'context deadline exceeded',
+          },
           { name: '', id: 'fd422379fda50e48', peerURLs: ['https://10.0.0.34:2380'], started: false, healthy: false, leader: false },
         ],
       },
@@ -227,7 +235,13 @@ export function overCap(hostCount = 40): Plan {
       }),
     );
     if (i % 10 === 0) {
-      changes.push(resourceChange(node('join-worker', name), { action: 'delete', reason: `${name} is being rebuilt`, steps: [`kubectl drain ${name}`, `kubeadm reset --force on ${name}`] }));
+      changes.push(
+        resourceChange(node('join-worker', name), {
+          action: 'delete',
+          reason: `${name} is being rebuilt`,
+          steps: [`kubectl drain ${name}`, `kubeadm reset --force on ${name}`],
+        }),
+      );
     }
   }
   return buildPlan({ createdAt: CREATED, spec: SPEC, hosts, changes });

@@ -16,7 +16,12 @@ describe('printable', () => {
   });
 
   it('maps every string of a plain value, keeping the lines of diffs and messages', () => {
-    expect(printableDeep({ name: 'x\ny', diff: '-a\n+b\x1b\n', list: ['\x00'], n: 1 })).toEqual({ name: 'x\\x0ay', diff: '-a\n+b\\x1b\n', list: ['\\x00'], n: 1 });
+    expect(printableDeep({ name: 'x\ny', diff: '-a\n+b\x1b\n', list: ['\x00'], n: 1 })).toEqual({
+      name: 'x\\x0ay',
+      diff: '-a\n+b\\x1b\n',
+      list: ['\\x00'],
+      n: 1,
+    });
   });
 });
 
@@ -24,19 +29,26 @@ describe('plan views render host-observed strings escaped', () => {
   const plan = buildPlan({
     createdAt: '2026-11-22T00:00:00.000Z',
     spec: { file: 'c.yaml', sha256: sha256('') },
-    hosts: [{ name: 'cp1', address: '10.0.0.11' }, { name: 'w1', address: '10.0.0.21', unreachable: `ssh: ${HOSTILE}` }],
+    hosts: [
+      { name: 'cp1', address: '10.0.0.11' },
+      { name: 'w1', address: '10.0.0.21', unreachable: `ssh: ${HOSTILE}` },
+    ],
     changes: [
-      resourceChange({ id: 'os-prep@cp1', kind: 'os-prep', host: 'cp1' }, {
-        reason: `observed ${HOSTILE}`,
-        attributes: [attr('hostname', HOSTILE, 'cp1')],
-        files: [fileChange({ path: '/etc/motd', before: `${HOSTILE}\n`, after: 'hello\n' })],
-      }),
+      resourceChange(
+        { id: 'os-prep@cp1', kind: 'os-prep', host: 'cp1' },
+        {
+          reason: `observed ${HOSTILE}`,
+          attributes: [attr('hostname', HOSTILE, 'cp1')],
+          files: [fileChange({ path: '/etc/motd', before: `${HOSTILE}\n`, after: 'hello\n' })],
+        },
+      ),
     ],
     diagnostics: [{ severity: 'warning', host: 'cp1', message: `kernel says ${HOSTILE}` }],
   });
 
   it.each([
     ['human', () => renderHuman(plan, { color: false })],
+    // eslint-disable-next-line no-control-regex -- strips the ANSI colour escapes (ESC [ ... m)
     ['human (colour)', () => renderHuman(plan, { color: true }).replace(/\x1b\[[0-9;]*m/g, '')],
     ['markdown', () => renderMarkdown(plan)],
   ])('%s', (_name, render) => {

@@ -1,15 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  attr,
-  buildPlan,
-  fileChange,
-  resourceChange,
-  sha256,
-  type Plan,
-  type ResourceChange,
-} from '../../src/plan/model.js';
+import { attr, buildPlan, fileChange, resourceChange, sha256, type Plan, type ResourceChange } from '../../src/plan/model.js';
 import { validatePlanDocument } from '../../src/plan/saved.js';
 import { renderHuman } from '../../src/views/human.js';
 import { renderJson } from '../../src/views/json.js';
@@ -56,6 +48,7 @@ describe('human view', () => {
     expect(renderHuman(plan, { color: false })).not.toContain(ESC);
     expect(renderHuman(plan, { color: true })).toContain(ESC);
     // Same text once the escapes are gone.
+    // eslint-disable-next-line no-control-regex -- strips the ANSI colour escapes (ESC [ ... m)
     expect(renderHuman(plan, { color: true }).replace(/\u001b\[[0-9;]*m/g, '')).toBe(renderHuman(plan, { color: false }));
   });
 
@@ -163,19 +156,24 @@ describe('secrets never reach a view', () => {
   const TOKEN_FIELD = { pattern: /^(token: )[^\n]*/gm };
   function planWith(secret: string, other: string): Plan {
     const changes: ResourceChange[] = [
-      resourceChange({ id: 'kubeadm-init', kind: 'kubeadm-init', host: 'cp1' }, {
-        action: 'create',
-        reason: 'the token was rotated',
-        attributes: [
-          attr('bootstrapToken', undefined, secret, { sensitive: true }),
-          attr('certificateKey', other, secret, { sensitive: true }),
-        ],
-        files: [
-          fileChange({ path: '/etc/kubernetes/hactl/join.env', before: `TOKEN=${other}\n`, after: `TOKEN=${secret}\n`, sensitive: true }),
-          fileChange({ path: '/etc/kubernetes/hactl/kubeadm.yaml', before: `a: 1\ntoken: ${JSON.stringify(other)}\n`, after: `a: 1\ntoken: ${JSON.stringify(secret)}\n`, secretFields: [TOKEN_FIELD] }),
-        ],
-        steps: ['kubeadm token create'],
-      }),
+      resourceChange(
+        { id: 'kubeadm-init', kind: 'kubeadm-init', host: 'cp1' },
+        {
+          action: 'create',
+          reason: 'the token was rotated',
+          attributes: [attr('bootstrapToken', undefined, secret, { sensitive: true }), attr('certificateKey', other, secret, { sensitive: true })],
+          files: [
+            fileChange({ path: '/etc/kubernetes/hactl/join.env', before: `TOKEN=${other}\n`, after: `TOKEN=${secret}\n`, sensitive: true }),
+            fileChange({
+              path: '/etc/kubernetes/hactl/kubeadm.yaml',
+              before: `a: 1\ntoken: ${JSON.stringify(other)}\n`,
+              after: `a: 1\ntoken: ${JSON.stringify(secret)}\n`,
+              secretFields: [TOKEN_FIELD],
+            }),
+          ],
+          steps: ['kubeadm token create'],
+        },
+      ),
     ];
     return buildPlan({
       createdAt: '2026-11-22T00:00:00.000Z',
@@ -210,7 +208,12 @@ describe('secrets never reach a view', () => {
       createdAt: '2026-11-22T00:00:00.000Z',
       spec: { file: 'c.yaml', sha256: sha256('') },
       hosts: [],
-      changes: [resourceChange({ id: 'kubeadm-init', kind: 'kubeadm-init', host: 'cp1' }, { action: 'update', files: [fileChange({ path: '/etc/k.yaml', before: null, after: `token: ${secret}\n` })] })],
+      changes: [
+        resourceChange(
+          { id: 'kubeadm-init', kind: 'kubeadm-init', host: 'cp1' },
+          { action: 'update', files: [fileChange({ path: '/etc/k.yaml', before: null, after: `token: ${secret}\n` })] },
+        ),
+      ],
     });
     expect(renderHuman(leaky, { color: false })).toContain(secret);
     expect(renderHuman(planWith(secret, 'another-secret-9'), { color: false })).not.toContain(secret);
@@ -241,7 +244,9 @@ describe('markdown long lines', () => {
       createdAt: '2026-11-22T00:00:00.000Z',
       spec: { file: 'c.yaml', sha256: sha256('') },
       hosts: [{ name: 'cp1', address: '10.0.0.11' }],
-      changes: [resourceChange({ id: 'cni', kind: 'cni', host: 'cp1' }, { files: [fileChange({ path: '/m.js', before: null, after: 'y'.repeat(50_000) + '\n' })] })],
+      changes: [
+        resourceChange({ id: 'cni', kind: 'cni', host: 'cp1' }, { files: [fileChange({ path: '/m.js', before: null, after: 'y'.repeat(50_000) + '\n' })] }),
+      ],
     });
     const md = renderMarkdown(plan);
     expect(md).toContain('… (line cut, 50001 characters)');

@@ -103,5 +103,6 @@ export function compileCli(commands: readonly string[], prefix = 'hactl-cli-'): 
 
 /** The run's status must be `status`; otherwise fail with what hactl printed. */
 export function expectStatus(r: Run, status: number): void {
-  if (r.status !== status) throw new Error(`hactl exited ${r.status}${r.signal ? ` (${r.signal})` : ''}, expected ${status}:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}`);
+  if (r.status !== status)
+    throw new Error(`hactl exited ${r.status}${r.signal ? ` (${r.signal})` : ''}, expected ${status}:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}`);
 }

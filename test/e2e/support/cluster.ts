@@ -61,7 +61,11 @@ export async function bareLab(log: (m: string) => void): Promise<void> {
   const configured =
     state?.topology !== 'ha-stacked' ||
     state.os !== DEFAULT_LAB_OS ||
-    (await Promise.all(state.hosts.map(async (h) => (await sshExec(h.name, 'test -e /etc/apt/sources.list.d/hactl-os.list || dpkg -s containerd >/dev/null 2>&1')).code !== 1))).some(Boolean);
+    (
+      await Promise.all(
+        state.hosts.map(async (h) => (await sshExec(h.name, 'test -e /etc/apt/sources.list.d/hactl-os.list || dpkg -s containerd >/dev/null 2>&1')).code !== 1),
+      )
+    ).some(Boolean);
   if (configured) {
     log('hosts are not bare ha-stacked hosts: recreating the lab');
     await labUp({ topology: 'ha-stacked', fresh: true, log });
@@ -108,6 +112,10 @@ export async function convergedCluster(log: (m: string) => void, commands: strin
   const c = await clusterLab(log, commands);
   const started = Date.now();
   const r = c.converge();
-  log(r === undefined ? `cluster already converged (plan ${((Date.now() - started) / 1000).toFixed(1)} s)` : `cluster converged in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    r === undefined
+      ? `cluster already converged (plan ${((Date.now() - started) / 1000).toFixed(1)} s)`
+      : `cluster converged in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return c;
 }

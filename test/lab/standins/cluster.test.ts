@@ -29,7 +29,11 @@ async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_00
   const end = Date.now() + timeoutMs;
   for (;;) {
     let v: T | undefined;
-    try { v = fn(); } catch { v = undefined; }
+    try {
+      v = fn();
+    } catch {
+      v = undefined;
+    }
     if (v !== undefined && v !== false) return v;
     if (Date.now() > end) throw new Error(`timed out: ${what}`);
     await sleep(1000);
@@ -79,13 +83,19 @@ describe('a stacked HA cluster made by kubeadm', () => {
   });
 
   it('kubeadm config validate rejects unknown fields, and v1beta3 from 1.36 on', () => {
-    const bad = h.sh('cp1', `printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkind: ClusterConfiguration\\nnetworking:\\n  podSubnets: 10.244.0.0/16\\n' > /run/kubelet-standin/bad.yaml; kubeadm config validate --config /run/kubelet-standin/bad.yaml 2>&1`);
+    const bad = h.sh(
+      'cp1',
+      `printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkind: ClusterConfiguration\\nnetworking:\\n  podSubnets: 10.244.0.0/16\\n' > /run/kubelet-standin/bad.yaml; kubeadm config validate --config /run/kubelet-standin/bad.yaml 2>&1`,
+    );
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('strict decoding error: unknown field "networking.podSubnets"');
-    const b3 = 'printf "apiVersion: kubeadm.k8s.io/v1beta3\\nkind: ClusterConfiguration\\n" > /run/kubelet-standin/b3.yaml; kubeadm config validate --config /run/kubelet-standin/b3.yaml 2>&1';
+    const b3 =
+      'printf "apiVersion: kubeadm.k8s.io/v1beta3\\nkind: ClusterConfiguration\\n" > /run/kubelet-standin/b3.yaml; kubeadm config validate --config /run/kubelet-standin/b3.yaml 2>&1';
     const refused = h.sh('cp1', b3);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toContain('your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta3" (kind: "ClusterConfiguration"). Please use kubeadm v1.35 instead');
+    expect(refused.stdout).toContain(
+      'your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta3" (kind: "ClusterConfiguration"). Please use kubeadm v1.35 instead',
+    );
     const warned = h.sh('cp1', b3, { rootfs: roots['1.35.9']! });
     expect(warned.code).toBe(0);
     expect(warned.stdout).toContain('your configuration file uses a deprecated API spec: "kubeadm.k8s.io/v1beta3"');
@@ -94,17 +104,24 @@ describe('a stacked HA cluster made by kubeadm', () => {
   it('kubelet 1.35+ and kubeadm preflight refuse a hybrid cgroup host unless told otherwise', () => {
     // Unmounting the node's cgroup2 view shows this machine's own hybrid layout.
     const hybrid = (cmd: string) => `unshare --mount --propagation private sh -c 'umount /sys/fs/cgroup && ${cmd}' 2>&1`;
-    ok('cp1', "mkdir -p /run/kubelet-standin && printf 'apiVersion: kubelet.config.k8s.io/v1beta1\\nkind: KubeletConfiguration\\nhealthzPort: 0\\n' > /run/kubelet-standin/kubelet.yaml");
+    ok(
+      'cp1',
+      "mkdir -p /run/kubelet-standin && printf 'apiVersion: kubelet.config.k8s.io/v1beta1\\nkind: KubeletConfiguration\\nhealthzPort: 0\\n' > /run/kubelet-standin/kubelet.yaml",
+    );
     const refused = h.sh('cp1', hybrid('kubelet --config /run/kubelet-standin/kubelet.yaml'));
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toContain('failed to run Kubelet: kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release');
+    expect(refused.stdout).toContain(
+      'failed to run Kubelet: kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release',
+    );
     // kubelet 1.35 dropped --pod-infra-container-image (kubernetes#133779); 1.34's still takes it.
     const flag = h.sh('cp1', 'kubelet --pod-infra-container-image=registry.k8s.io/pause:3.10.2 --version 2>&1');
     expect(flag.code).toBe(1);
     expect(flag.stdout).toContain('failed to parse kubelet flag: unknown flag: --pod-infra-container-image');
     const pre = h.sh('cp1', hybrid(`kubeadm init ${IGNORE}`));
     expect(pre.code).toBe(1);
-    expect(pre.stdout).toContain("[ERROR SystemVerification]: cgroups v1 support is deprecated and will be removed in a future release. Please migrate to cgroups v2. To explicitly enable cgroups v1 support for kubelet v1.35 or newer, you must set the kubelet configuration option 'FailCgroupV1' to 'false'.");
+    expect(pre.stdout).toContain(
+      "[ERROR SystemVerification]: cgroups v1 support is deprecated and will be removed in a future release. Please migrate to cgroups v2. To explicitly enable cgroups v1 support for kubelet v1.35 or newer, you must set the kubelet configuration option 'FailCgroupV1' to 'false'.",
+    );
   });
 
   it('init brings up etcd, apiserver, controller-manager and scheduler as static pods', () => {
@@ -120,16 +137,35 @@ kind: InitConfiguration
 bootstrapTokens:
   - token: abcdef.0123456789abcdef
 `;
-    const out = ok('cp1', `cat > /run/kubelet-standin/kubeadm.yaml <<'Y'\n${cfg}Y\nkubeadm init --config /run/kubelet-standin/kubeadm.yaml --upload-certs ${IGNORE}`);
+    const out = ok(
+      'cp1',
+      `cat > /run/kubelet-standin/kubeadm.yaml <<'Y'\n${cfg}Y\nkubeadm init --config /run/kubelet-standin/kubeadm.yaml --upload-certs ${IGNORE}`,
+    );
     expect(out).toContain('Your Kubernetes control-plane has initialized successfully!');
-    const m = /kubeadm join \S+ --token (\S+) \\\n\t--discovery-token-ca-cert-hash (sha256:[0-9a-f]{64}) \\\n\t--control-plane --certificate-key ([0-9a-f]{64})/.exec(out);
+    const m =
+      /kubeadm join \S+ --token (\S+) \\\n\t--discovery-token-ca-cert-hash (sha256:[0-9a-f]{64}) \\\n\t--control-plane --certificate-key ([0-9a-f]{64})/.exec(
+        out,
+      );
     expect(m).not.toBeNull();
     join_ = { token: m![1]!, hash: m![2]!, key: m![3]! };
     expect(join_.token).toBe('abcdef.0123456789abcdef');
     const spki = ok('cp1', 'openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | openssl pkey -pubin -outform der | sha256sum');
     expect(join_.hash).toBe(`sha256:${spki.split(' ')[0]}`);
-    for (const f of ['ca.crt', 'ca.key', 'apiserver.crt', 'apiserver-kubelet-client.crt', 'front-proxy-ca.crt', 'front-proxy-client.crt', 'etcd/ca.crt',
-      'etcd/server.crt', 'etcd/peer.crt', 'etcd/healthcheck-client.crt', 'apiserver-etcd-client.crt', 'sa.key', 'sa.pub'])
+    for (const f of [
+      'ca.crt',
+      'ca.key',
+      'apiserver.crt',
+      'apiserver-kubelet-client.crt',
+      'front-proxy-ca.crt',
+      'front-proxy-client.crt',
+      'etcd/ca.crt',
+      'etcd/server.crt',
+      'etcd/peer.crt',
+      'etcd/healthcheck-client.crt',
+      'apiserver-etcd-client.crt',
+      'sa.key',
+      'sa.pub',
+    ])
       ok('cp1', `test -s /etc/kubernetes/pki/${f}`);
     const etcdCmd = ok('cp1', 'ps -eo args | grep "^/usr/bin/etcd "');
     expect(etcdCmd).toContain(`--initial-cluster=cp1=https://${IP.cp1}:2380`);
@@ -139,12 +175,24 @@ bootstrapTokens:
 
   it('joins two more control-plane nodes: certificates from kubeadm-certs, etcd members added', () => {
     for (const n of ['cp2', 'cp3']) {
-      const out = ok(n, `kubeadm join ${IP.cp1}:6443 --token ${join_.token} --discovery-token-ca-cert-hash ${join_.hash} --control-plane --certificate-key ${join_.key} ${IGNORE}`);
+      const out = ok(
+        n,
+        `kubeadm join ${IP.cp1}:6443 --token ${join_.token} --discovery-token-ca-cert-hash ${join_.hash} --control-plane --certificate-key ${join_.key} ${IGNORE}`,
+      );
       expect(out).toContain('This node has joined the cluster and a new control plane instance was created');
       expect(ok(n, 'cat /etc/kubernetes/pki/ca.crt')).toBe(ok('cp1', 'cat /etc/kubernetes/pki/ca.crt'));
     }
-    const members = ok('cp3', 'ETCDCTL_API=3 etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key member list');
-    expect(members.trim().split('\n').map((l) => l.split(', ')[2]).sort()).toEqual(['cp1', 'cp2', 'cp3']);
+    const members = ok(
+      'cp3',
+      'ETCDCTL_API=3 etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key member list',
+    );
+    expect(
+      members
+        .trim()
+        .split('\n')
+        .map((l) => l.split(', ')[2])
+        .sort(),
+    ).toEqual(['cp1', 'cp2', 'cp3']);
     expect(members).not.toContain('true'); // no learner left
   });
 
@@ -153,7 +201,10 @@ bootstrapTokens:
     const bad = h.sh('w1', `kubeadm join ${IP.cp1}:6443 --token ${join_.token} --discovery-token-ca-cert-hash sha256:${'0'.repeat(64)} ${IGNORE} 2>&1`);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('none of the public keys');
-    const badKey = h.sh('w1', `kubeadm join ${IP.cp1}:6443 --token ${join_.token} --discovery-token-ca-cert-hash ${join_.hash} --control-plane --certificate-key ${'1'.repeat(64)} ${IGNORE} 2>&1`);
+    const badKey = h.sh(
+      'w1',
+      `kubeadm join ${IP.cp1}:6443 --token ${join_.token} --discovery-token-ca-cert-hash ${join_.hash} --control-plane --certificate-key ${'1'.repeat(64)} ${IGNORE} 2>&1`,
+    );
     expect(badKey.code).toBe(1);
     expect(badKey.stdout).toContain('error decoding secret data with provided key: cipher: message authentication failed');
     expect(h.sh('w1', 'ls /etc/kubernetes/pki').stdout.trim()).toBe('');
@@ -215,7 +266,8 @@ spec:
     const out = ok('cp3', 'kubeadm reset -f');
     expect(out).toContain('[reset] Removed member cp3 from the etcd cluster');
     expect(ok('cp3', 'ls /etc/kubernetes/manifests /etc/kubernetes/pki /var/lib/etcd | grep -v :$ | grep -v ^$ || true').trim()).toBe('');
-    const etcdctl = 'ETCDCTL_API=3 etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key member list';
+    const etcdctl =
+      'ETCDCTL_API=3 etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key member list';
     expect(ok('cp1', etcdctl).trim().split('\n')).toHaveLength(2);
     ok('cp1', `${KC} delete node cp3`);
     const up = ok('cp1', 'kubeadm init phase upload-certs --upload-certs');
@@ -235,12 +287,21 @@ spec:
     expect(tooNew.stdout).toContain('is higher than the kubeadm version "v1.37.1". Upgrade kubeadm first');
     expect(ok('cp1', 'kubeadm upgrade plan', r)).toContain('kubeadm upgrade apply v1.37.1');
     // The target from an UpgradeConfiguration (v1beta4), as hactl writes it.
-    ok('cp1', "printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkind: UpgradeConfiguration\\napply:\\n  kubernetesVersion: v1.37.1\\n  forceUpgrade: true\\n' > /run/kubelet-standin/upgrade.yaml");
-    expect(ok('cp1', 'kubeadm upgrade apply --config /run/kubelet-standin/upgrade.yaml', r)).toContain('[upgrade/successful] SUCCESS! Your cluster was upgraded to "v1.37.1". Enjoy!');
+    ok(
+      'cp1',
+      "printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkind: UpgradeConfiguration\\napply:\\n  kubernetesVersion: v1.37.1\\n  forceUpgrade: true\\n' > /run/kubelet-standin/upgrade.yaml",
+    );
+    expect(ok('cp1', 'kubeadm upgrade apply --config /run/kubelet-standin/upgrade.yaml', r)).toContain(
+      '[upgrade/successful] SUCCESS! Your cluster was upgraded to "v1.37.1". Enjoy!',
+    );
     for (const n of ['cp2', 'cp3']) expect(ok(n, 'kubeadm upgrade node', r)).toContain('The control plane instance for this node was successfully updated!');
     // A worker has no admin.conf: kubeadm upgrade node reads the cluster with kubelet.conf.
     expect(ok('w1', 'kubeadm upgrade node', r)).toContain('[upgrade] Skipping phase. Not a control plane node.');
-    for (const [n, ip] of [['cp1', IP.cp1], ['cp2', IP.cp2], ['cp3', IP.cp3]] as const) {
+    for (const [n, ip] of [
+      ['cp1', IP.cp1],
+      ['cp2', IP.cp2],
+      ['cp3', IP.cp3],
+    ] as const) {
       expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.37.1');
       expect(ok(n, 'grep image: /etc/kubernetes/manifests/etcd.yaml')).toContain('registry.k8s.io/etcd:3.6.9-0');
     }
@@ -249,17 +310,22 @@ spec:
     const r2 = roots['1.37.2']!;
     expect(ok('cp1', 'kubeadm upgrade apply v1.37.2 -y', r2)).toContain('[upgrade/successful] SUCCESS! Your cluster was upgraded to "v1.37.2". Enjoy!');
     for (const n of ['cp2', 'cp3']) ok(n, 'kubeadm upgrade node', r2);
-    for (const [n, ip] of [['cp1', IP.cp1], ['cp2', IP.cp2], ['cp3', IP.cp3]] as const)
+    for (const [n, ip] of [
+      ['cp1', IP.cp1],
+      ['cp2', IP.cp2],
+      ['cp3', IP.cp3],
+    ] as const)
       expect(JSON.parse(ok(n, `${KC} --server https://${ip}:6443 version -o json`)).serverVersion.gitVersion).toBe('v1.37.2');
     const exp = ok('cp1', 'kubeadm certs check-expiration', r);
     expect(exp).toMatch(/^apiserver {18}\w{3} \d\d, \d{4} \d\d:\d\d UTC {3}364d {12}ca {22}no/m);
     expect(exp).toMatch(/^etcd-ca\s+\w{3} \d\d, \d{4} \d\d:\d\d UTC {3}9y/m);
   });
 
-  it('survives the loss of the leaders\' host: API answers, etcd keeps quorum, leases move', async () => {
-    const holders = () => JSON.parse(ok('cp2', `${KC} --server https://${IP.cp2}:6443 -n kube-system get leases -o json`)).items
-      .filter((l: { metadata: { name: string } }) => ['kube-controller-manager', 'kube-scheduler'].includes(l.metadata.name))
-      .map((l: { spec: { holderIdentity: string } }) => l.spec.holderIdentity.split('_')[0]) as string[];
+  it("survives the loss of the leaders' host: API answers, etcd keeps quorum, leases move", async () => {
+    const holders = () =>
+      JSON.parse(ok('cp2', `${KC} --server https://${IP.cp2}:6443 -n kube-system get leases -o json`))
+        .items.filter((l: { metadata: { name: string } }) => ['kube-controller-manager', 'kube-scheduler'].includes(l.metadata.name))
+        .map((l: { spec: { holderIdentity: string } }) => l.spec.holderIdentity.split('_')[0]) as string[];
     const before = holders();
     expect(before).toHaveLength(2);
     // Stop the host holding the controller-manager lease (and every process on it).
@@ -269,25 +335,41 @@ spec:
     h.kill(victim);
     const s = survivors[0]!;
     const server = `--server https://${IP[s]}:6443`;
-    const after = await until('leases moved', () => {
-      const x = JSON.parse(ok(s, `${KC} ${server} -n kube-system get leases -o json`)).items
-        .filter((l: { metadata: { name: string } }) => ['kube-controller-manager', 'kube-scheduler'].includes(l.metadata.name))
-        .map((l: { spec: { holderIdentity: string } }) => l.spec.holderIdentity.split('_')[0]) as string[];
-      return x.every((hld) => hld !== victim) ? x : undefined;
-    }, 60_000);
+    const after = await until(
+      'leases moved',
+      () => {
+        const x = JSON.parse(ok(s, `${KC} ${server} -n kube-system get leases -o json`))
+          .items.filter((l: { metadata: { name: string } }) => ['kube-controller-manager', 'kube-scheduler'].includes(l.metadata.name))
+          .map((l: { spec: { holderIdentity: string } }) => l.spec.holderIdentity.split('_')[0]) as string[];
+        return x.every((hld) => hld !== victim) ? x : undefined;
+      },
+      60_000,
+    );
     console.error(`leases moved ${((Date.now() - t0) / 1000).toFixed(1)} s after ${victim} was killed: ${after.join(', ')}`);
     for (const hld of after) expect(survivors).toContain(hld);
     expect(ok(s, `${KC} ${server} get --raw /readyz`).trim()).toBe('ok');
-    expect(ok(s, `${KC} ${server} apply -f - <<'Y'\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: after-loss, namespace: default}\ndata: {a: b}\nY`)).toBe('configmap/after-loss created\n');
+    expect(ok(s, `${KC} ${server} apply -f - <<'Y'\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: after-loss, namespace: default}\ndata: {a: b}\nY`)).toBe(
+      'configmap/after-loss created\n',
+    );
     // A second loss leaves one etcd member of three: no quorum, the survivor's apiserver is not ready.
     h.kill(survivors[1]!);
     const last = survivors[0]!;
-    const readyz = await until('readyz reports etcd failure', () => {
-      const r = h.sh(last, `node -e "require('https').get({host:'${IP[last]}',port:6443,path:'/readyz?verbose',rejectUnauthorized:false},r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>console.log(r.statusCode+' '+b))})"`);
-      return r.stdout.startsWith('500') ? r.stdout : undefined;
-    }, 30_000);
+    const readyz = await until(
+      'readyz reports etcd failure',
+      () => {
+        const r = h.sh(
+          last,
+          `node -e "require('https').get({host:'${IP[last]}',port:6443,path:'/readyz?verbose',rejectUnauthorized:false},r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>console.log(r.statusCode+' '+b))})"`,
+        );
+        return r.stdout.startsWith('500') ? r.stdout : undefined;
+      },
+      30_000,
+    );
     expect(readyz).toContain('[-]etcd failed: reason withheld');
-    const livez = h.sh(last, `node -e "require('https').get({host:'${IP[last]}',port:6443,path:'/livez',rejectUnauthorized:false},r=>console.log(r.statusCode))"`);
+    const livez = h.sh(
+      last,
+      `node -e "require('https').get({host:'${IP[last]}',port:6443,path:'/livez',rejectUnauthorized:false},r=>console.log(r.statusCode))"`,
+    );
     expect(livez.stdout.trim()).toBe('200');
   });
 });

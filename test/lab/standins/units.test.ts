@@ -56,7 +56,7 @@ describe('kubeadm config files', () => {
     expect(() => loadConfig(b4, 30)).toThrow('no kind "ClusterConfiguration" is registered for version "kubeadm.k8s.io/v1beta4"');
     expect(loadConfig(b4, 31).ClusterConfiguration.apiServer.extraArgs).toEqual({ 'audit-log-path': '/var/log/audit.log' });
   });
-  it('rejects the other version\'s extraArgs form', () => {
+  it("rejects the other version's extraArgs form", () => {
     expect(() => loadConfig(b4.replace('v1beta4', 'v1beta3'), 31)).toThrow(/cannot unmarshal array into Go struct field apiServer.extraArgs/);
     expect(() => loadConfig(b3.replace(/v1beta3/g, 'v1beta4'), 31)).toThrow(/cannot unmarshal object into Go struct field apiServer.extraArgs/);
   });
@@ -93,7 +93,9 @@ timeouts:
     expect(() => loadConfig(up.replace('certificateRenewal', 'renewCertificates'), 37)).toThrow(
       'error unmarshaling configuration schema.GroupVersionKind{Group:"kubeadm.k8s.io", Version:"v1beta4", Kind:"UpgradeConfiguration"}: strict decoding error: unknown field "apply.renewCertificates"',
     );
-    expect(() => loadConfig(up.replace('etcdUpgrade: true', 'etcdUpgrade: "yes"'), 37)).toThrow(/cannot unmarshal string into Go struct field node.etcdUpgrade of type boolean/);
+    expect(() => loadConfig(up.replace('etcdUpgrade: true', 'etcdUpgrade: "yes"'), 37)).toThrow(
+      /cannot unmarshal string into Go struct field node.etcdUpgrade of type boolean/,
+    );
     const reset = 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nforce: true\ncleanupTmpDir: true\n';
     expect(loadConfig(reset, 37).ResetConfiguration.force).toBe(true);
     expect(() => loadConfig(`${reset}purge: true\n`, 37)).toThrow('unknown field "purge"');
@@ -134,7 +136,9 @@ describe('certificates', () => {
       writeFileSync(join(d, 'ca.crt'), ca.cert);
       const der = execFileSync('sh', ['-c', `openssl x509 -pubkey -noout -in ${d}/ca.crt | openssl pkey -pubin -outform der | sha256sum`]).toString();
       expect(pki.caCertHash(ca.cert)).toBe(`sha256:${der.split(' ')[0]}`);
-    } finally { rmSync(d, { recursive: true, force: true }); }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
   it('signs leaves with SANs and usages', () => {
     const ca = pki.selfSignedCa('kubernetes');
@@ -157,11 +161,17 @@ describe('helpers', () => {
     expect(Buffer.from(prefixEnd('/registry/pods/'), 'base64').toString()).toBe('/registry/pods0');
   });
   it('parses flags the way the stand-ins need', () => {
-    expect(parseArgs(['join', '1.2.3.4:6443', '--token', 'a.b', '--control-plane', '--x=y'], ['control-plane']))
-      .toEqual({ flags: { token: 'a.b', 'control-plane': 'true', x: 'y' }, pos: ['join', '1.2.3.4:6443'] });
+    expect(parseArgs(['join', '1.2.3.4:6443', '--token', 'a.b', '--control-plane', '--x=y'], ['control-plane'])).toEqual({
+      flags: { token: 'a.b', 'control-plane': 'true', x: 'y' },
+      pos: ['join', '1.2.3.4:6443'],
+    });
   });
   it('schedules only onto Ready nodes whose taints the pod tolerates', () => {
-    const node = (name: string, ready: string, taints: object[] = []) => ({ metadata: { name, labels: {} }, spec: { taints }, status: { conditions: [{ type: 'Ready', status: ready }] } });
+    const node = (name: string, ready: string, taints: object[] = []) => ({
+      metadata: { name, labels: {} },
+      spec: { taints },
+      status: { conditions: [{ type: 'Ready', status: ready }] },
+    });
     const pod = { spec: { tolerations: [] as object[] } };
     expect(feasible(pod, node('a', 'True'))).toBe(true);
     expect(feasible(pod, node('b', 'False'))).toBe(false);
@@ -172,13 +182,22 @@ describe('helpers', () => {
   });
 });
 
+/** The Node object the stand-in kubectl reads and patches. */
+interface TestNode {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { taints: unknown[] };
+}
+
 describe('kubectl label, annotate and taint', () => {
   // A node behind a small HTTPS API (GET and merge PATCH), as the stand-in kubectl sees the apiserver.
   const mergePatch = (target: unknown, patch: unknown): unknown => {
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-    const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    const out: Record<string, unknown> =
+      typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
     for (const [k, v] of Object.entries(patch)) {
-      if (v === null) delete out[k];
+      if (v === null) Reflect.deleteProperty(out, k);
       else out[k] = mergePatch(out[k], v);
     }
     return out;
@@ -191,7 +210,12 @@ describe('kubectl label, annotate and taint', () => {
     const { kubeconfigYaml } = await import('./src/lib/kube.js');
     const ca = pki.selfSignedCa('kubernetes');
     const srv = pki.signedCert(ca, { cn: 'kube-apiserver', usage: 'server', ips: ['127.0.0.1'] });
-    let node: any = { kind: 'Node', apiVersion: 'v1', metadata: { name: 'w1', labels: { 'kubernetes.io/hostname': 'w1' } }, spec: { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } };
+    let node: TestNode = {
+      kind: 'Node',
+      apiVersion: 'v1',
+      metadata: { name: 'w1', labels: { 'kubernetes.io/hostname': 'w1' } },
+      spec: { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] },
+    };
     const patches: unknown[] = [];
     const server = createServer({ key: srv.key, cert: srv.cert }, (req, res) => {
       let body = '';
@@ -206,7 +230,7 @@ describe('kubectl label, annotate and taint', () => {
         if (req.method === 'PATCH') {
           expect(req.headers['content-type']).toBe('application/merge-patch+json');
           patches.push(JSON.parse(body));
-          node = mergePatch(node, JSON.parse(body));
+          node = mergePatch(node, JSON.parse(body)) as TestNode;
         }
         res.end(JSON.stringify(node));
       });
@@ -221,7 +245,10 @@ describe('kubectl label, annotate and taint', () => {
       cpSync(join(__dirname, 'src/lib'), join(tree, 'lib'), { recursive: true });
       cpSync(join(__dirname, '../../../node_modules/yaml'), join(tree, 'node_modules/yaml'), { recursive: true });
       writeFileSync(join(tree, 'package.json'), '{"type":"module"}\n');
-      writeFileSync(join(tree, 'version.json'), '{"gitVersion":"v1.30.4","gitCommit":"0000000000000000000000000000000000000000","buildDate":"2026-11-22T00:00:00Z"}\n');
+      writeFileSync(
+        join(tree, 'version.json'),
+        '{"gitVersion":"v1.30.4","gitCommit":"0000000000000000000000000000000000000000","buildDate":"2026-11-22T00:00:00Z"}\n',
+      );
       const port = (server.address() as { port: number }).port;
       writeFileSync(join(d, 'admin.conf'), kubeconfigYaml({ server: `https://127.0.0.1:${port}`, caPem: ca.cert, user: 'admin', token: 'x' }));
       const kubectl = (...args: string[]) =>
@@ -234,7 +261,9 @@ describe('kubectl label, annotate and taint', () => {
       expect(await kubectl('label', '--overwrite', 'node', 'w1', 'tier=edge')).toMatchObject({ code: 0, stdout: 'node/w1 labeled\n' });
       expect(node.metadata.labels).toEqual({ 'kubernetes.io/hostname': 'w1', tier: 'edge' });
 
-      expect(await kubectl('annotate', '--overwrite', 'node', 'w1', 'hactl.io/managed-labels=tier', 'hactl.io/managed-taints=dedicated:NoSchedule', 'x=a=b')).toMatchObject({ code: 0, stdout: 'node/w1 annotated\n' });
+      expect(
+        await kubectl('annotate', '--overwrite', 'node', 'w1', 'hactl.io/managed-labels=tier', 'hactl.io/managed-taints=dedicated:NoSchedule', 'x=a=b'),
+      ).toMatchObject({ code: 0, stdout: 'node/w1 annotated\n' });
       expect(node.metadata.annotations).toEqual({ 'hactl.io/managed-labels': 'tier', 'hactl.io/managed-taints': 'dedicated:NoSchedule', x: 'a=b' });
       const refused = await kubectl('annotate', 'node', 'w1', 'x=c');
       expect(refused.code).toBe(1);
@@ -242,7 +271,10 @@ describe('kubectl label, annotate and taint', () => {
       expect(await kubectl('annotate', '--overwrite', 'node/w1', 'x-', 'hactl.io/managed-labels=')).toMatchObject({ code: 0, stdout: 'node/w1 annotated\n' });
       expect(node.metadata.annotations).toEqual({ 'hactl.io/managed-labels': '', 'hactl.io/managed-taints': 'dedicated:NoSchedule' });
 
-      expect(await kubectl('taint', '--overwrite', 'node', 'w1', 'dedicated=edge:NoSchedule', 'spot:PreferNoSchedule')).toMatchObject({ code: 0, stdout: 'node/w1 tainted\n' });
+      expect(await kubectl('taint', '--overwrite', 'node', 'w1', 'dedicated=edge:NoSchedule', 'spot:PreferNoSchedule')).toMatchObject({
+        code: 0,
+        stdout: 'node/w1 tainted\n',
+      });
       expect(node.spec.taints).toEqual([
         { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
         { key: 'dedicated', value: 'edge', effect: 'NoSchedule' },
@@ -255,7 +287,9 @@ describe('kubectl label, annotate and taint', () => {
       expect(await kubectl('taint', 'node', 'w1', 'dedicated:NoSchedule-', 'spot-')).toMatchObject({ code: 0, stdout: 'node/w1 untainted\n' });
       expect(node.spec.taints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
       expect(await kubectl('taint', 'node', 'w1', 'spot-')).toMatchObject({ code: 1, stderr: 'error: taint "spot" not found\n' });
-      expect((await kubectl('taint', 'node', 'w1', 'a=b:Sometimes')).stderr).toMatch(/^error: invalid taint spec: a=b:Sometimes, invalid taint effect: Sometimes/);
+      expect((await kubectl('taint', 'node', 'w1', 'a=b:Sometimes')).stderr).toMatch(
+        /^error: invalid taint spec: a=b:Sometimes, invalid taint effect: Sometimes/,
+      );
       expect((await kubectl('taint', 'node', 'w2', 'a:NoSchedule')).stderr).toBe('Error from server (NotFound): nodes "w2" not found\n');
       // Refusals changed nothing: one patch per successful command.
       expect(patches).toHaveLength(6);

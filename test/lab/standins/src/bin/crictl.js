@@ -12,23 +12,47 @@ const V = versionInfo();
 const out = (s) => process.stdout.write(s + '\n');
 let endpoint = one(flags['runtime-endpoint']) || one(flags.r);
 if (!endpoint) {
-  try { endpoint = /runtime-endpoint:\s*(\S+)/.exec(fs.readFileSync('/etc/crictl.yaml', 'utf8'))?.[1]; } catch { /* default below */ }
+  try {
+    endpoint = /runtime-endpoint:\s*(\S+)/.exec(fs.readFileSync('/etc/crictl.yaml', 'utf8'))?.[1];
+  } catch {
+    /* default below */
+  }
 }
 endpoint ||= 'unix:///run/containerd/containerd.sock';
-if (flags.version) { out(`crictl version ${V.gitVersion}`); process.exit(0); }
+if (flags.version) {
+  out(`crictl version ${V.gitVersion}`);
+  process.exit(0);
+}
 
 function answers() {
   return new Promise((resolve) => {
     const s = net.connect(endpoint.replace(/^unix:\/\//, ''));
-    const t = setTimeout(() => { s.destroy(); resolve(false); }, 2000);
-    s.on('connect', () => { clearTimeout(t); s.destroy(); resolve(true); });
-    s.on('error', () => { clearTimeout(t); resolve(false); });
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, 2000);
+    s.on('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
   });
 }
 function runtimeVersion() {
-  try { return /\s(v?\d+\.\d+\.\d+\S*)/.exec(execFileSync('containerd', ['--version']).toString())?.[1] || 'unknown'; } catch { return 'unknown'; }
+  try {
+    return /\s(v?\d+\.\d+\.\d+\S*)/.exec(execFileSync('containerd', ['--version']).toString())?.[1] || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
-const unavailable = () => die(`E validate service connection: validate CRI v1 runtime API for endpoint "${endpoint}": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix ${endpoint.replace(/^unix:\/\//, '')}: connect: no such file or directory"`);
+const unavailable = () =>
+  die(
+    `E validate service connection: validate CRI v1 runtime API for endpoint "${endpoint}": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix ${endpoint.replace(/^unix:\/\//, '')}: connect: no such file or directory"`,
+  );
 
 (async () => {
   const cmd = pos[0];
@@ -38,20 +62,53 @@ const unavailable = () => die(`E validate service connection: validate CRI v1 ru
   }
   if (cmd === 'info') {
     if (!(await answers())) unavailable();
-    const cni = (() => { try { return fs.readdirSync('/etc/cni/net.d').some((f) => /\.(conf|conflist|json)$/.test(f)); } catch { return false; } })();
-    return out(JSON.stringify({ status: { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' },
-      { type: 'NetworkReady', status: cni, reason: cni ? '' : 'NetworkPluginNotReady', message: cni ? '' : 'Network plugin returns error: cni plugin not initialized' }] } }, null, 2));
+    const cni = (() => {
+      try {
+        return fs.readdirSync('/etc/cni/net.d').some((f) => /\.(conf|conflist|json)$/.test(f));
+      } catch {
+        return false;
+      }
+    })();
+    return out(
+      JSON.stringify(
+        {
+          status: {
+            conditions: [
+              { type: 'RuntimeReady', status: true, reason: '', message: '' },
+              {
+                type: 'NetworkReady',
+                status: cni,
+                reason: cni ? '' : 'NetworkPluginNotReady',
+                message: cni ? '' : 'Network plugin returns error: cni plugin not initialized',
+              },
+            ],
+          },
+        },
+        null,
+        2,
+      ),
+    );
   }
   if (cmd === 'ps') {
     if (!(await answers())) unavailable();
-    let rows = [];
-    try { rows = JSON.parse(fs.readFileSync('/run/kubelet-standin/containers.json', 'utf8')); } catch { rows = []; }
+    let rows;
+    try {
+      rows = JSON.parse(fs.readFileSync('/run/kubelet-standin/containers.json', 'utf8'));
+    } catch {
+      rows = [];
+    }
     if (!flags.a && !flags.all) rows = rows.filter((r) => r.state === 'Running');
     if (flags.q || flags.quiet) return rows.forEach((r) => out(r.id));
     const head = ['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD'];
     const data = rows.map((r) => [r.id, r.image, r.startedAt || '', r.state, r.name, String(r.attempt), r.id, r.pod]);
     const w = head.map((_, i) => Math.max(...[head, ...data].map((x) => x[i].length)));
-    for (const r of [head, ...data]) out(r.map((c, i) => c.padEnd(w[i] + 3)).join('').trimEnd());
+    for (const r of [head, ...data])
+      out(
+        r
+          .map((c, i) => c.padEnd(w[i] + 3))
+          .join('')
+          .trimEnd(),
+      );
     return;
   }
   die(`crictl: "${cmd}" is not provided by the lab stand-in (version, info, ps are)`);

@@ -9,13 +9,43 @@ import { Etcd } from '../lib/etcd.js';
 import { RESOURCES, storageKey } from '../lib/resources.js';
 import { versionInfo } from '../lib/version.js';
 
-const KNOWN = new Set(['advertise-address', 'allow-privileged', 'authorization-mode', 'client-ca-file', 'enable-admission-plugins',
-  'enable-bootstrap-token-auth', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile', 'etcd-servers', 'kubelet-client-certificate',
-  'kubelet-client-key', 'kubelet-preferred-address-types', 'proxy-client-cert-file', 'proxy-client-key-file',
-  'requestheader-allowed-names', 'requestheader-client-ca-file', 'requestheader-extra-headers-prefix', 'requestheader-group-headers',
-  'requestheader-username-headers', 'secure-port', 'service-account-issuer', 'service-account-key-file',
-  'service-account-signing-key-file', 'service-cluster-ip-range', 'tls-cert-file', 'tls-private-key-file', 'bind-address', 'v',
-  'feature-gates', 'profiling', 'anonymous-auth', 'audit-log-path', 'audit-policy-file', 'version']);
+const KNOWN = new Set([
+  'advertise-address',
+  'allow-privileged',
+  'authorization-mode',
+  'client-ca-file',
+  'enable-admission-plugins',
+  'enable-bootstrap-token-auth',
+  'etcd-cafile',
+  'etcd-certfile',
+  'etcd-keyfile',
+  'etcd-servers',
+  'kubelet-client-certificate',
+  'kubelet-client-key',
+  'kubelet-preferred-address-types',
+  'proxy-client-cert-file',
+  'proxy-client-key-file',
+  'requestheader-allowed-names',
+  'requestheader-client-ca-file',
+  'requestheader-extra-headers-prefix',
+  'requestheader-group-headers',
+  'requestheader-username-headers',
+  'secure-port',
+  'service-account-issuer',
+  'service-account-key-file',
+  'service-account-signing-key-file',
+  'service-cluster-ip-range',
+  'tls-cert-file',
+  'tls-private-key-file',
+  'bind-address',
+  'v',
+  'feature-gates',
+  'profiling',
+  'anonymous-auth',
+  'audit-log-path',
+  'audit-policy-file',
+  'version',
+]);
 
 const argv = process.argv.slice(2);
 for (const a of argv) {
@@ -24,9 +54,11 @@ for (const a of argv) {
   if (!KNOWN.has(name)) die(`Error: unknown flag: --${name}`);
 }
 const F = flagMap(argv);
-if (F.version) { console.log(`Kubernetes ${versionInfo().gitVersion}`); process.exit(0); }
-for (const req of ['etcd-servers', 'tls-cert-file', 'tls-private-key-file', 'client-ca-file'])
-  if (!F[req]) die(`Error: --${req} must be specified`);
+if (F.version) {
+  console.log(`Kubernetes ${versionInfo().gitVersion}`);
+  process.exit(0);
+}
+for (const req of ['etcd-servers', 'tls-cert-file', 'tls-private-key-file', 'client-ca-file']) if (!F[req]) die(`Error: --${req} must be specified`);
 
 const log = (...a) => console.error(new Date().toISOString(), ...a);
 const etcd = new Etcd({ endpoints: F['etcd-servers'].split(','), ca: F['etcd-cafile'], cert: F['etcd-certfile'], key: F['etcd-keyfile'] });
@@ -35,7 +67,13 @@ const clientCa = fs.readFileSync(F['client-ca-file']);
 function status(code, reason, message, details) {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
 }
-class HttpError extends Error { constructor(code, reason, message) { super(message); this.code = code; this.reason = reason; } }
+class HttpError extends Error {
+  constructor(code, reason, message) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+  }
+}
 const notFound = (res, name) => new HttpError(404, 'NotFound', `${res.resource}${res.group ? '.' + res.group : ''} "${name}" not found`);
 
 // ---------- authentication ----------
@@ -48,13 +86,23 @@ async function authenticate(req) {
   const auth = req.headers.authorization || '';
   const m = /^Bearer ([a-z0-9]{6})\.([a-z0-9]{16})$/.exec(auth);
   if (m && F['enable-bootstrap-token-auth'] === 'true') {
-    const { kv } = await etcd.get(storageKey(RESOURCES.find((r) => r.resource === 'secrets'), 'kube-system', `bootstrap-token-${m[1]}`));
+    const { kv } = await etcd.get(
+      storageKey(
+        RESOURCES.find((r) => r.resource === 'secrets'),
+        'kube-system',
+        `bootstrap-token-${m[1]}`,
+      ),
+    );
     if (kv) {
       const s = JSON.parse(kv.value);
       const d = (k) => (s.data?.[k] ? Buffer.from(s.data[k], 'base64').toString() : undefined);
       const exp = d('expiration');
-      if (s.type === 'bootstrap.kubernetes.io/token' && d('token-secret') === m[2] && d('usage-bootstrap-authentication') === 'true'
-        && (!exp || new Date(exp) > new Date())) {
+      if (
+        s.type === 'bootstrap.kubernetes.io/token' &&
+        d('token-secret') === m[2] &&
+        d('usage-bootstrap-authentication') === 'true' &&
+        (!exp || new Date(exp) > new Date())
+      ) {
         const extra = (d('auth-extra-groups') || '').split(',').filter(Boolean);
         return { user: `system:bootstrap:${m[1]}`, groups: ['system:bootstrappers', ...extra, 'system:authenticated'] };
       }
@@ -100,12 +148,21 @@ async function authorize(who, verb, r) {
 function route(pathname) {
   const p = pathname.split('/').filter(Boolean);
   let group, version, rest;
-  if (p[0] === 'api' && p.length >= 2) { group = ''; version = p[1]; rest = p.slice(2); }
-  else if (p[0] === 'apis' && p.length >= 3) { group = p[1]; version = p[2]; rest = p.slice(3); }
-  else return null;
+  if (p[0] === 'api' && p.length >= 2) {
+    group = '';
+    version = p[1];
+    rest = p.slice(2);
+  } else if (p[0] === 'apis' && p.length >= 3) {
+    group = p[1];
+    version = p[2];
+    rest = p.slice(3);
+  } else return null;
   const find = (name) => RESOURCES.find((x) => x.group === group && x.version === version && x.resource === name);
   let ns;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && find(rest[2])?.namespaced) { ns = rest[1]; rest = rest.slice(2); }
+  if (rest[0] === 'namespaces' && rest.length >= 3 && find(rest[2])?.namespaced) {
+    ns = rest[1];
+    rest = rest.slice(2);
+  }
   const res = find(rest[0]);
   if (!res) return { unknown: true };
   if (res.namespaced && !ns && rest.length > 1) return { unknown: true };
@@ -126,23 +183,31 @@ async function getObj(res, ns, name) {
 function matchLabels(obj, selector) {
   if (!selector) return true;
   const labels = obj.metadata?.labels || {};
-  return selector.split(',').filter(Boolean).every((term) => {
-    let m;
-    if ((m = /^([^!=]+)!=(.*)$/.exec(term))) return labels[m[1]] !== m[2];
-    if ((m = /^([^!=]+)==?(.*)$/.exec(term))) return labels[m[1]] === m[2];
-    if ((m = /^!(.+)$/.exec(term))) return !(m[1] in labels);
-    return term in labels;
-  });
+  return selector
+    .split(',')
+    .filter(Boolean)
+    .every((term) => {
+      let m;
+      if ((m = /^([^!=]+)!=(.*)$/.exec(term))) return labels[m[1]] !== m[2];
+      if ((m = /^([^!=]+)==?(.*)$/.exec(term))) return labels[m[1]] === m[2];
+      if ((m = /^!(.+)$/.exec(term))) return !(m[1] in labels);
+      return term in labels;
+    });
 }
-function fieldValue(obj, path) { return path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj); }
+function fieldValue(obj, path) {
+  return path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+}
 function matchFields(obj, selector) {
   if (!selector) return true;
-  return selector.split(',').filter(Boolean).every((term) => {
-    const m = /^([^!=]+)(!=|==|=)(.*)$/.exec(term);
-    if (!m) throw new HttpError(400, 'BadRequest', `invalid field selector: ${term}`);
-    const v = fieldValue(obj, m[1]) ?? '';
-    return m[2] === '!=' ? String(v) !== m[3] : String(v) === m[3];
-  });
+  return selector
+    .split(',')
+    .filter(Boolean)
+    .every((term) => {
+      const m = /^([^!=]+)(!=|==|=)(.*)$/.exec(term);
+      if (!m) throw new HttpError(400, 'BadRequest', `invalid field selector: ${term}`);
+      const v = fieldValue(obj, m[1]) ?? '';
+      return m[2] === '!=' ? String(v) !== m[3] : String(v) === m[3];
+    });
 }
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -150,21 +215,27 @@ function validateName(res, name) {
   // RBAC objects only need a valid path segment (kubeadm's own are named like "kubeadm:cluster-admins").
   if (res.group === 'rbac.authorization.k8s.io' && name && !/[/%]/.test(name) && name !== '.' && name !== '..') return;
   if (!name || name.length > 253 || !NAME_RE.test(name))
-    throw new HttpError(422, 'Invalid', `${res.kind} "${name ?? ''}" is invalid: metadata.name: Invalid value: "${name ?? ''}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
+    throw new HttpError(
+      422,
+      'Invalid',
+      `${res.kind} "${name ?? ''}" is invalid: metadata.name: Invalid value: "${name ?? ''}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+    );
 }
 
 async function create(res, ns, body) {
   if (!body || typeof body !== 'object') throw new HttpError(400, 'BadRequest', 'the body of the request was not an object');
-  const meta = body.metadata = { ...(body.metadata || {}) };
+  const meta = (body.metadata = { ...(body.metadata || {}) });
   if (!meta.name && meta.generateName) meta.name = meta.generateName + crypto.randomBytes(3).toString('hex').slice(0, 5);
   validateName(res, meta.name);
   if (res.namespaced) {
-    if (meta.namespace && meta.namespace !== ns) throw new HttpError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+    if (meta.namespace && meta.namespace !== ns)
+      throw new HttpError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
     meta.namespace = ns;
     const { kv } = await etcd.get(`/registry/namespaces/${ns}`);
     if (!kv) throw new HttpError(404, 'NotFound', `namespaces "${ns}" not found`);
   } else delete meta.namespace;
-  body.apiVersion = res.apiVersion; body.kind = res.kind;
+  body.apiVersion = res.apiVersion;
+  body.kind = res.kind;
   meta.uid = crypto.randomUUID();
   meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   delete meta.resourceVersion;
@@ -190,10 +261,19 @@ async function update(res, ns, name, body, sub) {
   }
   const want = body.metadata?.resourceVersion;
   if (want && want !== String(kv.modRevision))
-    throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${res.resource}${res.group ? '.' + res.group : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    throw new HttpError(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${res.resource}${res.group ? '.' + res.group : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    );
   delete next.metadata.resourceVersion;
   const r = await etcd.putIf(storageKey(res, ns, name), JSON.stringify(next), kv.modRevision);
-  if (!r.ok) throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${res.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+  if (!r.ok)
+    throw new HttpError(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${res.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    );
   next.metadata.resourceVersion = String(r.revision);
   return next;
 }
@@ -215,12 +295,17 @@ async function handleResource(req, r, query, body, who) {
   if (!verb) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   if (!(await authorize(who, verb, r))) {
     const scope = ns ? ` in the namespace "${ns}"` : ' at the cluster scope';
-    throw new HttpError(403, 'Forbidden', `${res.resource}${res.group ? '.' + res.group : ''}${name ? ` "${name}"` : ''} is forbidden: User "${who.user}" cannot ${verb} resource "${res.resource}" in API group "${res.group}"${scope}`);
+    throw new HttpError(
+      403,
+      'Forbidden',
+      `${res.resource}${res.group ? '.' + res.group : ''}${name ? ` "${name}"` : ''} is forbidden: User "${who.user}" cannot ${verb} resource "${res.resource}" in API group "${res.group}"${scope}`,
+    );
   }
   if (verb === 'list') {
     const prefix = res.namespaced && ns ? `/registry/${res.resource}/${ns}/` : `/registry/${res.resource}/`;
     const { revision, kvs } = await etcd.list(prefix);
-    const items = kvs.map((kv) => decorate(JSON.parse(kv.value), kv))
+    const items = kvs
+      .map((kv) => decorate(JSON.parse(kv.value), kv))
       .filter((o) => matchLabels(o, query.get('labelSelector')) && matchFields(o, query.get('fieldSelector')));
     return [200, { kind: `${res.kind}List`, apiVersion: res.apiVersion, metadata: { resourceVersion: String(revision) }, items }];
   }
@@ -249,7 +334,9 @@ async function handleResource(req, r, query, body, who) {
         const out = await update(res, ns, name, next, undefined);
         if (res.status && body.status !== undefined) return [200, await update(res, ns, name, { ...out, status: next.status }, 'status')];
         return [200, out];
-      } catch (e) { if (!(e.code === 409 && i < 5)) throw e; }
+      } catch (e) {
+        if (!(e.code === 409 && i < 5)) throw e;
+      }
     }
   }
   if (verb === 'delete') {
@@ -258,7 +345,11 @@ async function handleResource(req, r, query, body, who) {
     const pre = body?.preconditions?.resourceVersion;
     for (let i = 0; ; i++) {
       const { obj, kv } = await getObj(res, ns, name);
-      const conflict = new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${res.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      const conflict = new HttpError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${res.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
       if (pre && pre !== String(kv.modRevision)) throw conflict;
       const r2 = await etcd.deleteIf(storageKey(res, ns, name), kv.modRevision);
       if (r2.ok) return [200, obj];
@@ -273,12 +364,21 @@ async function etcdCheck() {
   await etcd.post('/v3/kv/range', { key: Buffer.from('/registry/health').toString('base64') }, 3000);
 }
 async function health(kind, verbose) {
-  const checks = [['ping', async () => {}], ['log', async () => {}]];
+  const checks = [
+    ['ping', async () => {}],
+    ['log', async () => {}],
+  ];
   if (kind !== 'livez') checks.push(['etcd', etcdCheck]);
   const lines = [];
   let ok = true;
   for (const [n, f] of checks) {
-    try { await f(); lines.push(`[+]${n} ok`); } catch { ok = false; lines.push(`[-]${n} failed: reason withheld`); }
+    try {
+      await f();
+      lines.push(`[+]${n} ok`);
+    } catch {
+      ok = false;
+      lines.push(`[-]${n} failed: reason withheld`);
+    }
   }
   if (ok && !verbose) return [200, 'ok'];
   return [ok ? 200 : 500, lines.join('\n') + `\n${kind} check ${ok ? 'passed' : 'failed'}\n`];
@@ -288,69 +388,104 @@ async function health(kind, verbose) {
 async function bootstrap() {
   const nsRes = RESOURCES.find((r) => r.resource === 'namespaces');
   for (const n of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    try { await create(nsRes, undefined, { metadata: { name: n } }); } catch (e) { if (e.code !== 409) throw e; }
+    try {
+      await create(nsRes, undefined, { metadata: { name: n } });
+    } catch (e) {
+      if (e.code !== 409) throw e;
+    }
   }
   const svc = RESOURCES.find((r) => r.resource === 'services');
   const range = F['service-cluster-ip-range'] || '10.96.0.0/12';
   const [a, b, c, d] = range.split('/')[0].split('.').map(Number);
   const ip = [a, b, c, d + 1].join('.');
   try {
-    await create(svc, 'default', { metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: +(F['secure-port'] || 6443) }] } });
-  } catch (e) { if (e.code !== 409) throw e; }
+    await create(svc, 'default', {
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: +(F['secure-port'] || 6443) }] },
+    });
+  } catch (e) {
+    if (e.code !== 409) throw e;
+  }
 }
 
 // ---------- server ----------
-const server = https.createServer({
-  cert: fs.readFileSync(F['tls-cert-file']), key: fs.readFileSync(F['tls-private-key-file']),
-  ca: clientCa, requestCert: true, rejectUnauthorized: false,
-}, async (req, resp) => {
-  const send = (code, obj) => {
-    const text = typeof obj === 'string' ? obj : JSON.stringify(obj);
-    resp.writeHead(code, { 'Content-Type': typeof obj === 'string' ? 'text/plain; charset=utf-8' : 'application/json' });
-    resp.end(text);
-  };
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  await new Promise((r) => req.on('end', r));
-  const u = new URL(req.url, 'https://x');
-  try {
-    const pathname = u.pathname.replace(/\/+$/, '') || '/';
-    const top = pathname.split('/')[1];
-    if (['healthz', 'livez', 'readyz'].includes(top) && req.method === 'GET') {
-      const [c, t] = await health(top, u.searchParams.has('verbose'));
-      return send(c, t);
+const server = https.createServer(
+  {
+    cert: fs.readFileSync(F['tls-cert-file']),
+    key: fs.readFileSync(F['tls-private-key-file']),
+    ca: clientCa,
+    requestCert: true,
+    rejectUnauthorized: false,
+  },
+  async (req, resp) => {
+    const send = (code, obj) => {
+      const text = typeof obj === 'string' ? obj : JSON.stringify(obj);
+      resp.writeHead(code, { 'Content-Type': typeof obj === 'string' ? 'text/plain; charset=utf-8' : 'application/json' });
+      resp.end(text);
+    };
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    await new Promise((r) => req.on('end', r));
+    const u = new URL(req.url, 'https://x');
+    try {
+      const pathname = u.pathname.replace(/\/+$/, '') || '/';
+      const top = pathname.split('/')[1];
+      if (['healthz', 'livez', 'readyz'].includes(top) && req.method === 'GET') {
+        const [c, t] = await health(top, u.searchParams.has('verbose'));
+        return send(c, t);
+      }
+      if (pathname === '/version') return send(200, versionInfo());
+      const who = await authenticate(req);
+      if (pathname === '/api') return send(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+      if (pathname === '/apis') {
+        const groups = [...new Set(RESOURCES.filter((r) => r.group).map((r) => r.group))];
+        return send(200, {
+          kind: 'APIGroupList',
+          apiVersion: 'v1',
+          groups: groups.map((g) => ({
+            name: g,
+            versions: [{ groupVersion: `${g}/v1`, version: 'v1' }],
+            preferredVersion: { groupVersion: `${g}/v1`, version: 'v1' },
+          })),
+        });
+      }
+      const r = route(pathname);
+      if (!r || r.unknown) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      let body;
+      if (chunks.length) {
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          throw new HttpError(400, 'BadRequest', 'invalid JSON in request body');
+        }
+      }
+      const [code, out] = await handleResource(req, r, u.searchParams, body, who);
+      send(code, out);
+    } catch (e) {
+      if (e instanceof HttpError) return send(e.code, status(e.code, e.reason, e.message));
+      log('error', req.method, req.url, e.message);
+      const code = e.etcd || /timeout|ECONNREFUSED|EHOSTUNREACH/.test(e.message) ? 504 : 500;
+      send(code, status(code, code === 504 ? 'Timeout' : 'InternalError', e.message));
     }
-    if (pathname === '/version') return send(200, versionInfo());
-    const who = await authenticate(req);
-    if (pathname === '/api') return send(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
-    if (pathname === '/apis') {
-      const groups = [...new Set(RESOURCES.filter((r) => r.group).map((r) => r.group))];
-      return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => ({ name: g, versions: [{ groupVersion: `${g}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${g}/v1`, version: 'v1' } })) });
-    }
-    const r = route(pathname);
-    if (!r || r.unknown) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
-    let body;
-    if (chunks.length) {
-      try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { throw new HttpError(400, 'BadRequest', 'invalid JSON in request body'); }
-    }
-    const [code, out] = await handleResource(req, r, u.searchParams, body, who);
-    send(code, out);
-  } catch (e) {
-    if (e instanceof HttpError) return send(e.code, status(e.code, e.reason, e.message));
-    log('error', req.method, req.url, e.message);
-    const code = e.etcd || /timeout|ECONNREFUSED|EHOSTUNREACH/.test(e.message) ? 504 : 500;
-    send(code, status(code, code === 504 ? 'Timeout' : 'InternalError', e.message));
-  }
-});
+  },
+);
 
 const port = +(F['secure-port'] || 6443);
 const host = F['bind-address'] && F['bind-address'] !== '0.0.0.0' ? F['bind-address'] : undefined;
 server.on('error', (e) => die(`failed to listen on ${host || '0.0.0.0'}:${port}: ${e.message}`));
 (async () => {
   for (;;) {
-    try { await bootstrap(); break; } catch (e) { log('waiting for etcd:', e.message); await new Promise((r) => setTimeout(r, 1000)); }
+    try {
+      await bootstrap();
+      break;
+    } catch (e) {
+      log('waiting for etcd:', e.message);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
   server.listen(port, host, () => log(`Serving securely on ${host || '[::]'}:${port}`));
 })();
-process.on('SIGTERM', () => { server.close(); process.exit(0); });
+process.on('SIGTERM', () => {
+  server.close();
+  process.exit(0);
+});

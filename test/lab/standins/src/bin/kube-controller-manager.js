@@ -8,10 +8,31 @@ import { startComponent, every } from '../lib/component.js';
 import { signCsr, csrSubject } from '../lib/pki.js';
 import { tolerates } from '../lib/scheduling.js';
 
-const KNOWN = new Set(['authentication-kubeconfig', 'authorization-kubeconfig', 'bind-address', 'client-ca-file', 'cluster-name',
-  'cluster-signing-cert-file', 'cluster-signing-key-file', 'controllers', 'kubeconfig', 'leader-elect', 'requestheader-client-ca-file',
-  'root-ca-file', 'service-account-private-key-file', 'use-service-account-credentials', 'allocate-node-cidrs', 'cluster-cidr',
-  'node-monitor-grace-period', 'secure-port', 'v', 'version', 'feature-gates', 'service-cluster-ip-range', 'node-cidr-mask-size']);
+const KNOWN = new Set([
+  'authentication-kubeconfig',
+  'authorization-kubeconfig',
+  'bind-address',
+  'client-ca-file',
+  'cluster-name',
+  'cluster-signing-cert-file',
+  'cluster-signing-key-file',
+  'controllers',
+  'kubeconfig',
+  'leader-elect',
+  'requestheader-client-ca-file',
+  'root-ca-file',
+  'service-account-private-key-file',
+  'use-service-account-credentials',
+  'allocate-node-cidrs',
+  'cluster-cidr',
+  'node-monitor-grace-period',
+  'secure-port',
+  'v',
+  'version',
+  'feature-gates',
+  'service-cluster-ip-range',
+  'node-cidr-mask-size',
+]);
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const b64 = (s) => Buffer.from(s).toString('base64');
@@ -28,11 +49,26 @@ async function csrController(api, F, log) {
     const subj = csrSubject(pem);
     if (!conds.some((c) => c.type === 'Approved')) {
       const groups = csr.spec.groups || [];
-      const nodeClient = csr.spec.signerName === 'kubernetes.io/kube-apiserver-client-kubelet' && /^system:node:/.test(subj.cn || '') &&
-        subj.orgs.length === 1 && subj.orgs[0] === 'system:nodes';
+      const nodeClient =
+        csr.spec.signerName === 'kubernetes.io/kube-apiserver-client-kubelet' &&
+        /^system:node:/.test(subj.cn || '') &&
+        subj.orgs.length === 1 &&
+        subj.orgs[0] === 'system:nodes';
       const fromBootstrap = groups.includes('system:bootstrappers') || groups.includes('system:nodes');
       if (!nodeClient || !fromBootstrap) continue;
-      csr.status = { conditions: [...conds, { type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'Auto approving kubelet client certificate after SubjectAccessReview.', lastUpdateTime: now(), lastTransitionTime: now() }] };
+      csr.status = {
+        conditions: [
+          ...conds,
+          {
+            type: 'Approved',
+            status: 'True',
+            reason: 'AutoApproved',
+            message: 'Auto approving kubelet client certificate after SubjectAccessReview.',
+            lastUpdateTime: now(),
+            lastTransitionTime: now(),
+          },
+        ],
+      };
       await api.put(`${path}/approval`, csr);
       log(`approved ${csr.metadata.name} for ${subj.cn}`);
     }
@@ -48,7 +84,10 @@ async function csrController(api, F, log) {
 // The bootstrap signer: a detached HS256 JWS of cluster-info's kubeconfig per signing token.
 async function bootstrapSigner(api, log) {
   const cmPath = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
-  const cm = await api.get(cmPath).catch((e) => { if (e.status === 404) return null; throw e; });
+  const cm = await api.get(cmPath).catch((e) => {
+    if (e.status === 404) return null;
+    throw e;
+  });
   if (!cm) return;
   const secrets = (await api.get('/api/v1/namespaces/kube-system/secrets')).items.filter((s) => s.type === 'bootstrap.kubernetes.io/token');
   const want = {};
@@ -88,12 +127,21 @@ async function nodeLifecycle(api, F, log, observed) {
     const l = leases.find((x) => x.metadata.name === n.metadata.name);
     const key = l?.spec?.renewTime || '';
     const o = observed.get(n.metadata.name);
-    if (!o || o.key !== key) { observed.set(n.metadata.name, { key, at: Date.now() }); continue; }
+    if (!o || o.key !== key) {
+      observed.set(n.metadata.name, { key, at: Date.now() });
+      continue;
+    }
     if (Date.now() - o.at < grace) continue;
     const conds = n.status?.conditions || [];
     if (conds.every((c) => c.status === 'Unknown')) continue;
     const t = now();
-    const next = conds.map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: t }));
+    const next = conds.map((c) => ({
+      ...c,
+      status: 'Unknown',
+      reason: 'NodeStatusUnknown',
+      message: 'Kubelet stopped posting node status.',
+      lastTransitionTime: t,
+    }));
     await api.patch(`/api/v1/nodes/${n.metadata.name}/status`, { status: { conditions: next } });
     log(`node ${n.metadata.name}: kubelet stopped posting node status; Ready=Unknown`);
   }
@@ -101,9 +149,14 @@ async function nodeLifecycle(api, F, log, observed) {
 
 function podFor(owner, kind, template, extra) {
   return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { generateName: `${owner.metadata.name}-`, namespace: owner.metadata.namespace, labels: { ...(template.metadata?.labels || {}), ...(extra.labels || {}) },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${owner.metadata.name}-`,
+      namespace: owner.metadata.namespace,
+      labels: { ...(template.metadata?.labels || {}), ...(extra.labels || {}) },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
     spec: { ...template.spec, ...(extra.spec || {}) },
   };
 }
@@ -119,20 +172,44 @@ async function daemonSets(api) {
     const mine = owned(pods, ds);
     const tpl = ds.spec.template;
     // DaemonSet pods tolerate the not-ready and unreachable taints, as the real controller adds.
-    const probe = { spec: { ...tpl.spec, tolerations: [...(tpl.spec.tolerations || []), { key: 'node.kubernetes.io/not-ready', operator: 'Exists' }, { key: 'node.kubernetes.io/unreachable', operator: 'Exists' }] } };
-    const eligible = nodes.filter((n) => !(n.spec?.taints || []).some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(probe, t))
-      && Object.entries(tpl.spec.nodeSelector || {}).every(([k, v]) => (n.metadata.labels || {})[k] === v));
+    const probe = {
+      spec: {
+        ...tpl.spec,
+        tolerations: [
+          ...(tpl.spec.tolerations || []),
+          { key: 'node.kubernetes.io/not-ready', operator: 'Exists' },
+          { key: 'node.kubernetes.io/unreachable', operator: 'Exists' },
+        ],
+      },
+    };
+    const eligible = nodes.filter(
+      (n) =>
+        !(n.spec?.taints || []).some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(probe, t)) &&
+        Object.entries(tpl.spec.nodeSelector || {}).every(([k, v]) => (n.metadata.labels || {})[k] === v),
+    );
     const names = new Set(eligible.map((n) => n.metadata.name));
     for (const n of eligible) {
       if (mine.some((p) => p.spec.nodeName === n.metadata.name)) continue;
-      await api.post(`/api/v1/namespaces/${ds.metadata.namespace}/pods`, podFor(ds, 'DaemonSet', tpl, { spec: { nodeName: n.metadata.name, tolerations: probe.spec.tolerations } }));
+      await api.post(
+        `/api/v1/namespaces/${ds.metadata.namespace}/pods`,
+        podFor(ds, 'DaemonSet', tpl, { spec: { nodeName: n.metadata.name, tolerations: probe.spec.tolerations } }),
+      );
     }
     for (const p of mine) if (!names.has(p.spec.nodeName)) await api.del(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`).catch(() => {});
     const current = mine.filter((p) => names.has(p.spec.nodeName));
     const ready = current.filter(podReady).length;
-    const status = { currentNumberScheduled: current.length, desiredNumberScheduled: eligible.length, numberMisscheduled: 0, numberReady: ready,
-      numberAvailable: ready, numberUnavailable: eligible.length - ready, updatedNumberScheduled: current.length, observedGeneration: ds.metadata.generation || 1 };
-    if (JSON.stringify(status) !== JSON.stringify(ds.status)) await api.patch(`/apis/apps/v1/namespaces/${ds.metadata.namespace}/daemonsets/${ds.metadata.name}/status`, { status });
+    const status = {
+      currentNumberScheduled: current.length,
+      desiredNumberScheduled: eligible.length,
+      numberMisscheduled: 0,
+      numberReady: ready,
+      numberAvailable: ready,
+      numberUnavailable: eligible.length - ready,
+      updatedNumberScheduled: current.length,
+      observedGeneration: ds.metadata.generation || 1,
+    };
+    if (JSON.stringify(status) !== JSON.stringify(ds.status))
+      await api.patch(`/apis/apps/v1/namespaces/${ds.metadata.namespace}/daemonsets/${ds.metadata.name}/status`, { status });
   }
 }
 
@@ -147,11 +224,20 @@ async function deployments(api) {
     const stale = mine.filter((p) => p.metadata.labels?.['pod-template-hash'] !== hash);
     for (const p of stale) await api.del(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`).catch(() => {});
     const fresh = mine.filter((p) => p.metadata.labels?.['pod-template-hash'] === hash);
-    for (let i = fresh.length; i < want; i++) await api.post(`/api/v1/namespaces/${d.metadata.namespace}/pods`, podFor(d, 'Deployment', d.spec.template, { labels: { 'pod-template-hash': hash } }));
+    for (let i = fresh.length; i < want; i++)
+      await api.post(`/api/v1/namespaces/${d.metadata.namespace}/pods`, podFor(d, 'Deployment', d.spec.template, { labels: { 'pod-template-hash': hash } }));
     for (const p of fresh.slice(want)) await api.del(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`).catch(() => {});
     const ready = fresh.slice(0, want).filter(podReady).length;
-    const status = { observedGeneration: d.metadata.generation || 1, replicas: Math.min(fresh.length, want), updatedReplicas: Math.min(fresh.length, want), readyReplicas: ready, availableReplicas: ready, unavailableReplicas: want - ready };
-    if (JSON.stringify(status) !== JSON.stringify(d.status)) await api.patch(`/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/status`, { status });
+    const status = {
+      observedGeneration: d.metadata.generation || 1,
+      replicas: Math.min(fresh.length, want),
+      updatedReplicas: Math.min(fresh.length, want),
+      readyReplicas: ready,
+      availableReplicas: ready,
+      unavailableReplicas: want - ready,
+    };
+    if (JSON.stringify(status) !== JSON.stringify(d.status))
+      await api.patch(`/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/status`, { status });
   }
 }
 

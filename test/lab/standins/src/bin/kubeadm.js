@@ -30,22 +30,32 @@ const ETCD_TAG = JSON.parse(fs.readFileSync(path.join(TREE, 'version.json'), 'ut
 const PAUSE = JSON.parse(fs.readFileSync(path.join(TREE, 'version.json'), 'utf8')).pauseImage;
 const say = (s = '') => process.stdout.write(s + '\n');
 
-class PhaseError extends Error { constructor(phase, msg) { super(`error execution phase ${phase}: ${msg}`); } }
+class PhaseError extends Error {
+  constructor(phase, msg) {
+    super(`error execution phase ${phase}: ${msg}`);
+  }
+}
 function fail(e) {
-  process.stderr.write((e instanceof PhaseError || e instanceof ConfigError ? e.message : `${e.message}`) + '\nTo see the stack trace of this error execute with --v=5 or higher\n');
+  process.stderr.write(
+    (e instanceof PhaseError || e instanceof ConfigError ? e.message : `${e.message}`) +
+      '\nTo see the stack trace of this error execute with --v=5 or higher\n',
+  );
   process.exit(1);
 }
 
 // ---------- helpers ----------
 const readText = (f) => fs.readFileSync(f, 'utf8');
 const exists = (f) => fs.existsSync(f);
-function write(f, data, mode = 0o600) { pki.writeFile(f, data, mode); }
+function write(f, data, mode = 0o600) {
+  pki.writeFile(f, data, mode);
+}
 function hostIPv4() {
-  for (const addrs of Object.values(os.networkInterfaces()))
-    for (const a of addrs || []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs || []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return undefined;
 }
-function isIP(s) { return net.isIP(s) !== 0; }
+function isIP(s) {
+  return net.isIP(s) !== 0;
+}
 function splitHostPort(ep, defPort) {
   const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(ep);
   return { host: m[1], port: +(m[2] || defPort) };
@@ -57,7 +67,9 @@ function randomToken() {
 }
 const TOKEN_RE = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 function parseDuration(s) {
-  let ms = 0; const re = /(\d+(?:\.\d+)?)(h|m|s)/g; let m;
+  let ms = 0;
+  const re = /(\d+(?:\.\d+)?)(h|m|s)/g;
+  let m;
   while ((m = re.exec(s))) ms += +m[1] * { h: 3600e3, m: 60e3, s: 1e3 }[m[2]];
   return ms;
 }
@@ -68,14 +80,27 @@ function systemctl(...args) {
   return { ok: r.status === 0, err: (r.stderr || '').trim() };
 }
 function kubeletVersion() {
-  try { return parseVersion(execFileSync('kubelet', ['--version'], { encoding: 'utf8' }).trim().replace(/^Kubernetes /, '')); }
-  catch { return null; }
+  try {
+    return parseVersion(
+      execFileSync('kubelet', ['--version'], { encoding: 'utf8' })
+        .trim()
+        .replace(/^Kubernetes /, ''),
+    );
+  } catch {
+    return null;
+  }
 }
 function httpOk(url, timeoutMs = 2000) {
   return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
     req.on('error', () => resolve(false));
-    req.on('timeout', () => { req.destroy(); resolve(false); });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
   });
 }
 function portFree(port, host) {
@@ -89,30 +114,52 @@ function socketAnswers(endpoint) {
   const sock = endpoint.replace(/^unix:\/\//, '');
   return new Promise((resolve) => {
     const s = net.connect(sock);
-    const t = setTimeout(() => { s.destroy(); resolve(false); }, 2000);
-    s.on('connect', () => { clearTimeout(t); s.destroy(); resolve(true); });
-    s.on('error', () => { clearTimeout(t); resolve(false); });
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, 2000);
+    s.on('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
   });
 }
 function which(bin) {
-  return (process.env.PATH || '').split(':').some((d) => { try { fs.accessSync(path.join(d, bin), fs.constants.X_OK); return true; } catch { return false; } });
+  return (process.env.PATH || '').split(':').some((d) => {
+    try {
+      fs.accessSync(path.join(d, bin), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 // kubeadm polls its API calls (timeouts.kubernetesAPICall); here: retry network errors and 5xx for 60 s.
 async function withRetry(what, fn) {
   const end = Date.now() + 60000;
   for (;;) {
-    try { return await fn(); } catch (e) {
+    try {
+      return await fn();
+    } catch (e) {
       if ((e.status && e.status < 500) || Date.now() > end) throw e;
       await sleep(1000);
     }
   }
 }
-function image(cc, name, version) { return `${cc.imageRepository}/${name}:${version}`; }
+function image(cc, name, version) {
+  return `${cc.imageRepository}/${name}:${version}`;
+}
 
 // ---------- preflight ----------
 async function preflight({ controlPlane, join, cc, ignore, criSocket, k8sVersion }) {
   say('[preflight] Running pre-flight checks');
-  const errors = [], warnings = [];
+  const errors = [],
+    warnings = [];
   const E = (name, msg) => errors.push([name, msg]);
   const W = (name, msg) => warnings.push([name, msg]);
   if (process.getuid?.() !== 0) E('IsPrivilegedUser', 'user is not running as root');
@@ -124,14 +171,29 @@ async function preflight({ controlPlane, join, cc, ignore, criSocket, k8sVersion
   try {
     const swaps = readText('/proc/swaps').trim().split('\n').slice(1).filter(Boolean);
     if (swaps.length) E('Swap', 'running with swap on is not supported. Please disable swap');
-  } catch { /* no /proc/swaps: no swap */ }
+  } catch {
+    /* no /proc/swaps: no swap */
+  }
   for (const f of ['/proc/sys/net/bridge/bridge-nf-call-iptables', '/proc/sys/net/ipv4/ip_forward']) {
     const name = `FileContent-${f.replace(/\//g, '-')}`;
     if (!exists(f)) E(name, `${f} does not exist`);
     else if (readText(f).trim() !== '1') E(name, `${f} contents are not set to 1`);
   }
-  if (!(await socketAnswers(criSocket))) E('CRI', `container runtime is not running: validate service connection: validate CRI v1 runtime API for endpoint "${criSocket}": rpc error: code = Unavailable desc = connection error`);
-  const ports = controlPlane ? [[6443, 'Port-6443'], [10259, 'Port-10259'], [10257, 'Port-10257'], [2379, 'Port-2379'], [2380, 'Port-2380'], [10250, 'Port-10250']] : [[10250, 'Port-10250']];
+  if (!(await socketAnswers(criSocket)))
+    E(
+      'CRI',
+      `container runtime is not running: validate service connection: validate CRI v1 runtime API for endpoint "${criSocket}": rpc error: code = Unavailable desc = connection error`,
+    );
+  const ports = controlPlane
+    ? [
+        [6443, 'Port-6443'],
+        [10259, 'Port-10259'],
+        [10257, 'Port-10257'],
+        [2379, 'Port-2379'],
+        [2380, 'Port-2380'],
+        [10250, 'Port-10250'],
+      ]
+    : [[10250, 'Port-10250']];
   if (controlPlane && cc?.etcd?.external) ports.splice(3, 2);
   for (const [p, name] of ports) if (!(await portFree(p))) E(name, `Port ${p} is in use`);
   const files = controlPlane ? ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((n) => `${MANIFESTS}/${n}.yaml`) : [];
@@ -145,16 +207,19 @@ async function preflight({ controlPlane, join, cc, ignore, criSocket, k8sVersion
   for (const b of ['ebtables', 'ethtool', 'socat', 'tc', 'touch']) if (!which(b)) W(`FileExisting-${b}`, `${b} not found in system path`);
   const kv = kubeletVersion();
   const target = parseVersion(k8sVersion);
-  if (!kv) E('KubeletVersion', 'couldn\'t get kubelet version: executable file not found in $PATH');
+  if (!kv) E('KubeletVersion', "couldn't get kubelet version: executable file not found in $PATH");
   else {
     const min = { major: OWN.major, minor: OWN.minor - 3, patch: 0 };
     if (kv.minor < min.minor) E('KubeletVersion', `Kubelet version "${kv.s}" is lower than kubeadm can support. Please upgrade kubelet`);
     else if (target && (kv.major > target.major || kv.minor > target.minor))
-      E('KubeletVersion', `the kubelet version is higher than the control plane version. This is not a supported version skew and may lead to a malfunctional cluster. Kubelet version: "${kv.s}" Control plane version: "${target.s}"`);
+      E(
+        'KubeletVersion',
+        `the kubelet version is higher than the control plane version. This is not a supported version skew and may lead to a malfunctional cluster. Kubelet version: "${kv.s}" Control plane version: "${target.s}"`,
+      );
   }
   if (kv) cgroupsCheck(kv.minor, E, W);
   const enabled = systemctl('is-enabled', 'kubelet.service');
-  if (!enabled.ok) W('Service-Kubelet', 'kubelet service is not enabled, please run \'systemctl enable kubelet.service\'');
+  if (!enabled.ok) W('Service-Kubelet', "kubelet service is not enabled, please run 'systemctl enable kubelet.service'");
   reportPreflight(errors, warnings, ignore);
 }
 
@@ -176,7 +241,10 @@ function reportPreflight(errors, warnings, ignore) {
     else fatal.push(`\t[ERROR ${n}]: ${m}`);
   }
   if (fatal.length)
-    throw new PhaseError('preflight', `[preflight] Some fatal errors occurred:\n${fatal.join('\n')}\n[preflight] If you know what you are doing, you can make a check non-fatal with \`--ignore-preflight-errors=...\``);
+    throw new PhaseError(
+      'preflight',
+      `[preflight] Some fatal errors occurred:\n${fatal.join('\n')}\n[preflight] If you know what you are doing, you can make a check non-fatal with \`--ignore-preflight-errors=...\``,
+    );
 }
 
 function pullImages(cc, version) {
@@ -185,8 +253,12 @@ function pullImages(cc, version) {
   say("[preflight] You can also perform this action beforehand using 'kubeadm config images pull'");
   if (version !== V.gitVersion) {
     // Only the images of this kubeadm's own version ship with it; older ones must already be in the store.
-    for (const n of CONTROL_PLANE) if (!exists(`/var/lib/kube-standins/images/${n}/${version}`))
-      throw new PhaseError('preflight', `[preflight] Some fatal errors occurred:\n\t[ERROR ImagePull]: failed to pull image ${image(cc, n, version)}: not available in the lab`);
+    for (const n of CONTROL_PLANE)
+      if (!exists(`/var/lib/kube-standins/images/${n}/${version}`))
+        throw new PhaseError(
+          'preflight',
+          `[preflight] Some fatal errors occurred:\n\t[ERROR ImagePull]: failed to pull image ${image(cc, n, version)}: not available in the lab`,
+        );
     return;
   }
   pullOwnImages(TREE, V.gitVersion);
@@ -194,22 +266,34 @@ function pullImages(cc, version) {
 
 // ---------- certificates and kubeconfigs ----------
 function loadPair(dir, name) {
-  const c = `${dir}/${name}.crt`, k = `${dir}/${name}.key`;
+  const c = `${dir}/${name}.crt`,
+    k = `${dir}/${name}.key`;
   return exists(c) && exists(k) ? { cert: readText(c), key: readText(k) } : null;
 }
-function savePair(dir, name, p) { write(`${dir}/${name}.crt`, p.cert, 0o644); write(`${dir}/${name}.key`, p.key, 0o600); }
+function savePair(dir, name, p) {
+  write(`${dir}/${name}.crt`, p.cert, 0o644);
+  write(`${dir}/${name}.key`, p.key, 0o600);
+}
 
 function certsPhase(cc, { nodeName, ip }) {
   const dir = cc.certificatesDir;
   say(`[certs] Using certificateDir folder "${dir}"`);
   const ca = (name, file, cn) => {
     let p = loadPair(dir, file);
-    if (p) { say(`[certs] Using existing ${name} certificate authority`); return p; }
+    if (p) {
+      say(`[certs] Using existing ${name} certificate authority`);
+      return p;
+    }
     say(`[certs] Generating "${name}" certificate and key`);
-    p = pki.selfSignedCa(cn); savePair(dir, file, p); return p;
+    p = pki.selfSignedCa(cn);
+    savePair(dir, file, p);
+    return p;
   };
   const leaf = (name, file, signer, opts, announce) => {
-    if (loadPair(dir, file)) { say(`[certs] Using existing ${name} certificate and key on disk`); return; }
+    if (loadPair(dir, file)) {
+      say(`[certs] Using existing ${name} certificate and key on disk`);
+      return;
+    }
     say(`[certs] Generating "${name}" certificate and key`);
     if (announce) say(announce);
     savePair(dir, file, pki.signedCert(signer, opts));
@@ -221,19 +305,38 @@ function certsPhase(cc, { nodeName, ip }) {
   const ips = [svcIP, ip];
   for (const s of [ep, ...(cc.apiServer.certSANs || [])].filter(Boolean)) (isIP(s) ? ips : dns).push(s);
   const u = (a) => [...new Set(a)];
-  leaf('apiserver', 'apiserver', rootCa, { cn: 'kube-apiserver', usage: 'server', dns: u(dns), ips: u(ips) },
-    `[certs] apiserver serving cert is signed for DNS names [${u(dns).join(' ')}] and IPs [${u(ips).join(' ')}]`);
-  leaf('apiserver-kubelet-client', 'apiserver-kubelet-client', rootCa, { cn: 'kube-apiserver-kubelet-client', orgs: ['kubeadm:cluster-admins'], usage: 'client' });
+  leaf(
+    'apiserver',
+    'apiserver',
+    rootCa,
+    { cn: 'kube-apiserver', usage: 'server', dns: u(dns), ips: u(ips) },
+    `[certs] apiserver serving cert is signed for DNS names [${u(dns).join(' ')}] and IPs [${u(ips).join(' ')}]`,
+  );
+  leaf('apiserver-kubelet-client', 'apiserver-kubelet-client', rootCa, {
+    cn: 'kube-apiserver-kubelet-client',
+    orgs: ['kubeadm:cluster-admins'],
+    usage: 'client',
+  });
   const fp = ca('front-proxy-ca', 'front-proxy-ca', 'front-proxy-ca');
   leaf('front-proxy-client', 'front-proxy-client', fp, { cn: 'front-proxy-client', usage: 'client' });
   if (cc.etcd.local) {
     const eca = ca('etcd/ca', 'etcd/ca', 'etcd-ca');
     const edns = u([nodeName, 'localhost', ...(cc.etcd.local.serverCertSANs || [])]);
     const eips = [ip, '127.0.0.1', '0:0:0:0:0:0:0:1'];
-    leaf('etcd/server', 'etcd/server', eca, { cn: nodeName, usage: 'both', dns: edns, ips: eips },
-      `[certs] etcd/server serving cert is signed for DNS names [${edns.join(' ')}] and IPs [${ip} 127.0.0.1 ::1]`);
-    leaf('etcd/peer', 'etcd/peer', eca, { cn: nodeName, usage: 'both', dns: edns, ips: eips },
-      `[certs] etcd/peer serving cert is signed for DNS names [${edns.join(' ')}] and IPs [${ip} 127.0.0.1 ::1]`);
+    leaf(
+      'etcd/server',
+      'etcd/server',
+      eca,
+      { cn: nodeName, usage: 'both', dns: edns, ips: eips },
+      `[certs] etcd/server serving cert is signed for DNS names [${edns.join(' ')}] and IPs [${ip} 127.0.0.1 ::1]`,
+    );
+    leaf(
+      'etcd/peer',
+      'etcd/peer',
+      eca,
+      { cn: nodeName, usage: 'both', dns: edns, ips: eips },
+      `[certs] etcd/peer serving cert is signed for DNS names [${edns.join(' ')}] and IPs [${ip} 127.0.0.1 ::1]`,
+    );
     leaf('etcd/healthcheck-client', 'etcd/healthcheck-client', eca, { cn: 'kube-etcd-healthcheck-client', usage: 'client' });
     leaf('apiserver-etcd-client', 'apiserver-etcd-client', eca, { cn: 'kube-apiserver-etcd-client', usage: 'client' });
   }
@@ -241,7 +344,8 @@ function certsPhase(cc, { nodeName, ip }) {
   else {
     say('[certs] Generating "sa" key and public key');
     const sa = pki.newServiceAccountKeys();
-    write(`${dir}/sa.key`, sa.key, 0o600); write(`${dir}/sa.pub`, sa.pub, 0o644);
+    write(`${dir}/sa.key`, sa.key, 0o600);
+    write(`${dir}/sa.pub`, sa.pub, 0o644);
   }
   return rootCa;
 }
@@ -285,12 +389,19 @@ function controlPlaneManifests(cc, { ip, port, version }) {
 function kubeletConfigDoc(cc, user) {
   const svc = cc.networking.serviceSubnet.split('/')[0].split('.').map(Number);
   return {
-    apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration',
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
     authentication: { anonymous: { enabled: false }, webhook: { cacheTTL: '0s', enabled: true }, x509: { clientCAFile: `${cc.certificatesDir}/ca.crt` } },
     authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '0s', cacheUnauthorizedTTL: '0s' } },
-    cgroupDriver: 'systemd', clusterDNS: [[svc[0], svc[1], svc[2], svc[3] + 10].join('.')], clusterDomain: cc.networking.dnsDomain,
-    containerRuntimeEndpoint: '', healthzBindAddress: '127.0.0.1', healthzPort: 10248, rotateCertificates: true,
-    staticPodPath: MANIFESTS, ...(user || {}),
+    cgroupDriver: 'systemd',
+    clusterDNS: [[svc[0], svc[1], svc[2], svc[3] + 10].join('.')],
+    clusterDomain: cc.networking.dnsDomain,
+    containerRuntimeEndpoint: '',
+    healthzBindAddress: '127.0.0.1',
+    healthzPort: 10248,
+    rotateCertificates: true,
+    staticPodPath: MANIFESTS,
+    ...(user || {}),
   };
 }
 
@@ -300,7 +411,13 @@ function kubeletStart(kcfgYaml, nodeReg, nodeName) {
   const extra = { 'container-runtime-endpoint': nodeReg.criSocket, ...sandbox, ...(nodeReg.kubeletExtraArgs || {}) };
   if (nodeName !== os.hostname().toLowerCase()) extra['hostname-override'] = nodeName;
   say(`[kubelet-start] Writing kubelet environment file with flags to file "${KUBELET_DIR}/kubeadm-flags.env"`);
-  write(`${KUBELET_DIR}/kubeadm-flags.env`, `KUBELET_KUBEADM_ARGS="${Object.entries(extra).map(([k, v]) => `--${k}=${v}`).join(' ')}"\n`, 0o644);
+  write(
+    `${KUBELET_DIR}/kubeadm-flags.env`,
+    `KUBELET_KUBEADM_ARGS="${Object.entries(extra)
+      .map(([k, v]) => `--${k}=${v}`)
+      .join(' ')}"\n`,
+    0o644,
+  );
   say(`[kubelet-start] Writing kubelet configuration to file "${KUBELET_DIR}/config.yaml"`);
   write(`${KUBELET_DIR}/config.yaml`, kcfgYaml, 0o644);
   say('[kubelet-start] Starting the kubelet');
@@ -324,7 +441,11 @@ async function waitApi(conn) {
   say('[api-check] Waiting for a healthy API server. This can take up to 4m0s');
   const t0 = Date.now();
   for (;;) {
-    try { if ((await request(conn, 'GET', '/healthz', undefined, { timeoutMs: 3000 })) === 'ok') break; } catch { /* not yet */ }
+    try {
+      if ((await request(conn, 'GET', '/healthz', undefined, { timeoutMs: 3000 })) === 'ok') break;
+    } catch {
+      /* not yet */
+    }
     if (Date.now() - t0 > 240000) throw new PhaseError('wait-control-plane', 'the API server is not healthy after 4m0s');
     await sleep(500);
   }
@@ -335,16 +456,23 @@ async function markControlPlane(api, nodeName) {
   const labels = ['node-role.kubernetes.io/control-plane', 'node.kubernetes.io/exclude-from-external-load-balancers'];
   say(`[mark-control-plane] Marking the node ${nodeName} as control-plane by adding the labels: [${labels.join(' ')}]`);
   say(`[mark-control-plane] Marking the node ${nodeName} as control-plane by adding the taints [node-role.kubernetes.io/control-plane:NoSchedule]`);
-  await retry('mark-control-plane', async () => {
-    const n = await api.get(`/api/v1/nodes/${nodeName}`);
-    const taints = (n.spec?.taints || []).filter((t) => t.key !== 'node-role.kubernetes.io/control-plane');
-    taints.push({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
-    await api.patch(`/api/v1/nodes/${nodeName}`, { metadata: { labels: Object.fromEntries(labels.map((l) => [l, ''])) }, spec: { taints } });
-  }, { timeoutMs: 240000, everyMs: 1000 });
+  await retry(
+    'mark-control-plane',
+    async () => {
+      const n = await api.get(`/api/v1/nodes/${nodeName}`);
+      const taints = (n.spec?.taints || []).filter((t) => t.key !== 'node-role.kubernetes.io/control-plane');
+      taints.push({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
+      await api.patch(`/api/v1/nodes/${nodeName}`, { metadata: { labels: Object.fromEntries(labels.map((l) => [l, ''])) }, spec: { taints } });
+    },
+    { timeoutMs: 240000, everyMs: 1000 },
+  );
 }
 
 // ---------- bootstrap tokens ----------
-async function createToken(api, { token, ttl = '24h0m0s', description, groups = ['system:bootstrappers:kubeadm:default-node-token'], usages = ['signing', 'authentication'] }) {
+async function createToken(
+  api,
+  { token, ttl = '24h0m0s', description, groups = ['system:bootstrappers:kubeadm:default-node-token'], usages = ['signing', 'authentication'] },
+) {
   const m = TOKEN_RE.exec(token);
   if (!m) throw new Error(`the bootstrap token "${token}" was not of the form "^([a-z0-9]{6})\\.([a-z0-9]{16})$"`);
   const data = { 'token-id': m[1], 'token-secret': m[2] };
@@ -354,11 +482,25 @@ async function createToken(api, { token, ttl = '24h0m0s', description, groups = 
   if (groups.length) data['auth-extra-groups'] = groups.join(',');
   if (description) data.description = description;
   const enc = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-  await api.apply('/api/v1/namespaces/kube-system/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: `bootstrap-token-${m[1]}`, namespace: 'kube-system' }, type: 'bootstrap.kubernetes.io/token', data: enc });
+  await api.apply('/api/v1/namespaces/kube-system/secrets', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `bootstrap-token-${m[1]}`, namespace: 'kube-system' },
+    type: 'bootstrap.kubernetes.io/token',
+    data: enc,
+  });
 }
 
-const CERT_FILES = { 'ca.crt': 'ca.crt', 'ca.key': 'ca.key', 'front-proxy-ca.crt': 'front-proxy-ca.crt', 'front-proxy-ca.key': 'front-proxy-ca.key',
-  'etcd-ca.crt': 'etcd/ca.crt', 'etcd-ca.key': 'etcd/ca.key', 'sa.key': 'sa.key', 'sa.pub': 'sa.pub' };
+const CERT_FILES = {
+  'ca.crt': 'ca.crt',
+  'ca.key': 'ca.key',
+  'front-proxy-ca.crt': 'front-proxy-ca.crt',
+  'front-proxy-ca.key': 'front-proxy-ca.key',
+  'etcd-ca.crt': 'etcd/ca.crt',
+  'etcd-ca.key': 'etcd/ca.key',
+  'sa.key': 'sa.key',
+  'sa.pub': 'sa.pub',
+};
 
 async function uploadCerts(api, cc, key) {
   say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
@@ -367,14 +509,23 @@ async function uploadCerts(api, cc, key) {
     const file = `${cc.certificatesDir}/${f}`;
     if (exists(file)) data[k] = pki.encrypt(fs.readFileSync(file), key).toString('base64');
   }
-  await api.apply('/api/v1/namespaces/kube-system/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubeadm-certs', namespace: 'kube-system' }, type: 'Opaque', data });
+  await api.apply('/api/v1/namespaces/kube-system/secrets', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'kubeadm-certs', namespace: 'kube-system' },
+    type: 'Opaque',
+    data,
+  });
   say('[upload-certs] Using certificate key:');
   say(key);
 }
 
 function joinCommand(endpoint, token, hash, certKey) {
   const lines = [`kubeadm join ${endpoint} --token ${token} \\`, `\t--discovery-token-ca-cert-hash ${hash}`];
-  if (certKey) { lines[1] += ' \\'; lines.push(`\t--control-plane --certificate-key ${certKey}`); }
+  if (certKey) {
+    lines[1] += ' \\';
+    lines.push(`\t--control-plane --certificate-key ${certKey}`);
+  }
   return lines.join('\n');
 }
 
@@ -382,7 +533,9 @@ function joinCommand(endpoint, token, hash, certKey) {
 function readConfigFlag(flags) {
   const f = one(flags.config);
   if (!f) return {};
-  try { return loadConfig(readText(f), OWN.minor); } catch (e) {
+  try {
+    return loadConfig(readText(f), OWN.minor);
+  } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(`unable to read config from "${f}" : ${e.message}`);
   }
@@ -403,8 +556,12 @@ async function init(flags) {
   const target = parseVersion(cc.kubernetesVersion);
   if (!target) throw new ConfigError(`couldn't parse Kubernetes version "${cc.kubernetesVersion}"`);
   cc.kubernetesVersion = target.s;
-  if (target.minor < OWN.minor - 1) throw new ConfigError(`this version of kubeadm only supports deploying clusters with the control plane version >= ${OWN.major}.${OWN.minor - 1}.0. Current version: ${target.s}`);
-  if (cmpVersion(target.s, OWN.s) > 0) throw new ConfigError(`the specified Kubernetes version ${target.s} is newer than this kubeadm ${OWN.s}; upgrade kubeadm first`);
+  if (target.minor < OWN.minor - 1)
+    throw new ConfigError(
+      `this version of kubeadm only supports deploying clusters with the control plane version >= ${OWN.major}.${OWN.minor - 1}.0. Current version: ${target.s}`,
+    );
+  if (cmpVersion(target.s, OWN.s) > 0)
+    throw new ConfigError(`the specified Kubernetes version ${target.s} is newer than this kubeadm ${OWN.s}; upgrade kubeadm first`);
   const nodeReg = { criSocket: 'unix:///var/run/containerd/containerd.sock', ...(ic.nodeRegistration || {}) };
   if (flags['cri-socket']) nodeReg.criSocket = one(flags['cri-socket']);
   const nodeName = (one(flags['node-name']) || nodeReg.name || os.hostname()).toLowerCase();
@@ -424,7 +581,11 @@ async function init(flags) {
   kubeconfigPhase(cc, rootCa, { nodeName, ip, port, files: ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'controller-manager.conf', 'scheduler.conf'] });
   if (cc.etcd.local) {
     say(`[etcd] Creating static Pod manifest for local etcd in "${MANIFESTS}"`);
-    write(`${MANIFESTS}/etcd.yaml`, stringify(etcdManifest({ cc, nodeName, ip, image: `${cc.imageRepository}/etcd:${ETCD_TAG}`, initialCluster: `${nodeName}=https://${ip}:2380` })), 0o600);
+    write(
+      `${MANIFESTS}/etcd.yaml`,
+      stringify(etcdManifest({ cc, nodeName, ip, image: `${cc.imageRepository}/etcd:${ETCD_TAG}`, initialCluster: `${nodeName}=https://${ip}:2380` })),
+      0o600,
+    );
   }
   controlPlaneManifests(cc, { ip, port, version: cc.kubernetesVersion });
   const kcfg = kubeletConfigDoc(cc, conf.KubeletConfiguration);
@@ -437,23 +598,63 @@ async function init(flags) {
   const api = client(localConn);
 
   say('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace');
-  await retry('upload-config', () => api.apply('/api/v1/namespaces/kube-system/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubeadm-config', namespace: 'kube-system' }, data: { ClusterConfiguration: stringify(clusterConfigDoc(cc, OWN.minor)) } }), { timeoutMs: 60000 });
+  await retry(
+    'upload-config',
+    () =>
+      api.apply('/api/v1/namespaces/kube-system/configmaps', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
+        data: { ClusterConfiguration: stringify(clusterConfigDoc(cc, OWN.minor)) },
+      }),
+    { timeoutMs: 60000 },
+  );
   say('[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the configuration for the kubelets in the cluster');
-  await api.apply('/api/v1/namespaces/kube-system/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubelet-config', namespace: 'kube-system' }, data: { kubelet: stringify({ ...kcfg, staticPodPath: MANIFESTS }) } });
+  await api.apply('/api/v1/namespaces/kube-system/configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'kubelet-config', namespace: 'kube-system' },
+    data: { kubelet: stringify({ ...kcfg, staticPodPath: MANIFESTS }) },
+  });
   // RBAC objects kubeadm creates with super-admin.conf: the admin group, bootstrap and node approval roles.
-  await api.apply('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'kubeadm:cluster-admins' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kubeadm:cluster-admins' }] });
+  await api.apply('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'kubeadm:cluster-admins' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kubeadm:cluster-admins' }],
+  });
   if (uploadCertsFlag) await uploadCerts(api, cc, certKey);
   await markControlPlane(api, nodeName);
   say(`[bootstrap-token] Using token: ${token}`);
   say('[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles');
-  await createToken(api, { token, ttl: ic.bootstrapTokens?.[0]?.ttl, description: ic.bootstrapTokens?.[0]?.description, groups: ic.bootstrapTokens?.[0]?.groups, usages: ic.bootstrapTokens?.[0]?.usages });
+  await createToken(api, {
+    token,
+    ttl: ic.bootstrapTokens?.[0]?.ttl,
+    description: ic.bootstrapTokens?.[0]?.description,
+    groups: ic.bootstrapTokens?.[0]?.groups,
+    usages: ic.bootstrapTokens?.[0]?.usages,
+  });
   say('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for nodes to get long term certificate credentials');
   say('[bootstrap-token] Configured RBAC rules to allow the csrapprover controller automatically approve CSRs from a Node Bootstrap Token');
   say('[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client certificates in the cluster');
   say('[bootstrap-token] Creating the "cluster-info" ConfigMap in the "kube-public" namespace');
   const endpoint = cc.controlPlaneEndpoint || `${ip}:${port}`;
-  const clusterInfo = YAML.stringify({ apiVersion: 'v1', clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(rootCa.cert).toString('base64'), server: `https://${endpoint}` }, name: '' }], contexts: null, 'current-context': '', kind: 'Config', preferences: {}, users: null });
-  await api.apply('/api/v1/namespaces/kube-public/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: clusterInfo } });
+  const clusterInfo = YAML.stringify({
+    apiVersion: 'v1',
+    clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(rootCa.cert).toString('base64'), server: `https://${endpoint}` }, name: '' }],
+    contexts: null,
+    'current-context': '',
+    kind: 'Config',
+    preferences: {},
+    users: null,
+  });
+  await api.apply('/api/v1/namespaces/kube-public/configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cluster-info', namespace: 'kube-public' },
+    data: { kubeconfig: clusterInfo },
+  });
   say(`[kubelet-finalize] Updating "${KDIR}/kubelet.conf" to point to a rotatable kubelet client certificate and key`);
   say('[addons] Skipped CoreDNS and kube-proxy: the lab runs no containers (see docs/lab-standins.md)');
   const hash = pki.caCertHash(rootCa.cert);
@@ -476,7 +677,12 @@ Run "kubectl apply -f [podnetwork].yaml" with one of the options listed at:
 `);
   if (cc.controlPlaneEndpoint) {
     say('You can now join any number of the control-plane node running the following command on each as root:\n');
-    say('  ' + joinCommand(endpoint, token, hash, uploadCertsFlag ? certKey : undefined).replace(/\n/g, '\n  ').replace(/\n {2}\t/g, '\n\t'));
+    say(
+      '  ' +
+        joinCommand(endpoint, token, hash, uploadCertsFlag ? certKey : undefined)
+          .replace(/\n/g, '\n  ')
+          .replace(/\n {2}\t/g, '\n\t'),
+    );
     if (uploadCertsFlag) {
       say('\nPlease note that the certificate-key gives access to cluster sensitive data, keep it secret!');
       say('As a safeguard, uploaded-certs will be deleted in two hours; If necessary, you can use');
@@ -494,29 +700,50 @@ function jwsVerify(jws, payload, tokenId, secret) {
   const [h, , sig] = jws.split('.');
   const header = JSON.parse(Buffer.from(h, 'base64url').toString());
   if (header.kid !== tokenId || header.alg !== 'HS256') return false;
-  const want = crypto.createHmac('sha256', secret).update(`${h}.${Buffer.from(payload).toString('base64url')}`).digest('base64url');
+  const want = crypto
+    .createHmac('sha256', secret)
+    .update(`${h}.${Buffer.from(payload).toString('base64url')}`)
+    .digest('base64url');
   return crypto.timingSafeEqual(Buffer.from(want), Buffer.from(sig));
 }
 
 async function discover({ endpoint, token, hashes, unsafeSkip }) {
   const [, id, secret] = TOKEN_RE.exec(token) || [];
   if (!id) throw new ConfigError(`the bootstrap token "${token}" was not of the form "^([a-z0-9]{6})\\.([a-z0-9]{16})$"`);
-  if (!hashes.length && !unsafeSkip) throw new ConfigError('discovery.bootstrapToken: Invalid value: "": using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue');
+  if (!hashes.length && !unsafeSkip)
+    throw new ConfigError(
+      'discovery.bootstrapToken: Invalid value: "": using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue',
+    );
   say(`[discovery] Trying to connect to API Server "${endpoint}"`);
   const server = `https://${endpoint}`;
   // First without trusting any CA (the hash pins it), then again over the pinned CA.
-  const cm = await retry('discovery', async () => {
-    const o = await request({ server, insecure: true }, 'GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info', undefined, { timeoutMs: 5000 });
-    if (!o.data?.[`jws-kubeconfig-${id}`]) throw new Error(`token id "${id}" is invalid for this cluster or it has expired. Use "kubeadm token create" on the control-plane node to create a new valid token`);
-    return o;
-  }, { timeoutMs: 300000, everyMs: 2000 });
+  const cm = await retry(
+    'discovery',
+    async () => {
+      const o = await request({ server, insecure: true }, 'GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info', undefined, { timeoutMs: 5000 });
+      if (!o.data?.[`jws-kubeconfig-${id}`])
+        throw new Error(
+          `token id "${id}" is invalid for this cluster or it has expired. Use "kubeadm token create" on the control-plane node to create a new valid token`,
+        );
+      return o;
+    },
+    { timeoutMs: 300000, everyMs: 2000 },
+  );
   const kc = cm.data.kubeconfig;
-  if (!jwsVerify(cm.data[`jws-kubeconfig-${id}`], kc, id, secret)) throw new PhaseError('preflight', `couldn't validate the identity of the API Server: failed to verify JWS signature of received cluster info object, can't trust this API Server`);
+  if (!jwsVerify(cm.data[`jws-kubeconfig-${id}`], kc, id, secret))
+    throw new PhaseError(
+      'preflight',
+      `couldn't validate the identity of the API Server: failed to verify JWS signature of received cluster info object, can't trust this API Server`,
+    );
   const parsed = YAML.parse(kc);
   const caPem = Buffer.from(parsed.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
   if (!unsafeSkip) {
     const h = pki.caCertHash(caPem);
-    if (!hashes.map((x) => x.toLowerCase()).includes(h)) throw new PhaseError('preflight', `couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${h}" are pinned`);
+    if (!hashes.map((x) => x.toLowerCase()).includes(h))
+      throw new PhaseError(
+        'preflight',
+        `couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${h}" are pinned`,
+      );
   }
   say(`[discovery] Cluster info signature and contents are valid and TLS certificate validates against pinned roots, will use API Server "${endpoint}"`);
   const conn = { server: parsed.clusters[0].cluster.server, ca: Buffer.from(caPem), token };
@@ -561,17 +788,32 @@ async function join(pos, flags) {
   const cc = clusterDefaults(clusterConf, V.gitVersion);
   const kver = parseVersion(cc.kubernetesVersion);
   const kv = kubeletVersion();
-  if (kv && (kv.minor > kver.minor)) throw new PhaseError('kubelet-start', `cannot get Node "${nodeName}": the kubelet version is higher than the control plane version. Kubelet version: "${kv.s}" Control plane version: "${kver.s}"`);
+  if (kv && kv.minor > kver.minor)
+    throw new PhaseError(
+      'kubelet-start',
+      `cannot get Node "${nodeName}": the kubelet version is higher than the control plane version. Kubelet version: "${kv.s}" Control plane version: "${kver.s}"`,
+    );
   try {
     const n = await withRetry('node', () => boot.get(`/api/v1/nodes/${nodeName}`));
     const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    if (ready) throw new PhaseError('kubelet-start', `a Node with name "${nodeName}" and status "Ready" already exists in the cluster. You must delete the existing Node or change the name of this new joining Node`);
-  } catch (e) { if (e instanceof PhaseError) throw e; if (e.status !== 404 && e.status !== 403) throw e; }
+    if (ready)
+      throw new PhaseError(
+        'kubelet-start',
+        `a Node with name "${nodeName}" and status "Ready" already exists in the cluster. You must delete the existing Node or change the name of this new joining Node`,
+      );
+  } catch (e) {
+    if (e instanceof PhaseError) throw e;
+    if (e.status !== 404 && e.status !== 403) throw e;
+  }
   const kubeletCm = await withRetry('kubelet-config', () => boot.get('/api/v1/namespaces/kube-system/configmaps/kubelet-config'));
 
   let rootCa;
   if (controlPlane) {
-    if (!cc.controlPlaneEndpoint) throw new PhaseError('preflight', `One or more conditions for hosting a new control plane instance is not satisfied.\n\nunable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address\n\nPlease ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among control plane instances are provided.`);
+    if (!cc.controlPlaneEndpoint)
+      throw new PhaseError(
+        'preflight',
+        `One or more conditions for hosting a new control plane instance is not satisfied.\n\nunable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address\n\nPlease ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among control plane instances are provided.`,
+      );
     say('[preflight] Running pre-flight checks before initializing the new control plane instance');
     await preflight({ controlPlane: true, cc, ignore, criSocket: nodeReg.criSocket, k8sVersion: cc.kubernetesVersion });
     pullImages(cc, cc.kubernetesVersion);
@@ -584,14 +826,25 @@ async function join(pos, flags) {
       for (const [k, f] of Object.entries(CERT_FILES)) {
         if (!sec.data?.[k]) continue;
         let plain;
-        try { plain = pki.decrypt(Buffer.from(sec.data[k], 'base64'), certKey); }
-        catch { throw new PhaseError('control-plane-prepare/download-certs', 'error downloading certs: error decoding secret data with provided key: cipher: message authentication failed'); }
+        try {
+          plain = pki.decrypt(Buffer.from(sec.data[k], 'base64'), certKey);
+        } catch {
+          throw new PhaseError(
+            'control-plane-prepare/download-certs',
+            'error downloading certs: error decoding secret data with provided key: cipher: message authentication failed',
+          );
+        }
         write(`${cc.certificatesDir}/${f}`, plain, f.endsWith('.key') ? 0o600 : 0o644);
       }
     }
-    if (!exists(`${cc.certificatesDir}/ca.key`)) throw new PhaseError('control-plane-prepare/certs', `[certs] failure loading ca certificate authority: couldn't load the certificate file ${cc.certificatesDir}/ca.crt: open ${cc.certificatesDir}/ca.crt: no such file or directory`);
+    if (!exists(`${cc.certificatesDir}/ca.key`))
+      throw new PhaseError(
+        'control-plane-prepare/certs',
+        `[certs] failure loading ca certificate authority: couldn't load the certificate file ${cc.certificatesDir}/ca.crt: open ${cc.certificatesDir}/ca.crt: no such file or directory`,
+      );
     rootCa = certsPhase(cc, { nodeName, ip });
-    if (rootCa.cert.trim() !== caPem.trim()) throw new PhaseError('control-plane-prepare/certs', 'the downloaded CA does not match the CA of the cluster being joined');
+    if (rootCa.cert.trim() !== caPem.trim())
+      throw new PhaseError('control-plane-prepare/certs', 'the downloaded CA does not match the CA of the cluster being joined');
     say('[certs] Valid certificates and keys now exist in "' + cc.certificatesDir + '"');
     say('[kubeconfig] Generating kubeconfig files');
     kubeconfigPhase(cc, rootCa, { nodeName, ip, port, files: ['admin.conf', 'controller-manager.conf', 'scheduler.conf'] });
@@ -616,7 +869,12 @@ async function join(pos, flags) {
     const admin = client(loadKubeconfig(`${KDIR}/admin.conf`));
     if (cc.etcd.local) {
       const eps = await withRetry('etcd endpoints', () => etcdEndpoints(admin));
-      const etcd = new Etcd({ endpoints: eps, ca: `${cc.certificatesDir}/etcd/ca.crt`, cert: `${cc.certificatesDir}/apiserver-etcd-client.crt`, key: `${cc.certificatesDir}/apiserver-etcd-client.key` });
+      const etcd = new Etcd({
+        endpoints: eps,
+        ca: `${cc.certificatesDir}/etcd/ca.crt`,
+        cert: `${cc.certificatesDir}/apiserver-etcd-client.crt`,
+        key: `${cc.certificatesDir}/apiserver-etcd-client.key`,
+      });
       const peer = `https://${ip}:2380`;
       // A learner first (kubeadm's EtcdLearnerMode), promoted once in sync: quorum is unchanged meanwhile.
       const added = await withRetry('etcd member add', () => etcd.post('/v3/cluster/member/add', { peerURLs: [peer], isLearner: true }));
@@ -624,10 +882,20 @@ async function join(pos, flags) {
       const initialCluster = members.flatMap((m) => m.peerURLs.map((u) => `${m.name}=${u}`)).join(',');
       say('[etcd] Announced new etcd member joining to the existing etcd cluster');
       say(`[etcd] Creating static Pod manifest for "etcd"`);
-      write(`${MANIFESTS}/etcd.yaml`, stringify(etcdManifest({ cc, nodeName, ip, image: `${cc.imageRepository}/etcd:${ETCD_TAG}`, initialCluster, existing: true })), 0o600);
+      write(
+        `${MANIFESTS}/etcd.yaml`,
+        stringify(etcdManifest({ cc, nodeName, ip, image: `${cc.imageRepository}/etcd:${ETCD_TAG}`, initialCluster, existing: true })),
+        0o600,
+      );
       say('[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s');
       const id = added.member.ID;
-      await retry('etcd learner promotion', async () => { await etcd.post('/v3/cluster/member/promote', { ID: id }); }, { timeoutMs: 120000, everyMs: 1000 });
+      await retry(
+        'etcd learner promotion',
+        async () => {
+          await etcd.post('/v3/cluster/member/promote', { ID: id });
+        },
+        { timeoutMs: 120000, everyMs: 1000 },
+      );
       say(`[etcd] The new etcd member was promoted to a voting member`);
     }
     await markControlPlane(admin, nodeName);
@@ -669,7 +937,12 @@ async function reset(flags) {
     say("[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted.");
     process.stdout.write('[reset] Are you sure you want to proceed? [y/N]: ');
     const buf = Buffer.alloc(16);
-    let n = 0; try { n = fs.readSync(0, buf, 0, 16, null); } catch { n = 0; }
+    let n;
+    try {
+      n = fs.readSync(0, buf, 0, 16, null);
+    } catch {
+      n = 0;
+    }
     if (!/^y/i.test(buf.subarray(0, n).toString())) throw new Error('aborted reset operation');
   }
   const certDir = one(flags['cert-dir']) || rc.certificatesDir || '/etc/kubernetes/pki';
@@ -680,26 +953,49 @@ async function reset(flags) {
     // Remove this host's member from the stacked etcd cluster while its peers can still reach quorum.
     try {
       const cmd = YAML.parse(readText(etcdYaml)).spec.containers[0].command;
-      const f = Object.fromEntries(cmd.slice(1).map((a) => /^--([^=]+)=(.*)$/.exec(a)).filter(Boolean).map((m) => [m[1], m[2]]));
+      const f = Object.fromEntries(
+        cmd
+          .slice(1)
+          .map((a) => /^--([^=]+)=(.*)$/.exec(a))
+          .filter(Boolean)
+          .map((m) => [m[1], m[2]]),
+      );
       dataDir = f['data-dir'] || dataDir;
       const eps = [f['advertise-client-urls']];
-      try { eps.push(...(await etcdEndpoints(client(loadKubeconfig(`${KDIR}/admin.conf`))))); } catch { /* local endpoint only */ }
-      const etcd = new Etcd({ endpoints: [...new Set(eps)], ca: `${certDir}/etcd/ca.crt`, cert: `${certDir}/apiserver-etcd-client.crt`, key: `${certDir}/apiserver-etcd-client.key` });
+      try {
+        eps.push(...(await etcdEndpoints(client(loadKubeconfig(`${KDIR}/admin.conf`)))));
+      } catch {
+        /* local endpoint only */
+      }
+      const etcd = new Etcd({
+        endpoints: [...new Set(eps)],
+        ca: `${certDir}/etcd/ca.crt`,
+        cert: `${certDir}/apiserver-etcd-client.crt`,
+        key: `${certDir}/apiserver-etcd-client.key`,
+      });
       const list = await etcd.memberList();
       const me = list.members.find((m) => m.name === f.name || m.peerURLs?.includes(f['initial-advertise-peer-urls']));
       if (me && list.members.length > 1) {
         await etcd.memberRemove(me.ID);
         say(`[reset] Removed member ${f.name} from the etcd cluster`);
       }
-    } catch (e) { say(`W1122 [reset] Failed to remove etcd member: ${e.message}. Please manually remove this etcd member using etcdctl`); }
+    } catch (e) {
+      say(`W1122 [reset] Failed to remove etcd member: ${e.message}. Please manually remove this etcd member using etcdctl`);
+    }
   }
   say('[reset] Stopping the kubelet service');
   systemctl('stop', 'kubelet');
   const dirs = [MANIFESTS, KUBELET_DIR, certDir];
-  for (const d of [dataDir]) if (exists(d)) { for (const e of fs.readdirSync(d)) fs.rmSync(path.join(d, e), { recursive: true, force: true }); say(`[reset] Deleted contents of the etcd data directory: ${d}`); }
+  for (const d of [dataDir])
+    if (exists(d)) {
+      for (const e of fs.readdirSync(d)) fs.rmSync(path.join(d, e), { recursive: true, force: true });
+      say(`[reset] Deleted contents of the etcd data directory: ${d}`);
+    }
   say(`[reset] Deleting contents of directories: [${dirs.join(' ')}]`);
   for (const d of dirs) if (exists(d)) for (const e of fs.readdirSync(d)) fs.rmSync(path.join(d, e), { recursive: true, force: true });
-  const files = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'].map((f) => `${KDIR}/${f}`);
+  const files = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'].map(
+    (f) => `${KDIR}/${f}`,
+  );
   say(`[reset] Deleting files: [${files.join(' ')}]`);
   for (const f of files) fs.rmSync(f, { force: true });
   say(`
@@ -713,13 +1009,20 @@ Please, check the contents of the $HOME/.kube/config file.`);
 }
 
 // ---------- token ----------
-function adminClient(flags) { return client(loadKubeconfig(one(flags.kubeconfig) || `${KDIR}/admin.conf`)); }
+function adminClient(flags) {
+  return client(loadKubeconfig(one(flags.kubeconfig) || `${KDIR}/admin.conf`));
+}
 async function token(pos, flags) {
   const sub = pos[0];
   const api = adminClient(flags);
   if (sub === 'create') {
     const t = pos[1] || randomToken();
-    await createToken(api, { token: t, ttl: one(flags.ttl) || '24h0m0s', description: one(flags.description), groups: flags.groups ? one(flags.groups).split(',') : undefined });
+    await createToken(api, {
+      token: t,
+      ttl: one(flags.ttl) || '24h0m0s',
+      description: one(flags.description),
+      groups: flags.groups ? one(flags.groups).split(',') : undefined,
+    });
     if (!truthy(flags['print-join-command'])) return say(t);
     const cm = await api.get('/api/v1/namespaces/kube-public/configmaps/cluster-info');
     const c = YAML.parse(cm.data.kubeconfig).clusters[0].cluster;
@@ -734,8 +1037,19 @@ async function token(pos, flags) {
     for (const s of l.items.filter((x) => x.type === 'bootstrap.kubernetes.io/token')) {
       const d = (k) => (s.data[k] ? Buffer.from(s.data[k], 'base64').toString() : '');
       const exp = d('expiration');
-      const usages = Object.keys(s.data).filter((k) => k.startsWith('usage-bootstrap-')).map((k) => k.slice(16)).sort().join(',');
-      rows.push([`${d('token-id')}.${d('token-secret')}`, exp ? shortDuration(new Date(exp) - Date.now()) : '<forever>', exp || '<never>', usages, d('description') || '<none>', d('auth-extra-groups')]);
+      const usages = Object.keys(s.data)
+        .filter((k) => k.startsWith('usage-bootstrap-'))
+        .map((k) => k.slice(16))
+        .sort()
+        .join(',');
+      rows.push([
+        `${d('token-id')}.${d('token-secret')}`,
+        exp ? shortDuration(new Date(exp) - Date.now()) : '<forever>',
+        exp || '<never>',
+        usages,
+        d('description') || '<none>',
+        d('auth-extra-groups'),
+      ]);
     }
     return say(table(rows));
   }
@@ -774,10 +1088,19 @@ function expiryDate(d) {
 }
 
 // ---------- certs ----------
-const LEAVES = [['admin.conf', 'kubeconfig', 'ca'], ['apiserver', 'apiserver', 'ca'], ['apiserver-etcd-client', 'apiserver-etcd-client', 'etcd-ca'],
-  ['apiserver-kubelet-client', 'apiserver-kubelet-client', 'ca'], ['controller-manager.conf', 'kubeconfig', 'ca'],
-  ['etcd-healthcheck-client', 'etcd/healthcheck-client', 'etcd-ca'], ['etcd-peer', 'etcd/peer', 'etcd-ca'], ['etcd-server', 'etcd/server', 'etcd-ca'],
-  ['front-proxy-client', 'front-proxy-client', 'front-proxy-ca'], ['scheduler.conf', 'kubeconfig', 'ca'], ['super-admin.conf', 'kubeconfig', 'ca']];
+const LEAVES = [
+  ['admin.conf', 'kubeconfig', 'ca'],
+  ['apiserver', 'apiserver', 'ca'],
+  ['apiserver-etcd-client', 'apiserver-etcd-client', 'etcd-ca'],
+  ['apiserver-kubelet-client', 'apiserver-kubelet-client', 'ca'],
+  ['controller-manager.conf', 'kubeconfig', 'ca'],
+  ['etcd-healthcheck-client', 'etcd/healthcheck-client', 'etcd-ca'],
+  ['etcd-peer', 'etcd/peer', 'etcd-ca'],
+  ['etcd-server', 'etcd/server', 'etcd-ca'],
+  ['front-proxy-client', 'front-proxy-client', 'front-proxy-ca'],
+  ['scheduler.conf', 'kubeconfig', 'ca'],
+  ['super-admin.conf', 'kubeconfig', 'ca'],
+];
 function leafCert(dir, name, file) {
   if (file === 'kubeconfig') {
     const f = `${KDIR}/${name}`;
@@ -805,11 +1128,20 @@ async function certs(pos, flags) {
     }
     const carows = [['CERTIFICATE AUTHORITY', 'EXPIRES', 'RESIDUAL TIME', 'EXTERNALLY MANAGED']];
     const cajson = [];
-    for (const [name, file] of [['ca', 'ca'], ['etcd-ca', 'etcd/ca'], ['front-proxy-ca', 'front-proxy-ca']]) {
+    for (const [name, file] of [
+      ['ca', 'ca'],
+      ['etcd-ca', 'etcd/ca'],
+      ['front-proxy-ca', 'front-proxy-ca'],
+    ]) {
       if (!exists(`${dir}/${file}.crt`)) continue;
       const na = pki.certInfo(readText(`${dir}/${file}.crt`)).notAfter;
       carows.push([name, expiryDate(na), shortDuration(na - Date.now()), exists(`${dir}/${file}.key`) ? 'no' : 'yes']);
-      cajson.push({ name, expirationDate: na.toISOString(), residualTime: Math.floor((na - Date.now()) / 1000) * 1e9, externallyManaged: !exists(`${dir}/${file}.key`) });
+      cajson.push({
+        name,
+        expirationDate: na.toISOString(),
+        residualTime: Math.floor((na - Date.now()) / 1000) * 1e9,
+        externallyManaged: !exists(`${dir}/${file}.key`),
+      });
     }
     const o = one(flags.o) || one(flags.output) || one(flags['experimental-output']);
     if (o === 'json' || o === 'yaml') {
@@ -826,7 +1158,9 @@ async function certs(pos, flags) {
     if (!caPair) throw new Error(`failed to load the CA: ${dir}/ca.key missing`);
     const renewed = renewCerts(dir, what === 'all' ? null : [what]);
     for (const n of renewed) say(`[renew] ${n} renewed`);
-    say('\nDone renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.');
+    say(
+      '\nDone renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.',
+    );
     return;
   }
   throw new Error(`unknown command "${pos[0]}" for "kubeadm certs"`);
@@ -860,12 +1194,16 @@ function renewCerts(dir, only) {
       const eku = info.x.keyUsage || [];
       const usage = eku.includes('1.3.6.1.5.5.7.3.1') && eku.includes('1.3.6.1.5.5.7.3.2') ? 'both' : eku.includes('1.3.6.1.5.5.7.3.1') ? 'server' : 'client';
       const key = readText(`${dir}/${file}.key`);
-      const cert = pki.signCsr(pki.newCsr(key, cn, orgs), ca, { usage,
+      const cert = pki.signCsr(pki.newCsr(key, cn, orgs), ca, {
+        usage,
         dns: sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4)),
-        ips: sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11)) });
+        ips: sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11)),
+      });
       write(crt, cert, 0o644);
     }
-    done.push(`certificate ${name === 'admin.conf' || file === 'kubeconfig' ? `embedded in the kubeconfig file for ${name.replace('.conf', '')}` : `for ${name}`}`);
+    done.push(
+      `certificate ${name === 'admin.conf' || file === 'kubeconfig' ? `embedded in the kubeconfig file for ${name.replace('.conf', '')}` : `for ${name}`}`,
+    );
   }
   return done;
 }
@@ -885,15 +1223,22 @@ function manifestVersion(name) {
   return YAML.parse(readText(f)).spec.containers[0].image.split(':').pop();
 }
 async function waitStaticPod(api, name, nodeName, hashBefore) {
-  await retry(`static pod ${name}`, async () => {
-    const p = await api.get(`/api/v1/namespaces/kube-system/pods/${name}-${nodeName}`);
-    const h = p.metadata.annotations?.['kubernetes.io/config.hash'];
-    if (h === hashBefore || p.status?.phase !== 'Running') throw new Error('not yet restarted');
-  }, { timeoutMs: 300000, everyMs: 1000 });
+  await retry(
+    `static pod ${name}`,
+    async () => {
+      const p = await api.get(`/api/v1/namespaces/kube-system/pods/${name}-${nodeName}`);
+      const h = p.metadata.annotations?.['kubernetes.io/config.hash'];
+      if (h === hashBefore || p.status?.phase !== 'Running') throw new Error('not yet restarted');
+    },
+    { timeoutMs: 300000, everyMs: 1000 },
+  );
 }
 function localNodeName() {
-  try { return /CN=system:node:([^\s,/]+)/.exec(pki.certInfo(loadKubeconfig(`${KDIR}/kubelet.conf`).cert.toString()).subject.replace(/\n/g, '/'))[1]; }
-  catch { return os.hostname().toLowerCase(); }
+  try {
+    return /CN=system:node:([^\s,/]+)/.exec(pki.certInfo(loadKubeconfig(`${KDIR}/kubelet.conf`).cert.toString()).subject.replace(/\n/g, '/'))[1];
+  } catch {
+    return os.hostname().toLowerCase();
+  }
 }
 async function upgradeControlPlane(api, cc, version, renew, etcdUpgrade = true) {
   const nodeName = localNodeName();
@@ -912,7 +1257,10 @@ async function upgradeControlPlane(api, cc, version, renew, etcdUpgrade = true) 
     const want = `${cc.imageRepository}/etcd:${ETCD_TAG}`;
     if (etcdPod.spec.containers[0].image === want) say('[upgrade/staticpods] Current and new manifests of etcd are equal, skipping upgrade');
     else {
-      const before = await api.get(`/api/v1/namespaces/kube-system/pods/etcd-${nodeName}`).then((p) => p.metadata.annotations?.['kubernetes.io/config.hash']).catch(() => undefined);
+      const before = await api
+        .get(`/api/v1/namespaces/kube-system/pods/etcd-${nodeName}`)
+        .then((p) => p.metadata.annotations?.['kubernetes.io/config.hash'])
+        .catch(() => undefined);
       etcdPod.spec.containers[0].image = want;
       say('[upgrade/staticpods] Preparing for "etcd" upgrade');
       write(`${MANIFESTS}/etcd.yaml`, stringify(etcdPod), 0o600);
@@ -926,7 +1274,10 @@ async function upgradeControlPlane(api, cc, version, renew, etcdUpgrade = true) 
     'kube-scheduler': schedulerManifest({ cc, image: image(cc, 'kube-scheduler', version) }),
   };
   for (const [n, d] of Object.entries(docs)) {
-    const before = await api.get(`/api/v1/namespaces/kube-system/pods/${n}-${nodeName}`).then((p) => p.metadata.annotations?.['kubernetes.io/config.hash']).catch(() => undefined);
+    const before = await api
+      .get(`/api/v1/namespaces/kube-system/pods/${n}-${nodeName}`)
+      .then((p) => p.metadata.annotations?.['kubernetes.io/config.hash'])
+      .catch(() => undefined);
     const backup = `/etc/kubernetes/tmp/kubeadm-backup-manifests-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '-')}`;
     fs.mkdirSync(backup, { recursive: true });
     if (exists(`${MANIFESTS}/${n}.yaml`)) fs.copyFileSync(`${MANIFESTS}/${n}.yaml`, `${backup}/${n}.yaml`);
@@ -964,15 +1315,23 @@ function upgradeOptions(sub, flags) {
     ignore: [...all(flags['ignore-preflight-errors']).flatMap((x) => x.split(',')), ...(part.ignorePreflightErrors || [])],
   };
 }
-function pos1(sub, part) { return sub === 'apply' || sub === 'plan' ? part.kubernetesVersion : undefined; }
+function pos1(sub, part) {
+  return sub === 'apply' || sub === 'plan' ? part.kubernetesVersion : undefined;
+}
 
 // Upgrade preflight: as kubeadm 1.35+, the system verification assumes the kubelet will follow
 // the control plane to the next minor (kubernetes#134744).
 function upgradePreflight(ignore) {
   say('[upgrade/preflight] Running preflight checks');
-  const errors = [], warnings = [];
+  const errors = [],
+    warnings = [];
   const kv = kubeletVersion();
-  if (kv) cgroupsCheck(kv.minor + 1, (n, m) => errors.push([n, m]), (n, m) => warnings.push([n, m]));
+  if (kv)
+    cgroupsCheck(
+      kv.minor + 1,
+      (n, m) => errors.push([n, m]),
+      (n, m) => warnings.push([n, m]),
+    );
   reportPreflight(errors, warnings, ignore);
 }
 
@@ -993,16 +1352,22 @@ async function upgrade(pos, flags) {
     say(`[upgrade/versions] Cluster version: ${current.s}`);
     say(`[upgrade/versions] kubeadm version: ${V.gitVersion}`);
     const nodes = (await api.get('/api/v1/nodes')).items;
-    if (cmpVersion(V.gitVersion, current.s) <= 0) return say('\nAwesome, you\'re up-to-date! Enjoy!');
+    if (cmpVersion(V.gitVersion, current.s) <= 0) return say("\nAwesome, you're up-to-date! Enjoy!");
     say("\nComponents that must be upgraded manually after you have upgraded the control plane with 'kubeadm upgrade apply':");
-    say(table([['COMPONENT', 'NODE', 'CURRENT', 'TARGET'], ...nodes.map((n) => ['kubelet', n.metadata.name, n.status?.nodeInfo?.kubeletVersion || '', V.gitVersion])]));
+    say(
+      table([
+        ['COMPONENT', 'NODE', 'CURRENT', 'TARGET'],
+        ...nodes.map((n) => ['kubelet', n.metadata.name, n.status?.nodeInfo?.kubeletVersion || '', V.gitVersion]),
+      ]),
+    );
     say(`\nUpgrade to the latest version in the v${OWN.major}.${OWN.minor} series:\n`);
     const cps = nodes.filter((n) => 'node-role.kubernetes.io/control-plane' in (n.metadata.labels || {}));
     const rows = [['COMPONENT', 'NODE', 'CURRENT', 'TARGET']];
-    for (const c of CONTROL_PLANE) for (const n of cps) {
-      const p = await api.get(`/api/v1/namespaces/kube-system/pods/${c}-${n.metadata.name}`).catch(() => null);
-      rows.push([c, n.metadata.name, p?.spec?.containers?.[0]?.image?.split(':').pop() || '', V.gitVersion]);
-    }
+    for (const c of CONTROL_PLANE)
+      for (const n of cps) {
+        const p = await api.get(`/api/v1/namespaces/kube-system/pods/${c}-${n.metadata.name}`).catch(() => null);
+        rows.push([c, n.metadata.name, p?.spec?.containers?.[0]?.image?.split(':').pop() || '', V.gitVersion]);
+      }
     for (const n of cps) {
       const p = await api.get(`/api/v1/namespaces/kube-system/pods/etcd-${n.metadata.name}`).catch(() => null);
       if (p) rows.push(['etcd', n.metadata.name, p.spec.containers[0].image.split(':').pop(), ETCD_TAG]);
@@ -1015,16 +1380,26 @@ async function upgrade(pos, flags) {
   if (sub === 'apply') {
     const target = parseVersion(pos[1] || opts.version);
     if (!target) throw new Error('missing one or more required arguments. Required arguments: [version]');
-    if (cmpVersion(target.s, V.gitVersion) > 0) throw new PhaseError('preflight', `Specified version to upgrade to "${target.s}" is higher than the kubeadm version "${V.gitVersion}". Upgrade kubeadm first using the tool you used to install kubeadm`);
-    if (target.minor > current.minor + 1) throw new PhaseError('preflight', `Specified version to upgrade to "${target.s}" is too high; kubeadm can upgrade only 1 minor version at a time`);
-    if (target.minor < current.minor) throw new PhaseError('preflight', `Specified version to upgrade to "${target.s}" is an unsupported version and --force wasn't specified`);
+    if (cmpVersion(target.s, V.gitVersion) > 0)
+      throw new PhaseError(
+        'preflight',
+        `Specified version to upgrade to "${target.s}" is higher than the kubeadm version "${V.gitVersion}". Upgrade kubeadm first using the tool you used to install kubeadm`,
+      );
+    if (target.minor > current.minor + 1)
+      throw new PhaseError('preflight', `Specified version to upgrade to "${target.s}" is too high; kubeadm can upgrade only 1 minor version at a time`);
+    if (target.minor < current.minor)
+      throw new PhaseError('preflight', `Specified version to upgrade to "${target.s}" is an unsupported version and --force wasn't specified`);
     say('[upgrade] Reading configuration from the cluster...');
     say("[upgrade] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
     upgradePreflight(opts.ignore);
     say('[upgrade] Running cluster health checks');
     const nodes = (await api.get('/api/v1/nodes')).items.filter((n) => 'node-role.kubernetes.io/control-plane' in (n.metadata.labels || {}));
     const notReady = nodes.filter((n) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True');
-    if (notReady.length && !opts.force) throw new PhaseError('preflight', `[upgrade/health] FATAL: [preflight] Some fatal errors occurred:\n\t[ERROR ControlPlaneNodesReady]: there are NotReady control-planes in the cluster: [${notReady.map((n) => n.metadata.name).join(' ')}]`);
+    if (notReady.length && !opts.force)
+      throw new PhaseError(
+        'preflight',
+        `[upgrade/health] FATAL: [preflight] Some fatal errors occurred:\n\t[ERROR ControlPlaneNodesReady]: there are NotReady control-planes in the cluster: [${notReady.map((n) => n.metadata.name).join(' ')}]`,
+      );
     for (const n of nodes) {
       const kv = parseVersion(n.status?.nodeInfo?.kubeletVersion);
       if (kv && target.minor - kv.minor > 3) throw new PhaseError('preflight', `the kubelet on node ${n.metadata.name} (${kv.s}) is too old for ${target.s}`);
@@ -1034,8 +1409,14 @@ async function upgrade(pos, flags) {
     say(`[upgrade/versions] kubeadm version: ${V.gitVersion}`);
     if (!truthy(flags.yes) && !truthy(flags.y) && !opts.force) {
       process.stdout.write('[upgrade] Are you sure you want to proceed? [y/N]: ');
-      const buf = Buffer.alloc(16); let n = 0; try { n = fs.readSync(0, buf, 0, 16, null); } catch { n = 0; }
-      if (!/^y/i.test(buf.subarray(0, n).toString())) throw new Error('won\'t proceed; the user didn\'t answer (Y|y) in order to continue');
+      const buf = Buffer.alloc(16);
+      let n;
+      try {
+        n = fs.readSync(0, buf, 0, 16, null);
+      } catch {
+        n = 0;
+      }
+      if (!/^y/i.test(buf.subarray(0, n).toString())) throw new Error("won't proceed; the user didn't answer (Y|y) in order to continue");
     }
     say(`[upgrade/apply] Upgrading your Static Pod-hosted control plane to version "${target.s}" (timeout: 5m0s)...`);
     await upgradeControlPlane(api, cc, target.s, opts.certificateRenewal, opts.etcdUpgrade);
@@ -1050,7 +1431,8 @@ async function upgrade(pos, flags) {
   if (sub === 'node') {
     say('[upgrade] Reading configuration from the cluster...');
     say("[upgrade] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'");
-    if (cmpVersion(current.s, V.gitVersion) > 0) throw new PhaseError('preflight', `the cluster version ${current.s} is higher than this kubeadm ${V.gitVersion}. Upgrade kubeadm first`);
+    if (cmpVersion(current.s, V.gitVersion) > 0)
+      throw new PhaseError('preflight', `the cluster version ${current.s} is higher than this kubeadm ${V.gitVersion}. Upgrade kubeadm first`);
     upgradePreflight(opts.ignore);
     if (exists(`${MANIFESTS}/kube-apiserver.yaml`)) {
       say('[upgrade] Upgrading your Static Pod-hosted control plane instance to version "' + current.s + '"...');
@@ -1083,12 +1465,31 @@ async function config(pos, flags) {
     const v = one(flags['kubernetes-version']) || cc.kubernetesVersion;
     const list = [...CONTROL_PLANE.map((n) => image(cc, n, v)), `${cc.imageRepository}/${PAUSE.split('/').pop()}`, `${cc.imageRepository}/etcd:${ETCD_TAG}`];
     if (pos[1] === 'list') return say(list.join('\n'));
-    if (pos[1] === 'pull') { pullOwnImages(TREE, V.gitVersion); for (const i of list) say(`[config/images] Pulled ${i}`); return; }
+    if (pos[1] === 'pull') {
+      pullOwnImages(TREE, V.gitVersion);
+      for (const i of list) say(`[config/images] Pulled ${i}`);
+      return;
+    }
   }
   if (pos[0] === 'print' && pos[1] === 'init-defaults') {
     const cc = clusterDefaults({}, V.gitVersion);
     const av = OWN.minor >= 31 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
-    say(stringify({ apiVersion: av, kind: 'InitConfiguration', bootstrapTokens: [{ groups: ['system:bootstrappers:kubeadm:default-node-token'], token: 'abcdef.0123456789abcdef', ttl: '24h0m0s', usages: ['signing', 'authentication'] }], localAPIEndpoint: { advertiseAddress: '1.2.3.4', bindPort: 6443 }, nodeRegistration: { criSocket: 'unix:///var/run/containerd/containerd.sock', imagePullPolicy: 'IfNotPresent', name: 'node', taints: null } }));
+    say(
+      stringify({
+        apiVersion: av,
+        kind: 'InitConfiguration',
+        bootstrapTokens: [
+          {
+            groups: ['system:bootstrappers:kubeadm:default-node-token'],
+            token: 'abcdef.0123456789abcdef',
+            ttl: '24h0m0s',
+            usages: ['signing', 'authentication'],
+          },
+        ],
+        localAPIEndpoint: { advertiseAddress: '1.2.3.4', bindPort: 6443 },
+        nodeRegistration: { criSocket: 'unix:///var/run/containerd/containerd.sock', imagePullPolicy: 'IfNotPresent', name: 'node', taints: null },
+      }),
+    );
     say('---');
     return say(stringify(clusterConfigDoc(cc, OWN.minor)));
   }
@@ -1101,7 +1502,9 @@ function version(flags) {
   if (o === 'short') return say(vi.gitVersion);
   if (o === 'json') return say(JSON.stringify({ clientVersion: vi }, null, 2));
   if (o === 'yaml') return say(stringify({ clientVersion: vi }));
-  const go = Object.entries(vi).map(([k, v]) => `${k[0].toUpperCase()}${k.slice(1)}:"${v}"`).join(', ');
+  const go = Object.entries(vi)
+    .map(([k, v]) => `${k[0].toUpperCase()}${k.slice(1)}:"${v}"`)
+    .join(', ');
   say(`kubeadm version: &version.Info{${go}}`);
 }
 
@@ -1117,21 +1520,42 @@ async function initPhase(pos, flags) {
 }
 
 // ---------- main ----------
-const BOOLEANS = ['upload-certs', 'control-plane', 'print-join-command', 'force', 'f', 'yes', 'y', 'discovery-token-unsafe-skip-ca-verification', 'dry-run', 'etcd-upgrade'];
+const BOOLEANS = [
+  'upload-certs',
+  'control-plane',
+  'print-join-command',
+  'force',
+  'f',
+  'yes',
+  'y',
+  'discovery-token-unsafe-skip-ca-verification',
+  'dry-run',
+  'etcd-upgrade',
+];
 const { flags, pos } = parseArgs(process.argv.slice(2), BOOLEANS);
 const cmd = pos.shift();
 (async () => {
   switch (cmd) {
-    case 'version': return version(flags);
-    case 'init': return pos[0] === 'phase' ? initPhase(pos.slice(1), flags) : init(flags);
-    case 'join': return join(pos, flags);
-    case 'reset': return reset(flags);
-    case 'token': return token(pos, flags);
-    case 'certs': return certs(pos, flags);
-    case 'upgrade': return upgrade(pos, flags);
-    case 'config': return config(pos, flags);
-    case undefined: case 'help':
+    case 'version':
+      return version(flags);
+    case 'init':
+      return pos[0] === 'phase' ? initPhase(pos.slice(1), flags) : init(flags);
+    case 'join':
+      return join(pos, flags);
+    case 'reset':
+      return reset(flags);
+    case 'token':
+      return token(pos, flags);
+    case 'certs':
+      return certs(pos, flags);
+    case 'upgrade':
+      return upgrade(pos, flags);
+    case 'config':
+      return config(pos, flags);
+    case undefined:
+    case 'help':
       return say('Usage:\n  kubeadm [command]\n\nAvailable Commands:\n  certs, config, init, join, reset, token, upgrade, version');
-    default: die(`unknown command "${cmd}" for "kubeadm"\nRun 'kubeadm --help' for usage.`);
+    default:
+      die(`unknown command "${cmd}" for "kubeadm"\nRun 'kubeadm --help' for usage.`);
   }
 })().catch(fail);

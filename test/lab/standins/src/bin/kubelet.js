@@ -16,21 +16,41 @@ import { cgroupMode, KUBELET_CGROUP_V1_ERROR, KUBELET_CGROUP_V1_WARNING } from '
 import { resolveImage } from '../lib/images.js';
 import { newKey, newCsr } from '../lib/pki.js';
 
-const KNOWN = new Set(['bootstrap-kubeconfig', 'kubeconfig', 'config', 'container-runtime-endpoint', 'node-ip', 'hostname-override',
-  'version', 'v', 'node-labels', 'register-with-taints', 'cgroup-driver', 'fail-swap-on']);
+const KNOWN = new Set([
+  'bootstrap-kubeconfig',
+  'kubeconfig',
+  'config',
+  'container-runtime-endpoint',
+  'node-ip',
+  'hostname-override',
+  'version',
+  'v',
+  'node-labels',
+  'register-with-taints',
+  'cgroup-driver',
+  'fail-swap-on',
+]);
 // Removed in 1.35 (kubernetes#133779): the runtime's sandbox image is the one that counts.
 if (+versionInfo().minor < 35) KNOWN.add('pod-infra-container-image');
 const { flags, pos } = parseArgs(process.argv.slice(2), ['version']);
 if (pos.length) die(`Error: unknown command "${pos[0]}" for "kubelet"`);
 for (const k of Object.keys(flags)) if (!KNOWN.has(k)) die(`E kubelet: "command failed" err="failed to parse kubelet flag: unknown flag: --${k}"`);
-if (flags.version) { console.log(`Kubernetes ${versionInfo().gitVersion}`); process.exit(0); }
+if (flags.version) {
+  console.log(`Kubernetes ${versionInfo().gitVersion}`);
+  process.exit(0);
+}
 
 const log = (...a) => console.error(new Date().toISOString(), ...a);
 const configFile = one(flags.config);
 let cfg = {};
 if (configFile) {
-  try { cfg = YAML.parse(fs.readFileSync(configFile, 'utf8')) || {}; }
-  catch (e) { die(`E kubelet: "command failed" err="failed to load kubelet config file, path: ${configFile}, error: failed to load Kubelet config file ${configFile}, error failed to read kubelet config file \\"${configFile}\\", error: ${e.message}"`); }
+  try {
+    cfg = YAML.parse(fs.readFileSync(configFile, 'utf8')) || {};
+  } catch (e) {
+    die(
+      `E kubelet: "command failed" err="failed to load kubelet config file, path: ${configFile}, error: failed to load Kubelet config file ${configFile}, error failed to read kubelet config file \\"${configFile}\\", error: ${e.message}"`,
+    );
+  }
 }
 // KEP-5573: from 1.35 failCgroupV1 defaults to true and the kubelet refuses a cgroup v1 (or hybrid) host.
 if (cgroupMode() !== 'v2') {
@@ -58,32 +78,47 @@ function podFromFile(file) {
 function startContainer(st) {
   const c = st.pod.spec.containers[0];
   const img = resolveImage(c.image);
-  if (img.error) { st.waiting = img.error; log(`pod ${st.name}: ${img.error}`); return; }
+  if (img.error) {
+    st.waiting = img.error;
+    log(`pod ${st.name}: ${img.error}`);
+    return;
+  }
   const cmd = [...(c.command || []), ...(c.args || [])];
   const argv = [...img.exec, ...(cmd[0] && path.basename(cmd[0]) === img.replacesCommand ? cmd.slice(1) : cmd)];
   const dir = path.join(podLogDir, `${st.pod.metadata.namespace || 'default'}_${st.logName || `${st.name}-${nodeName}`}_${st.hash.slice(0, 8)}`, c.name);
   fs.mkdirSync(dir, { recursive: true });
   const out = fs.openSync(path.join(dir, `${st.restarts}.log`), 'a');
   const env = { PATH: process.env.PATH, HOME: '/root' };
-  const fields = { 'spec.nodeName': nodeName, 'metadata.name': st.logName || `${st.name}-${nodeName}`, 'metadata.namespace': st.pod.metadata.namespace || 'default', 'status.hostIP': nodeIP(), 'status.podIP': nodeIP() };
+  const fields = {
+    'spec.nodeName': nodeName,
+    'metadata.name': st.logName || `${st.name}-${nodeName}`,
+    'metadata.namespace': st.pod.metadata.namespace || 'default',
+    'status.hostIP': nodeIP(),
+    'status.podIP': nodeIP(),
+  };
   for (const e of c.env || []) {
     if (e.value !== undefined) env[e.name] = e.value;
     else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath] ?? '';
   }
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out], env });
   fs.closeSync(out);
-  st.child = child; st.startedAt = new Date(); st.waiting = undefined;
+  st.child = child;
+  st.startedAt = new Date();
+  st.waiting = undefined;
   log(`pod ${st.name}: started ${c.image} pid ${child.pid}`);
   child.on('exit', (code, sig) => {
     if (st.child !== child) return;
-    st.child = undefined; st.lastExit = { code, sig, at: new Date() };
+    st.child = undefined;
+    st.lastExit = { code, sig, at: new Date() };
     if (st.stopping) return;
     st.restarts++;
     const delay = Math.min(10000 * 2 ** Math.max(0, st.restarts - 3), 60000);
     const wait = st.restarts <= 3 ? 1000 : delay;
     st.waiting = 'CrashLoopBackOff';
     log(`pod ${st.name}: exited code=${code} signal=${sig}; restart in ${wait} ms`);
-    st.timer = setTimeout(() => { if (!st.stopping) startContainer(st); }, wait);
+    st.timer = setTimeout(() => {
+      if (!st.stopping) startContainer(st);
+    }, wait);
   });
 }
 
@@ -94,33 +129,71 @@ function stopPod(st) {
   if (!child) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 10000);
-    child.once('exit', () => { clearTimeout(kill); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
 
 // What crictl ps reads: the static pod containers this kubelet runs.
 function writeState() {
-  const rows = [...pods.values()].map((st) => ({ id: st.hash.slice(0, 13), image: st.pod.spec.containers[0].image, name: st.pod.spec.containers[0].name,
-    pod: `${st.name}-${nodeName}`, state: st.child ? 'Running' : 'Exited', pid: st.child?.pid, startedAt: st.startedAt?.toISOString(), attempt: st.restarts }));
-  try { fs.mkdirSync('/run/kubelet-standin', { recursive: true }); fs.writeFileSync('/run/kubelet-standin/containers.json', JSON.stringify(rows)); } catch { /* best effort */ }
+  const rows = [...pods.values()].map((st) => ({
+    id: st.hash.slice(0, 13),
+    image: st.pod.spec.containers[0].image,
+    name: st.pod.spec.containers[0].name,
+    pod: `${st.name}-${nodeName}`,
+    state: st.child ? 'Running' : 'Exited',
+    pid: st.child?.pid,
+    startedAt: st.startedAt?.toISOString(),
+    attempt: st.restarts,
+  }));
+  try {
+    fs.mkdirSync('/run/kubelet-standin', { recursive: true });
+    fs.writeFileSync('/run/kubelet-standin/containers.json', JSON.stringify(rows));
+  } catch {
+    /* best effort */
+  }
 }
 
 async function syncStaticPods() {
-  let files = [];
-  try { files = fs.readdirSync(staticPodPath).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('.')).map((f) => path.join(staticPodPath, f)); }
-  catch { files = []; }
+  let files;
+  try {
+    files = fs
+      .readdirSync(staticPodPath)
+      .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('.'))
+      .map((f) => path.join(staticPodPath, f));
+  } catch {
+    files = [];
+  }
   for (const [file, st] of pods) {
     let hash;
-    try { hash = files.includes(file) ? podFromFile(file).hash : undefined; } catch { hash = st.hash; }
-    if (hash !== st.hash) { log(`pod ${st.name}: manifest ${hash ? 'changed' : 'removed'}`); await stopPod(st); pods.delete(file); }
+    try {
+      hash = files.includes(file) ? podFromFile(file).hash : undefined;
+    } catch {
+      hash = st.hash;
+    }
+    if (hash !== st.hash) {
+      log(`pod ${st.name}: manifest ${hash ? 'changed' : 'removed'}`);
+      await stopPod(st);
+      pods.delete(file);
+    }
   }
   for (const file of files) {
     if (pods.has(file)) continue;
     let parsed;
-    try { parsed = podFromFile(file); } catch (e) { log(`${file}: ${e.message}`); continue; }
+    try {
+      parsed = podFromFile(file);
+    } catch (e) {
+      log(`${file}: ${e.message}`);
+      continue;
+    }
     const { pod, hash } = parsed;
-    if (pod?.kind !== 'Pod' || !pod.spec?.containers?.length) { log(`${file}: not a Pod`); continue; }
+    if (pod?.kind !== 'Pod' || !pod.spec?.containers?.length) {
+      log(`${file}: not a Pod`);
+      continue;
+    }
     const st = { file, pod, hash, name: pod.metadata.name, restarts: 0 };
     pods.set(file, st);
     startContainer(st);
@@ -132,22 +205,38 @@ function runtimeAnswers() {
   const sock = runtimeEndpoint.replace(/^unix:\/\//, '');
   return new Promise((resolve) => {
     const s = net.connect(sock);
-    const t = setTimeout(() => { s.destroy(); resolve(false); }, 2000);
-    s.on('connect', () => { clearTimeout(t); s.destroy(); resolve(true); });
-    s.on('error', () => { clearTimeout(t); resolve(false); });
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, 2000);
+    s.on('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
   });
 }
 function cniConfigured() {
-  try { return fs.readdirSync(cniConfDir).some((f) => /\.(conf|conflist|json)$/.test(f)); } catch { return false; }
+  try {
+    return fs.readdirSync(cniConfDir).some((f) => /\.(conf|conflist|json)$/.test(f));
+  } catch {
+    return false;
+  }
 }
 function runtimeVersion() {
-  try { return 'containerd://' + (/\s(v?\d+\.\d+\.\d+\S*)/.exec(execFileSync('containerd', ['--version']).toString())?.[1] || 'unknown').replace(/^v/, ''); }
-  catch { return 'containerd://unknown'; }
+  try {
+    return 'containerd://' + (/\s(v?\d+\.\d+\.\d+\S*)/.exec(execFileSync('containerd', ['--version']).toString())?.[1] || 'unknown').replace(/^v/, '');
+  } catch {
+    return 'containerd://unknown';
+  }
 }
 function nodeIP() {
   if (flags['node-ip']) return one(flags['node-ip']);
-  for (const addrs of Object.values(os.networkInterfaces()))
-    for (const a of addrs || []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs || []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
 }
 
@@ -155,18 +244,30 @@ function nodeIP() {
 let api;
 async function connect() {
   if (api) return api;
-  if (kubeconfigPath && fs.existsSync(kubeconfigPath)) { api = client(loadKubeconfig(kubeconfigPath)); return api; }
+  if (kubeconfigPath && fs.existsSync(kubeconfigPath)) {
+    api = client(loadKubeconfig(kubeconfigPath));
+    return api;
+  }
   if (!bootstrapPath || !fs.existsSync(bootstrapPath)) return undefined;
   // TLS bootstrap as the real kubelet: a CSR signed by the controller-manager, then kubelet.conf.
   const boot = loadKubeconfig(bootstrapPath);
   const b = client(boot);
   const key = newKey();
   const csr = newCsr(key, `system:node:${nodeName}`, ['system:nodes']);
-  const name = `node-csr-${crypto.randomBytes(8).toString('base64url').replace(/[^a-zA-Z0-9]/g, 'x').toLowerCase()}`;
+  const name = `node-csr-${crypto
+    .randomBytes(8)
+    .toString('base64url')
+    .replace(/[^a-zA-Z0-9]/g, 'x')
+    .toLowerCase()}`;
   await b.post('/apis/certificates.k8s.io/v1/certificatesigningrequests', {
-    apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name },
-    spec: { request: Buffer.from(csr).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
-      usages: ['digital signature', 'key encipherment', 'client auth'] },
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { name },
+    spec: {
+      request: Buffer.from(csr).toString('base64'),
+      signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+      usages: ['digital signature', 'key encipherment', 'client auth'],
+    },
   });
   log(`TLS bootstrap: created ${name}, waiting for the certificate`);
   for (let i = 0; i < 300; i++) {
@@ -196,11 +297,25 @@ async function nodeStatus() {
   const runtime = await runtimeAnswers();
   const cni = cniConfigured();
   const ready = runtime && cni;
-  const msg = !runtime ? 'container runtime is down' : !cni ? 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized' : 'kubelet is posting ready status';
+  const msg = !runtime
+    ? 'container runtime is down'
+    : !cni
+      ? 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized'
+      : 'kubelet is posting ready status';
   if (lastReady?.ready !== ready) lastReady = { ready, since: now() };
-  const cond = (type, status, reason, message, since = lastReady.since) => ({ type, status, reason, message, lastHeartbeatTime: now(), lastTransitionTime: since });
+  const cond = (type, status, reason, message, since = lastReady.since) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: now(),
+    lastTransitionTime: since,
+  });
   return {
-    addresses: [{ type: 'InternalIP', address: nodeIP() }, { type: 'Hostname', address: nodeName }],
+    addresses: [
+      { type: 'InternalIP', address: nodeIP() },
+      { type: 'Hostname', address: nodeName },
+    ],
     capacity: { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110' },
     allocatable: { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110' },
     conditions: [
@@ -210,36 +325,77 @@ async function nodeStatus() {
       cond('Ready', ready ? 'True' : 'False', ready ? 'KubeletReady' : 'KubeletNotReady', msg),
     ],
     nodeInfo: {
-      machineID: (() => { try { return fs.readFileSync('/etc/machine-id', 'utf8').trim(); } catch { return ''; } })(),
-      kernelVersion: os.release(), osImage: osImage(), containerRuntimeVersion: runtimeVersion(),
-      kubeletVersion: v.gitVersion, kubeProxyVersion: v.gitVersion, operatingSystem: 'linux', architecture: 'amd64',
+      machineID: (() => {
+        try {
+          return fs.readFileSync('/etc/machine-id', 'utf8').trim();
+        } catch {
+          return '';
+        }
+      })(),
+      kernelVersion: os.release(),
+      osImage: osImage(),
+      containerRuntimeVersion: runtimeVersion(),
+      kubeletVersion: v.gitVersion,
+      kubeProxyVersion: v.gitVersion,
+      operatingSystem: 'linux',
+      architecture: 'amd64',
     },
   };
 }
 function osImage() {
-  try { return /PRETTY_NAME="?([^"\n]+)/.exec(fs.readFileSync('/etc/os-release', 'utf8'))[1]; } catch { return 'Linux'; }
+  try {
+    return /PRETTY_NAME="?([^"\n]+)/.exec(fs.readFileSync('/etc/os-release', 'utf8'))[1];
+  } catch {
+    return 'Linux';
+  }
 }
 
 let registered = false;
 async function syncNode(c) {
   const st = await nodeStatus();
   if (!registered) {
-    const labels = { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': 'amd64' };
-    for (const kv of String(one(flags['node-labels']) || '').split(',').filter(Boolean)) { const [k, val = ''] = kv.split('='); labels[k] = val; }
-    const taints = String(one(flags['register-with-taints']) || '').split(',').filter(Boolean).map((t) => {
-      const m = /^([^=:]+)(?:=([^:]*))?:(.+)$/.exec(t); return { key: m[1], value: m[2], effect: m[3] };
-    });
+    const labels = {
+      'kubernetes.io/hostname': nodeName,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'beta.kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/arch': 'amd64',
+    };
+    for (const kv of String(one(flags['node-labels']) || '')
+      .split(',')
+      .filter(Boolean)) {
+      const [k, val = ''] = kv.split('=');
+      labels[k] = val;
+    }
+    const taints = String(one(flags['register-with-taints']) || '')
+      .split(',')
+      .filter(Boolean)
+      .map((t) => {
+        const m = /^([^=:]+)(?:=([^:]*))?:(.+)$/.exec(t);
+        return { key: m[1], value: m[2], effect: m[3] };
+      });
     try {
-      await c.post('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels, annotations: { 'kubeadm.alpha.kubernetes.io/cri-socket': runtimeEndpoint } }, spec: taints.length ? { taints } : {} });
+      await c.post('/api/v1/nodes', {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: nodeName, labels, annotations: { 'kubeadm.alpha.kubernetes.io/cri-socket': runtimeEndpoint } },
+        spec: taints.length ? { taints } : {},
+      });
       log(`Successfully registered node ${nodeName}`);
-    } catch (e) { if (e.status !== 409) throw e; }
+    } catch (e) {
+      if (e.status !== 409) throw e;
+    }
     registered = true;
   }
   await c.patch(`/api/v1/nodes/${nodeName}/status`, { status: st });
   const leasePath = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases`;
   const spec = { holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') };
-  try { await c.patch(`${leasePath}/${nodeName}`, { spec }); }
-  catch (e) { if (e.status === 404) await c.post(leasePath, { metadata: { name: nodeName }, spec }); else throw e; }
+  try {
+    await c.patch(`${leasePath}/${nodeName}`, { spec });
+  } catch (e) {
+    if (e.status === 404) await c.post(leasePath, { metadata: { name: nodeName }, spec });
+    else throw e;
+  }
 }
 
 async function syncMirrorPods(c) {
@@ -251,14 +407,36 @@ async function syncMirrorPods(c) {
     const running = !!st.child;
     const c0 = p.spec.containers[0];
     want.set(name, {
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: { name, namespace: p.metadata.namespace || ns, labels: p.metadata.labels || {},
-        annotations: { ...(p.metadata.annotations || {}), 'kubernetes.io/config.hash': st.hash, 'kubernetes.io/config.mirror': st.hash, 'kubernetes.io/config.source': 'file' } },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: p.metadata.namespace || ns,
+        labels: p.metadata.labels || {},
+        annotations: {
+          ...(p.metadata.annotations || {}),
+          'kubernetes.io/config.hash': st.hash,
+          'kubernetes.io/config.mirror': st.hash,
+          'kubernetes.io/config.source': 'file',
+        },
+      },
       spec: { ...p.spec, nodeName },
-      status: { phase: running ? 'Running' : 'Pending', hostIP: nodeIP(), podIP: nodeIP(), startTime: st.startedAt?.toISOString(),
+      status: {
+        phase: running ? 'Running' : 'Pending',
+        hostIP: nodeIP(),
+        podIP: nodeIP(),
+        startTime: st.startedAt?.toISOString(),
         conditions: [{ type: 'Ready', status: running ? 'True' : 'False' }],
-        containerStatuses: [{ name: c0.name, image: c0.image, ready: running, restartCount: st.restarts,
-          state: running ? { running: { startedAt: st.startedAt.toISOString() } } : { waiting: { reason: st.waiting || 'ContainerCreating' } } }] },
+        containerStatuses: [
+          {
+            name: c0.name,
+            image: c0.image,
+            ready: running,
+            restartCount: st.restarts,
+            state: running ? { running: { startedAt: st.startedAt.toISOString() } } : { waiting: { reason: st.waiting || 'ContainerCreating' } },
+          },
+        ],
+      },
     });
   }
   const list = await c.get(`/api/v1/pods?fieldSelector=spec.nodeName=${nodeName}`);
@@ -273,7 +451,9 @@ async function syncMirrorPods(c) {
       await c.del(`${base}/${name}`).catch(() => {});
     }
     if (!cur || cur.metadata.annotations?.['kubernetes.io/config.mirror'] !== obj.metadata.annotations['kubernetes.io/config.mirror']) {
-      const created = await c.post(base, { ...obj, status: undefined }).catch((e) => { if (e.status !== 409) throw e; });
+      const created = await c.post(base, { ...obj, status: undefined }).catch((e) => {
+        if (e.status !== 409) throw e;
+      });
       if (!created) continue;
     }
     await c.patch(`${base}/${name}/status`, { status: obj.status });
@@ -293,31 +473,72 @@ async function syncMirrorPods(c) {
       startContainer(st);
     }
     const cs = (p.spec.containers || []).map((ct) => {
-      if (!st) return { name: ct.name, image: ct.image, ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: resolveImage(ct.image).error || 'not run by the lab kubelet' } } };
+      if (!st)
+        return {
+          name: ct.name,
+          image: ct.image,
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ErrImagePull', message: resolveImage(ct.image).error || 'not run by the lab kubelet' } },
+        };
       const running = !!st.child;
-      return { name: ct.name, image: ct.image, ready: running, restartCount: st.restarts,
-        state: running ? { running: { startedAt: st.startedAt.toISOString() } } : { waiting: { reason: st.waiting || 'ContainerCreating' } } };
+      return {
+        name: ct.name,
+        image: ct.image,
+        ready: running,
+        restartCount: st.restarts,
+        state: running ? { running: { startedAt: st.startedAt.toISOString() } } : { waiting: { reason: st.waiting || 'ContainerCreating' } },
+      };
     });
     const ready = cs.every((x) => x.ready);
-    const status = { phase: st ? (st.child || st.restarts ? 'Running' : 'Pending') : 'Pending', hostIP: nodeIP(), podIP: p.spec.hostNetwork ? nodeIP() : undefined,
-      conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: cs };
-    const cur = { phase: p.status?.phase, hostIP: p.status?.hostIP, podIP: p.status?.podIP, conditions: (p.status?.conditions || []).map((x) => ({ type: x.type, status: x.status })), containerStatuses: p.status?.containerStatuses };
+    const status = {
+      phase: st ? (st.child || st.restarts ? 'Running' : 'Pending') : 'Pending',
+      hostIP: nodeIP(),
+      podIP: p.spec.hostNetwork ? nodeIP() : undefined,
+      conditions: [
+        { type: 'PodScheduled', status: 'True' },
+        { type: 'Ready', status: ready ? 'True' : 'False' },
+      ],
+      containerStatuses: cs,
+    };
+    const cur = {
+      phase: p.status?.phase,
+      hostIP: p.status?.hostIP,
+      podIP: p.status?.podIP,
+      conditions: (p.status?.conditions || []).map((x) => ({ type: x.type, status: x.status })),
+      containerStatuses: p.status?.containerStatuses,
+    };
     if (JSON.stringify(JSON.parse(JSON.stringify(cur))) !== JSON.stringify(JSON.parse(JSON.stringify(status))))
       await c.patch(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/status`, { status }).catch(() => {});
   }
-  for (const [uid, st] of apiPods) if (!seen.has(uid)) { apiPods.delete(uid); await stopPod(st); }
+  for (const [uid, st] of apiPods)
+    if (!seen.has(uid)) {
+      apiPods.delete(uid);
+      await stopPod(st);
+    }
 }
 
 // ---------- main loops ----------
 const healthPort = cfg.healthzPort ?? 10248;
 const healthHost = cfg.healthzBindAddress || '127.0.0.1';
-http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); })
+http
+  .createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end('ok');
+  })
   .on('error', (e) => die(`failed to listen on ${healthHost}:${healthPort}: ${e.message}`))
   .listen(healthPort, healthHost);
 
 log(`kubelet ${v.gitVersion} node ${nodeName}, static pods from ${staticPodPath}`);
 let stopping = false;
-(async () => { for (;;) { if (stopping) return; await syncStaticPods().catch((e) => log('static pods:', e.message)); writeState(); await sleep(1000); } })();
+(async () => {
+  for (;;) {
+    if (stopping) return;
+    await syncStaticPods().catch((e) => log('static pods:', e.message));
+    writeState();
+    await sleep(1000);
+  }
+})();
 (async () => {
   let lastMirror = 0;
   for (;;) {
@@ -326,9 +547,14 @@ let stopping = false;
       const c = await connect();
       if (c) {
         await syncNode(c);
-        if (Date.now() - lastMirror > 5000) { await syncMirrorPods(c); lastMirror = Date.now(); }
+        if (Date.now() - lastMirror > 5000) {
+          await syncMirrorPods(c);
+          lastMirror = Date.now();
+        }
       }
-    } catch (e) { log('api:', e.message); }
+    } catch (e) {
+      log('api:', e.message);
+    }
     await sleep(registered ? 5000 : 2000);
   }
 })();

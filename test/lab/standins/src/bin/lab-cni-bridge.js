@@ -8,10 +8,14 @@ const dir = process.env.CNI_CONF_DIR || '/etc/cni/net.d';
 const hostIP = process.env.HOST_IP || '';
 const prefix = process.env.POD_SUBNET_PREFIX || '10.244';
 const octet = Number(hostIP.split('.')[3]);
-if (!Number.isInteger(octet)) { console.error(`HOST_IP "${hostIP}" is not an IPv4 address`); process.exit(1); }
+if (!Number.isInteger(octet)) {
+  console.error(`HOST_IP "${hostIP}" is not an IPv4 address`);
+  process.exit(1);
+}
 const subnet = `${prefix}.${octet}.0/24`;
 const conf = {
-  cniVersion: '1.0.0', name: 'lab',
+  cniVersion: '1.0.0',
+  name: 'lab',
   plugins: [
     { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet }]] } },
     { type: 'portmap', capabilities: { portMappings: true } },

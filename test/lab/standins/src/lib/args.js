@@ -9,15 +9,28 @@ export function parseArgs(argv, booleans = []) {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { pos.push(...argv.slice(i + 1)); break; }
+    if (a === '--') {
+      pos.push(...argv.slice(i + 1));
+      break;
+    }
     if (a.startsWith('--') || (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a))) {
       const body = a.replace(/^--?/, '');
       const eq = body.indexOf('=');
-      if (eq >= 0) { add(body.slice(0, eq), body.slice(eq + 1)); continue; }
-      if (bools.has(body)) { add(body, 'true'); continue; }
+      if (eq >= 0) {
+        add(body.slice(0, eq), body.slice(eq + 1));
+        continue;
+      }
+      if (bools.has(body)) {
+        add(body, 'true');
+        continue;
+      }
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('-') && next.length > 1)) { add(body, 'true'); continue; }
-      add(body, next); i++;
+      if (next === undefined || (next.startsWith('-') && next.length > 1)) {
+        add(body, 'true');
+        continue;
+      }
+      add(body, next);
+      i++;
     } else pos.push(a);
   }
   return { flags, pos };

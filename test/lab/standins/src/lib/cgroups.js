@@ -6,7 +6,11 @@ import fs from 'node:fs';
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 function fsType(p) {
-  try { return fs.statfsSync(p).type; } catch { return undefined; }
+  try {
+    return fs.statfsSync(p).type;
+  } catch {
+    return undefined;
+  }
 }
 
 export function cgroupMode(root = '/sys/fs/cgroup') {

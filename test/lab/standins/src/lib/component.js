@@ -12,13 +12,19 @@ export function startComponent(name, known, runLeader) {
     if (!known.has(n) && !n.startsWith('leader-elect')) die(`Error: unknown flag: --${n}`);
   }
   const F = flagMap(argv);
-  if (F.version) { console.log(`Kubernetes ${versionInfo().gitVersion}`); process.exit(0); }
+  if (F.version) {
+    console.log(`Kubernetes ${versionInfo().gitVersion}`);
+    process.exit(0);
+  }
   if (!F.kubeconfig) die('Error: --kubeconfig is required by this stand-in');
   const log = (...a) => console.error(new Date().toISOString(), ...a);
   const api = client(loadKubeconfig(F.kubeconfig));
   const lo = leaderOptions(F, name);
   let stop = null;
-  const start = () => { log(`started leading: running ${name} controllers`); stop = runLeader({ api, F, log }); };
+  const start = () => {
+    log(`started leading: running ${name} controllers`);
+    stop = runLeader({ api, F, log });
+  };
   const stopped = () => {
     // As the real components: losing the lease ends the process and the kubelet restarts it.
     log('leaderelection lost');
@@ -35,9 +41,15 @@ export function every(ms, fn, log) {
   let stopped = false;
   (async () => {
     while (!stopped) {
-      try { await fn(); } catch (e) { log(`controller error: ${e.message}`); }
+      try {
+        await fn();
+      } catch (e) {
+        log(`controller error: ${e.message}`);
+      }
       await new Promise((r) => setTimeout(r, ms));
     }
   })();
-  return () => { stopped = true; };
+  return () => {
+    stopped = true;
+  };
 }

@@ -25,19 +25,33 @@ export class Etcd {
   post1(ep, p, body, timeoutMs) {
     return new Promise((resolve, reject) => {
       const data = Buffer.from(JSON.stringify(body));
-      const req = https.request({
-        host: ep.hostname, port: ep.port, path: p, method: 'POST', ...this.tls, agent: false,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': data.length }, timeout: timeoutMs,
-      }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let j; try { j = JSON.parse(text); } catch { j = { error: text }; }
-          if (res.statusCode !== 200) reject(Object.assign(new Error(`etcd ${p}: ${j.error || j.message || res.statusCode}`), { etcd: true }));
-          else resolve(j);
-        });
-      });
+      const req = https.request(
+        {
+          host: ep.hostname,
+          port: ep.port,
+          path: p,
+          method: 'POST',
+          ...this.tls,
+          agent: false,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': data.length },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let j;
+            try {
+              j = JSON.parse(text);
+            } catch {
+              j = { error: text };
+            }
+            if (res.statusCode !== 200) reject(Object.assign(new Error(`etcd ${p}: ${j.error || j.message || res.statusCode}`), { etcd: true }));
+            else resolve(j);
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`etcd ${p}: timeout on ${ep.host}`)));
       req.on('error', reject);
       req.end(data);
@@ -53,7 +67,9 @@ export class Etcd {
         const r = await this.post1(this.endpoints[idx], p, body, timeoutMs);
         this.next = idx;
         return r;
-      } catch (e) { last = e; }
+      } catch (e) {
+        last = e;
+      }
     }
     throw last;
   }
@@ -92,13 +108,21 @@ export class Etcd {
     return { ok: !!r.succeeded, revision: +r.header.revision };
   }
 
-  status(endpoint) { return this.post1(new URL(endpoint), '/v3/maintenance/status', {}, this.timeoutMs); }
-  memberList() { return this.post('/v3/cluster/member/list', {}); }
-  memberAdd(peerURLs) { return this.post('/v3/cluster/member/add', { peerURLs }); }
+  status(endpoint) {
+    return this.post1(new URL(endpoint), '/v3/maintenance/status', {}, this.timeoutMs);
+  }
+  memberList() {
+    return this.post('/v3/cluster/member/list', {});
+  }
+  memberAdd(peerURLs) {
+    return this.post('/v3/cluster/member/add', { peerURLs });
+  }
   // A member removing itself stops at once and may drop the answer; the retry on another endpoint
   // then finds no such member, which means the removal took (kubeadm treats it so too).
   async memberRemove(id) {
-    try { return await this.post('/v3/cluster/member/remove', { ID: id }); } catch (e) {
+    try {
+      return await this.post('/v3/cluster/member/remove', { ID: id });
+    } catch (e) {
       if (/member not found/.test(e.message)) return { alreadyRemoved: true };
       throw e;
     }

@@ -22,8 +22,10 @@ export function resolveImage(ref) {
     return { exec: [ETCD_BINARY], replacesCommand: 'etcd' };
   }
   // pause does nothing but wait: it runs for real as a process that waits.
-  if (im.name === 'pause') return { exec: [process.execPath, '-e', 'process.on("SIGTERM",()=>process.exit(0));setInterval(()=>{},1<<30)'], replacesCommand: '/pause' };
-  if (im.repo === 'registry.k8s.io/lab' && im.name === 'cni-bridge') return { exec: [process.execPath, fileURLToPath(new URL('../bin/lab-cni-bridge.js', import.meta.url))], replacesCommand: 'cni-bridge' };
+  if (im.name === 'pause')
+    return { exec: [process.execPath, '-e', 'process.on("SIGTERM",()=>process.exit(0));setInterval(()=>{},1<<30)'], replacesCommand: '/pause' };
+  if (im.repo === 'registry.k8s.io/lab' && im.name === 'cni-bridge')
+    return { exec: [process.execPath, fileURLToPath(new URL('../bin/lab-cni-bridge.js', import.meta.url))], replacesCommand: 'cni-bridge' };
   if (CONTROL_PLANE.includes(im.name)) {
     const entry = path.join(IMAGE_STORE, im.name, im.tag, 'bin', `${im.name}.js`);
     if (!fs.existsSync(entry)) return { error: `ErrImagePull: image ${ref} not present in ${IMAGE_STORE}` };

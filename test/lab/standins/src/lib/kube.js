@@ -17,7 +17,9 @@ export function loadKubeconfig(file) {
   const rel = (p) => (path.isAbsolute(p) ? p : path.join(path.dirname(file), p));
   const data = (inline, f) => (inline ? Buffer.from(inline, 'base64') : f ? fs.readFileSync(rel(f)) : undefined);
   return {
-    file, server: cluster.server, namespace: ctx.namespace,
+    file,
+    server: cluster.server,
+    namespace: ctx.namespace,
     ca: data(cluster['certificate-authority-data'], cluster['certificate-authority']),
     cert: data(user['client-certificate-data'], user['client-certificate']),
     key: data(user['client-key-data'], user['client-key']),
@@ -32,10 +34,12 @@ export function defaultKubeconfigPath(flag) {
 }
 
 export function kubeconfigYaml({ cluster = 'kubernetes', server, caPem, user, certPem, keyPem, token }) {
-  const u = token ? { token } : {
-    'client-certificate-data': Buffer.from(certPem).toString('base64'),
-    'client-key-data': Buffer.from(keyPem).toString('base64'),
-  };
+  const u = token
+    ? { token }
+    : {
+        'client-certificate-data': Buffer.from(certPem).toString('base64'),
+        'client-key-data': Buffer.from(keyPem).toString('base64'),
+      };
   return YAML.stringify({
     apiVersion: 'v1',
     clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(caPem).toString('base64'), server }, name: cluster }],
@@ -50,7 +54,8 @@ export function kubeconfigYaml({ cluster = 'kubernetes', server, caPem, user, ce
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message || `HTTP ${status}`);
-    this.status = status; this.body = body;
+    this.status = status;
+    this.body = body;
   }
 }
 
@@ -66,22 +71,37 @@ export function request(conn, method, urlPath, body, { timeoutMs = 10000, conten
       headers['Content-Length'] = payload.length;
     }
     if (conn.token) headers.Authorization = `Bearer ${conn.token}`;
-    const req = https.request({
-      host: u.hostname, port: u.port || 443, path: u.pathname + u.search, method, headers,
-      ca: conn.ca, cert: conn.cert, key: conn.key,
-      rejectUnauthorized: !conn.insecure, agent: false, timeout: timeoutMs,
-      servername: /^[\d.]+$/.test(u.hostname) ? undefined : u.hostname,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let j;
-        try { j = text ? JSON.parse(text) : undefined; } catch { j = text; }
-        if (res.statusCode >= 400) reject(new ApiError(res.statusCode, typeof j === 'object' ? j : { message: text }));
-        else resolve(j);
-      });
-    });
+    const req = https.request(
+      {
+        host: u.hostname,
+        port: u.port || 443,
+        path: u.pathname + u.search,
+        method,
+        headers,
+        ca: conn.ca,
+        cert: conn.cert,
+        key: conn.key,
+        rejectUnauthorized: !conn.insecure,
+        agent: false,
+        timeout: timeoutMs,
+        servername: /^[\d.]+$/.test(u.hostname) ? undefined : u.hostname,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let j;
+          try {
+            j = text ? JSON.parse(text) : undefined;
+          } catch {
+            j = text;
+          }
+          if (res.statusCode >= 400) reject(new ApiError(res.statusCode, typeof j === 'object' ? j : { message: text }));
+          else resolve(j);
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${u}`)));
     req.on('error', reject);
     if (payload) req.write(payload);
@@ -101,7 +121,9 @@ export function client(conn) {
     // Create, or on conflict replace keeping the stored resourceVersion.
     async apply(p, obj) {
       const name = obj.metadata.name;
-      try { return await r('POST', p, obj); } catch (e) {
+      try {
+        return await r('POST', p, obj);
+      } catch (e) {
         if (e.status !== 409) throw e;
         const cur = await r('GET', `${p}/${name}`);
         return r('PUT', `${p}/${name}`, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } });
@@ -116,7 +138,11 @@ export async function retry(what, fn, { timeoutMs = 60000, everyMs = 1000 } = {}
   const end = Date.now() + timeoutMs;
   let last;
   for (;;) {
-    try { return await fn(); } catch (e) { last = e; }
+    try {
+      return await fn();
+    } catch (e) {
+      last = e;
+    }
     if (Date.now() > end) throw new Error(`${what}: ${last?.message || last}`);
     await sleep(everyMs);
   }

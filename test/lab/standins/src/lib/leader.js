@@ -22,31 +22,56 @@ export function leaderOptions(F, name) {
 export async function runLeaderElection(api, opts, { onStarted, onStopped, log }) {
   const id = `${os.hostname()}_${crypto.randomUUID()}`;
   const path = `/apis/coordination.k8s.io/v1/namespaces/${opts.namespace}/leases`;
-  let observed = null, observedAt = 0, leading = false, lastRenew = 0;
+  let observed = null,
+    observedAt = 0,
+    leading = false,
+    lastRenew = 0;
   log(`attempting to acquire leader lease ${opts.namespace}/${opts.name}... (identity ${id})`);
   for (;;) {
     try {
-      let lease = await api.get(`${path}/${opts.name}`).catch((e) => { if (e.status === 404) return null; throw e; });
+      let lease = await api.get(`${path}/${opts.name}`).catch((e) => {
+        if (e.status === 404) return null;
+        throw e;
+      });
       const now = Date.now();
       if (!lease) {
-        await api.post(path, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: opts.name, namespace: opts.namespace },
-          spec: { holderIdentity: id, leaseDurationSeconds: opts.leaseDuration, acquireTime: microTime(), renewTime: microTime(), leaseTransitions: 0 } });
+        await api.post(path, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: opts.name, namespace: opts.namespace },
+          spec: { holderIdentity: id, leaseDurationSeconds: opts.leaseDuration, acquireTime: microTime(), renewTime: microTime(), leaseTransitions: 0 },
+        });
         lastRenew = now;
       } else {
         const rec = JSON.stringify(lease.spec);
-        if (rec !== observed) { observed = rec; observedAt = now; }
+        if (rec !== observed) {
+          observed = rec;
+          observedAt = now;
+        }
         const holder = lease.spec.holderIdentity;
         const expired = observedAt + (lease.spec.leaseDurationSeconds || opts.leaseDuration) * 1000 < now;
         if (holder && holder !== id && !expired) {
-          if (leading) { leading = false; onStopped(); }
+          if (leading) {
+            leading = false;
+            onStopped();
+          }
         } else {
           const spec = { ...lease.spec, holderIdentity: id, leaseDurationSeconds: opts.leaseDuration, renewTime: microTime() };
-          if (holder !== id) { spec.acquireTime = microTime(); spec.leaseTransitions = (lease.spec.leaseTransitions || 0) + 1; }
+          if (holder !== id) {
+            spec.acquireTime = microTime();
+            spec.leaseTransitions = (lease.spec.leaseTransitions || 0) + 1;
+          }
           lease = await api.put(`${path}/${opts.name}`, { ...lease, spec });
-          observed = JSON.stringify(lease.spec); observedAt = now; lastRenew = now;
+          observed = JSON.stringify(lease.spec);
+          observedAt = now;
+          lastRenew = now;
         }
       }
-      if (lastRenew === now && !leading) { leading = true; log(`successfully acquired lease ${opts.namespace}/${opts.name}`); onStarted(); }
+      if (lastRenew === now && !leading) {
+        leading = true;
+        log(`successfully acquired lease ${opts.namespace}/${opts.name}`);
+        onStarted();
+      }
     } catch (e) {
       if (e.status !== 409) log(`error retrieving resource lock ${opts.namespace}/${opts.name}: ${e.message}`);
     }

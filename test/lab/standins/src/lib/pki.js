@@ -13,7 +13,9 @@ function openssl(args, input) {
   return execFileSync('openssl', args, { input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-function tmpdir() { return fs.mkdtempSync(path.join(os.tmpdir(), 'kubeadm-pki-')); }
+function tmpdir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'kubeadm-pki-'));
+}
 
 export function writeFile(file, data, mode = 0o644) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -34,11 +36,28 @@ export function selfSignedCa(cn, days = CA_DAYS) {
   const d = tmpdir();
   try {
     fs.writeFileSync(path.join(d, 'k'), key, { mode: 0o600 });
-    const cert = openssl(['req', '-x509', '-new', '-key', path.join(d, 'k'), '-subj', subj(cn), '-days', String(days), '-sha256',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
-      '-addext', 'subjectKeyIdentifier=hash']).toString();
+    const cert = openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      path.join(d, 'k'),
+      '-subj',
+      subj(cn),
+      '-days',
+      String(days),
+      '-sha256',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+      '-addext',
+      'subjectKeyIdentifier=hash',
+    ]).toString();
     return { cert, key };
-  } finally { fs.rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
 }
 
 // Sign a CSR (PEM) with the CA; usage 'server' | 'client' | 'both'.
@@ -49,15 +68,36 @@ export function signCsr(csrPem, ca, { usage, dns = [], ips = [], days = CERT_DAY
     fs.writeFileSync(path.join(d, 'ca.crt'), ca.cert);
     fs.writeFileSync(path.join(d, 'ca.key'), ca.key, { mode: 0o600 });
     const eku = usage === 'server' ? 'serverAuth' : usage === 'client' ? 'clientAuth' : 'serverAuth,clientAuth';
-    const ext = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment',
-      `extendedKeyUsage=${eku}`, 'authorityKeyIdentifier=keyid'];
+    const ext = [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      `extendedKeyUsage=${eku}`,
+      'authorityKeyIdentifier=keyid',
+    ];
     const sans = [...dns.map((n) => `DNS:${n}`), ...ips.map((i) => `IP:${i}`)];
     if (sans.length) ext.push(`subjectAltName=${sans.join(',')}`);
     fs.writeFileSync(path.join(d, 'ext'), ext.join('\n') + '\n');
     const serial = '0x' + crypto.randomBytes(8).toString('hex');
-    return openssl(['x509', '-req', '-in', path.join(d, 'csr'), '-CA', path.join(d, 'ca.crt'), '-CAkey', path.join(d, 'ca.key'),
-      '-set_serial', serial, '-days', String(days), '-sha256', '-extfile', path.join(d, 'ext')]).toString();
-  } finally { fs.rmSync(d, { recursive: true, force: true }); }
+    return openssl([
+      'x509',
+      '-req',
+      '-in',
+      path.join(d, 'csr'),
+      '-CA',
+      path.join(d, 'ca.crt'),
+      '-CAkey',
+      path.join(d, 'ca.key'),
+      '-set_serial',
+      serial,
+      '-days',
+      String(days),
+      '-sha256',
+      '-extfile',
+      path.join(d, 'ext'),
+    ]).toString();
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
 }
 
 export function newCsr(key, cn, orgs = []) {
@@ -65,7 +105,9 @@ export function newCsr(key, cn, orgs = []) {
   try {
     fs.writeFileSync(path.join(d, 'k'), key, { mode: 0o600 });
     return openssl(['req', '-new', '-key', path.join(d, 'k'), '-subj', subj(cn, orgs)]).toString();
-  } finally { fs.rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
 }
 
 export function signedCert(ca, { cn, orgs = [], usage, dns = [], ips = [], days }) {
@@ -87,7 +129,10 @@ export function certInfo(pem) {
 
 // The subject of a CSR (CN and O) as openssl prints it.
 export function csrSubject(csrPem) {
-  const out = openssl(['req', '-noout', '-subject', '-nameopt', 'RFC2253'], csrPem).toString().trim().replace(/^subject=/, '');
+  const out = openssl(['req', '-noout', '-subject', '-nameopt', 'RFC2253'], csrPem)
+    .toString()
+    .trim()
+    .replace(/^subject=/, '');
   const parts = out.split(/,(?=[A-Z]+=)/).map((s) => s.split('='));
   return { cn: parts.find((p) => p[0] === 'CN')?.[1], orgs: parts.filter((p) => p[0] === 'O').map((p) => p[1]) };
 }
@@ -107,7 +152,9 @@ export function encrypt(data, hexKey) {
 }
 export function decrypt(buf, hexKey) {
   const key = Buffer.from(hexKey, 'hex');
-  const nonce = buf.subarray(0, 12), tag = buf.subarray(buf.length - 16), body = buf.subarray(12, buf.length - 16);
+  const nonce = buf.subarray(0, 12),
+    tag = buf.subarray(buf.length - 16),
+    body = buf.subarray(12, buf.length - 16);
   const d = crypto.createDecipheriv('aes-256-gcm', key, nonce);
   d.setAuthTag(tag);
   return Buffer.concat([d.update(body), d.final()]);

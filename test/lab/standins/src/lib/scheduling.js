@@ -1,8 +1,10 @@
 // Node selection rules shared by the scheduler and the DaemonSet controller.
 export function tolerates(pod, taint) {
-  return (pod.spec.tolerations || []).some((t) =>
-    (!t.effect || t.effect === taint.effect) &&
-    (t.operator === 'Exists' ? (!t.key || t.key === taint.key) : t.key === taint.key && (t.value || '') === (taint.value || '')));
+  return (pod.spec.tolerations || []).some(
+    (t) =>
+      (!t.effect || t.effect === taint.effect) &&
+      (t.operator === 'Exists' ? !t.key || t.key === taint.key : t.key === taint.key && (t.value || '') === (taint.value || '')),
+  );
 }
 export function feasible(pod, node) {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
@@ -11,4 +13,3 @@ export function feasible(pod, node) {
   const labels = node.metadata.labels || {};
   return Object.entries(pod.spec.nodeSelector || {}).every(([k, v]) => labels[k] === v);
 }
-

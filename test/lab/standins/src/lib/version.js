@@ -12,9 +12,15 @@ export function versionInfo() {
   const m = /^v(\d+)\.(\d+)\.(\d+)$/.exec(j.gitVersion);
   if (!m) throw new Error(`bad version in ${file}`);
   info = {
-    major: m[1], minor: m[2], gitVersion: j.gitVersion,
-    gitCommit: j.gitCommit, gitTreeState: 'clean', buildDate: j.buildDate,
-    goVersion: 'go1.22.5', compiler: 'gc', platform: 'linux/amd64',
+    major: m[1],
+    minor: m[2],
+    gitVersion: j.gitVersion,
+    gitCommit: j.gitCommit,
+    gitTreeState: 'clean',
+    buildDate: j.buildDate,
+    goVersion: 'go1.22.5',
+    compiler: 'gc',
+    platform: 'linux/amd64',
   };
   return info;
 }
@@ -24,6 +30,7 @@ export function parseVersion(v) {
   return { major: +m[1], minor: +m[2], patch: +m[3], s: `v${m[1]}.${m[2]}.${m[3]}` };
 }
 export function cmpVersion(a, b) {
-  const x = parseVersion(a), y = parseVersion(b);
+  const x = parseVersion(a),
+    y = parseVersion(b);
   return x.major - y.major || x.minor - y.minor || x.patch - y.patch;
 }
