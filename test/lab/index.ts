@@ -3,7 +3,7 @@ export { labUp, labDown, labStatus, waitHostReady, acquireLabSession, interruptL
 export type { LabUpOptions, LabStatus, HostStatus } from './lab.js';
 export { readLabState } from './state.js';
 export type { LabState, LabHost } from './state.js';
-export { stopHost, killHost, startHost, stopSshd, startSshd, killProcess, findProcesses, linkDown, linkUp, hostConsole } from './faults.js';
+export { stopHost, killHost, startHost, cutSsh, stopSshd, startSshd, killProcess, findProcesses, linkDown, linkUp, hostConsole } from './faults.js';
 export { sshExec, sshArgs } from './ssh.js';
 export type { ExecResult } from './ssh.js';
 export { hostMemoryBytes } from './cgroups.js';
