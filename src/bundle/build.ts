@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CNI_SOURCES } from '../resources/cni.js';
+import { kubernetesRepositoryUrl, usesKubernetesRepository } from '../resources/package-sources.js';
 import type { AptSource, ClusterSpec } from '../spec/types.js';
 import { parseDpkgStatus, parsePackagesIndex, type IndexPackage } from './apt-index.js';
 import { debFileName, renderRepository } from './apt-repo.js';
@@ -75,7 +76,8 @@ const withSlash = (u: string): string => (u.endsWith('/') ? u : `${u}/`);
 export function indexSources(set: string, sources: readonly AptSource[], arch: string): IndexSource[] {
   return sources.flatMap((s, i) => {
     const uri = withSlash(s.uri);
-    const label = `packages.apt.${set}[${i}] (${s.uri} ${s.suite}${s.components.length > 0 ? ` ${s.components.join(' ')}` : ''})`;
+    const where = `${s.uri} ${s.suite}${s.components.length > 0 ? ` ${s.components.join(' ')}` : ''}`;
+    const label = set === 'kubernetesRepository' ? `packages.kubernetesRepository (${where})` : `packages.apt.${set}[${i}] (${where})`;
     // A flat repository (suite ending in /) has its index beside it; otherwise dists/<suite>/<component>/binary-<arch>/.
     const dirs = s.suite.endsWith('/') ? [`${uri}${s.suite.replace(/^\.?\//, '')}`] : s.components.map((c) => `${uri}dists/${s.suite}/${c}/binary-${arch}/`);
     return dirs.map((d) => ({ label, uri, urls: [`${d}Packages.gz`, `${d}Packages`] }));
@@ -159,7 +161,22 @@ async function cniManifest(o: BundleOptions, previous: BundleManifest | undefine
 export async function buildBundle(o: BundleOptions): Promise<BundleResult> {
   const { spec, outDir, arch } = o;
   const sets = (['os', 'kubernetes'] as const).map((set) => [set, spec.packages.apt[set]] as const);
-  if (sets.every(([, list]) => list.length === 0)) {
+  // Apt hosts without explicit Kubernetes sources would take kubeadm, kubelet and kubectl from the
+  // per-minor repository (package-sources): the bundle gathers them from there too, for a spec that
+  // names apt sources for its OS packages.
+  const aptCluster = spec.packages.apt.os.length > 0;
+  const repository: AptSource[] =
+    aptCluster && usesKubernetesRepository({ ...spec, packages: { ...spec.packages, bundle: undefined } }, 'apt')
+      ? [
+          {
+            uri: kubernetesRepositoryUrl(spec.packages.kubernetesRepository.baseUrl, spec.kubernetes.version, 'deb'),
+            suite: '/',
+            components: [],
+            trusted: false,
+          },
+        ]
+      : [];
+  if (sets.every(([, list]) => list.length === 0) && repository.length === 0) {
     const dnf = spec.packages.dnf.os.length + spec.packages.dnf.kubernetes.length > 0;
     throw new BundleError([
       dnf
@@ -171,7 +188,7 @@ export async function buildBundle(o: BundleOptions): Promise<BundleResult> {
   const previous = await readPrevious(outDir);
 
   o.log('reading the package indices');
-  const sources = sets.flatMap(([set, list]) => indexSources(set, list, arch));
+  const sources = [...sets.flatMap(([set, list]) => indexSources(set, list, arch)), ...indexSources('kubernetesRepository', repository, arch)];
   const indices: IndexPackage[][] = new Array<IndexPackage[]>(sources.length);
   await inParallel(
     sources.map((s, i) => [s, i] as const),

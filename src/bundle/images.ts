@@ -4,43 +4,50 @@
 import { parseAllDocuments } from 'yaml';
 import { renderKubeVipManifest } from '../resources/kube-vip.js';
 import type { ClusterSpec } from '../spec/types.js';
+import { defaultSandboxImage, kubernetesMinor } from '../spec/versions.js';
 
 interface KubeadmImageSet {
   /** First patch release of the minor that uses these versions. */
   fromPatch: number;
   etcd: string;
   coredns: string;
-  pause: string;
 }
 
 /**
- * The etcd, CoreDNS and pause versions kubeadm pulls, by minor version and the patch release from
- * which they hold: kubeadm's constants (cmd/kubeadm/app/constants: DefaultEtcdVersion,
- * CoreDNSVersion, PauseVersion) of each release, as `kubeadm config images list` prints them.
- * Only entries read from upstream are here: a minor without one makes the bundle say so (and name
- * the command that lists them), rather than ship a guessed tag an air-gapped host cannot pull.
- * 1.35: etcd 3.6.6-0 (kubernetes/kubernetes#135271, merged for 1.35), CoreDNS v1.13.1, pause 3.10.1
- * (kubeadm's constants.go as of v1.35.8).
+ * The etcd and CoreDNS versions kubeadm pulls, by minor version and the patch release from which
+ * they hold: kubeadm's constants (cmd/kubeadm/app/constants: DefaultEtcdVersion, CoreDNSVersion)
+ * of each release, as `kubeadm config images list` prints them. Only entries read from upstream are
+ * here: a minor without one makes the bundle say so (and name the command that lists them), rather
+ * than ship a guessed tag an air-gapped host cannot pull. The control-plane components' tags are
+ * the version itself, and the pause tag comes from the version table (spec/versions.ts).
+ * 1.35: etcd 3.6.6-0 (kubernetes/kubernetes#135271, merged for 1.35), CoreDNS v1.13.1 (kubeadm's
+ * constants.go as of v1.35.8).
  */
 export const KUBEADM_IMAGES: Record<string, KubeadmImageSet[]> = {
-  '1.35': [{ fromPatch: 0, etcd: '3.6.6-0', coredns: 'v1.13.1', pause: '3.10.1' }],
+  '1.35': [{ fromPatch: 0, etcd: '3.6.6-0', coredns: 'v1.13.1' }],
 };
 
 const REGISTRY = 'registry.k8s.io';
 
-/** kubeadm's images for `version` (x.y.z), or undefined for a minor the table does not know. */
-export function kubeadmImages(version: string): string[] | undefined {
+export interface KubeadmImages {
+  images: string[];
+  /** Images kubeadm pulls whose tags the table does not know for this version (etcd, CoreDNS). */
+  unknown: string[];
+}
+
+/** kubeadm's images for `version` (x.y.z); a supported minor always has its components and pause. */
+export function kubeadmImages(version: string): KubeadmImages | undefined {
   const [major, minor, patch] = version.split('.');
-  const sets = KUBEADM_IMAGES[`${major}.${minor}`];
-  const set = sets?.filter((s) => s.fromPatch <= Number(patch)).at(-1);
-  if (set === undefined) return undefined;
+  const known = kubernetesMinor(version);
+  if (known === undefined) return undefined;
   const v = `v${version}`;
-  return [
+  const images = [
     ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((c) => `${REGISTRY}/${c}:${v}`),
-    `${REGISTRY}/coredns/coredns:${set.coredns}`,
-    `${REGISTRY}/pause:${set.pause}`,
-    `${REGISTRY}/etcd:${set.etcd}`,
+    defaultSandboxImage(version),
   ];
+  const set = KUBEADM_IMAGES[`${major}.${minor}`]?.filter((s) => s.fromPatch <= Number(patch)).at(-1);
+  if (set === undefined) return { images, unknown: ['etcd', 'coredns'] };
+  return { images: [...images, `${REGISTRY}/coredns/coredns:${set.coredns}`, `${REGISTRY}/etcd:${set.etcd}`], unknown: [] };
 }
 
 /** Every container image a manifest's workloads name (containers and init containers). */
@@ -71,12 +78,18 @@ export interface ImageList {
 export function clusterImages(spec: ClusterSpec, cniManifest: string | undefined): ImageList {
   const warnings: string[] = [];
   const images: string[] = [];
-  const kubeadm = kubeadmImages(spec.kubernetes.version);
+  const v = spec.kubernetes.version;
+  const kubeadm = kubeadmImages(v);
   if (kubeadm === undefined) {
-    warnings.push(
-      `no table of kubeadm's images for Kubernetes ${spec.kubernetes.version}: add them from \`kubeadm config images list --kubernetes-version ${spec.kubernetes.version}\``,
-    );
-  } else images.push(...kubeadm);
+    warnings.push(`no table of kubeadm's images for Kubernetes ${v}: add them from \`kubeadm config images list --kubernetes-version ${v}\``);
+  } else {
+    images.push(...kubeadm.images);
+    if (kubeadm.unknown.length > 0) {
+      warnings.push(
+        `the ${kubeadm.unknown.join(' and ')} tags kubeadm ${v} pulls are not in hactl's table: add them from \`kubeadm config images list --kubernetes-version ${v}\``,
+      );
+    }
+  }
   if (cniManifest !== undefined) images.push(...manifestImages(cniManifest));
   images.push(spec.containerd.sandboxImage);
   const vip = spec.loadBalancer.kubeVip;

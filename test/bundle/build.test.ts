@@ -17,6 +17,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const MANIFEST =
   'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: net, namespace: kube-system }\nspec:\n  template:\n    spec:\n      containers:\n        - { name: net, image: registry.example/net:v1 }\n';
 
+// One repository for both sets: with no Kubernetes source the per-minor repository (pkgs.k8s.io) would be asked.
+const repoUri = (): string => `${pathToFileURL(join(root, 'repo')).href}/`;
+
 function specText(extra: { sources?: string; version?: string } = {}): string {
   return `apiVersion: hactl.io/v1alpha1
 kind: Cluster
@@ -27,7 +30,7 @@ loadBalancer: { type: none }
 kubernetes: { version: ${extra.version ?? '1.35.4'} }
 cni: { plugin: manifest, manifest: ${join(root, 'cni.yaml')} }
 packages:
-${extra.sources ?? `  apt:\n    os: [{ uri: "${pathToFileURL(join(root, 'repo'))}/", suite: debian/, trusted: true }]`}
+${extra.sources ?? `  apt:\n    os: [{ uri: "${repoUri()}", suite: debian/, trusted: true }]\n    kubernetes: [{ uri: "${repoUri()}", suite: debian/, trusted: true }]`}
 `;
 }
 
@@ -138,9 +141,10 @@ describe('hactl bundle', () => {
       (x: unknown) => x,
     )) as BundleError;
     expect(e.problems).toContain('kubeadm 1.36.1-* (wanted by kube-packages@node1) is not in any source (offered: 1.35.4-1.1)');
-    const down = load(specText({ sources: '  apt:\n    os: [{ uri: "http://127.0.0.1:2/", suite: bookworm, components: [main], trusted: true }]' }));
+    const unreachable = '[{ uri: "http://127.0.0.1:2/", suite: bookworm, components: [main], trusted: true }]';
+    const down = load(specText({ sources: `  apt:\n    os: ${unreachable}\n    kubernetes: ${unreachable}` }));
     const u = (await buildBundle({ spec: down, outDir: join(root, 'down'), arch: 'amd64', localFiles, log: () => {} }).catch((x: unknown) => x)) as BundleError;
-    expect(u.problems).toHaveLength(1);
+    expect(u.problems).toHaveLength(2);
     expect(u.problems[0]).toMatch(
       /^packages\.apt\.os\[0\] \(http:\/\/127\.0\.0\.1:2\/ bookworm main\): http:\/\/127\.0\.0\.1:2\/dists\/bookworm\/main\/binary-amd64\/Packages\.gz: unreachable: .*ECONNREFUSED/,
     );

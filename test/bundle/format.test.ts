@@ -40,16 +40,29 @@ describe('bundle.json', () => {
 });
 
 describe('images.txt', () => {
-  it("kubeadm's images by minor version, as upstream's constants name them; a minor without an entry has none", () => {
-    expect(kubeadmImages('1.35.4')).toEqual([
-      'registry.k8s.io/kube-apiserver:v1.35.4',
-      'registry.k8s.io/kube-controller-manager:v1.35.4',
-      'registry.k8s.io/kube-scheduler:v1.35.4',
-      'registry.k8s.io/kube-proxy:v1.35.4',
-      'registry.k8s.io/coredns/coredns:v1.13.1',
-      'registry.k8s.io/pause:3.10.1',
-      'registry.k8s.io/etcd:3.6.6-0',
-    ]);
+  it("kubeadm's images: the components at the version and the minor's pause; etcd and CoreDNS where upstream's constants were read", () => {
+    expect(kubeadmImages('1.35.4')).toEqual({
+      images: [
+        'registry.k8s.io/kube-apiserver:v1.35.4',
+        'registry.k8s.io/kube-controller-manager:v1.35.4',
+        'registry.k8s.io/kube-scheduler:v1.35.4',
+        'registry.k8s.io/kube-proxy:v1.35.4',
+        'registry.k8s.io/pause:3.10.1',
+        'registry.k8s.io/coredns/coredns:v1.13.1',
+        'registry.k8s.io/etcd:3.6.6-0',
+      ],
+      unknown: [],
+    });
+    expect(kubeadmImages('1.37.2')).toEqual({
+      images: [
+        'registry.k8s.io/kube-apiserver:v1.37.2',
+        'registry.k8s.io/kube-controller-manager:v1.37.2',
+        'registry.k8s.io/kube-scheduler:v1.37.2',
+        'registry.k8s.io/kube-proxy:v1.37.2',
+        'registry.k8s.io/pause:3.10.2',
+      ],
+      unknown: ['etcd', 'coredns'],
+    });
     expect(kubeadmImages('1.31.4')).toBeUndefined();
     expect(kubeadmImages('1.99.0')).toBeUndefined();
   });
@@ -68,6 +81,11 @@ describe('images.txt', () => {
     const later = clusterImages({ ...vip, kubernetes: { ...vip.kubernetes, version: '1.99.0' } }, undefined);
     expect(later.warnings).toEqual([
       "no table of kubeadm's images for Kubernetes 1.99.0: add them from `kubeadm config images list --kubernetes-version 1.99.0`",
+    ]);
+    const untabled = clusterImages({ ...vip, kubernetes: { ...vip.kubernetes, version: '1.37.2' } }, undefined);
+    expect(untabled.images).toContain('registry.k8s.io/kube-apiserver:v1.37.2');
+    expect(untabled.warnings).toEqual([
+      "the etcd and coredns tags kubeadm 1.37.2 pulls are not in hactl's table: add them from `kubeadm config images list --kubernetes-version 1.37.2`",
     ]);
   });
 });
