@@ -91,7 +91,14 @@ describe('hactl apply on the lab', () => {
     expect(again.status).toBe(0);
 
     // The VIP: on lb1 (highest priority) and not on lb2; haproxy listens; reachable from cp1.
-    expect(await ssh('lb1', 'ip -4 -o addr show dev eth0')).toContain(`${VIP}/24`);
+    // keepalived takes the VIP a few VRRP adverts after it starts (and once its track script passed).
+    const deadline = Date.now() + 30_000;
+    let addrs = await ssh('lb1', 'ip -4 -o addr show dev eth0');
+    while (!addrs.includes(`${VIP}/24`) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      addrs = await ssh('lb1', 'ip -4 -o addr show dev eth0');
+    }
+    expect(addrs).toContain(`${VIP}/24`);
     expect(await ssh('lb2', 'ip -4 -o addr show dev eth0')).not.toContain(VIP);
     expect(await ssh('lb1', 'ss -Hltn sport = :6443')).toMatch(/LISTEN/);
     expect((await sshExec('cp1', `timeout 5 bash -c 'exec 3<>/dev/tcp/${VIP}/6443'`)).code).toBe(0);

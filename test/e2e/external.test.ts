@@ -84,6 +84,8 @@ describe('ha-external built by hactl', () => {
       expect(r.stdout).toMatch(new RegExp(`: ${id.replace(/[@.]/g, '\\$&')}: done`));
     }
 
+    // The last node to join turns Ready once the CNI DaemonSet's pod has written its config there.
+    await ssh('cp1', `${ADMIN} wait --for=condition=Ready node --all --timeout=90s`, 120_000);
     const nodes = await ssh('cp1', `${ADMIN} get nodes --no-headers`, 60_000);
     log(`nodes:\n${nodes.trim()}`);
     const rows = nodes
