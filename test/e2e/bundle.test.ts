@@ -132,8 +132,13 @@ describe('air-gapped: a bundle instead of package sources', () => {
       expect(policy.stdout).not.toContain('8765');
     }
     const policy = await sshExec('cp1', 'apt-cache policy kubeadm containerd');
-    expect(policy.stdout).toMatch(/kubeadm:\n\s+Installed: 1\.30\.4-1\.1/);
+    expect(policy.stdout).toMatch(/kubeadm:\n\s+Installed: 1\.37\.2-1\.1/);
     expect((await sshExec('lb1', 'dpkg -s haproxy keepalived')).code).toBe(0);
+    // The last node to join turns Ready once the CNI DaemonSet's pod has written its config there.
+    expect(
+      (await sshExec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf wait --for=condition=Ready node --all --timeout=90s', { timeoutMs: 120_000 }))
+        .code,
+    ).toBe(0);
     const nodes = await sshExec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --no-headers');
     expect(nodes.stdout.trim().split('\n')).toHaveLength(5);
     for (const row of nodes.stdout.trim().split('\n')) expect(row).toMatch(/^\S+\s+Ready\s/);
