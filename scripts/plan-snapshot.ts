@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Executor } from '../src/apply/executor.js';
+import { changeFingerprint, Executor } from '../src/apply/executor.js';
 import { wantedPackages } from '../src/bundle/wanted.js';
 import type { ClusterFacts } from '../src/facts/cluster.js';
 import type { HostFacts } from '../src/facts/types.js';
@@ -72,7 +72,8 @@ function executorView(spec: ClusterSpec, detailed: DetailedPlan, facts: Map<stri
   return topologicalOrder(graph).map((id) => {
     const node = graph.node(id);
     const d = exec.derive(node, facts.get(node.host)!, cluster);
-    return { id, change: d.change, operations: d.operations, reads: d.reads, errors: d.errors, unknown: d.unknown, deferred: d.deferred ?? null };
+    // What apply compares and runs: the change's fingerprint (never its action) and the steps.
+    return { id, fingerprint: changeFingerprint(d.change), operations: d.operations, reads: d.reads, errors: d.errors, unknown: d.unknown, deferred: d.deferred ?? null };
   });
 }
 
