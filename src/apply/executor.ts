@@ -21,12 +21,13 @@ import {
   type ResourceChange,
   type Value,
 } from '../plan/model.js';
+import { deriveChange, type DeriveScope } from '../plan/derive.js';
 import { canonicalJson } from '../plan/saved.js';
 import { maskSecrets, Sensitive } from '../transport/sensitive.js';
-import { converge, type Operation, type UploadOperation } from '../resources/converge.js';
+import type { Operation, UploadOperation } from '../resources/converge.js';
 import { kindDef } from '../resources/index.js';
 import { onRemovedHost, type HostRemoval } from '../resources/host-removal.js';
-import type { ResourceContext, ResourceKindDef } from '../resources/resource.js';
+import type { ResourceKindDef } from '../resources/resource.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { shellQuote } from '../transport/quote.js';
 import type { Transport } from '../transport/transport.js';
@@ -235,10 +236,12 @@ export class Executor {
   private readonly placement: Placement;
   private readonly hosts: Map<string, Host>;
   private readonly planned: Map<string, ResourceChange>;
+  private readonly scope: DeriveScope;
 
   constructor(private readonly o: ExecutorOptions) {
     this.placement = resolvePlacement(o.spec);
     this.hosts = new Map(o.spec.hosts.map((h) => [h.name, h]));
+    this.scope = { spec: o.spec, placement: this.placement, hosts: this.hosts, cluster: o.facts, env: o.env, localFiles: o.localFiles };
     this.planned = new Map(o.plan.changes.map((c) => [c.id, c]));
   }
 
@@ -246,37 +249,24 @@ export class Executor {
   derive(node: ResourceNode, facts: HostFacts, clusterFacts?: ClusterFacts, etcd?: EtcdFactsResult): Derived {
     const def = kindDef(node.kind);
     if (def === undefined) throw new NotImplementedError(node.kind);
-    const host = this.hosts.get(node.host)!;
     const skew = this.o.clockSkew?.get(node.host);
-    const ctx: ResourceContext = {
-      spec: this.o.spec,
-      placement: this.placement,
-      node,
-      host,
+    const d = deriveChange(def, this.scope, node, {
       facts,
-      cluster: this.o.facts,
-      env: this.o.env,
-      localFiles: this.o.localFiles,
       ...(skew !== undefined ? { clockSkewSeconds: skew } : {}),
       ...(clusterFacts !== undefined ? { clusterFacts } : {}),
       ...(etcd !== undefined ? { etcd } : {}),
-    };
-    const desired = def.desired(ctx);
-    const checks = def.check?.(ctx) ?? [];
-    if (def.readOnly) {
-      const reads = def.readOperations?.(ctx) ?? [];
-      const change = resourceChange(node, { action: 'read', steps: reads.map((o) => o.description) });
-      return { def, change, operations: [], reads, errors: [...desired.diagnostics, ...checks].filter((d) => d.severity === 'error'), unknown: [] };
+    });
+    const errorsOf = (ds: Diagnostic[]) => ds.filter((x) => x.severity === 'error');
+    if (d.state === 'read-only') {
+      const change = resourceChange(node, { action: 'read', steps: d.reads.map((o) => o.description) });
+      return { def, change, operations: [], reads: d.reads, errors: errorsOf([...d.desired.diagnostics, ...d.checks]), unknown: [] };
     }
-    const deferred = desired.actions?.deferred;
-    if (deferred !== undefined) {
-      const change = resourceChange(node, { action: 'read', reason: deferred });
-      return { def, change, operations: [], reads: [], errors: desired.diagnostics.filter((d) => d.severity === 'error'), unknown: desired.unknown, deferred };
+    if (d.state === 'deferred') {
+      const change = resourceChange(node, { action: 'read', reason: d.reason });
+      return { def, change, operations: [], reads: [], errors: errorsOf(d.desired.diagnostics), unknown: d.desired.unknown, deferred: d.reason };
     }
-    const conv = converge(desired, facts);
-    const errors = [...desired.diagnostics, ...checks, ...conv.diagnostics].filter((d) => d.severity === 'error');
-    const change = resourceChange(node, { attributes: conv.attributes, files: conv.files, steps: conv.operations.map((op) => op.description) });
-    return { def, change, operations: conv.operations, reads: [], errors, unknown: desired.unknown };
+    const errors = errorsOf([...d.desired.diagnostics, ...d.checks, ...d.converged.diagnostics]);
+    return { def, change: d.change, operations: d.converged.operations, reads: [], errors, unknown: d.desired.unknown };
   }
 
   /**

@@ -5,7 +5,8 @@
 
 import type { HostFacts } from '../facts/types.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
-import { kindDef, type ResourceContext } from '../resources/index.js';
+import { deriveDesired, type DeriveScope } from '../plan/derive.js';
+import { kindDef } from '../resources/index.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { ARCHES } from './format.js';
 import type { WantedPackage } from './resolve.js';
@@ -47,14 +48,15 @@ export function wantedPackages(spec: ClusterSpec, localFiles: ReadonlyMap<string
   const placement = resolvePlacement(spec);
   const cluster = new Map(spec.hosts.map((h) => [h.name, bareDebianFacts(h.name, h.address, arch)]));
   const hosts = new Map(spec.hosts.map((h) => [h.name, h]));
+  const scope: DeriveScope = { spec, placement, hosts, cluster, env: {}, localFiles };
   const out: WantedPackage[] = [];
   for (const id of graph.nodes().sort()) {
     const node = graph.node(id);
     const def = kindDef(node.kind);
     const host = hosts.get(node.host);
     if (def === undefined || def.readOnly || host === undefined) continue;
-    const ctx: ResourceContext = { spec, placement, node, host, facts: cluster.get(host.name)!, cluster, env: {}, localFiles };
-    for (const p of def.desired(ctx).packages) out.push({ name: p.name, ...(p.version !== undefined ? { version: p.version } : {}), wantedBy: id });
+    for (const p of deriveDesired(def, scope, node, { facts: cluster.get(host.name)! }).packages)
+      out.push({ name: p.name, ...(p.version !== undefined ? { version: p.version } : {}), wantedBy: id });
   }
   return out;
 }

@@ -10,15 +10,15 @@ import type { FactRequest, HostFacts } from '../facts/types.js';
 import { resolvePlacement, topologicalOrder } from '../graph/compile.js';
 import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
 import { bundledCniManifestPath } from '../resources/cni.js';
-import { converge, type Operation } from '../resources/converge.js';
+import type { Operation } from '../resources/converge.js';
 import { etcdObservation } from '../resources/etcd.js';
 import { plannedKindDef as kindDef } from '../resources/index.js';
 import { localBundleJson } from '../resources/package-bundle.js';
 import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
-import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { endOfLifeWarning } from '../spec/versions.js';
 import { buildPlan, resourceChange, unobservedMessage, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
+import { deriveChange, type DeriveScope } from './derive.js';
 import { factsDigest } from './saved.js';
 
 export type HostObservation = { ok: true; facts: HostFacts; clockSkewSeconds?: number } | { ok: false; reason: string };
@@ -86,18 +86,13 @@ export interface DetailedPlan {
   operations: Map<string, Operation[]>;
 }
 
-function createdFromNothing(c: ResourceChange): boolean {
-  const pkgs = c.attributes.filter((a) => /^package\..*\.version$/.test(a.name));
-  if (pkgs.length === 0 && c.files.length === 0) return false;
-  return pkgs.every((a) => a.before === undefined) && c.files.every((f) => f.action === 'create');
-}
-
 export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   const { spec, graph } = input;
   const placement = resolvePlacement(spec);
   const hostsByName = new Map(spec.hosts.map((h) => [h.name, h]));
   const observed = new Map<string, HostFacts>();
   for (const [name, obs] of input.facts) if (obs.ok && hostsByName.has(name)) observed.set(name, obs.facts);
+  const scope: DeriveScope = { spec, placement, hosts: hostsByName, cluster: observed, env: input.env, localFiles: input.localFiles };
 
   const diagnostics: Diagnostic[] = [];
   const changes = new Map<string, ResourceChange>();
@@ -141,38 +136,28 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
       changes.set(id, resourceChange(node, { action: 'read', reason: 'not yet planned by this version of hactl', dependsOn }));
       continue;
     }
-    const host = hostsByName.get(node.host)!;
-    const ctx: ResourceContext = {
-      spec,
-      placement,
-      node,
-      host,
+    const at = { resource: id, host: node.host };
+    const d = deriveChange(def, scope, node, {
       facts: obs.facts,
-      cluster: observed,
-      env: input.env,
-      localFiles: input.localFiles,
       ...(obs.clockSkewSeconds !== undefined ? { clockSkewSeconds: obs.clockSkewSeconds } : {}),
       ...(input.clusterFacts !== undefined ? { clusterFacts: input.clusterFacts } : {}),
       ...(input.etcd !== undefined ? { etcd: input.etcd } : {}),
-    };
-    const at = { resource: id, host: node.host };
-    const desired = def.desired(ctx);
-    diagnostics.push(...desired.diagnostics.map((d) => ({ ...at, ...d })), ...(def.check?.(ctx) ?? []).map((d) => ({ ...at, ...d })));
-    if (def.readOnly) {
-      const reads = def.readOperations?.(ctx) ?? [];
-      changes.set(id, resourceChange(node, { action: 'read', reason: 'checks only; changes nothing', dependsOn, steps: reads.map((o) => o.description) }));
+    });
+    diagnostics.push(...d.desired.diagnostics.map((x) => ({ ...at, ...x })), ...d.checks.map((x) => ({ ...at, ...x })));
+    if (d.state === 'read-only') {
+      changes.set(id, resourceChange(node, { action: 'read', reason: 'checks only; changes nothing', dependsOn, steps: d.reads.map((o) => o.description) }));
       continue;
     }
-    if (desired.actions?.deferred !== undefined) {
-      const waiting = (desired.actions.pendingOn ?? []).filter((p) => {
+    if (d.state === 'deferred') {
+      const waiting = (d.desired.actions?.pendingOn ?? []).filter((p) => {
         const c = changes.get(p);
         return c !== undefined && c.action !== 'no-op' && c.action !== 'read';
       });
-      changes.set(id, resourceChange(node, { action: 'read', reason: desired.actions.deferred, dependsOn, pendingOn: waiting }));
+      changes.set(id, resourceChange(node, { action: 'read', reason: d.reason, dependsOn, pendingOn: waiting }));
       continue;
     }
-    const conv = converge(desired, obs.facts);
-    diagnostics.push(...conv.diagnostics.map((d) => ({ ...at, ...d })));
+    const { converged: conv, desired } = d;
+    diagnostics.push(...conv.diagnostics.map((x) => ({ ...at, ...x })));
     // Only a resource that installs or changes packages depends on what the new sources offer.
     const installs = conv.attributes.some((a) => a.changed && /^package\..*\.version$/.test(a.name));
     const pendingOn = (def.pendingOnKinds ?? [])
@@ -186,14 +171,7 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
       const c = changes.get(p);
       if (c !== undefined && c.action !== 'no-op' && c.action !== 'read' && !pendingOn.includes(p)) pendingOn.push(p);
     }
-    let change = resourceChange(node, {
-      attributes: conv.attributes,
-      files: conv.files,
-      steps: conv.operations.map((o) => o.description),
-      dependsOn,
-      pendingOn,
-    });
-    if (createdFromNothing(change) || (desired.actions?.creates === true && change.action !== 'no-op')) change = { ...change, action: 'create' };
+    const change: ResourceChange = { ...d.change, dependsOn, ...(pendingOn.length > 0 ? { pendingOn } : {}) };
     if (pendingOn.length > 0 && !installs) {
       change.reason = `what this does depends on ${pendingOn.join(', ')}, which is not applied yet`;
     } else if (pendingOn.length > 0) {
