@@ -73,7 +73,15 @@ function executorView(spec: ClusterSpec, detailed: DetailedPlan, facts: Map<stri
     const node = graph.node(id);
     const d = exec.derive(node, facts.get(node.host)!, cluster);
     // What apply compares and runs: the change's fingerprint (never its action) and the steps.
-    return { id, fingerprint: changeFingerprint(d.change), operations: d.operations, reads: d.reads, errors: d.errors, unknown: d.unknown, deferred: d.deferred ?? null };
+    return {
+      id,
+      fingerprint: changeFingerprint(d.change),
+      operations: d.operations,
+      reads: d.reads,
+      errors: d.errors,
+      unknown: d.unknown,
+      deferred: d.deferred ?? null,
+    };
   });
 }
 
@@ -91,7 +99,8 @@ for (const file of yamlFiles(join(root, 'examples'))) {
   const third = planSpec(spec, converged, { env: TEST_ENV, localFiles: files, clusterFacts: cluster });
   const doc = {
     example: relative(root, file),
-    localFiles: [...files.keys()].map((p) => relative(root, p)),
+    // The set read (into a map by path): the order of reading shows only in the order of warnings.
+    localFiles: [...files.keys()].map((p) => relative(root, p)).sort(),
     factRequest: factRequestFor(spec, compile(spec)),
     bare: { plan: first.plan, operations: Object.fromEntries(first.operations) },
     converged: { plan: second.plan, operations: Object.fromEntries(second.operations) },
@@ -100,7 +109,8 @@ for (const file of yamlFiles(join(root, 'examples'))) {
     executorWithCluster: executorView(spec, third, converged, files, cluster),
     bundlePackages: wantedPackages(spec, files, 'amd64'),
   };
-  const text = JSON.stringify(doc, null, 2) + '\n';
+  // Paths inside the tree are shown relative to it, so two checkouts compare equal.
+  const text = (JSON.stringify(doc, null, 2) + '\n').split(root + '/').join('<repo>/');
   const name = relative(join(root, 'examples'), file)
     .replace(/[/]/g, '--')
     .replace(/\.yaml$/, '.json');

@@ -44,9 +44,6 @@ export type ClusterFactsFn = (facts: ReadonlyMap<string, HostFacts>) => Promise<
 /** Read external etcd's membership and health (src/facts/cluster.ts) through a running member. */
 export type EtcdFactsFn = (facts: ReadonlyMap<string, HostFacts>) => Promise<EtcdFactsResult>;
 
-/** Kinds whose desired state reads the cluster facts: they are read again before each of them runs and when it is verified. */
-export const CLUSTER_FACT_KINDS: ReadonlySet<string> = new Set(['cni', 'node-config', 'smoke-test']);
-
 /** Run `fn` with a writable connection to `host`. */
 export type WithTransport = <T>(host: Host, fn: (t: Transport) => Promise<T>) => Promise<T>;
 
@@ -274,7 +271,7 @@ export class Executor {
    * control-plane host with admin.conf). A cluster that exists but does not answer is an error.
    */
   private async clusterNow(node: ResourceNode, signal: AbortSignal): Promise<ClusterFacts | undefined> {
-    if (this.o.clusterFacts === undefined || !CLUSTER_FACT_KINDS.has(node.kind)) return undefined;
+    if (this.o.clusterFacts === undefined || kindDef(node.kind)?.readsClusterFacts !== true) return undefined;
     // The control-plane hosts' own facts say where admin.conf is; one forgotten after a failure is observed again.
     for (const h of this.placement.controlPlane) {
       if (!this.o.facts.has(h.name)) {
@@ -307,7 +304,9 @@ export class Executor {
         why = e.message;
       }
       const etcd =
-        node.kind === 'etcd' && this.o.etcdFacts ? await raceAbort(this.o.etcdFacts(this.o.facts), signal, 'reading the etcd membership') : undefined;
+        kindDef(node.kind)?.readsEtcd === true && this.o.etcdFacts
+          ? await raceAbort(this.o.etcdFacts(this.o.facts), signal, 'reading the etcd membership')
+          : undefined;
       const d = why === undefined ? this.derive(node, hostFacts, cluster, etcd) : undefined;
       if (d !== undefined && d.deferred === undefined) return d;
       if (Date.now() + interval > until) {
@@ -315,7 +314,7 @@ export class Executor {
       }
       if (this.o.log) this.o.log.host(host.name, `${node.id}: waiting for the cluster (${why ?? d!.deferred})`);
       await raceAbort(new Promise((r) => setTimeout(r, interval)), signal, `waiting for the cluster`);
-      if (CLUSTER_FACT_KINDS.has(node.kind)) hostFacts = await this.observe(host, 'observe');
+      if (kindDef(node.kind)?.readsClusterFacts === true) hostFacts = await this.observe(host, 'observe');
     }
   }
 

@@ -9,11 +9,9 @@ import { mergeRequests } from '../facts/request.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { resolvePlacement, topologicalOrder } from '../graph/compile.js';
 import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
-import { bundledCniManifestPath } from '../resources/cni.js';
 import type { Operation } from '../resources/converge.js';
 import { etcdObservation } from '../resources/etcd.js';
-import { plannedKindDef as kindDef } from '../resources/index.js';
-import { localBundleJson } from '../resources/package-bundle.js';
+import { PLANNED_CATALOG, plannedKindDef as kindDef } from '../resources/index.js';
 import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { endOfLifeWarning } from '../spec/versions.js';
@@ -64,20 +62,7 @@ export function factRequestFor(spec: ClusterSpec, graph: ResourceGraph): FactReq
 
 /** The local files a spec names whose content the resources put on hosts (the command reads them). */
 export function localFilesFor(spec: ClusterSpec): string[] {
-  const out = new Set<string>();
-  for (const r of spec.containerd.privateRegistries) if (r.caFile !== undefined) out.add(r.caFile);
-  if (spec.cni.plugin === 'manifest' && spec.cni.manifest !== undefined) out.add(spec.cni.manifest);
-  // A bundle's list of files (package-bundle) and its copy of a published CNI manifest (cni).
-  if (spec.packages.bundle !== undefined) out.add(localBundleJson(spec.packages.bundle));
-  const cniCopy = bundledCniManifestPath(spec);
-  if (cniCopy !== undefined) out.add(cniCopy);
-  for (const set of ['os', 'kubernetes'] as const) {
-    for (const s of spec.packages.apt[set]) if (s.keyFile !== undefined && !s.trusted) out.add(s.keyFile);
-    for (const s of spec.packages.dnf[set]) if (s.gpgkeyFile !== undefined) out.add(s.gpgkeyFile);
-  }
-  const repoKey = spec.packages.kubernetesRepository.keyFile;
-  if (repoKey !== undefined) out.add(repoKey);
-  return [...out];
+  return [...new Set(PLANNED_CATALOG.flatMap((def) => def.localFiles?.(spec) ?? []))];
 }
 
 export interface DetailedPlan {

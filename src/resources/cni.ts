@@ -167,4 +167,7 @@ export const cni: ResourceKindDef = {
   kind: 'cni',
   factRequest: () => ({ packages: [], units: [], files: [CNI_MANIFEST, CNI_URL], sysctls: [] }),
   desired,
+  readsClusterFacts: true,
+  // The manifest of plugin 'manifest', or a bundle's copy of a published plugin's manifest.
+  localFiles: (spec) => [spec.cni.plugin === 'manifest' ? spec.cni.manifest : undefined, bundledCniManifestPath(spec)].filter((p) => p !== undefined),
 };

@@ -234,4 +234,6 @@ export const containerd: ResourceKindDef = {
   }),
   desired,
   pendingOnKinds: ['package-sources'],
+  // The private registries' CA files.
+  localFiles: (spec) => spec.containerd.privateRegistries.flatMap((r) => (r.caFile !== undefined ? [r.caFile] : [])),
 };

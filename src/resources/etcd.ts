@@ -449,4 +449,5 @@ export const etcd: ResourceKindDef = {
     certDirs: [ETCD_MEMBER_PKI],
   }),
   desired,
+  readsEtcd: true,
 };

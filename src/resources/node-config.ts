@@ -124,4 +124,5 @@ export const nodeConfig: ResourceKindDef = {
   kind: 'node-config',
   factRequest: () => ({ packages: [], units: [], files: [], sysctls: [] }),
   desired,
+  readsClusterFacts: true,
 };

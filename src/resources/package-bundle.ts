@@ -86,4 +86,6 @@ export const packageBundle: ResourceKindDef = {
   kind: 'package-bundle',
   factRequest: () => ({ packages: [], units: [], files: [REMOTE_BUNDLE_JSON], sysctls: [] }),
   desired,
+  // The bundle's list of files.
+  localFiles: (spec) => (spec.packages.bundle !== undefined ? [localBundleJson(spec.packages.bundle)] : []),
 };

@@ -319,4 +319,16 @@ function factRequest(spec: ClusterSpec) {
   };
 }
 
-export const packageSources: ResourceKindDef = { kind: 'package-sources', factRequest, desired };
+/** The signing keys the spec names, which package-sources writes to the hosts. */
+function signingKeys(spec: ClusterSpec): string[] {
+  const out: string[] = [];
+  for (const set of ['os', 'kubernetes'] as const) {
+    for (const s of spec.packages.apt[set]) if (s.keyFile !== undefined && !s.trusted) out.push(s.keyFile);
+    for (const s of spec.packages.dnf[set]) if (s.gpgkeyFile !== undefined) out.push(s.gpgkeyFile);
+  }
+  const repoKey = spec.packages.kubernetesRepository.keyFile;
+  if (repoKey !== undefined) out.push(repoKey);
+  return out;
+}
+
+export const packageSources: ResourceKindDef = { kind: 'package-sources', factRequest, desired, localFiles: signingKeys };

@@ -53,6 +53,15 @@ export interface ResourceKindDef {
    * after new package sources).
    */
   pendingOnKinds?: ResourceKind[];
+  /**
+   * Reads the cluster facts (what the API server reports): apply reads them again before the
+   * resource runs and when it is verified, and observes its host again while it waits on them.
+   */
+  readsClusterFacts?: boolean;
+  /** Reads etcd's membership and health (joins and removals are decided with it): apply asks etcd before it runs. */
+  readsEtcd?: boolean;
+  /** Local files (on the machine running hactl) the spec names whose content this kind puts on hosts. */
+  localFiles?(spec: ClusterSpec): string[];
 }
 
 export function emptyRequest(): FactRequest {

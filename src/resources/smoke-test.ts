@@ -112,6 +112,7 @@ export const smokeTest: ResourceKindDef = {
   factRequest: () => ({ packages: [], units: [], files: [], sysctls: [] }),
   desired: () => emptyDesired(),
   check,
+  readsClusterFacts: true,
   readOnly: true,
   readOperations,
 };
