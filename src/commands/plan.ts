@@ -3,14 +3,14 @@ import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlagWith } from '../cli/flags.js';
 import { compile } from '../graph/compile.js';
 import { hasChanges } from '../plan/model.js';
-import { planSpecFile } from '../plan/observe.js';
+import { planSpecFile } from '../cli/observe.js';
 import { savePlan } from '../plan/saved.js';
 import { restrictPlan, selectTargets } from '../apply/select.js';
 import { OUTPUT_FORMATS, renderHuman, renderPlan, shouldColor } from '../views/index.js';
 import { renderHumanErrors } from '../views/human.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
-export { observeAndPlan } from '../plan/observe.js';
+export { observeAndPlan } from '../cli/observe.js';
 
 export default class Plan extends Command {
   static override summary = 'Observe the hosts (read-only) and show what apply would change';

@@ -14,7 +14,7 @@ import type { HostFacts } from '../facts/types.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
 import { renderMermaid } from '../graph/render.js';
 import type { EtcdObservation, Plan } from '../plan/model.js';
-import type { ObservedHook } from '../plan/observe.js';
+import type { ObservedHook } from '../cli/observe.js';
 import { etcdObservation } from '../resources/etcd.js';
 import { SNAPSHOT_RECORD } from '../etcd/snapshot.js';
 import type { ClusterSpec } from '../spec/types.js';

@@ -2,7 +2,7 @@
 // `apply` and `drift` share, apart so a test can hand it a pool that records every call.
 
 import { createHash } from 'node:crypto';
-import { readLocalFiles } from '../cli/local-files.js';
+import { readLocalFiles } from './local-files.js';
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
@@ -11,8 +11,8 @@ import { readSpecBytes } from '../spec/source.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { EarlyDials } from '../transport/dial.js';
 import type { HostPool } from '../transport/pool.js';
-import type { Plan } from './model.js';
-import { factRequestFor, planCluster, type HostObservation } from './planner.js';
+import type { Plan } from '../plan/model.js';
+import { factRequestFor, planCluster, type HostObservation } from '../plan/planner.js';
 
 export interface ObserveInput {
   spec: ClusterSpec;
