@@ -10,17 +10,8 @@ import type { ClusterFacts, ClusterFactsResult, EtcdFactsResult } from '../facts
 import type { HostFacts } from '../facts/types.js';
 import { CONTROL_PLANE_GROUP, resolvePlacement, type Placement } from '../graph/compile.js';
 import type { ResourceNode } from '../graph/types.js';
-import {
-  PLAN_FORMAT_VERSION,
-  isKnown,
-  isSensitive,
-  normalizePlan,
-  resourceChange,
-  type Diagnostic,
-  type Plan,
-  type ResourceChange,
-  type Value,
-} from '../plan/model.js';
+import { PLAN_FORMAT_VERSION, normalizePlan, type Plan } from '../plan/model.js';
+import { isKnown, isSensitive, resourceChange, type Diagnostic, type ResourceChange, type Value } from '../resources/diff.js';
 import { deriveChange, type DeriveScope } from '../plan/derive.js';
 import { canonicalJson } from '../plan/saved.js';
 import { maskSecrets, Sensitive } from '../transport/sensitive.js';

@@ -7,7 +7,8 @@ import type { GraphLabel, ResourceGraph, ResourceKind, ResourceNode } from '../g
 import { RESOURCE_KINDS } from '../graph/types.js';
 import { kindDef } from '../resources/index.js';
 import { closest } from '../spec/suggest.js';
-import type { Plan, ResourceChange } from '../plan/model.js';
+import type { Plan } from '../plan/model.js';
+import type { ResourceChange } from '../resources/diff.js';
 
 export interface Selection {
   graph: ResourceGraph;

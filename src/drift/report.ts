@@ -4,7 +4,8 @@
 // schemas/drift-report.schema.json, documented in docs/drift.md.
 
 import { createHash } from 'node:crypto';
-import type { AttributeChange, Diagnostic, ExpiringCertificate, FileChange, Plan, ResourceChange } from '../plan/model.js';
+import type { ExpiringCertificate, Plan } from '../plan/model.js';
+import type { AttributeChange, Diagnostic, FileChange, ResourceChange } from '../resources/diff.js';
 import { summarize } from '../plan/model.js';
 import { canonicalJson } from '../plan/saved.js';
 

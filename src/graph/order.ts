@@ -43,6 +43,11 @@ export function compareIds(a: string, b: string): number {
   }
   if (a.length - i !== b.length - j) return a.length - i - (b.length - j);
   // Equal under natural order (e.g. `n01` and `n1`): fall back to plain order to stay total.
+  return compareStrings(a, b);
+}
+
+/** Plain code-unit order, the same in every locale: for whatever is sorted so that output is stable. */
+export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -11,7 +11,7 @@ import { converge, type ConvergeResult, type Operation } from '../resources/conv
 import type { Desired } from '../resources/desired.js';
 import type { ResourceContext, ResourceKindDef } from '../resources/resource.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
-import { resourceChange, type Diagnostic, type ResourceChange } from './model.js';
+import { resourceChange, type Diagnostic, type ResourceChange } from '../resources/diff.js';
 
 /** What every resource of one plan or apply shares. */
 export interface DeriveScope {

@@ -15,7 +15,8 @@ import { PLANNED_CATALOG, plannedKindDef as kindDef } from '../resources/index.j
 import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { endOfLifeWarning } from '../spec/versions.js';
-import { buildPlan, resourceChange, unobservedMessage, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
+import { buildPlan, unobservedMessage, type Plan, type PlanHost } from './model.js';
+import { resourceChange, type Diagnostic, type ResourceChange } from '../resources/diff.js';
 import { deriveChange, type DeriveScope } from './derive.js';
 import { factsDigest } from './saved.js';
 

@@ -13,7 +13,7 @@
 
 import { posix } from 'node:path';
 import { shellQuote } from '../transport/quote.js';
-import { attr, type AttributeChange } from '../plan/model.js';
+import { attr, type AttributeChange } from './diff.js';
 import type { CertificateFacts } from '../facts/types.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { certificateValidityPeriod } from './kubeadm-config.js';

@@ -19,7 +19,7 @@ import { parseAllDocuments } from 'yaml';
 import { bundledCniManifest } from '../bundle/format.js';
 import type { ClusterFacts } from '../facts/cluster.js';
 import { resourceId } from '../graph/types.js';
-import { attr } from '../plan/model.js';
+import { attr } from './diff.js';
 import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';

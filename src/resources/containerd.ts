@@ -13,11 +13,11 @@
 // (https://github.com/containerd/containerd/blob/main/docs/hosts.md). containerd re-reads
 // hosts.toml on every pull, so only config.toml changes restart it.
 
-import { managedHeader } from '../plan/model.js';
+import { managedHeader } from './diff.js';
 import type { ClusterSpec, PrivateRegistry } from '../spec/types.js';
 import { packageManagerOf } from './converge.js';
 import { emptyDesired, versionMatches, type Desired, type DesiredFile } from './desired.js';
-import { attr } from '../plan/model.js';
+import { attr } from './diff.js';
 import { containerdMinorOf, kubernetesMinor } from '../spec/versions.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 

@@ -5,7 +5,7 @@
 // converging twice changes nothing by construction (test/resources/convergence.test.ts checks it).
 
 import { posix } from 'node:path';
-import { attr, fileChange, fileDiff, normalizeContent, sha256, unknown, type AttributeChange, type Diagnostic, type FileChange } from '../plan/model.js';
+import { attr, fileChange, fileDiff, normalizeContent, sha256, unknown, type AttributeChange, type Diagnostic, type FileChange } from './diff.js';
 import type { FileFacts, HostFacts } from '../facts/types.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import type { SecretField } from '../transport/sensitive.js';

@@ -2,7 +2,7 @@
 // A kind says what it wants in these terms; converge.ts diffs them against HostFacts and derives
 // the operations apply runs. Kind-specific checks come back as diagnostics.
 
-import type { AttributeChange, Diagnostic, NormalizeOptions } from '../plan/model.js';
+import type { AttributeChange, Diagnostic, NormalizeOptions } from './diff.js';
 import type { SecretField } from '../transport/sensitive.js';
 import type { Operation } from './converge.js';
 

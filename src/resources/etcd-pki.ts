@@ -16,7 +16,7 @@ import type { Host } from '../spec/types.js';
 import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
-import { attr } from '../plan/model.js';
+import { attr } from './diff.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const ETCD_PKI_DIR = '/etc/hactl/etcd-pki';

@@ -34,7 +34,7 @@ import {
   type EtcdMember,
 } from '../facts/etcd.js';
 import type { HostFacts } from '../facts/types.js';
-import { attr, managedHeader, type AttributeChange, type Diagnostic, type EtcdObservation } from '../plan/model.js';
+import { attr, managedHeader, type AttributeChange, type Diagnostic, type EtcdObservation } from './diff.js';
 import type { Host } from '../spec/types.js';
 import { shellQuote } from '../transport/quote.js';
 import { packageManagerOf, unmaskOperation, type CommandOperation } from './converge.js';

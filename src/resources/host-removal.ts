@@ -20,7 +20,7 @@
 // Names come from the cluster, not from the validated spec: every one is quoted.
 
 import type { ClusterFacts } from '../facts/cluster.js';
-import type { Diagnostic, ResourceChange } from '../plan/model.js';
+import type { Diagnostic, ResourceChange } from './diff.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { cidrContains, formatCidr, networkOf, parseIp, type Cidr } from '../spec/net.js';
 import { shellQuote } from '../transport/quote.js';

@@ -13,7 +13,7 @@
 // refuses an empty or malformed standard input, so an executor that ignored runOn/stdinFrom would
 // fail the resource, never join with wrong values.
 
-import { attr, unknown } from '../plan/model.js';
+import { attr, unknown } from './diff.js';
 import { resourceId } from '../graph/types.js';
 import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';

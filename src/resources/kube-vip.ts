@@ -7,7 +7,7 @@
 // (kube-vip issue #684); the others join an existing cluster and mount admin.conf.
 
 import { isIP } from 'node:net';
-import { managedHeader } from '../plan/model.js';
+import { managedHeader } from './diff.js';
 import { APISERVER_PORT } from '../spec/constants.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';

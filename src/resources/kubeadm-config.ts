@@ -18,7 +18,7 @@
 // #134744). With kubernetes.kubelet.allowCgroupV1 both are rendered.
 
 import { stringify } from 'yaml';
-import { managedHeader } from '../plan/model.js';
+import { managedHeader } from './diff.js';
 import { APISERVER_PORT, KUBEADM_DEFAULT_CERT_DAYS } from '../spec/constants.js';
 import { KUBEADM_API_VERSION } from '../spec/versions.js';
 import type { ClusterSpec, Host, Taint } from '../spec/types.js';

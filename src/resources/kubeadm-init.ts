@@ -14,7 +14,7 @@
 // is sensitive and its output goes to a private temporary file, shown (tail) only on failure,
 // when kubeadm has not printed them.
 
-import { attr } from '../plan/model.js';
+import { attr } from './diff.js';
 import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';

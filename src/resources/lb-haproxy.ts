@@ -10,7 +10,7 @@
 // puts it without a restart. A new config is checked with `haproxy -c -f` on a candidate file
 // before it replaces the old one; the service restarts only when the config changed.
 
-import { managedHeader } from '../plan/model.js';
+import { managedHeader } from './diff.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { APISERVER_PORT } from '../spec/constants.js';
 import { emptyDesired, type Desired } from './desired.js';

@@ -8,7 +8,7 @@
 // the file is then sensitive (the plan shows only that it changes).
 
 import { isIP } from 'node:net';
-import { managedHeader, type Diagnostic } from '../plan/model.js';
+import { managedHeader, type Diagnostic } from './diff.js';
 import type { Host } from '../spec/types.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';

@@ -5,7 +5,7 @@
 // failed connections within `fail_timeout` and is retried after it, so the spec's fall and
 // interval map to those. The stream module is a separate package on both families.
 
-import { managedHeader } from '../plan/model.js';
+import { managedHeader } from './diff.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { APISERVER_PORT } from '../spec/constants.js';
 import { packageManagerOf, type PackageManager } from './converge.js';

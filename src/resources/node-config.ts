@@ -9,7 +9,7 @@
 // registers the node with the spec's taints already (nodeRegistration.taints).
 
 import { resourceId } from '../graph/types.js';
-import { attr } from '../plan/model.js';
+import { attr } from './diff.js';
 import type { Taint } from '../spec/types.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './converge.js';

@@ -20,7 +20,7 @@
 
 import { isIP } from 'node:net';
 import { HACTL_FILES } from '../facts/default-request.js';
-import { managedHeader } from '../plan/model.js';
+import { managedHeader } from './diff.js';
 import type { FileFacts } from '../facts/types.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { packageManagerOf } from './converge.js';

@@ -29,7 +29,7 @@
 
 import { APT_DIR, REMOTE_BUNDLE_DIR } from '../bundle/format.js';
 import { HACTL_FILES } from '../facts/default-request.js';
-import { managedHeader, sha256, type Diagnostic } from '../plan/model.js';
+import { managedHeader, sha256, type Diagnostic } from './diff.js';
 import type { AptSource, ClusterSpec, DnfSource } from '../spec/types.js';
 import { minorOf } from '../spec/versions.js';
 import { shellQuote } from '../transport/quote.js';

@@ -4,7 +4,7 @@
 
 import { minimumSize } from '../spec/topology.js';
 import type { HostFacts } from '../facts/types.js';
-import type { Diagnostic } from '../plan/model.js';
+import type { Diagnostic } from './diff.js';
 import type { ClusterSpec, Profile, Role } from '../spec/types.js';
 import { emptyDesired } from './desired.js';
 import { emptyRequest, type ResourceContext, type ResourceKindDef } from './resource.js';

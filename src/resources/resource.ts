@@ -6,7 +6,7 @@ import type { ClusterFacts, EtcdFactsResult } from '../facts/cluster.js';
 import type { HostFacts, FactRequest } from '../facts/types.js';
 import type { Placement } from '../graph/compile.js';
 import type { ResourceKind, ResourceNode } from '../graph/types.js';
-import type { Diagnostic } from '../plan/model.js';
+import type { Diagnostic } from './diff.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import type { Operation } from './converge.js';
 import type { Desired } from './desired.js';

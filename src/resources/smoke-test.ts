@@ -12,7 +12,7 @@
 import { KUBECTL } from './kubeadm-config.js';
 import { emptyDesired } from './desired.js';
 import type { CommandOperation } from './converge.js';
-import type { Diagnostic } from '../plan/model.js';
+import type { Diagnostic } from './diff.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import { shellQuote } from '../transport/quote.js';
 

@@ -22,7 +22,7 @@
 // next one: the lower of kubeadm's and the kubelet's versions decides whether the node still
 // needs its upgrade (nodeVersionChange).
 
-import { attr, type AttributeChange } from '../plan/model.js';
+import { attr, type AttributeChange } from './diff.js';
 import { shellQuote } from '../transport/quote.js';
 import { converge, type CommandOperation, type Operation } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';

@@ -1,7 +1,10 @@
 // Wording shared by the human and markdown views, so both say the same thing the same way.
 
-import type { Action, AttributeChange, EtcdObservation, FileChange, Plan, PlanHost, ResourceChange, Value } from '../plan/model.js';
-import { SENSITIVE_MASK, isKnown, isSensitive, summarize } from '../plan/model.js';
+import type { Plan, PlanHost } from '../plan/model.js';
+import type { Action, AttributeChange, EtcdObservation, FileChange, ResourceChange, Value } from '../resources/diff.js';
+import { summarize } from '../plan/model.js';
+import { SENSITIVE_MASK } from '../transport/sensitive.js';
+import { isKnown, isSensitive } from '../resources/diff.js';
 
 export const KNOWN_AFTER_APPLY = '(known after apply)';
 export const SENSITIVE_CONTENT = '(sensitive content)';

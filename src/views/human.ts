@@ -2,7 +2,8 @@
 // indented unified diffs, diagnostics, then `Plan: X to add, Y to change, Z to destroy.`
 
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Action, Diagnostic, Plan, ResourceChange } from '../plan/model.js';
+import type { Plan } from '../plan/model.js';
+import type { Action, Diagnostic, ResourceChange } from '../resources/diff.js';
 import { hasChanges, isUnobservedDiagnostic } from '../plan/model.js';
 import {
   MARKER,

@@ -3,7 +3,8 @@
 // host with fenced diffs, and a hard cap under GitHub's 65,536-character comment limit: when cut,
 // every open fence and <details> is closed and a last line says what was left out.
 
-import type { Plan, ResourceChange } from '../plan/model.js';
+import type { Plan } from '../plan/model.js';
+import type { ResourceChange } from '../resources/diff.js';
 import { destroyedResources, hasChanges, isUnobservedDiagnostic, summarize } from '../plan/model.js';
 import { PHRASE, SENSITIVE_CONTENT, attributeLine, changesByHost, diffBody, etcdLines, fileMarker, fileMeta, pendingNote, summaryLine } from './common.js';
 import { printableDeep } from './printable.js';

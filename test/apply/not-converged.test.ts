@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { convergeHint, notConverged } from '../../src/apply/executor.js';
-import { attr, fileChange } from '../../src/plan/model.js';
+import { attr, fileChange } from '../../src/resources/diff.js';
 
 const change = (attributes: ReturnType<typeof attr>[], files: ReturnType<typeof fileChange>[] = []) => ({
   id: 'os-prep@w1',

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DRIFT_EXIT_CODE, driftDigest } from '../../src/drift/report.js';
-import { buildPlan, resourceChange, attr, sha256 } from '../../src/plan/model.js';
+import { buildPlan } from '../../src/plan/model.js';
+import { resourceChange, attr, sha256 } from '../../src/resources/diff.js';
 import { diagnosticsAndUnreachable, noChanges, replaceAndDestroy, updates } from '../views/fixtures.js';
 import { REPORTS, report } from './fixtures.js';
 import { driftReportProblems } from './schema.js';

@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { buildPlan, hasChanges, normalizePlan, summarize, type Plan } from '../../src/plan/model.js';
 import {
   attr,
-  buildPlan,
   fileChange,
   fileDiff,
-  hasChanges,
   inferAction,
   managedHeader,
   normalizeContent,
-  normalizePlan,
   resourceChange,
   sha256,
-  summarize,
   unknown,
   type Action,
-  type Plan,
   type ResourceChange,
-} from '../../src/plan/model.js';
+} from '../../src/resources/diff.js';
 import { maskSecrets, Sensitive } from '../../src/transport/sensitive.js';
 
 const node = (id: string) => ({ id, kind: id.split('@')[0] as 'containerd', host: id.split('@')[1] ?? 'cp1' });

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlan, sha256, type Plan } from '../../src/plan/model.js';
+import { buildPlan, type Plan } from '../../src/plan/model.js';
+import { sha256 } from '../../src/resources/diff.js';
 import { SavedPlanError, canonicalJson, checkStale, factsDigest, loadSavedPlan, parseSavedPlan, savePlan, validatePlanDocument } from '../../src/plan/saved.js';
 import { FIXTURES } from '../views/fixtures.js';
 

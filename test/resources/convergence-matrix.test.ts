@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../src/facts/types.js';
 import { precheck } from '../../src/apply/run.js';
-import { sha256 } from '../../src/plan/model.js';
+import { sha256 } from '../../src/resources/diff.js';
 import { HOSTS_BEGIN, HOSTS_END } from '../../src/resources/os-prep.js';
 import { CLIENT_CERT, ETCD_PKI_DIR, memberCert } from '../../src/resources/etcd-pki.js';
 import { REMOTE_BUNDLE_JSON } from '../../src/resources/package-bundle.js';

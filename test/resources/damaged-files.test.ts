@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { FileFacts, HostFacts } from '../../src/facts/types.js';
 import { compile } from '../../src/graph/compile.js';
 import { precheck } from '../../src/apply/run.js';
-import { sha256 } from '../../src/plan/model.js';
+import { sha256 } from '../../src/resources/diff.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 import type { Operation } from '../../src/resources/converge.js';
 import { applyPlan, bareCluster, FIXTURES, localFiles, planSpec, specFixture, TEST_ENV } from './helpers.js';

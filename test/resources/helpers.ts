@@ -10,7 +10,7 @@ import { defaultFactRequest } from '../../src/facts/default-request.js';
 import { mergeRequests } from '../../src/facts/request.js';
 import type { HostFacts, PackageFacts } from '../../src/facts/types.js';
 import { compile, topologicalOrder } from '../../src/graph/compile.js';
-import { sha256 } from '../../src/plan/model.js';
+import { sha256 } from '../../src/resources/diff.js';
 import { localFilesFor, planClusterDetailed, type DetailedPlan, type HostObservation } from '../../src/plan/planner.js';
 import type { Operation } from '../../src/resources/converge.js';
 import { versionMatches } from '../../src/resources/desired.js';

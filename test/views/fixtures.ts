@@ -2,18 +2,8 @@
 // situation the views must render. Fixed timestamps and digests keep the golden files stable.
 
 import type { ResourceKind } from '../../src/graph/types.js';
-import {
-  attr,
-  buildPlan,
-  fileChange,
-  managedHeader,
-  resourceChange,
-  sha256,
-  unknown,
-  type Plan,
-  type PlanHost,
-  type ResourceChange,
-} from '../../src/plan/model.js';
+import { buildPlan, type Plan, type PlanHost } from '../../src/plan/model.js';
+import { attr, fileChange, managedHeader, resourceChange, sha256, unknown, type ResourceChange } from '../../src/resources/diff.js';
 
 const CREATED = '2026-11-22T08:00:00.000Z';
 const SPEC = { file: 'cluster.yaml', sha256: sha256('cluster.yaml contents') };

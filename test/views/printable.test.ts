@@ -1,7 +1,8 @@
 // Terminal injection: every message that quotes input (a spec, what a host reported) is escaped
 // before it reaches a terminal.
 import { describe, expect, it } from 'vitest';
-import { attr, buildPlan, fileChange, resourceChange, sha256 } from '../../src/plan/model.js';
+import { buildPlan } from '../../src/plan/model.js';
+import { attr, fileChange, resourceChange, sha256 } from '../../src/resources/diff.js';
 import { renderHuman, renderMarkdown } from '../../src/views/index.js';
 import { printable, printableDeep } from '../../src/views/printable.js';
 

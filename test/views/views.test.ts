@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attr, buildPlan, fileChange, resourceChange, sha256, type Plan, type ResourceChange } from '../../src/plan/model.js';
+import { buildPlan, type Plan } from '../../src/plan/model.js';
+import { attr, fileChange, resourceChange, sha256, type ResourceChange } from '../../src/resources/diff.js';
 import { validatePlanDocument } from '../../src/plan/saved.js';
 import { renderHuman } from '../../src/views/human.js';
 import { renderJson } from '../../src/views/json.js';
