@@ -3,7 +3,7 @@
 
 import { gzipSync } from 'node:zlib';
 import type { IndexPackage } from './apt-index.js';
-import { sha256Hex } from './format.js';
+import { sha256Hex } from '../resources/bundle-format.js';
 
 /** The .deb's name in the bundle: package, version without epoch (no `:` in file: URIs), arch. */
 export function debFileName(p: Pick<IndexPackage, 'name' | 'version' | 'architecture'>): string {

@@ -25,7 +25,7 @@ import {
   sha256Hex,
   type BundleFile,
   type BundleManifest,
-} from './format.js';
+} from '../resources/bundle-format.js';
 import { clusterImages } from './images.js';
 import { resolvePackages } from './resolve.js';
 import { wantedPackages } from './wanted.js';

@@ -8,7 +8,7 @@ import { compile, resolvePlacement } from '../graph/compile.js';
 import { deriveDesired, type DeriveScope } from '../plan/derive.js';
 import { kindDef } from '../resources/index.js';
 import type { ClusterSpec } from '../spec/types.js';
-import { ARCHES } from './format.js';
+import { ARCHES } from '../resources/bundle-format.js';
 import type { WantedPackage } from './resolve.js';
 
 /** A freshly installed Debian host: nothing hactl manages is there, no time service runs. */

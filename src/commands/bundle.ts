@@ -5,7 +5,7 @@ import { fileFlag } from '../cli/flags.js';
 import { readLocalFiles } from '../cli/local-files.js';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { BundleError, buildBundle } from '../bundle/build.js';
-import { ARCHES, formatBytes } from '../bundle/format.js';
+import { ARCHES, formatBytes } from '../resources/bundle-format.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class BundleCommand extends Command {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ListenAddress, ListenAuth } from './listen.js';
 import type { DriftMetrics } from './metrics.js';
 import type { DriftRun, RunRecord } from './status.js';
-import { renderStatusPage, STATUS_PAGE_ASSETS, STATUS_PAGE_SCRIPT } from '../views/status-page.js';
+import { renderStatusPage, STATUS_PAGE_ASSETS, STATUS_PAGE_SCRIPT } from './status-page.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 

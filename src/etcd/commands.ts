@@ -4,7 +4,7 @@
 
 import { shellQuote } from '../transport/quote.js';
 import type { ClusterSpec } from '../spec/types.js';
-import { REQUIRE_ETCDCTL, etcdctlFor } from './etcdctl.js';
+import { REQUIRE_ETCDCTL, etcdctlFor } from '../facts/etcdctl.js';
 
 /** Where pre-upgrade snapshots stay on the host that took them (never deleted by hactl). */
 export const HOST_SNAPSHOT_DIR = '/var/lib/hactl/etcd-snapshots';

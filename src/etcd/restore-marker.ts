@@ -5,7 +5,7 @@
 
 import { shellQuote } from '../transport/quote.js';
 import type { Host } from '../spec/types.js';
-import { REQUIRE_ETCDCTL } from './etcdctl.js';
+import { REQUIRE_ETCDCTL } from '../facts/etcdctl.js';
 
 export const RESTORE_MARKER = '/etc/kubernetes/hactl/restored.json';
 /** The marker is renamed to this once init has used it: a record, no longer an instruction. */

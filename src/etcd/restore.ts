@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { resolvePlacement } from '../graph/compile.js';
 import { shellQuote } from '../transport/quote.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
-import { KUBE_PKI } from './etcdctl.js';
+import { KUBE_PKI } from '../facts/etcdctl.js';
 import { RESTORE_DB, RESTORE_DIR, RESTORE_MARKER, STACKED_ETCD_DATA_DIR, type RestoreMarker } from './restore-marker.js';
 import { EtcdCommandError, SNAPSHOT_DB, SNAPSHOT_FORMAT, SNAPSHOT_RECORD, sha256File, type ConnectHost, type SnapshotRecord } from './snapshot.js';
 

@@ -18,7 +18,7 @@ import type { ExecOptions, ExecResult } from '../transport/transport.js';
 import type { DownloadResult } from '../transport/ssh.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { healthCommand, parseSavedSnapshot, removeTempCommand, saveToTempCommand, type SnapshotStatus } from './commands.js';
-import { KUBE_PKI, etcdMemberHosts } from './etcdctl.js';
+import { KUBE_PKI, etcdMemberHosts } from '../facts/etcdctl.js';
 import { resolvePlacement } from '../graph/compile.js';
 
 /** What the etcd commands need of a connection (SshTransport has it all). */

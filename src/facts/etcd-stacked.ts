@@ -6,7 +6,7 @@
 import { etcdFactsCommand, parseEtcdFacts } from './etcd.js';
 import type { EtcdFactsResult } from './cluster.js';
 import type { HostFacts } from './types.js';
-import { KUBE_PKI, STACKED_ETCDCTL } from '../etcd/etcdctl.js';
+import { KUBE_PKI, STACKED_ETCDCTL } from './etcdctl.js';
 import type { HostPool } from '../transport/pool.js';
 import type { HostTarget } from '../transport/ssh.js';
 import { observation } from '../transport/transport.js';

@@ -16,7 +16,7 @@
 
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { bundledCniManifest } from '../bundle/format.js';
+import { bundledCniManifest } from './bundle-format.js';
 import type { ClusterFacts } from '../facts/cluster.js';
 import { resourceId } from '../graph/types.js';
 import { attr } from './diff.js';

@@ -7,7 +7,7 @@
 // never file contents.
 
 import { join } from 'node:path';
-import { ARCHES, BUNDLE_JSON, formatBytes, parseBundleManifest, REMOTE_BUNDLE_DIR, SHA256SUMS, type BundleManifest } from '../bundle/format.js';
+import { ARCHES, BUNDLE_JSON, formatBytes, parseBundleManifest, REMOTE_BUNDLE_DIR, SHA256SUMS, type BundleManifest } from './bundle-format.js';
 import { attr, sha256 } from './diff.js';
 import { shellQuote } from '../transport/quote.js';
 import { packageManagerOf, type Operation } from './converge.js';

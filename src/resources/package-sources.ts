@@ -27,7 +27,7 @@
 // Versions are held by the kinds that install packages (kube-packages, containerd); on dnf the
 // versionlock plugin they need is installed here, after the repositories.
 
-import { APT_DIR, REMOTE_BUNDLE_DIR } from '../bundle/format.js';
+import { APT_DIR, REMOTE_BUNDLE_DIR } from './bundle-format.js';
 import { HACTL_FILES } from '../facts/default-request.js';
 import { managedHeader, sha256, type Diagnostic } from './diff.js';
 import type { AptSource, ClusterSpec, DnfSource } from '../spec/types.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BundleError, buildBundle, debUrl, indexSources } from '../../src/bundle/build.js';
-import { parseBundleManifest, sha256Hex } from '../../src/bundle/format.js';
+import { parseBundleManifest, sha256Hex } from '../../src/resources/bundle-format.js';
 import { wantedPackages } from '../../src/bundle/wanted.js';
 import { loadSpec } from '../../src/spec/index.js';
 import type { ClusterSpec } from '../../src/spec/types.js';

@@ -1,7 +1,7 @@
 // The status page of `hactl drift --listen`, from the fixture run: what it shows, that everything
 // observed is escaped, that it names nothing outside the server, and that no secret reaches it.
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, markDrifted, renderStatusPage, STATUS_PAGE_ASSETS } from '../../src/views/status-page.js';
+import { escapeHtml, markDrifted, renderStatusPage, STATUS_PAGE_ASSETS } from '../../src/drift/status-page.js';
 import { renderMarkdown } from '../../src/views/markdown.js';
 import { fixtureRun, HOSTILE_PATH, SECRETS } from './run-fixture.js';
 

@@ -3,11 +3,11 @@
 // inside hactl, draws the resource graph from the text it finds in the page); nothing is fetched
 // from anywhere else. Every value that comes from a host, the spec or a run is escaped.
 
-import { driftHeadline } from '../drift/render.js';
-import type { DriftRun, RunRecord } from '../drift/status.js';
+import { driftHeadline } from './render.js';
+import type { DriftRun, RunRecord } from './status.js';
 import { MERMAID_MAX_EDGES } from '../graph/render.js';
-import { etcdLines } from './common.js';
-import { renderMarkdown } from './markdown.js';
+import { etcdLines } from '../views/common.js';
+import { renderMarkdown } from '../views/markdown.js';
 
 /** The asset paths the page loads; the server serves exactly these. */
 export const STATUS_PAGE_ASSETS = { mermaid: '/assets/mermaid.min.js', script: '/assets/status-page.js' } as const;

@@ -3,7 +3,7 @@
 // exactly this kind of use; external etcd (hactl's own members) with the member's certificate, as
 // the membership facts do (src/facts/etcd.ts). Always against the member's local client URL.
 
-import { ETCDCTL as EXTERNAL_ETCDCTL } from '../facts/etcd.js';
+import { ETCDCTL as EXTERNAL_ETCDCTL } from './etcd.js';
 import { resolvePlacement } from '../graph/compile.js';
 import { shellQuote } from '../transport/quote.js';
 import type { ClusterSpec, Host } from '../spec/types.js';

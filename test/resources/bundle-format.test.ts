@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseBundleManifest, renderBundleManifest, renderSha256Sums, type BundleManifest } from '../../src/bundle/format.js';
+import { parseBundleManifest, renderBundleManifest, renderSha256Sums, type BundleManifest } from '../../src/resources/bundle-format.js';
 import { clusterImages, kubeadmImages, manifestImages } from '../../src/bundle/images.js';
-import { specFixture } from '../resources/helpers.js';
+import { specFixture } from './helpers.js';
 
 const m: BundleManifest = {
   formatVersion: 1,
