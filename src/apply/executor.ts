@@ -15,7 +15,7 @@ import { isKnown, isSensitive, resourceChange, type Diagnostic, type ResourceCha
 import { deriveChange, type DeriveScope } from '../plan/derive.js';
 import { canonicalJson } from '../plan/saved.js';
 import { maskSecrets, Sensitive } from '../transport/sensitive.js';
-import type { Operation, UploadOperation } from '../resources/converge.js';
+import type { Operation, UploadOperation } from '../resources/operation.js';
 import { kindDef } from '../resources/index.js';
 import { onRemovedHost, type HostRemoval } from '../resources/host-removal.js';
 import type { ResourceKindDef } from '../resources/resource.js';

@@ -9,7 +9,7 @@ import { mergeRequests } from '../facts/request.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { resolvePlacement, topologicalOrder } from '../graph/compile.js';
 import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
-import type { Operation } from '../resources/converge.js';
+import type { Operation } from '../resources/operation.js';
 import { etcdObservation } from '../resources/etcd.js';
 import { PLANNED_CATALOG, plannedKindDef as kindDef } from '../resources/index.js';
 import { planHostRemovals, removedHosts } from '../resources/host-removal.js';

@@ -18,7 +18,7 @@ import { RESTORE_DIR, STACKED_ETCD_DATA_DIR } from '../etcd/restore-marker.js';
 import { ETCD_DATA_DIR } from '../facts/etcd.js';
 import { resolvePlacement } from '../graph/compile.js';
 import { CNI_DIR } from '../resources/cni.js';
-import type { CommandOperation } from '../resources/converge.js';
+import type { CommandOperation } from '../resources/operation.js';
 import { ETCD_PKI_DIR } from '../resources/etcd-pki.js';
 import { removalOperations } from '../resources/host-removal.js';
 import { KUBEADM_CONFIG } from '../resources/kubeadm-config.js';

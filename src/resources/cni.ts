@@ -21,7 +21,7 @@ import type { ClusterFacts } from '../facts/cluster.js';
 import { resourceId } from '../graph/types.js';
 import { attr } from './diff.js';
 import { shellQuote } from '../transport/quote.js';
-import type { CommandOperation } from './converge.js';
+import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { KUBECTL } from './kubeadm-config.js';
 import type { ClusterSpec } from '../spec/types.js';

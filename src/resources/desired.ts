@@ -4,7 +4,7 @@
 
 import type { AttributeChange, Diagnostic, NormalizeOptions } from './diff.js';
 import type { SecretField } from '../transport/sensitive.js';
-import type { Operation } from './converge.js';
+import type { Operation } from './operation.js';
 
 export interface DesiredFile {
   path: string;

@@ -14,7 +14,7 @@
 
 import type { Host } from '../spec/types.js';
 import { shellQuote } from '../transport/quote.js';
-import type { CommandOperation } from './converge.js';
+import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { attr } from './diff.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';

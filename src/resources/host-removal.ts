@@ -24,7 +24,7 @@ import type { Diagnostic, ResourceChange } from './diff.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { cidrContains, formatCidr, networkOf, parseIp, type Cidr } from '../spec/net.js';
 import { shellQuote } from '../transport/quote.js';
-import type { CommandOperation } from './converge.js';
+import type { CommandOperation } from './operation.js';
 import { ADMIN_CONF } from './kubeadm-config.js';
 
 export const HOST_REMOVAL_KIND = 'host-removal';

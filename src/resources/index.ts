@@ -80,4 +80,5 @@ export function plannedKindDef(kind: ResourceKind): ResourceKindDef | undefined 
 
 export type { ResourceKindDef, ResourceContext } from './resource.js';
 export type { Desired, DesiredFile, DesiredPackage, DesiredUnit, DesiredSysctl, DesiredTrigger } from './desired.js';
-export { converge, packageManagerOf, type Operation, type Effect, type ConvergeResult } from './converge.js';
+export { converge, packageManagerOf, type ConvergeResult } from './converge.js';
+export type { Operation, Effect } from './operation.js';

@@ -16,7 +16,7 @@
 import { attr, unknown } from './diff.js';
 import { resourceId } from '../graph/types.js';
 import { shellQuote } from '../transport/quote.js';
-import type { CommandOperation } from './converge.js';
+import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { INIT_CONF_FILES, INIT_MANIFESTS, quietly } from './kubeadm-init.js';
 import { ADMIN_CONF, endpointOf, JOIN_PLACEHOLDERS, renderJoinTemplate } from './kubeadm-config.js';

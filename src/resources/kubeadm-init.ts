@@ -16,7 +16,7 @@
 
 import { attr } from './diff.js';
 import { shellQuote } from '../transport/quote.js';
-import type { CommandOperation } from './converge.js';
+import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { CLIENT_CERT, ETCD_PKI_DIR } from './etcd-pki.js';
 import { EXTERNAL_ETCD_CLIENT, KUBEADM_CONFIG, KUBEADM_V1BETA3, KUBECTL, renderInitConfig } from './kubeadm-config.js';

@@ -12,7 +12,7 @@ import { resourceId } from '../graph/types.js';
 import { attr } from './diff.js';
 import type { Taint } from '../spec/types.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
-import type { CommandOperation } from './converge.js';
+import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { ADMIN_CONF, KUBECTL } from './kubeadm-config.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';

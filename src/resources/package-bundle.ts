@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { ARCHES, BUNDLE_JSON, formatBytes, parseBundleManifest, REMOTE_BUNDLE_DIR, SHA256SUMS, type BundleManifest } from './bundle-format.js';
 import { attr, sha256 } from './diff.js';
 import { shellQuote } from '../transport/quote.js';
-import { packageManagerOf, type Operation } from './converge.js';
+import { packageManagerOf } from './converge.js';
+import { type Operation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 

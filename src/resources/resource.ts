@@ -8,7 +8,7 @@ import type { Placement } from '../graph/compile.js';
 import type { ResourceKind, ResourceNode } from '../graph/types.js';
 import type { Diagnostic } from './diff.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
-import type { Operation } from './converge.js';
+import type { Operation } from './operation.js';
 import type { Desired } from './desired.js';
 
 export interface ResourceContext {

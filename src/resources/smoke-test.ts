@@ -11,7 +11,7 @@
 
 import { KUBECTL } from './kubeadm-config.js';
 import { emptyDesired } from './desired.js';
-import type { CommandOperation } from './converge.js';
+import type { CommandOperation } from './operation.js';
 import type { Diagnostic } from './diff.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import { shellQuote } from '../transport/quote.js';

@@ -24,7 +24,8 @@
 
 import { attr, type AttributeChange } from './diff.js';
 import { shellQuote } from '../transport/quote.js';
-import { converge, type CommandOperation, type Operation } from './converge.js';
+import { converge } from './converge.js';
+import { type CommandOperation, type Operation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { ADMIN_CONF, KUBEADM_UPGRADE_CONFIG, KUBECTL, renderUpgradeConfig } from './kubeadm-config.js';
 import { KUBEADM_API_VERSION } from '../spec/versions.js';

@@ -21,7 +21,7 @@ import { kindDef } from '../../src/resources/index.js';
 import { hasChanges } from '../../src/plan/model.js';
 import { sha256 } from '../../src/resources/diff.js';
 import type { DetailedPlan } from '../../src/plan/planner.js';
-import type { Operation } from '../../src/resources/converge.js';
+import type { Operation } from '../../src/resources/operation.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 import { bareCluster, planSpec, specFromText } from '../resources/helpers.js';
 import { FakeWorld, graphOf, localShell, overlapping, type FakeOptions } from './fake.js';

@@ -11,7 +11,7 @@ import { registrationTaints } from '../../src/resources/kubeadm-config.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 import type { GraphLabel, ResourceGraph, ResourceNode } from '../../src/graph/types.js';
 import type { DetailedPlan } from '../../src/plan/planner.js';
-import type { Operation } from '../../src/resources/converge.js';
+import type { Operation } from '../../src/resources/operation.js';
 import type { Host } from '../../src/spec/types.js';
 import type { ExecOptions, ExecResult, Observation, Transport, WriteFileOptions } from '../../src/transport/transport.js';
 import type { HostAccess } from '../../src/apply/run.js';

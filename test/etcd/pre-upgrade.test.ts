@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../src/facts/types.js';
-import type { CommandOperation } from '../../src/resources/converge.js';
+import type { CommandOperation } from '../../src/resources/operation.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 import { applyPlan, bareCluster, FIXTURES, planSpec, specFixture, specFromText } from '../resources/helpers.js';
 

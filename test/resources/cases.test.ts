@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseClusterFacts } from '../../src/facts/cluster.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import type { Action, FileAction, Value } from '../../src/resources/diff.js';
-import type { Operation } from '../../src/resources/converge.js';
+import type { Operation } from '../../src/resources/operation.js';
 import { applyPlan, bareCluster, capturedFacts, FIXTURES, localFiles, planSpec, specFixture, TEST_ENV, type OsName } from './helpers.js';
 
 interface Case {

@@ -11,7 +11,7 @@ import { compile } from '../../src/graph/compile.js';
 import { precheck } from '../../src/apply/run.js';
 import { sha256 } from '../../src/resources/diff.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
-import type { Operation } from '../../src/resources/converge.js';
+import type { Operation } from '../../src/resources/operation.js';
 import { applyPlan, bareCluster, FIXTURES, localFiles, planSpec, specFixture, TEST_ENV } from './helpers.js';
 
 interface DamageCase {

@@ -9,7 +9,7 @@ import type { EtcdFactsResult } from '../../src/facts/cluster.js';
 import type { EtcdMember } from '../../src/facts/etcd.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import type { DetailedPlan } from '../../src/plan/planner.js';
-import type { CommandOperation } from '../../src/resources/converge.js';
+import type { CommandOperation } from '../../src/resources/operation.js';
 import { initialClusterIn, memberAddCommand, memberRemoveCommand } from '../../src/resources/etcd.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 import { applyOperations, applyPlan, bareCluster, bareFacts, FIXTURES, planSpec, specFromText } from './helpers.js';

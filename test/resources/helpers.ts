@@ -12,7 +12,7 @@ import type { HostFacts, PackageFacts } from '../../src/facts/types.js';
 import { compile, topologicalOrder } from '../../src/graph/compile.js';
 import { sha256 } from '../../src/resources/diff.js';
 import { localFilesFor, planClusterDetailed, type DetailedPlan, type HostObservation } from '../../src/plan/planner.js';
-import type { Operation } from '../../src/resources/converge.js';
+import type { Operation } from '../../src/resources/operation.js';
 import { versionMatches } from '../../src/resources/desired.js';
 import { loadSpec } from '../../src/spec/index.js';
 import type { ClusterSpec } from '../../src/spec/types.js';

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CLUSTER_FACTS_COMMAND, clusterFactsHost, gatherClusterFacts, parseClusterFacts, splitJsonStream } from '../../src/facts/cluster.js';
 import { HostPool } from '../../src/transport/pool.js';
 import type { Observation, Transport } from '../../src/transport/transport.js';
-import type { CommandOperation, Operation } from '../../src/resources/converge.js';
+import type { CommandOperation, Operation } from '../../src/resources/operation.js';
 import { renderInitConfig, renderJoinTemplate, renderUpgradeConfig } from '../../src/resources/kubeadm-config.js';
 import { resolvePlacement } from '../../src/graph/compile.js';
 import { bareCluster, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from './helpers.js';
