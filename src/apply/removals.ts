@@ -4,7 +4,7 @@
 
 import type { ClusterFactsResult } from '../facts/cluster.js';
 import type { HostFacts } from '../facts/types.js';
-import { resolvePlacement } from '../graph/compile.js';
+import { resolvePlacement } from '../spec/topology.js';
 import type { Plan } from '../plan/model.js';
 import { HOST_REMOVAL_KIND, planHostRemovals, removedHostTarget, removedHosts } from '../resources/host-removal.js';
 import type { ClusterSpec } from '../spec/types.js';

@@ -5,7 +5,7 @@
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { gatherHostFacts } from '../facts/gather.js';
-import { resolvePlacement } from '../graph/compile.js';
+import { resolvePlacement } from '../spec/topology.js';
 import type { ResourceGraph, ResourceNode } from '../graph/types.js';
 import type { Plan } from '../plan/model.js';
 import { hostFactsDigest } from '../plan/planner.js';

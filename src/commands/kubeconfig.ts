@@ -2,7 +2,7 @@ import { Command, Flags } from '@oclif/core';
 import { acceptNewHostKeysFlag, fileFlag } from '../cli/flags.js';
 import { PrivateFileError, writePrivateFile } from '../cli/private-file.js';
 import { loadSpecOrExit } from '../cli/spec.js';
-import { resolvePlacement } from '../graph/compile.js';
+import { resolvePlacement } from '../spec/topology.js';
 import { KubeconfigError, fetchAdminKubeconfig } from '../kubeconfig/admin.js';
 import type { Connect } from '../transport/pool.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';

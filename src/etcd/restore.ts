@@ -13,7 +13,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolvePlacement } from '../graph/compile.js';
+import { resolvePlacement } from '../spec/topology.js';
 import { shellQuote } from '../transport/quote.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { KUBE_PKI } from '../facts/etcdctl.js';

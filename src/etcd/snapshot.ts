@@ -19,7 +19,7 @@ import type { DownloadResult } from '../transport/ssh.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { healthCommand, parseSavedSnapshot, removeTempCommand, saveToTempCommand, type SnapshotStatus } from './commands.js';
 import { KUBE_PKI, etcdMemberHosts } from '../facts/etcdctl.js';
-import { resolvePlacement } from '../graph/compile.js';
+import { resolvePlacement } from '../spec/topology.js';
 
 /** What the etcd commands need of a connection (SshTransport has it all). */
 export interface EtcdConnection {

@@ -4,7 +4,7 @@
 // the membership facts do (src/facts/etcd.ts). Always against the member's local client URL.
 
 import { ETCDCTL as EXTERNAL_ETCDCTL } from './etcd.js';
-import { resolvePlacement } from '../graph/compile.js';
+import { resolvePlacement } from '../spec/topology.js';
 import { shellQuote } from '../transport/quote.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 

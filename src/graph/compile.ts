@@ -8,53 +8,13 @@
 // Each stage only adds nodes and the edges to what they need; nothing is implied by stage order.
 
 import { Graph } from '@dagrejs/graphlib';
+import { resolvePlacement, type Placement } from '../spec/topology.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { kahn, sortIds } from './order.js';
 import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from './types.js';
 
 /** Serial group shared by kubeadm init and control-plane joins: etcd membership changes one at a time. */
 export const CONTROL_PLANE_GROUP = 'control-plane';
-
-/** The hosts each stage works on, resolved once from roles, LB settings and etcd topology. */
-export interface Placement {
-  /** Control-plane hosts in spec order; the first one runs kubeadm init. */
-  controlPlane: Host[];
-  firstControlPlane: Host;
-  /** Hosts with the worker role and no control-plane role (a control-plane host joins once, as such). */
-  workers: Host[];
-  /** Hosts that run a kubelet: control-plane and worker roles, in spec order. */
-  kubeNodes: Host[];
-  /** The proxy in front of the apiservers, with keepalived; undefined for kube-vip, external and none. */
-  proxy: 'lb-haproxy' | 'lb-nginx' | undefined;
-  /** Hosts running keepalived + the proxy; empty without one. */
-  proxyHosts: Host[];
-  /** Hosts running kube-vip (the control-plane hosts when the LB type is kube-vip). */
-  kubeVipHosts: Host[];
-  /** External etcd members; empty with stacked etcd. */
-  etcdHosts: Host[];
-}
-
-export function resolvePlacement(spec: ClusterSpec): Placement {
-  const has = (h: Host, role: Host['roles'][number]): boolean => h.roles.includes(role);
-  const controlPlane = spec.hosts.filter((h) => has(h, 'control-plane'));
-  const firstControlPlane = controlPlane[0];
-  if (firstControlPlane === undefined) {
-    throw new Error(`cluster "${spec.name}": no host has the control-plane role, nothing can run kubeadm init`);
-  }
-  const lbType = spec.loadBalancer.type;
-  const proxy = lbType === 'keepalived-haproxy' ? 'lb-haproxy' : lbType === 'keepalived-nginx' ? 'lb-nginx' : undefined;
-  const proxyHosts = !proxy ? [] : spec.loadBalancer.placement === 'co-located' ? controlPlane : spec.hosts.filter((h) => has(h, 'lb'));
-  return {
-    controlPlane,
-    firstControlPlane,
-    workers: spec.hosts.filter((h) => has(h, 'worker') && !has(h, 'control-plane')),
-    kubeNodes: spec.hosts.filter((h) => has(h, 'control-plane') || has(h, 'worker')),
-    proxy,
-    proxyHosts,
-    kubeVipHosts: lbType === 'kube-vip' ? controlPlane : [],
-    etcdHosts: spec.etcd.topology === 'external' ? spec.hosts.filter((h) => has(h, 'etcd')) : [],
-  };
-}
 
 /** Adds labelled nodes (rejecting duplicate ids, the one thing a later check could not trace back) and edges. */
 class GraphBuilder {

@@ -5,7 +5,7 @@
 
 import type { ClusterFacts, EtcdFactsResult } from '../facts/cluster.js';
 import type { HostFacts } from '../facts/types.js';
-import type { Placement } from '../graph/compile.js';
+import type { Placement } from '../spec/topology.js';
 import type { ResourceNode } from '../graph/types.js';
 import { converge, type ConvergeResult } from '../resources/converge.js';
 import { type Operation } from '../resources/operation.js';

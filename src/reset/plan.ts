@@ -16,7 +16,7 @@
 import { HOST_SNAPSHOT_DIR } from '../etcd/commands.js';
 import { RESTORE_DIR, STACKED_ETCD_DATA_DIR } from '../etcd/restore-marker.js';
 import { ETCD_DATA_DIR } from '../facts/etcd.js';
-import { resolvePlacement } from '../graph/compile.js';
+import { resolvePlacement } from '../spec/topology.js';
 import { CNI_DIR } from '../resources/cni.js';
 import type { CommandOperation } from '../resources/operation.js';
 import { ETCD_PKI_DIR } from '../resources/etcd-pki.js';

@@ -22,7 +22,7 @@ import { managedHeader } from './diff.js';
 import { APISERVER_PORT, KUBEADM_DEFAULT_CERT_DAYS } from '../spec/constants.js';
 import { KUBEADM_API_VERSION } from '../spec/versions.js';
 import type { ClusterSpec, Host, Taint } from '../spec/types.js';
-import type { Placement } from '../graph/compile.js';
+import type { Placement } from '../spec/topology.js';
 
 export const KUBEADM_CONFIG = '/etc/kubernetes/kubeadm-config.yaml';
 export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';

@@ -4,7 +4,7 @@
 
 import type { ClusterFacts, EtcdFactsResult } from '../facts/cluster.js';
 import type { HostFacts, FactRequest } from '../facts/types.js';
-import type { Placement } from '../graph/compile.js';
+import type { Placement } from '../spec/topology.js';
 import type { ResourceKind, ResourceNode } from '../graph/types.js';
 import type { Diagnostic } from './diff.js';
 import type { ClusterSpec, Host } from '../spec/types.js';

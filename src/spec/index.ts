@@ -19,7 +19,7 @@ export { DEFAULT_CNI_VERSIONS } from './constants.js';
 export { KUBERNETES_MINORS, SUPPORTED_RANGE_TEXT, endOfLifeWarning } from './versions.js';
 export { expandPath } from './defaults.js';
 export { formatPath } from './positions.js';
-export { controlPlaneHosts, etcdHosts, loadBalancerHosts, minimumSize, PROFILE_MINIMUMS, workerHosts, type HostSize } from './topology.js';
+export { minimumSize, PROFILE_MINIMUMS, resolvePlacement, type HostSize, type Placement } from './topology.js';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';

@@ -1,25 +1,47 @@
-// Which hosts play which part, derived from a normalized spec in one place so the compiler,
-// preflight and validation agree.
+// Which hosts play which part, derived from a normalized spec in one place (resolvePlacement) so
+// the compiler, the resources, apply and the commands agree; and the minimum host size per role.
 
 import type { ClusterSpec, Host, Profile, Role } from './types.js';
 
-export const controlPlaneHosts = (spec: ClusterSpec): Host[] => spec.hosts.filter((h) => h.roles.includes('control-plane'));
+/** The hosts each stage works on, resolved once from roles, LB settings and etcd topology. */
+export interface Placement {
+  /** Control-plane hosts in spec order; the first one runs kubeadm init. */
+  controlPlane: Host[];
+  firstControlPlane: Host;
+  /** Hosts with the worker role and no control-plane role (a control-plane host joins once, as such). */
+  workers: Host[];
+  /** Hosts that run a kubelet: control-plane and worker roles, in spec order. */
+  kubeNodes: Host[];
+  /** The proxy in front of the apiservers, with keepalived; undefined for kube-vip, external and none. */
+  proxy: 'lb-haproxy' | 'lb-nginx' | undefined;
+  /** Hosts running keepalived + the proxy; empty without one. */
+  proxyHosts: Host[];
+  /** Hosts running kube-vip (the control-plane hosts when the LB type is kube-vip). */
+  kubeVipHosts: Host[];
+  /** External etcd members; empty with stacked etcd. */
+  etcdHosts: Host[];
+}
 
-export const workerHosts = (spec: ClusterSpec): Host[] => spec.hosts.filter((h) => h.roles.includes('worker'));
-
-/** etcd members: every control-plane host when stacked, the hosts with role etcd when external. */
-export const etcdHosts = (spec: ClusterSpec): Host[] =>
-  spec.etcd.topology === 'stacked' ? controlPlaneHosts(spec) : spec.hosts.filter((h) => h.roles.includes('etcd'));
-
-/**
- * Hosts that run the load balancer hactl manages: the lb hosts (dedicated keepalived), the
- * control-plane hosts (co-located keepalived, kube-vip), none for `external` and `none`.
- */
-export function loadBalancerHosts(spec: ClusterSpec): Host[] {
-  const { type, placement } = spec.loadBalancer;
-  if (type === 'external' || type === 'none') return [];
-  if (type === 'kube-vip' || placement === 'co-located') return controlPlaneHosts(spec);
-  return spec.hosts.filter((h) => h.roles.includes('lb'));
+export function resolvePlacement(spec: ClusterSpec): Placement {
+  const has = (h: Host, role: Host['roles'][number]): boolean => h.roles.includes(role);
+  const controlPlane = spec.hosts.filter((h) => has(h, 'control-plane'));
+  const firstControlPlane = controlPlane[0];
+  if (firstControlPlane === undefined) {
+    throw new Error(`cluster "${spec.name}": no host has the control-plane role, nothing can run kubeadm init`);
+  }
+  const lbType = spec.loadBalancer.type;
+  const proxy = lbType === 'keepalived-haproxy' ? 'lb-haproxy' : lbType === 'keepalived-nginx' ? 'lb-nginx' : undefined;
+  const proxyHosts = !proxy ? [] : spec.loadBalancer.placement === 'co-located' ? controlPlane : spec.hosts.filter((h) => has(h, 'lb'));
+  return {
+    controlPlane,
+    firstControlPlane,
+    workers: spec.hosts.filter((h) => has(h, 'worker') && !has(h, 'control-plane')),
+    kubeNodes: spec.hosts.filter((h) => has(h, 'control-plane') || has(h, 'worker')),
+    proxy,
+    proxyHosts,
+    kubeVipHosts: lbType === 'kube-vip' ? controlPlane : [],
+    etcdHosts: spec.etcd.topology === 'external' ? spec.hosts.filter((h) => has(h, 'etcd')) : [],
+  };
 }
 
 export interface HostSize {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import Kubeconfig from '../../src/commands/kubeconfig.js';
-import { resolvePlacement } from '../../src/graph/compile.js';
+import { resolvePlacement } from '../../src/spec/topology.js';
 import { endpointUrl, fetchAdminKubeconfig, pointAt } from '../../src/kubeconfig/admin.js';
 import { HostPool, type Connect } from '../../src/transport/pool.js';
 import { HostUnreachableError, type Transport } from '../../src/transport/transport.js';

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { resolvePlacement } from '../../src/graph/compile.js';
+import { resolvePlacement } from '../../src/spec/topology.js';
 import { renderInitConfig, renderJoinTemplate, renderUpgradeConfig } from '../../src/resources/kubeadm-config.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 import { KUBERNETES_MINORS } from '../../src/spec/versions.js';

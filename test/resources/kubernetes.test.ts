@@ -13,7 +13,7 @@ import { HostPool } from '../../src/transport/pool.js';
 import type { Observation, Transport } from '../../src/transport/transport.js';
 import type { CommandOperation, Operation } from '../../src/resources/operation.js';
 import { renderInitConfig, renderJoinTemplate, renderUpgradeConfig } from '../../src/resources/kubeadm-config.js';
-import { resolvePlacement } from '../../src/graph/compile.js';
+import { resolvePlacement } from '../../src/spec/topology.js';
 import { bareCluster, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from './helpers.js';
 
 /** The parts of kubeadm's configuration documents these tests read. */

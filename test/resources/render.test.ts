@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePlacement } from '../../src/graph/compile.js';
+import { resolvePlacement } from '../../src/spec/topology.js';
 import { renderHaproxyCfg } from '../../src/resources/lb-haproxy.js';
 import { renderNginxConf } from '../../src/resources/lb-nginx.js';
 import { renderKubeVipManifest } from '../../src/resources/kube-vip.js';
