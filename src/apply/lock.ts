@@ -10,11 +10,12 @@
 //   host's own clock, so clock skew between admin machines does not matter. A lock not refreshed
 //   for `ttlMs` belonged to a holder that died, and may be taken over.
 
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { shellQuote } from '../transport/quote.js';
 import type { ExecOptions, ExecResult } from '../transport/transport.js';
 import { sleep } from './duration.js';
+import { sha256 } from '../resources/diff.js';
 
 export const DEFAULT_LOCK_PATH = '/var/lib/hactl/apply.lock';
 export const DEFAULT_REFRESH_MS = 10_000;
@@ -104,8 +105,6 @@ export function defaultHolder(): string {
   }
   return `${user}@${hostname()}`;
 }
-
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
 /** Scripts, each one remote command. Paths are quoted; ids are checked against ID_RE before use. */
 function scripts(path: string) {

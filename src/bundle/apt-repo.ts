@@ -3,7 +3,7 @@
 
 import { gzipSync } from 'node:zlib';
 import type { IndexPackage } from './apt-index.js';
-import { sha256Hex } from '../resources/bundle-format.js';
+import { sha256 } from '../resources/diff.js';
 
 /** The .deb's name in the bundle: package, version without epoch (no `:` in file: URIs), arch. */
 export function debFileName(p: Pick<IndexPackage, 'name' | 'version' | 'architecture'>): string {
@@ -30,7 +30,7 @@ export function renderRepository(packages: readonly IndexPackage[], arch: string
         ['Packages', index],
         ['Packages.gz', gz],
       ] as const
-    ).map(([name, b]) => ` ${sha256Hex(b)} ${b.length} ${name}`),
+    ).map(([name, b]) => ` ${sha256(b)} ${b.length} ${name}`),
     '',
   ].join('\n');
   return new Map([

@@ -22,13 +22,13 @@ import {
   renderBundleManifest,
   renderSha256Sums,
   SHA256SUMS,
-  sha256Hex,
   type BundleFile,
   type BundleManifest,
 } from '../resources/bundle-format.js';
 import { clusterImages } from './images.js';
 import { resolvePackages } from './resolve.js';
 import { wantedPackages } from './wanted.js';
+import { sha256 } from '../resources/diff.js';
 
 export class BundleError extends Error {
   constructor(readonly problems: string[]) {
@@ -249,11 +249,11 @@ export async function buildBundle(o: BundleOptions): Promise<BundleResult> {
 
   const listed: BundleFile[] = [
     ...packages.map((p) => ({ path: `${APT_DIR}/${debFileName(p)}`, size: p.size, sha256: p.sha256 })),
-    ...[...files].map(([path, b]) => ({ path, size: b.length, sha256: sha256Hex(b) })),
+    ...[...files].map(([path, b]) => ({ path, size: b.length, sha256: sha256(b) })),
   ].sort((a, b) => (a.path < b.path ? -1 : 1));
   const sums = Buffer.from(renderSha256Sums(listed));
   files.set(SHA256SUMS, sums);
-  listed.push({ path: SHA256SUMS, size: sums.length, sha256: sha256Hex(sums) });
+  listed.push({ path: SHA256SUMS, size: sums.length, sha256: sha256(sums) });
   for (const [path, b] of files) await writeFile(join(outDir, path), b);
 
   const manifest: BundleManifest = {

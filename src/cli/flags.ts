@@ -11,8 +11,8 @@ export const fileFlag = Flags.string({
   helpValue: '<cluster.yaml>',
 });
 
-export const OUTPUT_FORMATS = ['human', 'json'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** What commands whose output is a record take (validate, facts, etcd snapshot); plans and drift reports also render as markdown (views/index.ts OUTPUT_FORMATS). */
+export const RECORD_OUTPUT_FORMATS = ['human', 'json'] as const;
 
 /** Names earlier versions took for `-o` values, still accepted. */
 export const OUTPUT_ALIASES: Readonly<Record<string, string>> = { text: 'human' };
@@ -38,7 +38,7 @@ export function outputFlagWith<const T extends readonly string[]>(options: T, de
 }
 
 /** `-o/--output human|json` (default human). */
-export const outputFlag = outputFlagWith(OUTPUT_FORMATS, 'human');
+export const outputFlag = outputFlagWith(RECORD_OUTPUT_FORMATS, 'human');
 
 /** `{ file, output }`: spread into a command's `static flags`. */
 export const specFlags = { file: fileFlag, output: outputFlag };

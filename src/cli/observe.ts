@@ -1,7 +1,6 @@
 // Observe every host (read-only) and plan: the whole conversation with the hosts that `plan`,
 // `apply` and `drift` share, apart so a test can hand it a pool that records every call.
 
-import { createHash } from 'node:crypto';
 import { readLocalFiles } from './local-files.js';
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
@@ -14,6 +13,7 @@ import { EarlyDials } from '../transport/dial.js';
 import type { HostPool } from '../transport/pool.js';
 import type { Plan } from '../plan/model.js';
 import { factRequestFor, planCluster, type HostObservation } from '../plan/planner.js';
+import { sha256 } from '../resources/diff.js';
 
 export interface ObserveInput {
   spec: ClusterSpec;
@@ -45,7 +45,7 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
   return planCluster({
     spec: opts.spec,
     specFile: opts.specFile,
-    specSha256: createHash('sha256').update(opts.specText).digest('hex'),
+    specSha256: sha256(opts.specText),
     graph,
     facts,
     env: opts.env,

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Args, Command, Flags } from '@oclif/core';
 import { ask } from '../cli/ask.js';
 import { loadSpecOrExit } from '../cli/spec.js';
@@ -20,6 +20,7 @@ import { selectTargets } from '../apply/select.js';
 import { RunLog, DEFAULT_LOG_ROOT } from '../apply/runlog.js';
 import { DEFAULT_PARALLELISM } from '../apply/walker.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
+import { sha256 } from '../resources/diff.js';
 
 export default class Apply extends Command {
   static override summary = 'Carry out the plan: in parallel where the graph allows, verified, under a lock';
@@ -87,7 +88,7 @@ export default class Apply extends Command {
     const specFile = flags.file ?? saved!.spec.file;
     const spec = await loadSpecOrExit(this, specFile, { dials: true });
     const specText = await readSpecBytes(specFile);
-    const specSha256 = createHash('sha256').update(specText).digest('hex');
+    const specSha256 = sha256(specText);
     const graph = compile(spec);
     const targets = flags.target ?? [];
     const parallelism = applyParallelism(flags.parallelism, spec.ssh.parallelism);

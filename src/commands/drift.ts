@@ -5,7 +5,8 @@ import { restrictPlan, selectTargets } from '../apply/select.js';
 import { buildDriftReport, DRIFT_EXIT_CODE, type DriftReport } from '../drift/report.js';
 import { listenFlags, listenSettings, type ListenSettings } from '../drift/listen.js';
 import type { DriftWatchViews } from '../drift/watch-views.js';
-import { DRIFT_OUTPUT_FORMATS, renderDriftReport } from '../drift/render.js';
+import { renderDriftReport } from '../drift/render.js';
+import { OUTPUT_FORMATS } from '../views/index.js';
 import { parseSchedule, runOnSchedule, type Schedule } from '../drift/schedule.js';
 import { DEFAULT_SECRET_HEADER, DEFAULT_STATE_FILE, notifyOnChange, redactUrl } from '../drift/webhook.js';
 import { compile } from '../graph/compile.js';
@@ -40,7 +41,7 @@ export default class Drift extends Command {
   ];
   static override flags = {
     file: fileFlag,
-    output: outputFlagWith(DRIFT_OUTPUT_FORMATS, 'human'),
+    output: outputFlagWith(OUTPUT_FORMATS, 'human'),
     target: Flags.string({
       description: 'check only this resource (id such as containerd@cp1) or kind, with what it depends on (repeatable)',
       multiple: true,

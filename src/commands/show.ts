@@ -1,7 +1,7 @@
 import { Args, Command } from '@oclif/core';
 import { outputFlagWith } from '../cli/flags.js';
 import { loadSavedPlan } from '../plan/saved.js';
-import { OUTPUT_FORMATS, renderPlan, shouldColor, type OutputFormat } from '../views/index.js';
+import { OUTPUT_FORMATS, renderPlan, shouldColor } from '../views/index.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 
 export default class Show extends Command {
@@ -20,8 +20,8 @@ export default class Show extends Command {
     plan: Args.string({ description: 'a plan saved with `hactl plan --out`', required: true }),
   };
   static override flags = {
-    // `text` is the older name of `human`.
-    output: outputFlagWith([...OUTPUT_FORMATS, 'text'] as const, 'human'),
+    // `text`, the older name of `human`, is still taken (cli/flags.ts OUTPUT_ALIASES).
+    output: outputFlagWith(OUTPUT_FORMATS, 'human'),
   };
 
   async run(): Promise<void> {
@@ -34,7 +34,6 @@ export default class Show extends Command {
       this.logToStderr(`cannot show ${args.plan}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
       this.exit(1);
     }
-    const format: OutputFormat = flags.output === 'text' ? 'human' : flags.output;
-    this.log(renderPlan(plan, format, { color: shouldColor(process.stdout, process.env) }).replace(/\n$/, ''));
+    this.log(renderPlan(plan, flags.output, { color: shouldColor(process.stdout, process.env) }).replace(/\n$/, ''));
   }
 }

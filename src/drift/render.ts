@@ -7,9 +7,7 @@ import { attributeLine, diffBody, fileMarker, fileMeta, SENSITIVE_CONTENT } from
 import { DEFAULT_MARKDOWN_CAP, GITHUB_COMMENT_LIMIT } from '../views/markdown.js';
 import type { DriftAction, DriftedResource, DriftReport } from './report.js';
 import { printableDeep } from '../views/printable.js';
-
-export const DRIFT_OUTPUT_FORMATS = ['human', 'json', 'markdown'] as const;
-export type DriftOutputFormat = (typeof DRIFT_OUTPUT_FORMATS)[number];
+import type { OutputFormat } from '../views/index.js';
 
 export const DRIFT_MARKDOWN_MARKER = '<!-- hactl-drift -->';
 
@@ -201,7 +199,7 @@ export function renderDriftMarkdown(input: DriftReport, opts: { maxChars?: numbe
   return out.replace(/\n+$/, '\n');
 }
 
-export function renderDriftReport(report: DriftReport, format: DriftOutputFormat, opts: { color?: boolean; compactJson?: boolean } = {}): string {
+export function renderDriftReport(report: DriftReport, format: OutputFormat, opts: { color?: boolean; compactJson?: boolean } = {}): string {
   switch (format) {
     case 'human':
       return renderDriftHuman(report, { color: opts.color ?? false });

@@ -3,11 +3,11 @@
 // thing, and sensitive values stay masked exactly as the plan masked them. Schema:
 // schemas/drift-report.schema.json, documented in docs/drift.md.
 
-import { createHash } from 'node:crypto';
 import type { ExpiringCertificate, Plan } from '../plan/model.js';
 import type { AttributeChange, Diagnostic, FileChange, ResourceChange } from '../resources/diff.js';
 import { summarize } from '../plan/model.js';
 import { canonicalJson } from '../plan/saved.js';
+import { sha256 } from '../resources/diff.js';
 
 export const DRIFT_REPORT_VERSION = 1 as const;
 
@@ -106,7 +106,7 @@ export function driftDigest(drifted: readonly DriftedResource[], unreachable: re
     })),
     unreachable: unreachable.map((h) => h.name),
   };
-  return createHash('sha256').update(canonicalJson(state)).digest('hex');
+  return sha256(canonicalJson(state));
 }
 
 export function buildDriftReport(plan: Plan, run: { startedAt: Date; finishedAt: Date }): DriftReport {

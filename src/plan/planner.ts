@@ -12,7 +12,7 @@ import { resolvePlacement } from '../spec/topology.js';
 import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
 import type { Operation } from '../resources/operation.js';
 import { etcdObservation } from '../resources/etcd.js';
-import { PLANNED_CATALOG, plannedKindDef as kindDef } from '../resources/index.js';
+import { kindDef, RESOURCE_CATALOG } from '../resources/index.js';
 import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { endOfLifeWarning } from '../spec/versions.js';
@@ -64,7 +64,7 @@ export function factRequestFor(spec: ClusterSpec, graph: ResourceGraph): FactReq
 
 /** The local files a spec names whose content the resources put on hosts (the command reads them). */
 export function localFilesFor(spec: ClusterSpec): string[] {
-  return [...new Set(PLANNED_CATALOG.flatMap((def) => def.localFiles?.(spec) ?? []))];
+  return [...new Set(RESOURCE_CATALOG.flatMap((def) => def.localFiles?.(spec) ?? []))];
 }
 
 export interface DetailedPlan {

@@ -7,7 +7,6 @@
 //   bundle.json format version, cluster, Kubernetes version, architecture, creation time, and every
 //               file above with its size and sha256; written last, so a bundle without it is unfinished.
 
-import { createHash } from 'node:crypto';
 import type { ClusterSpec } from '../spec/types.js';
 
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -45,10 +44,6 @@ export interface BundleManifest {
  * never need more than these characters).
  */
 export const BUNDLE_PATH = /^(?:(?:apt|manifests)\/[A-Za-z0-9][A-Za-z0-9._+~-]{0,200}|images\.txt|SHA256SUMS)$/;
-
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 export function renderBundleManifest(m: BundleManifest): string {
   return `${JSON.stringify(m, null, 2)}\n`;

@@ -236,8 +236,9 @@ function contentChanged(before: string, after: string, norm: boolean | Normalize
   return normalizeContent(before, opts) !== normalizeContent(after, opts);
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+/** sha256 (hex) of text (as UTF-8) or bytes: the one digest helper. */
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 export interface FileSpec {

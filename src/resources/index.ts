@@ -1,8 +1,8 @@
-// The resource catalog, in deployment order: each kind is a file of its own. The planner looks
-// kinds up with plannedKindDef (a graph kind it lacks is planned as "not yet planned"); apply
-// with kindDef, which holds only the kinds the executor can carry out.
+// The resource catalog, in deployment order: each kind is a file of its own. The planner and apply
+// look kinds up with kindDef; a graph kind it lacks is planned as "not yet planned" and refused by
+// apply.
 
-import { RESOURCE_KINDS, type ResourceKind } from '../graph/types.js';
+import type { ResourceKind } from '../graph/types.js';
 import { containerd } from './containerd.js';
 import { joinControlPlane } from './join-control-plane.js';
 import { joinWorker } from './join-worker.js';
@@ -27,11 +27,12 @@ import { preflight } from './preflight.js';
 import type { ResourceKindDef } from './resource.js';
 
 /**
- * Kinds hactl plans and applies. Some run steps on another host and hand a value over
- * (CommandOperation.runOn / captureAs / stdinFrom: a join's token made on the first control-plane
- * host, an etcd member's certificates from the first etcd host), read the cluster facts
- * (node-config, cni, smoke-test: the executor reads them again before and after) or observe by
- * acting (smoke-test's readOperations, run at every apply).
+ * Every kind hactl plans and applies, in graph order (RESOURCE_KINDS). What a kind needs from the
+ * engine it declares on its definition (resource.ts): the facts it reads, whether it reads the
+ * cluster facts or etcd, the local files it puts on hosts. Some kinds run steps on another host
+ * and hand a value over (CommandOperation.runOn / captureAs / stdinFrom: a join's token made on
+ * the first control-plane host, an etcd member's certificates from the first etcd host), or
+ * observe by acting (smoke-test's readOperations, run at every apply).
  */
 export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   preflight,
@@ -47,35 +48,21 @@ export const RESOURCE_CATALOG: readonly ResourceKindDef[] = [
   etcdPki,
   etcd,
   kubeadmInit,
+  cni,
   joinControlPlane,
   joinWorker,
   upgradeControlPlane,
   upgradeWorker,
   certificateRenewal,
-  cni,
   nodeConfig,
   smokeTest,
 ];
 
-/** Kinds hactl plans but cannot apply yet (apply refuses them, src/apply/select.ts): none today. */
-export const PLAN_ONLY_CATALOG: readonly ResourceKindDef[] = [];
-
-/** Every kind the planner knows, in graph order. */
-export const PLANNED_CATALOG: readonly ResourceKindDef[] = [...RESOURCE_CATALOG, ...PLAN_ONLY_CATALOG].sort(
-  (a, b) => RESOURCE_KINDS.indexOf(a.kind) - RESOURCE_KINDS.indexOf(b.kind),
-);
-
 const BY_KIND = new Map<ResourceKind, ResourceKindDef>(RESOURCE_CATALOG.map((k) => [k.kind, k]));
-const PLANNED_BY_KIND = new Map<ResourceKind, ResourceKindDef>(PLANNED_CATALOG.map((k) => [k.kind, k]));
 
-/** A kind apply can carry out. */
+/** The kind's definition; undefined for a graph kind this version does not know (a newer graph). */
 export function kindDef(kind: ResourceKind): ResourceKindDef | undefined {
   return BY_KIND.get(kind);
-}
-
-/** A kind the planner can diff (every appliable kind, and the plan-only ones). */
-export function plannedKindDef(kind: ResourceKind): ResourceKindDef | undefined {
-  return PLANNED_BY_KIND.get(kind);
 }
 
 export type { ResourceKindDef, ResourceContext } from './resource.js';

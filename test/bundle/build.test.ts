@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BundleError, buildBundle, debUrl, indexSources } from '../../src/bundle/build.js';
-import { parseBundleManifest, sha256Hex } from '../../src/resources/bundle-format.js';
+import { parseBundleManifest } from '../../src/resources/bundle-format.js';
+import { sha256 } from '../../src/resources/diff.js';
 import { wantedPackages } from '../../src/bundle/wanted.js';
 import { loadSpec } from '../../src/spec/index.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
@@ -50,7 +51,7 @@ function makeRepo(spec: ClusterSpec): void {
     const body = Buffer.from(`${name} ${version}\n`);
     writeFileSync(join(root, 'repo', file), body);
     stanzas.push(
-      `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\n${extra}Filename: ${file}\nSize: ${body.length}\nSHA256: ${sha256Hex(body)}\nPriority: optional\n`,
+      `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\n${extra}Filename: ${file}\nSize: ${body.length}\nSHA256: ${sha256(body)}\nPriority: optional\n`,
     );
   };
   for (const w of wantedPackages(spec, new Map(), 'amd64')) {
@@ -88,13 +89,13 @@ describe('hactl bundle', () => {
     });
     for (const f of r.manifest.files) {
       const b = readFileSync(join(out, f.path));
-      expect([f.path, b.length, sha256Hex(b)]).toEqual([f.path, f.size, f.sha256]);
+      expect([f.path, b.length, sha256(b)]).toEqual([f.path, f.size, f.sha256]);
     }
     expect(r.manifest.files.map((f) => f.path)).toEqual(
       expect.arrayContaining(['apt/Packages', 'apt/Packages.gz', 'apt/Release', 'manifests/cni.yaml', 'images.txt', 'SHA256SUMS']),
     );
     const release = readFileSync(join(out, 'apt', 'Release'), 'utf8');
-    expect(release).toContain(` ${sha256Hex(Buffer.from(index))} ${Buffer.byteLength(index)} Packages\n`);
+    expect(release).toContain(` ${sha256(Buffer.from(index))} ${Buffer.byteLength(index)} Packages\n`);
     expect(readFileSync(join(out, 'images.txt'), 'utf8').split('\n')).toEqual(
       expect.arrayContaining([
         'registry.k8s.io/kube-apiserver:v1.35.4',

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_KINDS } from '../../src/graph/types.js';
-import { PLANNED_CATALOG as RESOURCE_CATALOG } from '../../src/resources/index.js';
+import { RESOURCE_CATALOG } from '../../src/resources/index.js';
 import { FIXTURES } from './helpers.js';
 
 interface CaseHead {

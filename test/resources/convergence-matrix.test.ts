@@ -19,7 +19,7 @@ import { manifestDaemonSets } from '../../src/resources/cni.js';
 import { CONFIG_TOML } from '../../src/resources/containerd.js';
 import { FakeCluster, FakeWorld } from '../apply-run/fake.js';
 import type { ResourceNode } from '../../src/graph/types.js';
-import { PLANNED_CATALOG, plannedKindDef, type Desired } from '../../src/resources/index.js';
+import { kindDef, RESOURCE_CATALOG, type Desired } from '../../src/resources/index.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 import { applyOperations, applyPlan, bareCluster, localFiles, planSpec, specFixture, TEST_ENV } from './helpers.js';
 
@@ -186,7 +186,7 @@ function converged(name: string): Converged {
 /** What a resource's kind wants on the converged cluster (as the planner asks it). */
 function desiredOf(c: Converged, id: string): Desired {
   const node: ResourceNode = compile(c.spec).node(id);
-  const def = plannedKindDef(node.kind)!;
+  const def = kindDef(node.kind)!;
   const host = c.spec.hosts.find((h) => h.name === node.host)!;
   return def.desired({
     spec: c.spec,
@@ -256,7 +256,7 @@ const MATRIX = buildMatrix();
 
 describe('the convergence matrix', () => {
   it('lists mutations for every artifact of every kind that changes hosts', () => {
-    const writing = PLANNED_CATALOG.filter((k) => !k.readOnly).map((k) => k.kind);
+    const writing = RESOURCE_CATALOG.filter((k) => !k.readOnly).map((k) => k.kind);
     const covered = new Set([...MATRIX.rows.map((r) => r.kind), ...OBJECT_ROWS.filter((r) => r.mutations.length > 0).map((r) => r.kind)]);
     expect(
       writing.filter((k) => !covered.has(k)),

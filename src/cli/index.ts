@@ -1,2 +1,0 @@
-export { fileFlag, outputFlag, outputFlagWith, specFlags, OUTPUT_FORMATS, type OutputFormat } from './flags.js';
-export { loadSpecOrExit, printDiagnostics, countSummary } from './spec.js';
