@@ -1,44 +1,34 @@
 // `hactl plan --target`: targets are checked before any host is contacted; the plan shown holds the
 // targeted resources (by id, kind or host) and what they depend on, nothing else.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Plan from '../../src/commands/plan.js';
-import { TestSshServer, closedPort, knownHostsLine, newKey } from '../transport/ssh-server.js';
+import { closedPort } from '../transport/ssh-server.js';
 import { runCommand } from '../cli/run-command.js';
+import { sshFixture, type SshFixture } from '../cli/ssh-fixture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hactl-plan-target-'));
-const key = newKey();
-let server: TestSshServer;
+let fx: SshFixture;
 let spec: string;
 
 beforeAll(async () => {
-  writeFileSync(join(dir, 'id'), key.private, { mode: 0o600 });
-  server = new TestSshServer({ users: { root: [key.public] } });
-  const port = await server.listen();
   const down = await closedPort('127.0.0.2');
-  writeFileSync(join(dir, 'known_hosts'), knownHostsLine(port, server.hostKey.public));
-  spec = join(dir, 'cluster.yaml');
-  writeFileSync(
-    spec,
-    [
-      'apiVersion: hactl.io/v1alpha1',
-      'kind: Cluster',
-      'metadata: { name: plan-target }',
-      'profile: test',
-      'ssh: { user: root, privateKeyFile: id, knownHostsFile: known_hosts, connectTimeoutSeconds: 2 }',
-      'hosts:',
-      `  - { name: cp1, address: 127.0.0.1, roles: [control-plane], ssh: { port: ${port} } }`,
-      `  - { name: worker1, address: 127.0.0.2, roles: [worker], ssh: { port: ${down} } }`,
-      '',
-    ].join('\n'),
-  );
+  fx = await sshFixture('hactl-plan-target-');
+  const port = fx.port;
+  spec = fx.writeSpec([
+    'apiVersion: hactl.io/v1alpha1',
+    'kind: Cluster',
+    'metadata: { name: plan-target }',
+    'profile: test',
+    'ssh: { user: root, privateKeyFile: id, knownHostsFile: known_hosts, connectTimeoutSeconds: 2 }',
+    'hosts:',
+    `  - { name: cp1, address: 127.0.0.1, roles: [control-plane], ssh: { port: ${port} } }`,
+    `  - { name: worker1, address: 127.0.0.2, roles: [worker], ssh: { port: ${down} } }`,
+    '',
+  ]);
 });
 
 afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await fx.close();
 });
 
 const ids = (out: string) => (JSON.parse(out) as { changes: { id: string }[] }).changes.map((c) => c.id).sort();
@@ -51,13 +41,13 @@ describe('hactl plan --target', () => {
       /--target "containrd" matches no resource of this cluster \(did you mean "containerd" for "containrd"\?\); targets are resource ids \(kind@host\), host names or kinds: .*containerd/,
     );
     expect(r.out).toBe('');
-    expect(server.connectionsAccepted).toBe(0);
+    expect(fx.server.connectionsAccepted).toBe(0);
   });
 
   it('--target with --out: refused before any host is contacted', async () => {
-    const r = await runCommand(Plan, ['-f', spec, '--target', 'cp1', '--out', join(dir, 'plan.json')]);
+    const r = await runCommand(Plan, ['-f', spec, '--target', 'cp1', '--out', join(fx.dir, 'plan.json')]);
     expect(r.code).toBe(1);
-    expect(server.connectionsAccepted).toBe(0);
+    expect(fx.server.connectionsAccepted).toBe(0);
   });
 
   it('a resource id: it and its ancestors only', async () => {

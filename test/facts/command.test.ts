@@ -1,64 +1,55 @@
 // `hactl facts` against a real SSH server (ssh2's Server running the probe on this machine) and
 // a host that refuses connections: the reachable host is shown, the other reported, exit 1.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Facts from '../../src/commands/facts.js';
-import { TestSshServer, closedPort, knownHostsLine, newKey } from '../transport/ssh-server.js';
+import { closedPort } from '../transport/ssh-server.js';
 import { runCommand } from '../cli/run-command.js';
+import { sshFixture, type SshFixture } from '../cli/ssh-fixture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hactl-facts-cmd-'));
-const key = newKey();
-let server: TestSshServer;
-let downPort: number;
+let fx: SshFixture;
 let spec: string;
+let downPort: number;
 
 beforeAll(async () => {
-  writeFileSync(join(dir, 'id'), key.private, { mode: 0o600 });
-  server = new TestSshServer({ users: { root: [key.public] } });
-  const port = await server.listen();
   downPort = await closedPort('127.0.0.2');
-  writeFileSync(join(dir, 'known_hosts'), knownHostsLine(port, server.hostKey.public) + knownHostsLine(downPort, server.hostKey.public, '127.0.0.2'));
-  spec = join(dir, 'cluster.yaml');
-  writeFileSync(
-    spec,
-    [
-      'apiVersion: hactl.io/v1alpha1',
-      'kind: Cluster',
-      'metadata:',
-      '  name: facts-test',
-      'profile: test',
-      'ssh:',
-      '  user: root',
-      '  privateKeyFile: id',
-      '  knownHostsFile: known_hosts',
-      '  connectTimeoutSeconds: 2',
-      'hosts:',
-      '  - name: up1',
-      '    address: 127.0.0.1',
-      '    roles: [control-plane, worker]',
-      `    ssh: { port: ${port} }`,
-      '  - name: down1',
-      '    address: 127.0.0.2',
-      '    roles: [worker]',
-      `    ssh: { port: ${downPort} }`,
-      'kubernetes:',
-      '  version: 1.36.4',
-      '',
-    ].join('\n'),
-  );
+  fx = await sshFixture('hactl-facts-cmd-', [['127.0.0.2', downPort]]);
+  const port = fx.port;
+  spec = fx.writeSpec([
+    'apiVersion: hactl.io/v1alpha1',
+    'kind: Cluster',
+    'metadata:',
+    '  name: facts-test',
+    'profile: test',
+    'ssh:',
+    '  user: root',
+    '  privateKeyFile: id',
+    '  knownHostsFile: known_hosts',
+    '  connectTimeoutSeconds: 2',
+    'hosts:',
+    '  - name: up1',
+    '    address: 127.0.0.1',
+    '    roles: [control-plane, worker]',
+    `    ssh: { port: ${port} }`,
+    '  - name: down1',
+    '    address: 127.0.0.2',
+    '    roles: [worker]',
+    `    ssh: { port: ${downPort} }`,
+    'kubernetes:',
+    '  version: 1.36.4',
+    '',
+  ]);
 });
 
 afterAll(async () => {
-  await server.close();
+  await fx.close();
 });
 
 const run = (argv: string[]) => runCommand(Facts, argv);
 
 describe('hactl facts', () => {
   it('shows reachable hosts, reports the unreachable one with its reason, exits 1 (json)', async () => {
-    const before = server.execs.length;
+    const before = fx.server.execs.length;
     const r = await run(['-f', spec, '-o', 'json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.out) as { hosts: { name: string; reachable: boolean; facts: { hostname: string }; reason: string; error: string }[] };
@@ -70,7 +61,7 @@ describe('hactl facts', () => {
     expect(doc.hosts[1]!.reason).toMatch(/ECONNREFUSED/);
     expect(doc.hosts[1]!.error).toBe('HostUnreachableError');
     // One remote command for the whole observation of a host.
-    expect(server.execs.length - before).toBe(1);
+    expect(fx.server.execs.length - before).toBe(1);
   }, 30_000);
 
   it('--host narrows to one host; text output is a compact summary', async () => {
