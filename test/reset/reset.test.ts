@@ -13,7 +13,7 @@ import { HostPool, type Connect } from '../../src/transport/pool.js';
 import { HostUnreachableError, type ExecResult, type Transport } from '../../src/transport/transport.js';
 import { ApplyLock, DEFAULT_LOCK_PATH } from '../../src/apply/lock.js';
 import { specFromText } from '../resources/helpers.js';
-import { localShell } from '../apply-run/fake.js';
+import { localShell } from '../apply/fake.js';
 import { runCommand } from '../cli/run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-reset-'));

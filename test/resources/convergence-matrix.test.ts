@@ -17,7 +17,7 @@ import { compile, topologicalOrder } from '../../src/graph/compile.js';
 import { resolvePlacement } from '../../src/spec/topology.js';
 import { manifestDaemonSets } from '../../src/resources/cni.js';
 import { CONFIG_TOML } from '../../src/resources/containerd.js';
-import { FakeCluster, FakeWorld } from '../apply-run/fake.js';
+import { FakeCluster, FakeWorld } from '../apply/fake.js';
 import type { ResourceNode } from '../../src/graph/types.js';
 import { kindDef, RESOURCE_CATALOG, type Desired } from '../../src/resources/index.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
@@ -296,7 +296,7 @@ describe('the convergence matrix', () => {
 });
 
 // The Kubernetes objects hactl owns (a node's labels, taints and the annotations that remember
-// them; the CNI's DaemonSets), mutated in a simulated cluster (test/apply-run/fake.ts FakeCluster)
+// them; the CNI's DaemonSets), mutated in a simulated cluster (test/apply/fake.ts FakeCluster)
 // and converged by playing the plan's kubectl steps against it.
 const OBJECTS_SPEC = 'kubernetes/lab-cni.yaml';
 

@@ -6,7 +6,7 @@ import { Executor } from '../../src/apply/executor.js';
 import { RunLog } from '../../src/apply/runlog.js';
 import type { ClusterFacts, ClusterNode } from '../../src/facts/cluster.js';
 import { CONTROL_PLANE_LABEL, planHostRemovals, removedHostTarget, type HostRemovalInput } from '../../src/resources/host-removal.js';
-import { FakeWorld } from '../apply-run/fake.js';
+import { FakeWorld } from '../apply/fake.js';
 import { bareCluster, planSpec, specFixture, TEST_ENV } from './helpers.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@
 // and the two it does (Debian 12/13), each planned exactly: the OS-specific facts
 // (test/fixtures/os/*.txt, from each OS's public sources) laid over a bare host of the same
 // family, then examples/single.yaml planned on it and compared with a golden plan. Regenerate after
-// an intended change with `UPDATE_GOLDEN=1 npx vitest run --config vitest.config.ts test/planner`.
+// an intended change with `UPDATE_GOLDEN=1 npx vitest run --config vitest.config.ts test/plan`.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
