@@ -2,9 +2,9 @@
 // crictl stand-in (cri-tools): asks the container runtime's socket whether it answers and lists the
 // static pod containers the kubelet stand-in runs as processes.
 import fs from 'node:fs';
-import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { parseArgs, one, die } from '../lib/args.js';
+import { socketAnswers } from '../lib/socket.js';
 import { versionInfo } from '../lib/version.js';
 
 const { flags, pos } = parseArgs(process.argv.slice(2), ['version', 'a', 'all', 'q', 'quiet']);
@@ -24,24 +24,6 @@ if (flags.version) {
   process.exit(0);
 }
 
-function answers() {
-  return new Promise((resolve) => {
-    const s = net.connect(endpoint.replace(/^unix:\/\//, ''));
-    const t = setTimeout(() => {
-      s.destroy();
-      resolve(false);
-    }, 2000);
-    s.on('connect', () => {
-      clearTimeout(t);
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => {
-      clearTimeout(t);
-      resolve(false);
-    });
-  });
-}
 function runtimeVersion() {
   try {
     return /\s(v?\d+\.\d+\.\d+\S*)/.exec(execFileSync('containerd', ['--version']).toString())?.[1] || 'unknown';
@@ -57,11 +39,11 @@ const unavailable = () =>
 (async () => {
   const cmd = pos[0];
   if (cmd === 'version') {
-    if (!(await answers())) unavailable();
+    if (!(await socketAnswers(endpoint))) unavailable();
     return out(`Version:  0.1.0\nRuntimeName:  containerd\nRuntimeVersion:  ${runtimeVersion()}\nRuntimeApiVersion:  v1`);
   }
   if (cmd === 'info') {
-    if (!(await answers())) unavailable();
+    if (!(await socketAnswers(endpoint))) unavailable();
     const cni = (() => {
       try {
         return fs.readdirSync('/etc/cni/net.d').some((f) => /\.(conf|conflist|json)$/.test(f));
@@ -90,7 +72,7 @@ const unavailable = () =>
     );
   }
   if (cmd === 'ps') {
-    if (!(await answers())) unavailable();
+    if (!(await socketAnswers(endpoint))) unavailable();
     let rows;
     try {
       rows = JSON.parse(fs.readFileSync('/run/kubelet-standin/containers.json', 'utf8'));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { socketAnswers } from '../lib/socket.js';
 import { parseArgs, one, all, truthy, die } from '../lib/args.js';
 import YAML, { stringify } from '../lib/yaml.js';
 import { versionInfo, parseVersion, cmpVersion } from '../lib/version.js';
@@ -108,25 +109,6 @@ function portFree(port, host) {
     const s = net.createServer();
     s.once('error', () => resolve(false));
     s.listen(port, host, () => s.close(() => resolve(true)));
-  });
-}
-function socketAnswers(endpoint) {
-  const sock = endpoint.replace(/^unix:\/\//, '');
-  return new Promise((resolve) => {
-    const s = net.connect(sock);
-    const t = setTimeout(() => {
-      s.destroy();
-      resolve(false);
-    }, 2000);
-    s.on('connect', () => {
-      clearTimeout(t);
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => {
-      clearTimeout(t);
-      resolve(false);
-    });
   });
 }
 function which(bin) {

@@ -2,13 +2,13 @@
 // kubelet stand-in: runs the static pods of staticPodPath as processes, registers its Node, keeps
 // its Lease and status, reports Ready only when the container runtime answers and a CNI config exists.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn, execFileSync } from 'node:child_process';
 import { parseArgs, one, die } from '../lib/args.js';
+import { socketAnswers } from '../lib/socket.js';
 import YAML from '../lib/yaml.js';
 import { versionInfo } from '../lib/version.js';
 import { loadKubeconfig, client, kubeconfigYaml, sleep } from '../lib/kube.js';
@@ -201,25 +201,6 @@ async function syncStaticPods() {
 }
 
 // ---------- runtime and network readiness ----------
-function runtimeAnswers() {
-  const sock = runtimeEndpoint.replace(/^unix:\/\//, '');
-  return new Promise((resolve) => {
-    const s = net.connect(sock);
-    const t = setTimeout(() => {
-      s.destroy();
-      resolve(false);
-    }, 2000);
-    s.on('connect', () => {
-      clearTimeout(t);
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => {
-      clearTimeout(t);
-      resolve(false);
-    });
-  });
-}
 function cniConfigured() {
   try {
     return fs.readdirSync(cniConfDir).some((f) => /\.(conf|conflist|json)$/.test(f));
@@ -294,7 +275,7 @@ async function connect() {
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 let lastReady;
 async function nodeStatus() {
-  const runtime = await runtimeAnswers();
+  const runtime = await socketAnswers(runtimeEndpoint);
   const cni = cniConfigured();
   const ready = runtime && cni;
   const msg = !runtime
