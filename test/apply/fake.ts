@@ -11,6 +11,7 @@ import { registrationTaints } from '../../src/resources/kubeadm-config.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 import type { GraphLabel, ResourceGraph, ResourceNode } from '../../src/graph/types.js';
 import type { DetailedPlan } from '../../src/plan/planner.js';
+import { topologicalOrder } from '../../src/graph/compile.js';
 import type { Operation } from '../../src/resources/operation.js';
 import type { Host } from '../../src/spec/types.js';
 import type { ExecOptions, ExecResult, Observation, Transport, WriteFileOptions } from '../../src/transport/transport.js';
@@ -319,5 +320,26 @@ export class FakeCluster {
       return undefined;
     }
     return undefined;
+  }
+}
+
+/**
+ * Carries out a plan as apply would, in graph order: steps that talk to the cluster (kubectl,
+ * kubeadm token) against `cluster`, every other step as its effects on the host's facts (which
+ * fail where the real tool would).
+ */
+export function playPlan(world: FakeWorld, cluster: FakeCluster, graph: ResourceGraph, detailed: DetailedPlan): void {
+  const hostOf = new Map(detailed.plan.changes.map((c) => [c.id, c.host]));
+  for (const id of topologicalOrder(graph)) {
+    const host = hostOf.get(id);
+    // What a step printed for a later one of the same resource (a join command).
+    const captured = new Map<string, string>();
+    for (const op of detailed.operations.get(id) ?? []) {
+      const stdin = 'command' in op && op.stdinFrom !== undefined ? captured.get(op.stdinFrom) : undefined;
+      const r = 'command' in op ? cluster.exec(op.runOn ?? host!, op.command, stdin) : undefined;
+      if (r !== undefined && r.code !== 0) throw new Error(`${id}: ${op.description}: ${r.stderr}`);
+      if (r !== undefined && 'command' in op && op.captureAs !== undefined) captured.set(op.captureAs, r.stdout);
+      if (r === undefined) world.facts.set(host!, applyOperations(world.facts.get(host!)!, [op]));
+    }
   }
 }

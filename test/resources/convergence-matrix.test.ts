@@ -13,15 +13,16 @@ import { HOSTS_BEGIN, HOSTS_END } from '../../src/resources/os-prep.js';
 import { CLIENT_CERT, ETCD_PKI_DIR, memberCert } from '../../src/resources/etcd-pki.js';
 import { REMOTE_BUNDLE_JSON } from '../../src/resources/package-bundle.js';
 import { ETCD_MEMBER_PKI } from '../../src/facts/etcd.js';
-import { compile, topologicalOrder } from '../../src/graph/compile.js';
+import { compile } from '../../src/graph/compile.js';
 import { resolvePlacement } from '../../src/spec/topology.js';
 import { manifestDaemonSets } from '../../src/resources/cni.js';
 import { CONFIG_TOML } from '../../src/resources/containerd.js';
-import { FakeCluster, FakeWorld } from '../apply/fake.js';
+import { FakeCluster, FakeWorld, playPlan } from '../apply/fake.js';
 import type { ResourceNode } from '../../src/graph/types.js';
+import { deriveDesired } from '../../src/plan/derive.js';
 import { kindDef, RESOURCE_CATALOG, type Desired } from '../../src/resources/index.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
-import { applyOperations, applyPlan, bareCluster, localFiles, planSpec, specFixture, TEST_ENV } from './helpers.js';
+import { applyPlan, bareCluster, localFiles, planSpec, specFixture, TEST_ENV } from './helpers.js';
 
 /** Specs that, together, place every kind the catalog has. */
 const SPECS = ['ha-haproxy.yaml', 'nginx.yaml', 'kube-vip.yaml', 'bundled.yaml', 'kubernetes/external-etcd.yaml'];
@@ -186,18 +187,15 @@ function converged(name: string): Converged {
 /** What a resource's kind wants on the converged cluster (as the planner asks it). */
 function desiredOf(c: Converged, id: string): Desired {
   const node: ResourceNode = compile(c.spec).node(id);
-  const def = kindDef(node.kind)!;
-  const host = c.spec.hosts.find((h) => h.name === node.host)!;
-  return def.desired({
+  const scope = {
     spec: c.spec,
     placement: resolvePlacement(c.spec),
-    node,
-    host,
-    facts: c.facts.get(host.name)!,
+    hosts: new Map(c.spec.hosts.map((h) => [h.name, h])),
     cluster: c.facts,
     env: c.opts.env,
     localFiles: c.opts.localFiles,
-  });
+  };
+  return deriveDesired(kindDef(node.kind)!, scope, node, { facts: c.facts.get(node.host)! });
 }
 
 const changing = (c: Converged, facts: Map<string, HostFacts>) =>
@@ -323,14 +321,7 @@ const changed = (p: ReturnType<typeof plan>) => p.plan.changes.filter((x) => x.a
 
 /** Run the plan's steps: kubectl against the simulated cluster, the rest as effects on the host. */
 function play(k: ReturnType<typeof clusterOf>, p: ReturnType<typeof plan>): void {
-  for (const id of topologicalOrder(compile(k.c.spec))) {
-    const host = p.plan.changes.find((x) => x.id === id)?.host;
-    for (const op of p.operations.get(id) ?? []) {
-      const r = 'command' in op ? k.cluster.exec(op.runOn ?? host!, op.command, undefined) : undefined;
-      if (r !== undefined && r.code !== 0) throw new Error(`${id}: ${op.description}: ${r.stderr}`);
-      if (r === undefined) k.world.facts.set(host!, applyOperations(k.world.facts.get(host!)!, [op]));
-    }
-  }
+  playPlan(k.world, k.cluster, compile(k.c.spec), p);
 }
 
 function convergedCluster(): ReturnType<typeof clusterOf> {
