@@ -5,6 +5,7 @@
 
 import { alg, type Graph } from '@dagrejs/graphlib';
 import type { ResourceNode } from '../graph/types.js';
+import { compareStrings } from '../graph/order.js';
 
 /**
  * Brings one resource to its desired state. Resolve only once the host is verified to have
@@ -53,8 +54,6 @@ function errorMessage(e: unknown): string {
   return typeof e === 'string' ? e : String(e);
 }
 
-const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * Walk `graph`, whose node labels are ResourceNodes (the compiler's `ResourceGraph`, or a plain
  * graphlib Graph in tests); the labels are checked at run time.
@@ -70,7 +69,7 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
     const cycle = alg.findCycles(plain)[0] ?? [];
     return Promise.reject(new Error(`the resource graph has a cycle: ${cycle.join(' -> ')}`));
   }
-  const ids = graph.nodes().sort(byId);
+  const ids = graph.nodes().sort(compareStrings);
   const nodes = new Map<string, ResourceNode>();
   for (const id of ids) {
     const label = graph.node(id) as Partial<ResourceNode> | null | undefined;
@@ -134,7 +133,7 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
             result.failed.push({ id, error: failures.get(id) ?? '' });
             break;
           case 'skipped':
-            result.skipped.push({ id, because: [...(skippedBecause.get(id) ?? [])].sort(byId) });
+            result.skipped.push({ id, because: [...(skippedBecause.get(id) ?? [])].sort(compareStrings) });
             break;
           case 'cancelled':
             result.cancelled.push(id);
