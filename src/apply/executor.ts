@@ -21,6 +21,7 @@ import {
   type ResourceChange,
   type Value,
 } from '../plan/model.js';
+import { withClusterHost } from '../plan/cluster-host.js';
 import { canonicalJson } from '../plan/saved.js';
 import { maskSecrets, Sensitive } from '../transport/sensitive.js';
 import { converge, type Operation, type UploadOperation } from '../resources/converge.js';
@@ -237,7 +238,7 @@ export class Executor {
   private readonly planned: Map<string, ResourceChange>;
 
   constructor(private readonly o: ExecutorOptions) {
-    this.placement = resolvePlacement(o.spec);
+    this.placement = withClusterHost(resolvePlacement(o.spec), o.facts);
     this.hosts = new Map(o.spec.hosts.map((h) => [h.name, h]));
     this.planned = new Map(o.plan.changes.map((c) => [c.id, c]));
   }
@@ -424,11 +425,7 @@ export class Executor {
             (e: unknown) => (signal.aborted ? Promise.reject(e) : e instanceof Error ? e.message : String(e)),
           );
       }
-      if (reachable !== undefined && removal.holdsEtcdMember) {
-        throw new StepError(
-          `${host.name} cannot be reached (${reachable}): kubeadm reset there is what removes its etcd member; bring it back, or remove the member by hand (etcdctl member remove) and its node (kubectl delete node ${host.name})`,
-        );
-      }
+      // Its stacked etcd member, if any, is removed from the cluster host by a step of its own.
       if (reachable !== undefined) log?.host(host.name, `${id}: cannot be reached (${reachable}): its reset and cleanup are skipped`);
       const steps = reachable === undefined ? removal.operations : removal.operations.filter((o) => !onRemovedHost(o));
       log?.host(host.name, `${id}: ${steps.length} step(s)`);

@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { readLocalFiles } from '../cli/local-files.js';
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
+import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
+import { needsEtcdMembership } from '../resources/host-replacement.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
 import type { HostFacts } from '../facts/types.js';
 import { readSpecBytes } from '../spec/source.js';
@@ -40,6 +42,9 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
   const cluster = await gatherClusterFacts(placement.controlPlane, observed, opts.pool);
   // External etcd: membership and health from a running member.
   const etcd = placement.etcdHosts.length > 0 ? await gatherEtcdFacts(placement.etcdHosts, observed, opts.pool) : undefined;
+  // Stacked etcd's membership, only when a control-plane node leaves or is replaced.
+  const stackedEtcd =
+    cluster.ok && needsEtcdMembership(opts.spec, observed, cluster.facts) ? await gatherEtcdStacked(placement.controlPlane, observed, opts.pool) : undefined;
   if (opts.onObserved !== undefined) await opts.onObserved({ facts: observed, pool: opts.pool });
   return planCluster({
     spec: opts.spec,
@@ -51,6 +56,7 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
     localFiles: opts.localFiles,
     ...(cluster.ok ? { clusterFacts: cluster.facts } : cluster.host !== undefined ? { clusterFactsError: `${cluster.host}: ${cluster.reason}` } : {}),
     ...(etcd !== undefined ? { etcd } : {}),
+    ...(stackedEtcd !== undefined ? { stackedEtcd } : {}),
   });
 }
 

@@ -15,9 +15,11 @@ import { etcdObservation } from '../resources/etcd.js';
 import { plannedKindDef as kindDef } from '../resources/index.js';
 import { localBundleJson } from '../resources/package-bundle.js';
 import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
+import { planReplacements, replacedHosts } from '../resources/host-replacement.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { endOfLifeWarning } from '../spec/versions.js';
+import { withClusterHost } from './cluster-host.js';
 import { buildPlan, resourceChange, unobservedMessage, type Diagnostic, type Plan, type PlanHost, type ResourceChange } from './model.js';
 import { factsDigest } from './saved.js';
 
@@ -39,6 +41,8 @@ export interface PlanClusterInput {
   clusterFactsError?: string;
   /** External etcd's membership and health, or why no member answered (src/facts/cluster.ts). */
   etcd?: EtcdFactsResult;
+  /** Stacked etcd's membership and health, read when a control-plane node leaves or is replaced. */
+  stackedEtcd?: EtcdFactsResult;
   createdAt?: Date;
 }
 
@@ -94,10 +98,10 @@ function createdFromNothing(c: ResourceChange): boolean {
 
 export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   const { spec, graph } = input;
-  const placement = resolvePlacement(spec);
   const hostsByName = new Map(spec.hosts.map((h) => [h.name, h]));
   const observed = new Map<string, HostFacts>();
   for (const [name, obs] of input.facts) if (obs.ok && hostsByName.has(name)) observed.set(name, obs.facts);
+  const placement = withClusterHost(resolvePlacement(spec), observed);
 
   const diagnostics: Diagnostic[] = [];
   const changes = new Map<string, ResourceChange>();
@@ -216,13 +220,29 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   // Hosts that left the spec: their removal is planned explicitly (src/resources/host-removal.ts).
   const { removed, diagnostics: unremovable } = removedHosts(spec, input.clusterFacts);
   diagnostics.push(...unremovable);
+  const membership = input.stackedEtcd?.ok ? { etcd: input.stackedEtcd.facts } : input.stackedEtcd !== undefined ? { etcdError: input.stackedEtcd.reason } : {};
   const removals = planHostRemovals({
     spec,
     removed,
-    firstControlPlane: placement.firstControlPlane.name,
+    firstControlPlane: placement.clusterHost.name,
     ...(input.clusterFacts !== undefined ? { clusterFacts: input.clusterFacts } : {}),
     ...(input.clusterFactsError !== undefined ? { clusterFactsError: input.clusterFactsError } : {}),
+    ...membership,
   });
+  // Spec hosts that are new machines under an old name: the cluster's old records of them go first.
+  const replaced = replacedHosts(spec, observed, input.clusterFacts, membership.etcd);
+  for (const r of planReplacements({ spec, replaced, clusterHost: placement.clusterHost.name, ...membership })) {
+    changes.set(r.change.id, r.change);
+    operations.set(r.change.id, r.operations);
+    diagnostics.push(
+      {
+        severity: 'warning',
+        host: r.change.host,
+        message: `${r.change.host} replaces a machine the cluster still knows: ${r.change.steps.length} record(s) removed first`,
+      },
+      ...r.diagnostics,
+    );
+  }
   for (const r of removals) {
     const { name, address } = removed.find((h) => h.name === r.change.host)!;
     planHosts.push({ name, address, removed: true });

@@ -27,10 +27,12 @@ const list = (v: string | undefined): string[] => (v === undefined || v === '' ?
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
   const { host, placement } = ctx;
-  const cp1 = placement.firstControlPlane.name;
+  const init = placement.firstControlPlane.name;
+  // kubectl runs where admin.conf is: on the cluster host.
+  const cp1 = placement.clusterHost.name;
   const registeredBy =
-    host.name === cp1 ? resourceId('kubeadm-init', cp1) : resourceId(host.roles.includes('control-plane') ? 'join-control-plane' : 'join-worker', host.name);
-  const pendingOn = [...new Set([resourceId('kubeadm-init', cp1), registeredBy])];
+    host.name === init ? resourceId('kubeadm-init', init) : resourceId(host.roles.includes('control-plane') ? 'join-control-plane' : 'join-worker', host.name);
+  const pendingOn = [...new Set([resourceId('kubeadm-init', init), registeredBy])];
   const node = ctx.clusterFacts?.nodes.find((n) => n.name === host.name);
   if (ctx.clusterFacts === undefined || node === undefined) {
     d.actions = {
