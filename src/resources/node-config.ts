@@ -33,7 +33,9 @@ function desired(ctx: ResourceContext): Desired {
   const registeredBy =
     host.name === init ? resourceId('kubeadm-init', init) : resourceId(host.roles.includes('control-plane') ? 'join-control-plane' : 'join-worker', host.name);
   const pendingOn = [...new Set([resourceId('kubeadm-init', init), registeredBy])];
-  const node = ctx.clusterFacts?.nodes.find((n) => n.name === host.name);
+  // A host that has never joined (a new machine under a replaced host's name) is not that node yet.
+  const joined = ctx.facts.kubernetes.confFiles.includes('kubelet.conf');
+  const node = joined ? ctx.clusterFacts?.nodes.find((n) => n.name === host.name) : undefined;
   if (ctx.clusterFacts === undefined || node === undefined) {
     d.actions = {
       attributes: [],
