@@ -11,7 +11,8 @@
 // the end of the apply; the longest gap, each replacement's time and the file's time are printed.
 // Afterwards the next plan is empty, and the lab holds the same names and addresses as before.
 
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLabState, sshExec } from '../lab/index.js';
 import { expectStatus, ROOT } from './support/cli.js';
@@ -27,22 +28,27 @@ let fileStarted = 0;
 /** Where each replaced host lived, so that a failed run can put a bare machine back for the next file. */
 const ADDRESSES: Record<string, string> = { cp1: '198.18.0.13', lb1: '198.18.0.11' };
 
-/** `npm run lab -- ARGS` (as a user runs it); the lab lock is this run's, so it passes. */
-function lab(...args: string[]): string {
-  const r = spawnSync(process.execPath, [`${ROOT}node_modules/tsx/dist/cli.mjs`, 'test/lab/cli.ts', ...args], {
+/**
+ * `npm run lab -- ARGS` (as a user runs it), in the background so that the VIP probe keeps running;
+ * the lab lock is this run's, so it passes.
+ */
+async function lab(...args: string[]): Promise<string> {
+  const r = await promisify(execFile)(process.execPath, [`${ROOT}node_modules/tsx/dist/cli.mjs`, 'test/lab/cli.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 300_000,
   });
-  if (r.status !== 0) throw new Error(`lab ${args.join(' ')}: exit ${r.status}: ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
 /** Loses `name` for good and puts a bare machine at its address under its name. */
-function reinstall(name: string): void {
-  lab('remove', name);
+async function reinstall(name: string): Promise<void> {
+  const started = Date.now();
+  await lab('remove', name);
   expect(readLabState()?.hosts.map((h) => h.name)).not.toContain(name);
-  expect(lab('add', name, '--systemd', '--address', ADDRESSES[name]!)).toBe(`${name}\t${ADDRESSES[name]!}\tsystemd\n`);
+  const removed = Date.now();
+  expect(await lab('add', name, '--systemd', '--address', ADDRESSES[name]!)).toBe(`${name}\t${ADDRESSES[name]!}\tsystemd\n`);
+  log(`${name} lost for good in ${secs(removed - started)}, a bare machine in its place ${secs(Date.now() - removed)} later`);
 }
 
 /** The Ready condition of a node as cp2 reads it (`True`, `False`, `Unknown`, or `` when there is no such node). */
@@ -86,7 +92,7 @@ afterAll(async () => {
   try {
     // A run that stopped half-way leaves the next file bare machines under the lab's names.
     const names = new Set(readLabState()?.hosts.map((h) => h.name));
-    for (const name of Object.keys(ADDRESSES)) if (!names.has(name)) lab('add', name, '--address', ADDRESSES[name]!);
+    for (const name of Object.keys(ADDRESSES)) if (!names.has(name)) await lab('add', name, '--address', ADDRESSES[name]!);
   } finally {
     cluster?.remove();
     log(`file: ${secs(Date.now() - fileStarted)} in all (the shared cluster's convergence included)`);
@@ -97,8 +103,7 @@ describe('replacing lost hosts on ha-stacked', () => {
   it('cp1, the kubeadm init host, lost and reinstalled: member and node removed through cp2, cp1 joins again; three healthy members, the API up throughout', async () => {
     const probe = probeVip();
     const lost = Date.now();
-    reinstall('cp1');
-    log(`cp1 lost and a bare machine in its place in ${secs(Date.now() - lost)}`);
+    await reinstall('cp1');
     // The old node must read NotReady: a Ready node of the name would mean another machine runs as cp1.
     const notReady = await until('node cp1 NotReady', async () => (await readyOf('cp1')) !== 'True', 120_000);
     log(`node cp1 NotReady ${secs(notReady)} later`);
@@ -140,7 +145,7 @@ describe('replacing lost hosts on ha-stacked', () => {
     log(`VIP on ${holder} before the loss`);
     const probe = probeVip();
     const lost = Date.now();
-    reinstall('lb1');
+    await reinstall('lb1');
     await until('VIP on lb2', () => holdsVip('lb2'), 60_000);
     const { plan } = cluster.planJson();
     expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
