@@ -6,6 +6,7 @@ import { readLocalFiles } from '../cli/local-files.js';
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
 import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
+import { unreachableRemovedHosts } from '../facts/removed-hosts.js';
 import { needsEtcdMembership } from '../resources/host-replacement.js';
 import { compile, resolvePlacement } from '../graph/compile.js';
 import type { HostFacts } from '../facts/types.js';
@@ -43,6 +44,8 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
   // External etcd: membership and health from a running member.
   const etcd = placement.etcdHosts.length > 0 ? await gatherEtcdFacts(placement.etcdHosts, observed, opts.pool) : undefined;
   // Stacked etcd's membership, only when a control-plane node leaves or is replaced.
+  // Hosts that left the spec: which of them still answer (a lost one is said so in the plan).
+  const removedUnreachable = cluster.ok ? await unreachableRemovedHosts(opts.spec, cluster.facts, opts.pool) : undefined;
   const stackedEtcd =
     cluster.ok && needsEtcdMembership(opts.spec, observed, cluster.facts) ? await gatherEtcdStacked(placement.controlPlane, observed, opts.pool) : undefined;
   if (opts.onObserved !== undefined) await opts.onObserved({ facts: observed, pool: opts.pool });
@@ -57,6 +60,7 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
     ...(cluster.ok ? { clusterFacts: cluster.facts } : cluster.host !== undefined ? { clusterFactsError: `${cluster.host}: ${cluster.reason}` } : {}),
     ...(etcd !== undefined ? { etcd } : {}),
     ...(stackedEtcd !== undefined ? { stackedEtcd } : {}),
+    ...(removedUnreachable !== undefined ? { removedUnreachable } : {}),
   });
 }
 

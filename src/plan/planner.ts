@@ -15,7 +15,7 @@ import { etcdObservation } from '../resources/etcd.js';
 import { plannedKindDef as kindDef } from '../resources/index.js';
 import { localBundleJson } from '../resources/package-bundle.js';
 import { planHostRemovals, removedHosts } from '../resources/host-removal.js';
-import { planReplacements, replacedHosts } from '../resources/host-replacement.js';
+import { lostHostNote, planReplacements, replacedHosts } from '../resources/host-replacement.js';
 import type { ResourceContext } from '../resources/resource.js';
 import type { ClusterSpec } from '../spec/types.js';
 import { endOfLifeWarning } from '../spec/versions.js';
@@ -43,6 +43,8 @@ export interface PlanClusterInput {
   etcd?: EtcdFactsResult;
   /** Stacked etcd's membership and health, read when a control-plane node leaves or is replaced. */
   stackedEtcd?: EtcdFactsResult;
+  /** Hosts that left the spec and did not answer, with the reason (src/facts/removed-hosts.ts). */
+  removedUnreachable?: ReadonlyMap<string, string>;
   createdAt?: Date;
 }
 
@@ -249,6 +251,8 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
     changes.set(r.change.id, r.change);
     operations.set(r.change.id, r.operations);
     diagnostics.push({ severity: 'warning', host: name, message: `host ${name} is no longer in the spec: its removal is planned` }, ...r.diagnostics);
+    const lost = input.removedUnreachable?.get(name);
+    if (lost !== undefined) diagnostics.push(lostHostNote(name, address, lost, r.operations));
   }
 
   // Certificates expiring within the warning window, as the hosts' clocks see them.

@@ -136,3 +136,14 @@ export function planReplacements(input: ReplacementInput): HostRemoval[] {
     return { change, operations, diagnostics };
   });
 }
+
+/** What the plan says about a host that left the spec and does not answer: what is done without it. */
+export function lostHostNote(name: string, address: string, reason: string, operations: readonly CommandOperation[]): Diagnostic {
+  const without = operations.filter((o) => o.runOn !== undefined).map((o) => o.description);
+  return {
+    severity: 'warning',
+    host: name,
+    resource: removalId(name),
+    message: `host ${name} (${address}) is unreachable (${reason}): nothing runs on it (its kubeadm reset and clean-up are skipped unless it answers at apply time); without it: ${without.length > 0 ? without.join('; ') : 'nothing else'}`,
+  };
+}

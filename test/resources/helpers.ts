@@ -107,6 +107,7 @@ export interface PlanOptions {
   clusterFacts?: ClusterFacts;
   etcd?: EtcdFactsResult;
   stackedEtcd?: EtcdFactsResult;
+  removedUnreachable?: ReadonlyMap<string, string>;
 }
 
 export function planSpec(spec: ClusterSpec, facts: Map<string, HostFacts>, opts: PlanOptions = {}): DetailedPlan {
@@ -127,6 +128,7 @@ export function planSpec(spec: ClusterSpec, facts: Map<string, HostFacts>, opts:
     ...(opts.clusterFacts ? { clusterFacts: opts.clusterFacts } : {}),
     ...(opts.etcd ? { etcd: opts.etcd } : {}),
     ...(opts.stackedEtcd ? { stackedEtcd: opts.stackedEtcd } : {}),
+    ...(opts.removedUnreachable ? { removedUnreachable: opts.removedUnreachable } : {}),
     createdAt: new Date('2026-11-22T08:00:00Z'),
   });
 }

@@ -181,8 +181,17 @@ describe('the plan of a replacement', () => {
       localFiles: localFiles(s),
       clusterFacts: clusterOf(...cpNodes(false)),
       stackedEtcd: { ok: true, facts: etcd('cp1!', 'cp2', 'cp3') },
+      removedUnreachable: new Map([['cp1', 'connect ETIMEDOUT 10.0.0.11:22']]),
     });
     expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    // The lost host is named unreachable, with what is done without it.
+    expect(plan.diagnostics).toContainEqual({
+      severity: 'warning',
+      host: 'cp1',
+      resource: 'host-removal@cp1',
+      message:
+        'host cp1 (10.0.0.11) is unreachable (connect ETIMEDOUT 10.0.0.11:22): nothing runs on it (its kubeadm reset and clean-up are skipped unless it answers at apply time); without it: on cp2: remove etcd member cp1 (a0) of cp1 if it is still listed (etcdctl member remove through the local healthy member); on cp2: delete node cp1 from the cluster and check it is gone',
+    });
     const removal = plan.changes.find((c) => c.id === 'host-removal@cp1')!;
     expect(removal.reason).toMatch(/NotReady \(its host may be lost: nothing runs there unless it answers; it is not drained/);
     expect(removal.steps).toEqual([
