@@ -76,6 +76,13 @@ async function holdsVip(lb: string): Promise<boolean> {
   return r.code === 0 && r.stdout.includes(`${VIP}/`);
 }
 
+/** `plan -o json` of the lab spec, in the background so that the VIP probe keeps running. */
+async function planInBackground(): Promise<PlanJson> {
+  const r = await cluster.cli.start(['plan', '-f', LAB_SPEC, '-o', 'json', '--detailed-exitcode']).done;
+  if (r.status !== 0 && r.status !== 2) throw new Error(`plan failed (${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-3000)}`);
+  return JSON.parse(r.stdout) as PlanJson;
+}
+
 /** Applies the lab spec in the background while the VIP is probed; the apply's run and the probe's figures. */
 async function applyWhileProbing(probe: ReturnType<typeof probeVip>) {
   const r = await cluster.cli.start(['apply', '-f', LAB_SPEC, '--auto-approve', '--log-dir', `${cluster.cli.dir}/runs`]).done;
@@ -108,7 +115,7 @@ describe('replacing lost hosts on ha-stacked', () => {
     const notReady = await until('node cp1 NotReady', async () => (await readyOf('cp1')) !== 'True', 120_000);
     log(`node cp1 NotReady ${secs(notReady)} later`);
 
-    const { plan } = cluster.planJson();
+    const plan = await planInBackground();
     const errors = plan.diagnostics.filter((d) => d.severity === 'error');
     expect(errors).toEqual([]);
     const removal = plan.changes.find((c) => c.id === 'host-removal@cp1')!;
@@ -147,7 +154,7 @@ describe('replacing lost hosts on ha-stacked', () => {
     const lost = Date.now();
     await reinstall('lb1');
     await until('VIP on lb2', () => holdsVip('lb2'), 60_000);
-    const { plan } = cluster.planJson();
+    const plan = await planInBackground();
     expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(new Set(actingHosts(plan))).toEqual(new Set(['lb1']));
     expect(plan.changes.filter((c) => c.kind === 'host-removal')).toEqual([]);

@@ -5,9 +5,9 @@ import { request } from 'node:https';
 import { VIP } from './cluster.js';
 
 /** GET /readyz through the VIP from this machine (anonymous, as a load balancer's check). */
-export function readyz(): Promise<boolean> {
+export function readyz(vip = VIP): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: VIP, port: 6443, path: '/readyz', method: 'GET', rejectUnauthorized: false, timeout: 2_000 }, (res) => {
+    const req = request({ host: vip, port: 6443, path: '/readyz', method: 'GET', rejectUnauthorized: false, timeout: 2_000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode === 200));
     });
@@ -24,7 +24,7 @@ export interface ProbeResult {
 }
 
 /** Probes every 500 ms until stopped; the longest time without a successful answer. */
-export function probeVip(): { stop(): Promise<ProbeResult> } {
+export function probeVip(vip = VIP): { stop(): Promise<ProbeResult> } {
   let running = true;
   let probes = 0;
   let failed = 0;
@@ -33,7 +33,7 @@ export function probeVip(): { stop(): Promise<ProbeResult> } {
   const loop = (async () => {
     while (running) {
       const started = Date.now();
-      const ok = await readyz();
+      const ok = await readyz(vip);
       probes++;
       if (ok) {
         longestGapMs = Math.max(longestGapMs, Date.now() - lastOk);
