@@ -167,6 +167,36 @@ describe('the plan of a replacement', () => {
     expect(new Set(acting.map((c) => c.host))).toEqual(new Set(['cp1']));
   });
 
+  it('the same name on a new address: the old node and member (old address) removed, cp1 joins at the new one, the backends follow', () => {
+    const text = readFileSync(`${FIXTURES}ha-haproxy.yaml`, 'utf8').replace(
+      '- { name: cp1, address: 10.0.0.11, roles: [control-plane] }',
+      '- { name: cp1, address: 10.0.0.19, roles: [control-plane] }',
+    );
+    const s = specFromText(text);
+    const f = new Map(facts).set('cp1', bareFacts('debian12', '10.0.0.19'));
+    const { plan } = planSpec(s, f, {
+      env: TEST_ENV,
+      localFiles: localFiles(s),
+      clusterFacts: clusterOf(...cpNodes(false)),
+      stackedEtcd: { ok: true, facts: etcd('cp1!', 'cp2', 'cp3') },
+    });
+    expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const removal = plan.changes.find((c) => c.id === 'host-removal@cp1')!;
+    expect(removal.reason).toMatch(
+      /cp1 \(10\.0\.0\.19\) is a new or reinstalled machine .* etcd member a0 \(https:\/\/10\.0\.0\.11:2380\) and node cp1 \(10\.0\.0\.11, NotReady\)/,
+    );
+    expect(removal.steps).toHaveLength(2);
+    expect(plan.changes.find((c) => c.id === 'kubeadm-init@cp1')!.steps.slice(-1)[0]).toMatch(
+      /as a control-plane host \(node cp1, apiserver on 10\.0\.0\.19\) with the values from cp2/,
+    );
+    const diff = plan.changes
+      .find((c) => c.id === 'lb-haproxy@lb1')!
+      .files.map((x) => x.diff)
+      .join('\n');
+    expect(diff).toMatch(/^-.*10\.0\.0\.11:6443/m);
+    expect(diff).toMatch(/^\+.*10\.0\.0\.19:6443/m);
+  });
+
   it('a new name and address for the lost init host: cp1 leaves (member removed from cp2, not drained), cp4 joins, the load balancers get the new backend', () => {
     const text = readFileSync(`${FIXTURES}ha-haproxy.yaml`, 'utf8').replace(
       '- { name: cp1, address: 10.0.0.11, roles: [control-plane] }',
