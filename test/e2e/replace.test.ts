@@ -6,7 +6,8 @@
 //   - cp1, the host that ran `kubeadm init`: its etcd member is removed through cp2 (a healthy
 //     member) and its Node deleted, then the new cp1 joins as a control-plane host with a token and
 //     certificate key made on cp2. Afterwards etcd has three healthy members.
-//   - lb1, a load balancer: haproxy and keepalived set up again; the VIP stays on lb2 throughout.
+//   - lb1, a load balancer: haproxy and keepalived set up again; the VIP answers throughout (it
+//     moves to lb2 at the loss when lb1 held it: that failover is part of the measured gap).
 // The apiserver is probed through the VIP every 500 ms from this machine from before the loss to
 // the end of the apply; the longest gap, each replacement's time and the file's time are printed.
 // Afterwards the next plan is empty, and the lab holds the same names and addresses as before.
