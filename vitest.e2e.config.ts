@@ -24,6 +24,7 @@ const ORDER = [
   'test/e2e/cluster-failure.test.ts',
   'test/e2e/scale.test.ts',
   'test/e2e/host-loss.test.ts',
+  'test/e2e/replace.test.ts',
   'test/e2e/etcd-snapshot.test.ts',
   'test/e2e/bundle.test.ts',
   'test/e2e/upgrade.test.ts',

@@ -14,6 +14,7 @@ import type { ResourceNode } from '../graph/types.js';
 import { PLAN_FORMAT_VERSION, normalizePlan, type Plan } from '../plan/model.js';
 import { isKnown, isSensitive, resourceChange, type Diagnostic, type ResourceChange, type Value } from '../resources/diff.js';
 import { deriveChange, type DeriveScope } from '../plan/derive.js';
+import { withClusterHost } from '../plan/cluster-host.js';
 import { canonicalJson } from '../plan/saved.js';
 import { maskSecrets, Sensitive } from '../transport/sensitive.js';
 import type { Operation, UploadOperation } from '../resources/operation.js';
@@ -228,7 +229,7 @@ export class Executor {
   private readonly scope: DeriveScope;
 
   constructor(private readonly o: ExecutorOptions) {
-    this.placement = resolvePlacement(o.spec);
+    this.placement = withClusterHost(resolvePlacement(o.spec), o.facts);
     this.hosts = new Map(o.spec.hosts.map((h) => [h.name, h]));
     this.scope = { spec: o.spec, placement: this.placement, hosts: this.hosts, cluster: o.facts, env: o.env, localFiles: o.localFiles };
     this.planned = new Map(o.plan.changes.map((c) => [c.id, c]));
@@ -405,11 +406,7 @@ export class Executor {
             (e: unknown) => (signal.aborted ? Promise.reject(e) : e instanceof Error ? e.message : String(e)),
           );
       }
-      if (reachable !== undefined && removal.holdsEtcdMember) {
-        throw new StepError(
-          `${host.name} cannot be reached (${reachable}): kubeadm reset there is what removes its etcd member; bring it back, or remove the member by hand (etcdctl member remove) and its node (kubectl delete node ${host.name})`,
-        );
-      }
+      // Its stacked etcd member, if any, is removed from the cluster host by a step of its own.
       if (reachable !== undefined) log?.host(host.name, `${id}: cannot be reached (${reachable}): its reset and cleanup are skipped`);
       const steps = reachable === undefined ? removal.operations : removal.operations.filter((o) => !onRemovedHost(o));
       log?.host(host.name, `${id}: ${steps.length} step(s)`);

@@ -2,11 +2,13 @@
 // remove an etcd member). Like a resource, a removal is derived again from what is observed now
 // (the cluster's Node objects) and refused when that differs from the plan.
 
-import type { ClusterFactsResult } from '../facts/cluster.js';
+import type { ClusterFactsResult, EtcdFactsResult } from '../facts/cluster.js';
 import type { HostFacts } from '../facts/types.js';
 import { resolvePlacement } from '../spec/topology.js';
+import { withClusterHost } from '../plan/cluster-host.js';
 import type { Plan } from '../plan/model.js';
 import { HOST_REMOVAL_KIND, planHostRemovals, removedHostTarget, removedHosts } from '../resources/host-removal.js';
+import { needsEtcdMembership, planReplacements, replacedHosts } from '../resources/host-replacement.js';
 import type { ClusterSpec } from '../spec/types.js';
 import type { Executor } from './executor.js';
 import type { WalkEvent, WalkResult } from './walker.js';
@@ -17,6 +19,7 @@ export interface RemovalInput {
   /** Facts of the spec hosts, observed under the lock. */
   facts: ReadonlyMap<string, HostFacts>;
   clusterFacts?: (facts: ReadonlyMap<string, HostFacts>) => Promise<ClusterFactsResult>;
+  stackedEtcdFacts?: (facts: ReadonlyMap<string, HostFacts>) => Promise<EtcdFactsResult | undefined>;
   executor: Executor;
   signal: AbortSignal;
   onEvent?: (e: WalkEvent) => void;
@@ -37,13 +40,28 @@ export async function carryOutRemovals(input: RemovalInput): Promise<Pick<WalkRe
 
   const cluster = input.clusterFacts ? await input.clusterFacts(input.facts) : undefined;
   const { removed } = removedHosts(input.spec, cluster?.ok ? cluster.facts : undefined);
-  const derived = planHostRemovals({
-    spec: input.spec,
-    removed,
-    firstControlPlane: resolvePlacement(input.spec).firstControlPlane.name,
-    ...(cluster?.ok ? { clusterFacts: cluster.facts } : {}),
-    ...(cluster !== undefined && !cluster.ok && cluster.host !== undefined ? { clusterFactsError: cluster.reason } : {}),
-  });
+  const clusterHost = withClusterHost(resolvePlacement(input.spec), input.facts).clusterHost.name;
+  const stackedEtcd =
+    cluster?.ok && input.stackedEtcdFacts !== undefined && needsEtcdMembership(input.spec, input.facts, cluster.facts)
+      ? await input.stackedEtcdFacts(input.facts)
+      : undefined;
+  const membership = stackedEtcd?.ok ? { etcd: stackedEtcd.facts } : stackedEtcd !== undefined ? { etcdError: stackedEtcd.reason } : {};
+  const derived = [
+    ...planHostRemovals({
+      spec: input.spec,
+      removed,
+      firstControlPlane: clusterHost,
+      ...(cluster?.ok ? { clusterFacts: cluster.facts } : {}),
+      ...(cluster !== undefined && !cluster.ok && cluster.host !== undefined ? { clusterFactsError: cluster.reason } : {}),
+      ...membership,
+    }),
+    ...planReplacements({
+      spec: input.spec,
+      replaced: replacedHosts(input.spec, input.facts, cluster?.ok ? cluster.facts : undefined, membership.etcd),
+      clusterHost,
+      ...membership,
+    }),
+  ];
 
   for (const id of ids) {
     if (input.signal.aborted) {
@@ -68,9 +86,12 @@ export async function carryOutRemovals(input: RemovalInput): Promise<Pick<WalkRe
       fail(id, started, `the plan is stale: the removal of ${planned.host} now takes other steps (${now.change.steps.join('; ')}); run plan again`);
       continue;
     }
-    const host = removed.find((r) => r.name === planned.host)!;
+    // A replaced host is in the spec (its steps all run on the cluster host); a removed one is reached at the address the cluster has.
+    const inSpec = input.spec.hosts.find((h) => h.name === planned.host);
+    const gone = removed.find((r) => r.name === planned.host);
+    const target = inSpec ?? removedHostTarget(input.spec, gone!.name, gone!.address);
     try {
-      await input.executor.removeHost(now, removedHostTarget(input.spec, host.name, host.address), input.signal);
+      await input.executor.removeHost(now, target, input.signal);
       out.succeeded.push(id);
       emit({ type: 'succeeded', id, at: Date.now(), durationMs: Date.now() - started });
     } catch (e) {

@@ -2,7 +2,8 @@
 // lock is taken or anything is touched), take the lock, observe every host and refuse a stale plan,
 // carry out host removals, walk the graph with the executor, release the lock whatever happens.
 
-import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
+import { gatherClusterFacts, gatherEtcdFacts, type EtcdFactsResult } from '../facts/cluster.js';
+import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { gatherHostFacts } from '../facts/gather.js';
 import { resolvePlacement } from '../spec/topology.js';
@@ -27,6 +28,8 @@ export interface HostAccess {
   clusterFacts?: ClusterFactsFn;
   /** Reads external etcd's membership (the etcd kind is derived with it). */
   etcdFacts?: EtcdFactsFn;
+  /** Reads stacked etcd's membership (removals and replacements of control-plane hosts are derived with it). */
+  stackedEtcdFacts?: (facts: ReadonlyMap<string, HostFacts>) => Promise<EtcdFactsResult | undefined>;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface HostAccess {
 export function poolAccess(pool: HostPool, request: FactRequest, controlPlane: readonly Host[] = [], etcdHosts: readonly Host[] = []): HostAccess {
   return {
     clusterFacts: (facts) => gatherClusterFacts(controlPlane, facts, pool),
+    stackedEtcdFacts: (facts) => gatherEtcdStacked(controlPlane, facts, pool),
     ...(etcdHosts.length > 0 ? { etcdFacts: (facts: ReadonlyMap<string, HostFacts>) => gatherEtcdFacts(etcdHosts, facts, pool) } : {}),
     probe: async (host: Host): Promise<ProbeResult> => {
       const r = await gatherHostFacts(host, pool, request);
@@ -230,6 +234,7 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       plan,
       facts,
       ...(input.access.clusterFacts ? { clusterFacts: input.access.clusterFacts } : {}),
+      ...(input.access.stackedEtcdFacts ? { stackedEtcdFacts: input.access.stackedEtcdFacts } : {}),
       executor,
       signal: stop.signal,
       onEvent: (e) => {

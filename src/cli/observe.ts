@@ -6,6 +6,9 @@ import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
 import { compile } from '../graph/compile.js';
 import { resolvePlacement } from '../spec/topology.js';
+import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
+import { unreachableRemovedHosts } from '../facts/removed-hosts.js';
+import { needsEtcdMembership } from '../resources/host-replacement.js';
 import type { HostFacts } from '../facts/types.js';
 import { readSpecBytes } from '../spec/source.js';
 import type { ClusterSpec } from '../spec/types.js';
@@ -41,6 +44,11 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
   const cluster = await gatherClusterFacts(placement.controlPlane, observed, opts.pool);
   // External etcd: membership and health from a running member.
   const etcd = placement.etcdHosts.length > 0 ? await gatherEtcdFacts(placement.etcdHosts, observed, opts.pool) : undefined;
+  // Stacked etcd's membership, only when a control-plane node leaves or is replaced.
+  // Hosts that left the spec: which of them still answer (a lost one is said so in the plan).
+  const removedUnreachable = cluster.ok ? await unreachableRemovedHosts(opts.spec, cluster.facts, opts.pool) : undefined;
+  const stackedEtcd =
+    cluster.ok && needsEtcdMembership(opts.spec, observed, cluster.facts) ? await gatherEtcdStacked(placement.controlPlane, observed, opts.pool) : undefined;
   if (opts.onObserved !== undefined) await opts.onObserved({ facts: observed, pool: opts.pool });
   return planCluster({
     spec: opts.spec,
@@ -52,6 +60,8 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
     localFiles: opts.localFiles,
     ...(cluster.ok ? { clusterFacts: cluster.facts } : cluster.host !== undefined ? { clusterFactsError: `${cluster.host}: ${cluster.reason}` } : {}),
     ...(etcd !== undefined ? { etcd } : {}),
+    ...(stackedEtcd !== undefined ? { stackedEtcd } : {}),
+    ...(removedUnreachable !== undefined ? { removedUnreachable } : {}),
   });
 }
 

@@ -19,6 +19,8 @@ import { endOfLifeWarning } from '../spec/versions.js';
 import { buildPlan, unobservedMessage, type Plan, type PlanHost } from './model.js';
 import { resourceChange, type Diagnostic, type ResourceChange } from '../resources/diff.js';
 import { deriveChange, type DeriveScope } from './derive.js';
+import { lostHostNote, planReplacements, replacedHosts } from '../resources/host-replacement.js';
+import { withClusterHost } from './cluster-host.js';
 import { factsDigest } from './saved.js';
 
 export type HostObservation = { ok: true; facts: HostFacts; clockSkewSeconds?: number } | { ok: false; reason: string };
@@ -39,6 +41,10 @@ export interface PlanClusterInput {
   clusterFactsError?: string;
   /** External etcd's membership and health, or why no member answered (src/facts/cluster.ts). */
   etcd?: EtcdFactsResult;
+  /** Stacked etcd's membership and health, read when a control-plane node leaves or is replaced. */
+  stackedEtcd?: EtcdFactsResult;
+  /** Hosts that left the spec and did not answer, with the reason (src/facts/removed-hosts.ts). */
+  removedUnreachable?: ReadonlyMap<string, string>;
   createdAt?: Date;
 }
 
@@ -75,10 +81,10 @@ export interface DetailedPlan {
 
 export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   const { spec, graph } = input;
-  const placement = resolvePlacement(spec);
   const hostsByName = new Map(spec.hosts.map((h) => [h.name, h]));
   const observed = new Map<string, HostFacts>();
   for (const [name, obs] of input.facts) if (obs.ok && hostsByName.has(name)) observed.set(name, obs.facts);
+  const placement = withClusterHost(resolvePlacement(spec), observed);
   const scope: DeriveScope = { spec, placement, hosts: hostsByName, cluster: observed, env: input.env, localFiles: input.localFiles };
 
   const diagnostics: Diagnostic[] = [];
@@ -181,19 +187,37 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   // Hosts that left the spec: their removal is planned explicitly (src/resources/host-removal.ts).
   const { removed, diagnostics: unremovable } = removedHosts(spec, input.clusterFacts);
   diagnostics.push(...unremovable);
+  const membership = input.stackedEtcd?.ok ? { etcd: input.stackedEtcd.facts } : input.stackedEtcd !== undefined ? { etcdError: input.stackedEtcd.reason } : {};
   const removals = planHostRemovals({
     spec,
     removed,
-    firstControlPlane: placement.firstControlPlane.name,
+    firstControlPlane: placement.clusterHost.name,
     ...(input.clusterFacts !== undefined ? { clusterFacts: input.clusterFacts } : {}),
     ...(input.clusterFactsError !== undefined ? { clusterFactsError: input.clusterFactsError } : {}),
+    ...membership,
   });
+  // Spec hosts that are new machines under an old name: the cluster's old records of them go first.
+  const replaced = replacedHosts(spec, observed, input.clusterFacts, membership.etcd);
+  for (const r of planReplacements({ spec, replaced, clusterHost: placement.clusterHost.name, ...membership })) {
+    changes.set(r.change.id, r.change);
+    operations.set(r.change.id, r.operations);
+    diagnostics.push(
+      {
+        severity: 'warning',
+        host: r.change.host,
+        message: `${r.change.host} replaces a machine the cluster still knows: ${r.change.steps.length} record(s) removed first`,
+      },
+      ...r.diagnostics,
+    );
+  }
   for (const r of removals) {
     const { name, address } = removed.find((h) => h.name === r.change.host)!;
     planHosts.push({ name, address, removed: true });
     changes.set(r.change.id, r.change);
     operations.set(r.change.id, r.operations);
     diagnostics.push({ severity: 'warning', host: name, message: `host ${name} is no longer in the spec: its removal is planned` }, ...r.diagnostics);
+    const lost = input.removedUnreachable?.get(name);
+    if (lost !== undefined) diagnostics.push(lostHostNote(name, address, lost, r.operations));
   }
 
   // Certificates expiring within the warning window, as the hosts' clocks see them.

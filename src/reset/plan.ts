@@ -84,7 +84,7 @@ export function planReset(spec: ClusterSpec): ResetPlan {
       // Shown under the host's name: without their "on <host>, if it can be reached:" lead.
       const etcdMember = controlPlane.has(host.name) && stacked;
       operations.push(
-        ...removalOperations(host.name, first, false).map((o) => {
+        ...removalOperations(host.name, first, { inCluster: false, drain: false }).map((o) => {
           const description = o.description.replace(/^on [^:]+: /, '');
           return { ...o, description: etcdMember ? description : description.replace('its stacked etcd member, ', '') };
         }),

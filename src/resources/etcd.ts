@@ -279,12 +279,20 @@ function membership(ctx: ResourceContext): Membership {
   }
 
   const ef = observed.facts;
-  const self = specMember(ef, host);
+  const listed = specMember(ef, host);
+  // A member of this name that is down while the host has no data: the machine was lost and
+  // reinstalled. Its old member is removed and it is added afresh (a member that lost its data
+  // must not rejoin under its old ID).
+  const reinstalled = listed !== undefined && listed.started && !listed.healthy && !hasData ? listed : undefined;
+  const self = reinstalled === undefined ? listed : undefined;
   const joining = joiningHosts(ef, etcdHosts);
   const runner = healthyRunner(ef, etcdHosts);
+  // Members that left the spec and are down are removed first: they cannot vote for an addition.
+  const lost = leavingMembers(ef, etcdHosts).filter((m) => !m.healthy);
+  const counted = ef.members.filter((m) => m !== reinstalled && !lost.includes(m));
   const current = (extra: Host[]) =>
     initialClusterOf([
-      ...ef.members.map((m) => ({ name: m.name || etcdHosts.find((h) => m.peerURLs.includes(peerURL(h)))?.name || m.id, peerURLs: m.peerURLs })),
+      ...counted.map((m) => ({ name: m.name || etcdHosts.find((h) => m.peerURLs.includes(peerURL(h)))?.name || m.id, peerURLs: m.peerURLs })),
       ...extra.map((h) => ({ name: h.name, peerURLs: [peerURL(h)] })),
     ]);
 
@@ -297,10 +305,10 @@ function membership(ctx: ResourceContext): Membership {
       : { state: self.name === '' ? 'existing' : 'new', cluster: current([]) };
   } else {
     out.attributes.push(attr('etcd.member', false, true));
-    const earlier = joining.slice(0, joining.indexOf(host));
+    const earlier = reinstalled !== undefined ? [] : joining.slice(0, joining.indexOf(host));
     out.initial = { state: 'existing', cluster: current([...earlier, host]) };
-    const n = ef.members.length + earlier.length + 1;
-    const healthy = ef.members.filter((m) => m.healthy).length + earlier.length;
+    const n = counted.length + earlier.length + 1;
+    const healthy = counted.filter((m) => m.healthy).length + earlier.length;
     if (runner === undefined) {
       out.diagnostics.push({
         severity: 'error',
@@ -312,7 +320,20 @@ function membership(ctx: ResourceContext): Membership {
         severity: 'error',
         message: `etcd member ${host.name} cannot be added: with it the cluster has ${n} members and needs ${quorumOf(n)} healthy, but only ${healthy} are; repair the unhealthy members first`,
       });
+    } else if (reinstalled !== undefined && ef.members.filter((m) => m.healthy).length < quorumOf(ef.members.length)) {
+      out.diagnostics.push({
+        severity: 'error',
+        message: `etcd member ${host.name} (${reinstalled.id}) of the machine ${host.name} replaces cannot be removed: the cluster has no quorum (${ef.members.filter((m) => m.healthy).length} of ${ef.members.length} members healthy)`,
+      });
     } else {
+      if (reinstalled !== undefined) {
+        out.beforeStart.push({
+          description: `on ${runner.name}: remove the old etcd member ${host.name} (${reinstalled.id}): ${host.name} has no etcd data (a new or reinstalled machine), and the member is down`,
+          command: memberRemoveCommand(reinstalled.id, []),
+          runOn: runner.name,
+          effects: [],
+        });
+      }
       if (hasData) {
         out.beforeStart.push({
           description: `stop etcd and move its old data aside (${ETCD_DATA_DIR} → ${ETCD_DATA_DIR}.removed-<time>): ${host.name} is not a member of the running cluster`,
@@ -352,9 +373,12 @@ function membership(ctx: ResourceContext): Membership {
         );
       } else {
         out.attributes.push(attr(`etcd.member.${m.name || m.id}`, true, false));
+        // A member that is down is removed at once: it cannot vote for the additions.
         out.afterStart.push({
-          description: `remove etcd member ${label} (etcdctl member remove, after the members joining have started)`,
-          command: memberRemoveCommand(m.id, joining.map(peerURL)),
+          description: m.healthy
+            ? `remove etcd member ${label} (etcdctl member remove, after the members joining have started)`
+            : `remove etcd member ${label}, which is down (etcdctl member remove, before the members joining are added)`,
+          command: memberRemoveCommand(m.id, m.healthy ? joining.map(peerURL) : []),
           effects: [],
         });
         n--;

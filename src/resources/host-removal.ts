@@ -1,8 +1,10 @@
 // host-removal: a host that left the spec but is still part of the cluster (a Kubernetes Node
 // object the cluster holds) is taken out of it, in kubeadm's documented order:
-// drain its node (kubectl on the first control-plane host), `kubeadm reset -f` on the host
-// itself (which, for stacked etcd, removes its etcd member while the others still have quorum),
-// clean up what kubeadm reset leaves behind, then delete the node object.
+// drain its node (kubectl on the cluster host; not when the node is NotReady: its host is lost and
+// its pods go with the Node object), `kubeadm reset -f` on the host itself if it answers (which,
+// for stacked etcd, removes its etcd member), clean up what kubeadm reset leaves behind, remove
+// its stacked etcd member from the cluster host if it is still listed (the host was lost), then
+// delete the node object.
 //
 // Not a graph kind: the host has no resources in the graph any more. Apply carries removals out
 // one at a time before it walks the graph; the Node object is deleted last, so a failed removal is
@@ -26,6 +28,8 @@ import { cidrContains, formatCidr, networkOf, parseIp, type Cidr } from '../spec
 import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './operation.js';
 import { ADMIN_CONF } from './kubeadm-config.js';
+import type { EtcdFacts } from '../facts/etcd.js';
+import { memberRemovalOperation, memberRemovalVerdict, stackedMemberOf } from './etcd-member-removal.js';
 
 export const HOST_REMOVAL_KIND = 'host-removal';
 export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
@@ -88,11 +92,15 @@ export interface HostRemovalInput {
   spec: ClusterSpec;
   /** Hosts that left the spec, in name order. */
   removed: readonly RemovedHost[];
-  /** The first control-plane host of the spec: drain and delete run there. */
+  /** The cluster host (src/plan/cluster-host.ts): drain, member removal and delete run there. */
   firstControlPlane: string;
   clusterFacts?: ClusterFacts;
   /** Why the cluster could not be read (there is one, but it did not answer). */
   clusterFactsError?: string;
+  /** Stacked etcd's membership and health, as a healthy member reports them. */
+  etcd?: EtcdFacts;
+  /** Why stacked etcd's membership could not be read. */
+  etcdError?: string;
 }
 
 export interface HostRemoval {
@@ -102,8 +110,6 @@ export interface HostRemoval {
    * host itself, and only if it can still be reached (see `onRemovedHost`).
    */
   operations: CommandOperation[];
-  /** The node was a control-plane node with a stacked etcd member: reset must reach it. */
-  holdsEtcdMember: boolean;
   diagnostics: Diagnostic[];
 }
 
@@ -119,7 +125,26 @@ function ifNodeExists(name: string, then: string): string {
   return `nodes=$(${kubectl} get nodes -o name) || exit 1; if printf '%s\\n' "$nodes" | grep -qxF ${shellQuote(`node/${name}`)}; then ${then}; fi`;
 }
 
-export function removalOperations(name: string, firstControlPlane: string, inCluster: boolean): CommandOperation[] {
+/** On the cluster host: delete the Node object (its mirror pods go with it) and check it is gone. */
+export function deleteNodeOperation(name: string, clusterHost: string): CommandOperation {
+  return {
+    description: `on ${clusterHost}: delete node ${name} from the cluster and check it is gone`,
+    command: `${kubectl} delete node ${shellQuote(name)} --ignore-not-found && ! { ${kubectl} get nodes -o name | grep -qxF ${shellQuote(`node/${name}`)}; }`,
+    runOn: clusterHost,
+    effects: [],
+  };
+}
+
+export interface RemovalShape {
+  /** The cluster knows the node (or could not be asked): drain and delete run on the cluster host. */
+  inCluster: boolean;
+  /** Drain only a Ready node: a NotReady one has lost its host, and its pods go with the Node object. */
+  drain: boolean;
+  /** A step on the cluster host that removes its stacked etcd member if it is still listed. */
+  removeMember?: CommandOperation;
+}
+
+export function removalOperations(name: string, firstControlPlane: string, shape: RemovalShape): CommandOperation[] {
   const q = shellQuote(name);
   const drain: CommandOperation = {
     description: `on ${firstControlPlane}: drain node ${name} (kubectl drain --ignore-daemonsets --delete-emptydir-data), if it is registered`,
@@ -137,16 +162,10 @@ export function removalOperations(name: string, firstControlPlane: string, inClu
     command: 'if systemctl cat kubelet.service >/dev/null 2>&1; then systemctl disable --now kubelet.service; fi && rm -rf /etc/cni/net.d/* /var/lib/cni',
     effects: [],
   };
-  const del: CommandOperation = {
-    description: `on ${firstControlPlane}: delete node ${name} from the cluster and check it is gone`,
-    command: `${kubectl} delete node ${q} --ignore-not-found && ! { ${kubectl} get nodes -o name | grep -qxF ${shellQuote(`node/${name}`)}; }`,
-    runOn: firstControlPlane,
-    effects: [],
-  };
-  return inCluster ? [drain, reset, cleanup, del] : [reset, cleanup];
+  const del = deleteNodeOperation(name, firstControlPlane);
+  if (!shape.inCluster) return [reset, cleanup];
+  return [...(shape.drain ? [drain] : []), reset, cleanup, ...(shape.removeMember ? [shape.removeMember] : []), del];
 }
-
-const quorum = (members: number): number => Math.floor(members / 2) + 1;
 
 /** One removal per host that left the spec, with the checks that keep the control plane alive. */
 export function planHostRemovals(input: HostRemovalInput): HostRemoval[] {
@@ -170,9 +189,10 @@ export function planHostRemovals(input: HostRemovalInput): HostRemoval[] {
         message: `the cluster could not be read (${input.clusterFactsError}): whether ${r.name} holds an etcd member is unknown, so its removal cannot be planned safely`,
       });
     }
+    let removeMember: CommandOperation | undefined;
     if (controlPlane) {
       const left = cpNodes.length - removedCps.length;
-      const readyLeft = cpNodes.filter((n) => n.ready && !removedNames.has(n.name)).length;
+      const member = stacked ? stackedMemberOf(input.etcd, r.name) : undefined;
       if (removedCps.length > 1) {
         diagnostics.push({
           severity: 'error',
@@ -181,21 +201,23 @@ export function planHostRemovals(input: HostRemovalInput): HostRemoval[] {
         });
       } else if (left < 1) {
         diagnostics.push({ severity: 'error', ...at, message: `${r.name} is the last control-plane host: removing it would leave no cluster` });
-      } else if (stacked && readyLeft < quorum(left)) {
+      } else if (stacked && input.etcd === undefined) {
         diagnostics.push({
           severity: 'error',
           ...at,
-          message: `removing ${r.name} would break etcd quorum: ${left} member(s) would remain, ${quorum(left)} needed, and only ${readyLeft} of the other control-plane nodes are Ready`,
+          message: `etcd's membership could not be read${input.etcdError !== undefined ? ` (${input.etcdError})` : ''}: whether removing ${r.name}'s member keeps quorum is unknown, so its removal is not planned`,
         });
-      } else if (stacked && left % 2 === 0) {
-        diagnostics.push({
-          severity: 'warning',
-          ...at,
-          message: `after removing ${r.name}, etcd has ${left} members: an even count tolerates no more failures than ${left - 1}`,
-        });
+      } else if (member !== undefined && input.etcd !== undefined) {
+        const verdict = memberRemovalVerdict(input.etcd, member, r.name);
+        if (verdict !== undefined) diagnostics.push({ ...at, ...verdict });
+        removeMember = memberRemovalOperation(r.name, member, input.firstControlPlane);
       }
     }
-    const operations = removalOperations(r.name, input.firstControlPlane, inCluster);
+    const operations = removalOperations(r.name, input.firstControlPlane, {
+      inCluster,
+      drain: node === undefined || node.ready,
+      ...(removeMember !== undefined ? { removeMember } : {}),
+    });
     const role = controlPlane
       ? `control-plane node${stacked ? ' with a stacked etcd member' : ''}`
       : node !== undefined
@@ -206,13 +228,13 @@ export function planHostRemovals(input: HostRemovalInput): HostRemoval[] {
       kind: HOST_REMOVAL_KIND,
       host: r.name,
       action: 'delete',
-      reason: `host ${r.name} (${r.address}) is no longer in the spec (the cluster still has it: ${r.source}); it is a ${role}`,
+      reason: `host ${r.name} (${r.address}) is no longer in the spec (the cluster still has it: ${r.source}); it is a ${role}${node !== undefined && !node.ready ? ', NotReady (its host may be lost: nothing runs there unless it answers; it is not drained, its pods go with its Node object)' : ''}`,
       attributes: [],
       files: [],
       steps: operations.map((o) => o.description),
       dependsOn: [],
     };
-    return { change, operations, holdsEtcdMember: controlPlane && stacked, diagnostics };
+    return { change, operations, diagnostics };
   });
 }
 

@@ -26,9 +26,9 @@ export const JOIN_CAPTURE = 'join';
 /** Bootstrap tokens made for a join live one hour (kubeadm's default is 24 h). */
 export const JOIN_TOKEN_TTL = '1h';
 
-/** The step on the first control-plane host: a join command, and for control-plane joins a fresh certificate key. */
-export function captureCommand(controlPlane: boolean, firstControlPlane: string): string {
-  const guard = `[ -f ${ADMIN_CONF} ] || { echo ${shellQuote(`hactl: ${ADMIN_CONF} is missing here: this step runs on ${firstControlPlane}, the first control-plane host`)} >&2; exit 1; }`;
+/** The step on the cluster host: a join command, and for control-plane joins a fresh certificate key. */
+export function captureCommand(controlPlane: boolean, clusterHost: string): string {
+  const guard = `[ -f ${ADMIN_CONF} ] || { echo ${shellQuote(`hactl: ${ADMIN_CONF} is missing here: this step runs on ${clusterHost}, an initialised control-plane host`)} >&2; exit 1; }`;
   const token = `kubeadm token create --print-join-command --ttl ${JOIN_TOKEN_TTL}`;
   if (!controlPlane) return `${guard}; ${token}`;
   // upload-certs prints "[upload-certs] Using certificate key:" and then the key, last.
@@ -63,7 +63,8 @@ export function joinDesired(ctx: ResourceContext, controlPlane: boolean): Desire
   const d = emptyDesired();
   const { spec, host, facts, placement } = ctx;
   const at = { resource: ctx.node.id, host: host.name };
-  const cp1 = placement.firstControlPlane.name;
+  // Tokens and certificate keys come from a control-plane host of the running cluster.
+  const cp1 = placement.clusterHost.name;
   const joined = facts.kubernetes.confFiles.includes('kubelet.conf');
   if (joined) {
     d.actions = { attributes: [attr('node.joined', true, true)], operations: [] };
@@ -105,7 +106,7 @@ export function joinDesired(ctx: ResourceContext, controlPlane: boolean): Desire
   };
   const attributes = [attr('node.joined', false, true), attr('join.token', undefined, unknown()), attr('join.caCertHash', undefined, unknown())];
   if (controlPlane) attributes.push(attr('join.certificateKey', undefined, unknown()));
-  d.actions = { attributes, operations: [capture, join], pendingOn: [resourceId('kubeadm-init', cp1)], creates: true };
+  d.actions = { attributes, operations: [capture, join], pendingOn: [resourceId('kubeadm-init', placement.firstControlPlane.name)], creates: true };
   return d;
 }
 

@@ -32,6 +32,7 @@ import {
 } from '../etcd/restore-marker.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import type { HostFacts } from '../facts/types.js';
+import { joinRunningCluster } from './join-control-plane.js';
 
 /** What `kubeadm init` leaves under /etc/kubernetes (names as the probe lists them). */
 export const INIT_CONF_FILES = ['admin.conf', 'controller-manager.conf', 'kubelet.conf', 'scheduler.conf', 'super-admin.conf'];
@@ -145,6 +146,8 @@ function desired(ctx: ResourceContext): Desired {
         `if an init failed, run \`kubeadm reset -f\` on ${host.name} and plan again`,
     });
   } else if (state === 'absent') {
+    // A cluster exists on another control-plane host: this one (a replaced machine) joins it.
+    if (ctx.placement.clusterHost.name !== host.name) return joinRunningCluster(ctx, { path: KUBEADM_CONFIG, content, mode: 0o600 });
     if (spec.etcd.topology === 'external') operations.push(...externalEtcdClientSteps(ctx));
     if (spec.loadBalancer.type !== 'kube-vip' && facts.kubernetes.manifests.length > 0) {
       d.diagnostics.push({

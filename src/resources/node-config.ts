@@ -27,11 +27,15 @@ const list = (v: string | undefined): string[] => (v === undefined || v === '' ?
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
   const { host, placement } = ctx;
-  const cp1 = placement.firstControlPlane.name;
+  const init = placement.firstControlPlane.name;
+  // kubectl runs where admin.conf is: on the cluster host.
+  const cp1 = placement.clusterHost.name;
   const registeredBy =
-    host.name === cp1 ? resourceId('kubeadm-init', cp1) : resourceId(host.roles.includes('control-plane') ? 'join-control-plane' : 'join-worker', host.name);
-  const pendingOn = [...new Set([resourceId('kubeadm-init', cp1), registeredBy])];
-  const node = ctx.clusterFacts?.nodes.find((n) => n.name === host.name);
+    host.name === init ? resourceId('kubeadm-init', init) : resourceId(host.roles.includes('control-plane') ? 'join-control-plane' : 'join-worker', host.name);
+  const pendingOn = [...new Set([resourceId('kubeadm-init', init), registeredBy])];
+  // A host that has never joined (a new machine under a replaced host's name) is not that node yet.
+  const joined = ctx.facts.kubernetes.confFiles.includes('kubelet.conf');
+  const node = joined ? ctx.clusterFacts?.nodes.find((n) => n.name === host.name) : undefined;
   if (ctx.clusterFacts === undefined || node === undefined) {
     d.actions = {
       attributes: [],

@@ -63,14 +63,15 @@ export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Des
   const target = change.to;
   const cp1 = placement.firstControlPlane.name;
   const first = controlPlane && host.name === cp1;
+  const admin = placement.clusterHost.name;
   const node = shellQuote(host.name);
-  // Drain and uncordon need the admin credentials: a control-plane host has them, a worker asks cp1.
-  const adminOn = controlPlane ? undefined : cp1;
+  // Drain and uncordon need the admin credentials: a control-plane host has them, a worker asks the cluster host.
+  const adminOn = controlPlane ? undefined : admin;
   const kubectl = (args: string): Pick<CommandOperation, 'command' | 'runOn'> =>
-    adminOn === undefined ? { command: `${KUBECTL} ${args}` } : { command: onAdmin(cp1, `${KUBECTL} ${args}`), runOn: adminOn };
+    adminOn === undefined ? { command: `${KUBECTL} ${args}` } : { command: onAdmin(admin, `${KUBECTL} ${args}`), runOn: adminOn };
 
   const drain: Operation = {
-    description: `drain node ${host.name}${adminOn ? ` (from ${cp1})` : ''}`,
+    description: `drain node ${host.name}${adminOn ? ` (from ${admin})` : ''}`,
     ...kubectl(`drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=300s`),
     effects: [],
   };
@@ -112,7 +113,7 @@ export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Des
     command: 'systemctl daemon-reload && systemctl restart -- kubelet',
     effects: [{ type: 'unit', name: 'kubelet', active: true }],
   });
-  ops.push({ description: `uncordon node ${host.name}${adminOn ? ` (from ${cp1})` : ''}`, ...kubectl(`uncordon ${node}`), effects: [] });
+  ops.push({ description: `uncordon node ${host.name}${adminOn ? ` (from ${admin})` : ''}`, ...kubectl(`uncordon ${node}`), effects: [] });
   d.actions = {
     attributes: [attr('kubernetes.version', change.from, target)],
     operations: ops,

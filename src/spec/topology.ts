@@ -8,6 +8,11 @@ export interface Placement {
   /** Control-plane hosts in spec order; the first one runs kubeadm init. */
   controlPlane: Host[];
   firstControlPlane: Host;
+  /**
+   * The control-plane host that does the cluster-level work (tokens, kubectl, etcd membership):
+   * the first one until a cluster exists, then an initialised one (src/plan/cluster-host.ts).
+   */
+  clusterHost: Host;
   /** Hosts with the worker role and no control-plane role (a control-plane host joins once, as such). */
   workers: Host[];
   /** Hosts that run a kubelet: control-plane and worker roles, in spec order. */
@@ -35,6 +40,7 @@ export function resolvePlacement(spec: ClusterSpec): Placement {
   return {
     controlPlane,
     firstControlPlane,
+    clusterHost: firstControlPlane,
     workers: spec.hosts.filter((h) => has(h, 'worker') && !has(h, 'control-plane')),
     kubeNodes: spec.hosts.filter((h) => has(h, 'control-plane') || has(h, 'worker')),
     proxy,

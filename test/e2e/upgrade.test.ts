@@ -11,13 +11,13 @@
 // next file (external.test.ts) starts from fresh hosts.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTAINERD_2_REPO } from '../lab/index.js';
 import { expectStatus, ROOT } from './support/cli.js';
-import { acting, ADMIN, bareLab, clusterLab, LAB_SPEC, specHosts, ssh, VIP, type Cluster } from './support/cluster.js';
+import { acting, ADMIN, bareLab, clusterLab, LAB_SPEC, specHosts, ssh, type Cluster } from './support/cluster.js';
+import { probeVip } from './support/vip-probe.js';
 
 const log = (m: string): void => console.error(`upgrade e2e: ${m}`);
 /** The versions the cluster goes through: built at the first, upgraded to each next (the last is the lab spec's). */
@@ -48,48 +48,6 @@ function specAt(version: string): string {
   const path = join(work, `ha-stacked-${version}.yaml`);
   writeFileSync(path, text);
   return path;
-}
-
-/** GET /readyz through the VIP from this machine (anonymous, as a load balancer's check). */
-function readyz(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ host: VIP, port: 6443, path: '/readyz', method: 'GET', rejectUnauthorized: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-/** Probes every 500 ms until stopped; the longest time without a successful answer. */
-function probeVip(): { stop(): Promise<{ probes: number; failed: number; longestGapMs: number }> } {
-  let running = true;
-  let probes = 0;
-  let failed = 0;
-  let lastOk = Date.now();
-  let longestGapMs = 0;
-  const loop = (async () => {
-    while (running) {
-      const started = Date.now();
-      const ok = await readyz();
-      probes++;
-      if (ok) {
-        longestGapMs = Math.max(longestGapMs, Date.now() - lastOk);
-        lastOk = Date.now();
-      } else failed++;
-      await new Promise((r) => setTimeout(r, Math.max(0, 500 - (Date.now() - started))));
-    }
-    longestGapMs = Math.max(longestGapMs, Date.now() - lastOk);
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { probes, failed, longestGapMs };
-    },
-  };
 }
 
 /** The Kubernetes package sources of a host (apt lines naming a per-minor repository). */

@@ -1,12 +1,14 @@
 // npm run lab -- up [--topology NAME] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD...
+//   | add NAME [--systemd|--light] [--address A] | remove NAME
 import { spawn } from 'node:child_process';
-import { acquireLabSession, interruptLabUp, labDown, labStatus, labUp } from './lab.js';
+import { acquireLabSession, interruptLabUp, labDown, labStatus, labUp, withLabLock } from './lab.js';
+import { labAddHost, labRemoveHost, parseAddArgs, parseRemoveArgs } from './membership.js';
 
 const log = (m: string): void => console.error(`lab: ${m}`);
 
 function usage(): never {
   console.error(
-    'usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD [ARG...]',
+    'usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD [ARG...] | add NAME [--systemd|--light] [--address A] | remove NAME',
   );
   process.exit(2);
 }
@@ -61,6 +63,24 @@ async function main(): Promise<void> {
     });
     release();
     process.exit(code);
+  } else if (cmd === 'add' || cmd === 'remove') {
+    let parsed;
+    try {
+      parsed = cmd === 'add' ? parseAddArgs(args) : parseRemoveArgs(args);
+    } catch (e) {
+      console.error(`lab: ${e instanceof Error ? e.message : String(e)}`);
+      usage();
+    }
+    const started = Date.now();
+    if (cmd === 'add') {
+      const add = parsed as ReturnType<typeof parseAddArgs>;
+      const h = await withLabLock(log, () => labAddHost(add, log));
+      log(`${h.name} (${h.kind}) up at ${h.address} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(`${h.name}\t${h.address}\t${h.kind}`);
+    } else {
+      await withLabLock(log, () => labRemoveHost(parsed.name));
+      log(`${parsed.name} removed for good in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
   } else if (cmd === 'down') {
     const started = Date.now();
     await labDown({ log });

@@ -1,5 +1,6 @@
 // The host lab's API for end-to-end tests and benchmarks. See test/lab/README.md.
 export { labUp, labDown, labStatus, waitHostReady, acquireLabSession, interruptLabUp } from './lab.js';
+export { labAddHost, labRemoveHost } from './membership.js';
 export type { LabUpOptions, LabStatus, HostStatus } from './lab.js';
 export { readLabState } from './state.js';
 export type { LabState, LabHost } from './state.js';

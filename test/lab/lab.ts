@@ -253,7 +253,8 @@ async function acquireLock(log: (m: string) => void): Promise<() => void> {
   }
 }
 
-async function withLock<T>(log: (m: string) => void, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` holding the lab lock (passes when this process or an ancestor holds it). */
+export async function withLabLock<T>(log: (m: string) => void, fn: () => Promise<T>): Promise<T> {
   const owner = lockOwner();
   if (owner !== undefined && selfAndAncestors().has(owner)) return fn();
   const release = await acquireLock(log);
@@ -274,7 +275,7 @@ export async function acquireLabSession(log: (m: string) => void = () => undefin
 /** Brings up a topology (default ha-stacked) or N light hosts; reuses a healthy identical lab. */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   requireRoot();
-  return withLock(opts.log ?? (() => undefined), () => labUpLocked(opts));
+  return withLabLock(opts.log ?? (() => undefined), () => labUpLocked(opts));
 }
 
 async function labUpLocked(opts: LabUpOptions): Promise<LabState> {
@@ -386,7 +387,7 @@ async function listLabLinks(): Promise<string[]> {
   return names;
 }
 
-function outerMountsUnder(dir: string): string[] {
+export function outerMountsUnder(dir: string): string[] {
   const mounts: string[] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const mp = line.split(' ')[4];
@@ -403,7 +404,7 @@ function outerMountsUnder(dir: string): string[] {
 export async function labDown(opts: { log?: (m: string) => void } = {}): Promise<void> {
   requireRoot();
   const log = opts.log ?? (() => undefined);
-  await withLock(log, () => labDownLocked(log));
+  await withLabLock(log, () => labDownLocked(log));
 }
 
 async function labDownLocked(log: (m: string) => void): Promise<void> {

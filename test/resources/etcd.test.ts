@@ -190,6 +190,42 @@ describe('etcd membership', () => {
     expect(acting(again)).toEqual([]);
   });
 
+  it('a lost member replaced by a new host: the dead member is removed at once (it cannot vote for the addition), then the new one added', () => {
+    const spec = specWith({ without3: true, add: [4] });
+    const facts = withNewHosts(spec, runningCluster());
+    facts.delete('etcd3');
+    const p = planSpec(spec, facts, { etcd: membership([member(1), member(2), member(3, { healthy: false })]) });
+    expect(errors(p)).toEqual([]);
+    expect(change(p, 'etcd@etcd1').steps).toEqual([
+      'remove etcd member etcd3 (30000000000000a), which is down (etcdctl member remove, before the members joining are added)',
+    ]);
+    expect(commands(p, 'etcd@etcd1')[0]!.command).toBe(memberRemoveCommand('30000000000000a', []));
+    const add = commands(p, 'etcd@etcd4').find((o) => o.command.includes('member add'))!;
+    expect(add.runOn).toBe('etcd1');
+    // Its first start names the live members and itself, not the dead one.
+    expect(written(p, 'etcd@etcd4')).toContain('ETCD_INITIAL_CLUSTER="etcd1=https://10.0.0.31:2380,etcd2=https://10.0.0.32:2380,etcd4=https://10.0.0.34:2380"');
+  });
+
+  it('a member host reinstalled under its name and address: its old member removed, then added afresh; refused without quorum', () => {
+    const spec = specWith();
+    const facts = new Map(runningCluster()).set('etcd3', bareFacts('debian12', '10.0.0.33'));
+    const p = planSpec(spec, facts, { etcd: membership([member(1), member(2), member(3, { healthy: false })]) });
+    expect(errors(p)).toEqual([]);
+    const steps = change(p, 'etcd@etcd3').steps;
+    const remove = steps.findIndex((x) => x.startsWith('on etcd1: remove the old etcd member etcd3 (30000000000000a): etcd3 has no etcd data'));
+    const add = steps.findIndex((x) => x.startsWith('on etcd1: add etcd3 (https://10.0.0.33:2380) as an etcd member'));
+    const start = steps.findIndex((x) => x.startsWith('start etcd'));
+    expect(remove).toBeGreaterThanOrEqual(0);
+    expect(remove < add && add < start).toBe(true);
+    expect(commands(p, 'etcd@etcd3').find((o) => o.command.includes('member remove'))!.command).toBe(memberRemoveCommand('30000000000000a', []));
+    expect(written(p, 'etcd@etcd3')).toContain('ETCD_INITIAL_CLUSTER_STATE="existing"');
+
+    const noQuorum = planSpec(spec, facts, { etcd: membership([member(1), member(2, { healthy: false }), member(3, { healthy: false })]) });
+    expect(errors(noQuorum)).toEqual([
+      'etcd member etcd3 cannot be added: with it the cluster has 3 members and needs 2 healthy, but only 1 are; repair the unhealthy members first',
+    ]);
+  });
+
   it('a removal that would cost quorum, or with no healthy member to run it, is refused with the reason', () => {
     const spec = specWith();
     const facts = runningCluster();

@@ -106,6 +106,8 @@ export interface PlanOptions {
   unreachable?: Record<string, string>;
   clusterFacts?: ClusterFacts;
   etcd?: EtcdFactsResult;
+  stackedEtcd?: EtcdFactsResult;
+  removedUnreachable?: ReadonlyMap<string, string>;
 }
 
 export function planSpec(spec: ClusterSpec, facts: Map<string, HostFacts>, opts: PlanOptions = {}): DetailedPlan {
@@ -125,6 +127,8 @@ export function planSpec(spec: ClusterSpec, facts: Map<string, HostFacts>, opts:
     localFiles: opts.localFiles ?? new Map(),
     ...(opts.clusterFacts ? { clusterFacts: opts.clusterFacts } : {}),
     ...(opts.etcd ? { etcd: opts.etcd } : {}),
+    ...(opts.stackedEtcd ? { stackedEtcd: opts.stackedEtcd } : {}),
+    ...(opts.removedUnreachable ? { removedUnreachable: opts.removedUnreachable } : {}),
     createdAt: new Date('2026-11-22T08:00:00Z'),
   });
 }

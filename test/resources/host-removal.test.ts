@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Executor } from '../../src/apply/executor.js';
 import { RunLog } from '../../src/apply/runlog.js';
 import type { ClusterFacts, ClusterNode } from '../../src/facts/cluster.js';
+import type { EtcdFacts } from '../../src/facts/etcd.js';
 import { CONTROL_PLANE_LABEL, planHostRemovals, removedHostTarget, type HostRemovalInput } from '../../src/resources/host-removal.js';
 import { FakeWorld } from '../apply/fake.js';
 import { bareCluster, planSpec, specFixture, TEST_ENV } from './helpers.js';
@@ -25,6 +26,23 @@ const node = (name: string, cp: boolean, ready = true): ClusterNode => ({
 const cluster = (...nodes: ClusterNode[]): ClusterFacts => ({ observedFrom: 'cp1', nodes, daemonsets: [], leaseHolders: {} });
 const gone = (...names: string[]) => names.map((name, i) => ({ name, address: `10.0.0.${90 + i}`, source: 'Kubernetes node' }));
 const base: Omit<HostRemovalInput, 'removed'> = { spec, firstControlPlane: 'cp1' };
+/** Stacked etcd as a healthy member reports it: `name` healthy, `name!` unhealthy. */
+const etcd = (...names: string[]): EtcdFacts => ({
+  observedFrom: 'cp1',
+  clusterId: 'c1',
+  members: names.map((n, i) => {
+    const name = n.replace(/!$/, '');
+    return {
+      id: (0xa0 + i).toString(16),
+      name,
+      peerURLs: [`https://10.0.0.${10 + i}:2380`],
+      clientURLs: [`https://10.0.0.${10 + i}:2379`],
+      started: true,
+      healthy: !n.endsWith('!'),
+      leader: i === 0,
+    };
+  }),
+});
 
 interface Row {
   name: string;
@@ -33,10 +51,10 @@ interface Row {
   steps: string[];
   errors: RegExp[];
   warnings?: RegExp[];
-  holdsEtcdMember?: boolean;
 }
 
 const FULL = ['on cp1: drain node', 'on ', 'on ', 'on cp1: delete node'];
+const WITH_MEMBER = ['on cp1: drain node', 'on ', 'on ', 'on cp1: remove etcd member cp3 (a2) of cp3 if it is still listed', 'on cp1: delete node'];
 const rows: Row[] = [
   {
     name: 'a worker: drain, reset, cleanup, delete',
@@ -49,19 +67,56 @@ const rows: Row[] = [
     errors: [],
   },
   {
-    name: 'a stacked control-plane host of three, the others Ready: allowed, with the even-count warning',
-    input: { ...base, removed: gone('cp3'), clusterFacts: cluster(node('cp1', true), node('cp2', true), node('cp3', true)) },
-    steps: FULL,
+    name: 'a stacked control-plane host of three, all healthy: allowed, its member removed from the cluster host, with the even-count warning',
+    input: { ...base, removed: gone('cp3'), clusterFacts: cluster(node('cp1', true), node('cp2', true), node('cp3', true)), etcd: etcd('cp1', 'cp2', 'cp3') },
+    steps: WITH_MEMBER,
     errors: [],
-    warnings: [/etcd has 2 members/],
-    holdsEtcdMember: true,
+    warnings: [/etcd has 2 members until the replacement joins/],
   },
   {
-    name: 'a control-plane host when another is down: would break quorum',
-    input: { ...base, removed: gone('cp3'), clusterFacts: cluster(node('cp1', true), node('cp2', true, false), node('cp3', true)) },
+    name: 'a lost control-plane host (NotReady, member unhealthy): not drained, its member removed, the others keep quorum',
+    input: {
+      ...base,
+      removed: gone('cp3'),
+      clusterFacts: cluster(node('cp1', true), node('cp2', true), node('cp3', true, false)),
+      etcd: etcd('cp1', 'cp2', 'cp3!'),
+    },
+    steps: WITH_MEMBER.slice(1),
+    errors: [],
+    warnings: [/etcd has 2 members/],
+  },
+  {
+    name: 'a healthy control-plane host when another member is down: would break quorum',
+    input: {
+      ...base,
+      removed: gone('cp3'),
+      clusterFacts: cluster(node('cp1', true), node('cp2', true, false), node('cp3', true)),
+      etcd: etcd('cp1', 'cp2!', 'cp3'),
+    },
+    steps: WITH_MEMBER,
+    errors: [/removing etcd member cp3 \(a2\) of cp3 would break etcd quorum: 2 member\(s\) would remain, 2 needed, and only 1 of them are healthy/],
+  },
+  {
+    name: 'a lost control-plane host when etcd has lost quorum already: refused',
+    input: {
+      ...base,
+      removed: gone('cp3'),
+      clusterFacts: cluster(node('cp1', true), node('cp2', true, false), node('cp3', true, false)),
+      etcd: etcd('cp1', 'cp2!', 'cp3!'),
+    },
+    steps: WITH_MEMBER.slice(1),
+    errors: [/etcd member cp3 \(a2\) of cp3 cannot be removed: etcd has no quorum \(1 of 3 members healthy, 2 needed\)/],
+  },
+  {
+    name: 'a stacked control-plane host whose etcd membership could not be read: not planned',
+    input: {
+      ...base,
+      removed: gone('cp3'),
+      clusterFacts: cluster(node('cp1', true), node('cp2', true), node('cp3', true)),
+      etcdError: 'no etcd member answered',
+    },
     steps: FULL,
-    errors: [/would break etcd quorum: 2 member\(s\) would remain, 2 needed, and only 1/],
-    holdsEtcdMember: true,
+    errors: [/etcd's membership could not be read \(no etcd member answered\): whether removing cp3's member keeps quorum is unknown/],
   },
   {
     name: 'two control-plane hosts at once: one at a time',
@@ -72,14 +127,12 @@ const rows: Row[] = [
     },
     steps: FULL,
     errors: [/remove one at a time/],
-    holdsEtcdMember: true,
   },
   {
     name: 'the last control-plane host',
     input: { ...base, removed: gone('cp9'), clusterFacts: cluster(node('cp9', true)) },
     steps: FULL,
     errors: [/last control-plane host/],
-    holdsEtcdMember: true,
   },
   {
     name: 'no cluster yet: only reset and cleanup on the host',
@@ -108,7 +161,6 @@ describe('planHostRemovals', () => {
     const warnings = r!.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message);
     expect(warnings).toHaveLength(row.warnings?.length ?? 0);
     row.warnings?.forEach((re, i) => expect(warnings[i]).toMatch(re));
-    expect(r!.holdsEtcdMember).toBe(row.holdsEtcdMember ?? false);
   });
 
   it('quotes a name read from /etc/hosts wherever it reaches a shell', () => {
@@ -130,7 +182,7 @@ describe('planHostRemovals', () => {
 describe('Executor.removeHost', () => {
   const facts = bareCluster(spec, 'debian12');
   const detailed = planSpec(spec, facts, { env: TEST_ENV });
-  const run = async (unreachable: boolean, clusterFacts: ClusterFacts) => {
+  const run = async (unreachable: boolean, clusterFacts: ClusterFacts, membership?: EtcdFacts) => {
     const world = new FakeWorld(new Map(facts), detailed, {
       answer: () => ({ code: 0, stdout: '', stderr: '', durationMs: 0 }),
       unreachable: (h) => (unreachable && h === 'gone' ? 'connection refused' : undefined),
@@ -146,7 +198,12 @@ describe('Executor.removeHost', () => {
       localFiles: new Map(),
       log,
     });
-    const [removal] = planHostRemovals({ ...base, removed: [{ name: 'gone', address: '10.0.0.99', source: 'Kubernetes node' }], clusterFacts });
+    const [removal] = planHostRemovals({
+      ...base,
+      removed: [{ name: 'gone', address: '10.0.0.99', source: 'Kubernetes node' }],
+      clusterFacts,
+      ...(membership !== undefined ? { etcd: membership } : {}),
+    });
     const outcome = await ex.removeHost(removal!, removedHostTarget(spec, 'gone', '10.0.0.99'), new AbortController().signal).then(
       () => 'done',
       (e: Error) => e.message,
@@ -172,9 +229,11 @@ describe('Executor.removeHost', () => {
     expect(r.calls.map((c) => c.split(':')[0])).toEqual(['cp1', 'cp1']);
   });
 
-  it('fails without touching anything when an unreachable host holds a stacked etcd member', async () => {
-    const r = await run(true, cluster(node('cp1', true), node('cp2', true), node('gone', true)));
-    expect(r.outcome).toMatch(/gone cannot be reached \(.*connection refused\): kubeadm reset there is what removes its etcd member/);
-    expect(r.calls).toEqual([]);
+  it('removes the stacked etcd member of an unreachable (lost) control-plane host from the cluster host, then its node', async () => {
+    const r = await run(true, cluster(node('cp1', true), node('cp2', true), node('gone', true, false)), etcd('cp1', 'cp2', 'gone!'));
+    expect(r.outcome).toBe('done');
+    expect(r.calls.map((c) => c.split(':')[0])).toEqual(['cp1', 'cp1']);
+    expect(r.calls[0]).toMatch(/^cp1: command -v etcdctl/);
+    expect(r.calls[1]).toMatch(/^cp1: kubectl .* delete/);
   });
 });
