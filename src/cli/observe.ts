@@ -7,7 +7,7 @@ import { gatherFacts } from '../facts/gather.js';
 import { compile } from '../graph/compile.js';
 import { resolvePlacement } from '../spec/topology.js';
 import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
-import { unreachableRemovedHosts } from '../facts/removed-hosts.js';
+import { unreachableRemovedHosts } from './removed-hosts.js';
 import { needsEtcdMembership } from '../resources/host-replacement.js';
 import type { HostFacts } from '../facts/types.js';
 import { readSpecBytes } from '../spec/source.js';

@@ -17,7 +17,8 @@ import { attr, type AttributeChange } from './diff.js';
 import type { CertificateFacts } from '../facts/types.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { certificateValidityPeriod } from './kubeadm-config.js';
-import { initState, quietly } from './kubeadm-init.js';
+import { initState } from './kubeadm-init.js';
+import { quietly } from './kubeadm-config.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const KUBEADM_PKI = '/etc/kubernetes/pki';

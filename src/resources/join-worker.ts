@@ -18,8 +18,7 @@ import { resourceId } from '../graph/types.js';
 import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
-import { INIT_CONF_FILES, INIT_MANIFESTS, quietly } from './kubeadm-init.js';
-import { ADMIN_CONF, endpointOf, JOIN_PLACEHOLDERS, renderJoinTemplate } from './kubeadm-config.js';
+import { ADMIN_CONF, endpointOf, INIT_CONF_FILES, INIT_MANIFESTS, JOIN_PLACEHOLDERS, quietly, renderJoinTemplate } from './kubeadm-config.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 
 export const JOIN_CAPTURE = 'join';
@@ -115,3 +114,19 @@ export const joinWorker: ResourceKindDef = {
   factRequest: () => ({ packages: ['kubeadm', 'kubelet'], units: ['kubelet'], files: [], sysctls: [] }),
   desired: (ctx) => joinDesired(ctx, false),
 };
+
+/**
+ * The host listed first runs `kubeadm init` only while no cluster exists. When the cluster runs on
+ * other control-plane hosts (this machine was lost and replaced), it joins that cluster as a
+ * control-plane host instead, from the cluster host, and keeps the init configuration file that
+ * an initialised first host has (`configFile`), so the next plan finds nothing to do.
+ */
+export function joinRunningCluster(ctx: ResourceContext, configFile: Desired['files'][number]): Desired {
+  const d = joinDesired(ctx, true);
+  d.files.push(configFile);
+  d.diagnostics.push({
+    severity: 'info',
+    message: `a cluster already runs on ${ctx.placement.clusterHost.name}: ${ctx.host.name} joins it as a control-plane host instead of running kubeadm init`,
+  });
+  return d;
+}

@@ -188,3 +188,13 @@ export function renderUpgradeConfig(spec: ClusterSpec, target: string, mode: 'ap
   };
   return `${managedHeader()}\n${stringify(doc, { lineWidth: 0 })}`;
 }
+
+/** What `kubeadm init` leaves under /etc/kubernetes (names as the probe lists them). */
+export const INIT_CONF_FILES = ['admin.conf', 'controller-manager.conf', 'kubelet.conf', 'scheduler.conf', 'super-admin.conf'];
+export const INIT_MANIFESTS = ['kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'];
+
+/** A command whose output (which may hold secrets) is kept private and shown only on failure. */
+export function quietly(command: string): string {
+  // A subshell, so an `exit` inside the command still reaches the tail and the clean-up.
+  return `log=$(umask 077 && mktemp) || exit 1; (\n${command}\n) >"$log" 2>&1; rc=$?; [ "$rc" -eq 0 ] || tail -n 20 "$log" >&2; rm -f -- "$log"; exit "$rc"`;
+}

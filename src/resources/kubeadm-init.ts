@@ -19,7 +19,16 @@ import { shellQuote } from '../transport/quote.js';
 import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { CLIENT_CERT, ETCD_PKI_DIR } from './etcd-pki.js';
-import { EXTERNAL_ETCD_CLIENT, KUBEADM_CONFIG, KUBEADM_V1BETA3, KUBECTL, renderInitConfig } from './kubeadm-config.js';
+import {
+  EXTERNAL_ETCD_CLIENT,
+  INIT_CONF_FILES,
+  INIT_MANIFESTS,
+  KUBEADM_CONFIG,
+  KUBEADM_V1BETA3,
+  KUBECTL,
+  quietly,
+  renderInitConfig,
+} from './kubeadm-config.js';
 import { KUBEADM_API_VERSION } from '../spec/versions.js';
 import { APISERVER_PORT } from '../spec/constants.js';
 import {
@@ -32,11 +41,7 @@ import {
 } from '../etcd/restore-marker.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import type { HostFacts } from '../facts/types.js';
-import { joinRunningCluster } from './join-control-plane.js';
-
-/** What `kubeadm init` leaves under /etc/kubernetes (names as the probe lists them). */
-export const INIT_CONF_FILES = ['admin.conf', 'controller-manager.conf', 'kubelet.conf', 'scheduler.conf', 'super-admin.conf'];
-export const INIT_MANIFESTS = ['kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'];
+import { joinRunningCluster } from './join-worker.js';
 
 export type InitState = 'initialised' | 'partial' | 'absent';
 
@@ -45,12 +50,6 @@ export function initState(facts: HostFacts): InitState {
   const admin = facts.kubernetes.confFiles.includes('admin.conf');
   const apiserver = facts.kubernetes.manifests.includes('kube-apiserver.yaml');
   return admin && apiserver ? 'initialised' : admin || apiserver ? 'partial' : 'absent';
-}
-
-/** A command whose output (which may hold secrets) is kept private and shown only on failure. */
-export function quietly(command: string): string {
-  // A subshell, so an `exit` inside the command still reaches the tail and the clean-up.
-  return `log=$(umask 077 && mktemp) || exit 1; (\n${command}\n) >"$log" 2>&1; rc=$?; [ "$rc" -eq 0 ] || tail -n 20 "$log" >&2; rm -f -- "$log"; exit "$rc"`;
 }
 
 /**

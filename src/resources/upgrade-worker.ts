@@ -29,7 +29,7 @@ import { type CommandOperation, type Operation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { ADMIN_CONF, KUBEADM_UPGRADE_CONFIG, KUBECTL, renderUpgradeConfig } from './kubeadm-config.js';
 import { KUBEADM_API_VERSION } from '../spec/versions.js';
-import { quietly } from './kubeadm-init.js';
+import { quietly } from './kubeadm-config.js';
 import { nodeVersionChange } from './version-change.js';
 import { preUpgradeSnapshotCommand, preUpgradeSnapshotPath } from '../etcd/commands.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';

@@ -1,7 +1,7 @@
 // The lab's `add` and `remove` arguments, its choice of address and its known_hosts update: data
 // in, data out (the host-making itself is exercised by test/e2e/replace.test.ts).
 import { describe, expect, it } from 'vitest';
-import { nextFreeAddress, parseAddArgs, parseRemoveArgs, replaceKnownHost } from '../lab/membership.js';
+import { nextFreeAddress, parseAddArgs, parseRemoveArgs, replaceKnownHost } from './membership.js';
 
 describe('lab add arguments', () => {
   const cases: Array<[string[], ReturnType<typeof parseAddArgs> | RegExp]> = [

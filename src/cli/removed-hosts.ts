@@ -6,7 +6,7 @@ import { removedHosts, removedHostTarget } from '../resources/host-removal.js';
 import type { ClusterSpec } from '../spec/types.js';
 import type { HostPool } from '../transport/pool.js';
 import { observation } from '../transport/transport.js';
-import type { ClusterFacts } from './cluster.js';
+import type { ClusterFacts } from '../facts/cluster.js';
 
 /** The removed hosts that did not answer, with the reason. */
 export async function unreachableRemovedHosts(spec: ClusterSpec, clusterFacts: ClusterFacts, pool: HostPool): Promise<Map<string, string>> {
