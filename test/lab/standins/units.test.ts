@@ -16,6 +16,12 @@ import { parseArgs } from './src/lib/args.js';
 import { feasible } from './src/lib/scheduling.js';
 // @ts-expect-error plain JavaScript module without types
 import { cgroupMode } from './src/lib/cgroups.js';
+// @ts-expect-error plain JavaScript module without types
+import { humanDuration, wantsTable } from './src/lib/tables.js';
+// @ts-expect-error plain JavaScript module without types
+import { negotiateDiscovery } from './src/lib/discovery.js';
+// @ts-expect-error plain JavaScript module without types
+import { strategicMergePatch } from './src/lib/patch.js';
 
 const b3 = `apiVersion: kubeadm.k8s.io/v1beta3
 kind: ClusterConfiguration
@@ -297,5 +303,108 @@ describe('kubectl label, annotate and taint', () => {
       server.close();
       rmSync(d, { recursive: true, force: true });
     }
+  });
+});
+
+describe('apiserver pure pieces', () => {
+  it.each([
+    [-5000, '<invalid>'],
+    [500, '0s'],
+    [42_000, '42s'],
+    [119_000, '119s'],
+    [303_000, '5m3s'],
+    [300_000, '5m'],
+    [17 * 60_000, '17m'],
+    [125 * 60_000, '125m'],
+    [(4 * 60 + 5) * 60_000, '4h5m'],
+    [30 * 3_600_000, '30h'],
+    [(3 * 24 + 4) * 3_600_000, '3d4h'],
+    [120 * 86_400_000, '120d'],
+    [(2 * 365 + 30) * 86_400_000, '2y30d'],
+    [9 * 365 * 86_400_000, '9y'],
+  ])('ages %d ms as %s, as upstream HumanDuration', (ms, text) => {
+    expect(humanDuration(ms)).toBe(text);
+  });
+
+  it.each([
+    [
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json',
+      'v2',
+    ],
+    ['application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', 'v2beta1'],
+    ['application/json, */*', 'legacy'],
+    ['application/json,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList', 'legacy'],
+    [undefined, 'legacy'],
+  ])('discovery for Accept %s: %s', (accept, form) => {
+    expect(negotiateDiscovery(accept)).toBe(form);
+  });
+
+  it.each([
+    ['application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json', 'v1'],
+    ['application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json', 'v1beta1'],
+    ['application/json', undefined],
+    ['application/vnd.kubernetes.protobuf,application/json', undefined],
+  ])('Table for Accept %s: %s', (accept, version) => {
+    expect(wantsTable(accept)).toBe(version);
+  });
+
+  it.each([
+    [
+      'merges containers by name, env by name',
+      { spec: { containers: [{ name: 'a', env: [{ name: 'X', value: '1' }] }] } },
+      { spec: { containers: [{ name: 'a', env: [{ name: 'Y', value: '2' }] }] } },
+      {
+        spec: {
+          containers: [
+            {
+              name: 'a',
+              env: [
+                { name: 'X', value: '1' },
+                { name: 'Y', value: '2' },
+              ],
+            },
+          ],
+        },
+      },
+    ],
+    [
+      'deletes a list item by key',
+      { spec: { containers: [{ name: 'a' }, { name: 'b' }] } },
+      { spec: { containers: [{ name: 'a', $patch: 'delete' }] } },
+      { spec: { containers: [{ name: 'b' }] } },
+    ],
+    [
+      'orders by $setElementOrder',
+      { spec: { containers: [{ name: 'a' }, { name: 'b' }] } },
+      { spec: { '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }] } },
+      { spec: { containers: [{ name: 'b' }, { name: 'a' }] } },
+    ],
+    [
+      'replaces lists without a merge key',
+      { spec: { tolerations: [{ key: 'a' }] } },
+      { spec: { tolerations: [{ key: 'b' }] } },
+      { spec: { tolerations: [{ key: 'b' }] } },
+    ],
+    [
+      'merges finalizers as a set and deletes from it',
+      { metadata: { finalizers: ['a', 'b'] } },
+      { metadata: { finalizers: ['c'], '$deleteFromPrimitiveList/finalizers': ['a'] } },
+      { metadata: { finalizers: ['b', 'c'] } },
+    ],
+    [
+      'replaces a map with $patch: replace',
+      { spec: { selector: { a: '1', b: '2' } } },
+      { spec: { selector: { $patch: 'replace', c: '3' } } },
+      { spec: { selector: { c: '3' } } },
+    ],
+    [
+      'keeps only $retainKeys',
+      { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } } },
+      { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate' } } },
+      { spec: { strategy: { type: 'Recreate' } } },
+    ],
+    ['removes a field set to null', { spec: { unschedulable: true } }, { spec: { unschedulable: null } }, { spec: {} }],
+  ])('strategic merge patch: %s', (_what, target, patch, want) => {
+    expect(strategicMergePatch(target, patch)).toEqual(want);
   });
 });

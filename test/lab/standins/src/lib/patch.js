@@ -198,6 +198,14 @@ function smpMap(cur, patch, path) {
       else out[k] = m;
     } else out[k] = v;
   }
+  // An order directive without its list: only the order of the existing items changed.
+  for (const [k, order] of Object.entries(patch)) {
+    if (!k.startsWith('$setElementOrder/')) continue;
+    const field = k.slice('$setElementOrder/'.length);
+    const key = mergeKeyOf(path ? `${path}.${field}` : field);
+    if (!(field in patch) && key && Array.isArray(out[field]) && Array.isArray(order))
+      out[field] = [...out[field]].sort((a, b) => orderIndex(order, a?.[key]) - orderIndex(order, b?.[key]));
+  }
   return out;
 }
 
