@@ -54,6 +54,7 @@ interface Reply {
   code: number;
   type: string;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- API documents of many shapes
+  warnings: string[];
 }
 function call(method: string, path: string, opts: { body?: unknown; type?: string; accept?: string; user?: string } = {}): Promise<Reply> {
   const user = opts.user ?? 'admin';
@@ -84,7 +85,9 @@ function call(method: string, path: string, opts: { body?: unknown; type?: strin
           } catch {
             /* plain text (health) */
           }
-          resolve({ code: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body });
+          // One Warning header a warning, as upstream sends them (res.headers would join them).
+          const warnings = res.rawHeaders.filter((_, i) => i % 2 === 1 && res.rawHeaders[i - 1]?.toLowerCase() === 'warning');
+          resolve({ code: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body, warnings });
         });
       },
     );
@@ -191,6 +194,8 @@ interface Case {
   type?: RegExp;
   body?: Record<string, unknown>;
   check?: (body: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any -- as Reply.body
+  /** The Warning headers, exactly. */
+  warnings?: string[];
 }
 const CASES: Case[] = [
   { what: 'legacy /api', method: 'GET', path: '/api', code: 200, body: { kind: 'APIVersions', versions: ['v1'] } },
@@ -436,6 +441,141 @@ const CASES: Case[] = [
     code: 415,
     body: { kind: 'Status', reason: 'UnsupportedMediaType', code: 415 },
   },
+  {
+    what: "a group-version's OpenAPI: each kind's schema, tagged with its kind, with upstream's patch and list extensions",
+    method: 'GET',
+    path: '/openapi/v3/apis/apps/v1',
+    code: 200,
+    check: (b) => {
+      const s = b.components.schemas;
+      expect(s['io.k8s.api.apps.v1.Deployment']['x-kubernetes-group-version-kind']).toEqual([{ group: 'apps', version: 'v1', kind: 'Deployment' }]);
+      expect(s['io.k8s.api.apps.v1.Deployment'].properties.spec.allOf).toEqual([{ $ref: '#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec' }]);
+      expect(s['io.k8s.api.apps.v1.DeploymentSpec'].properties.replicas).toMatchObject({ type: 'integer' });
+      expect(s['io.k8s.api.apps.v1.DeploymentSpec'].properties.strategy['x-kubernetes-patch-strategy']).toBe('retainKeys');
+      expect(s['io.k8s.api.core.v1.PodSpec'].properties.containers).toMatchObject({
+        type: 'array',
+        'x-kubernetes-list-map-keys': ['name'],
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-patch-merge-key': 'name',
+        'x-kubernetes-patch-strategy': 'merge',
+      });
+      expect(s['io.k8s.api.core.v1.Container'].properties.ports['x-kubernetes-list-map-keys']).toEqual(['containerPort', 'protocol']);
+      expect(s['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'].properties.finalizers).toMatchObject({
+        'x-kubernetes-list-type': 'set',
+        'x-kubernetes-patch-strategy': 'merge',
+      });
+      const post = b.paths['/apis/apps/v1/namespaces/{namespace}/deployments'].post;
+      expect(post.requestBody.content['*/*'].schema).toEqual({ $ref: '#/components/schemas/io.k8s.api.apps.v1.Deployment' });
+    },
+  },
+  {
+    what: "the core OpenAPI: the pods' eviction subresource with the Eviction schema, and Node",
+    method: 'GET',
+    path: '/openapi/v3/api/v1',
+    code: 200,
+    check: (b) => {
+      expect(b.paths['/api/v1/namespaces/{namespace}/pods/{name}/eviction'].post['x-kubernetes-group-version-kind']).toEqual({
+        group: 'policy',
+        version: 'v1',
+        kind: 'Eviction',
+      });
+      expect(b.components.schemas['io.k8s.api.policy.v1.Eviction']['x-kubernetes-group-version-kind']).toEqual([
+        { group: 'policy', version: 'v1', kind: 'Eviction' },
+      ]);
+      expect(b.components.schemas['io.k8s.api.core.v1.NodeSpec'].properties.podCIDRs['x-kubernetes-list-type']).toBe('set');
+      expect(b.components.schemas['io.k8s.api.core.v1.ServiceSpec'].properties.ports['x-kubernetes-patch-merge-key']).toBe('port');
+    },
+  },
+  {
+    what: 'fieldValidation=Strict refuses a create with unknown fields, naming each as upstream',
+    method: 'POST',
+    path: '/apis/apps/v1/namespaces/cap/deployments?fieldValidation=Strict',
+    opts: {
+      body: {
+        ...deployment,
+        metadata: { name: 'typo' },
+        spec: { ...deployment.spec, replica: 2, template: { ...deployment.spec.template, spec: { containers: [{ name: 'a', imagee: 'x' }] } } },
+      },
+    },
+    code: 400,
+    body: {
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'BadRequest',
+      message:
+        'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagee", unknown field "spec.replica"',
+    },
+  },
+  { what: '... and stores nothing', method: 'GET', path: '/apis/apps/v1/namespaces/cap/deployments/typo', code: 404 },
+  {
+    what: 'without fieldValidation (Warn): the unknown field is dropped and named in a Warning header',
+    method: 'POST',
+    path: '/api/v1/namespaces/cap/configmaps',
+    opts: { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned', labelz: { a: 'b' } }, data: { a: 'b' }, foo: 1 } },
+    code: 201,
+    warnings: ['299 - "unknown field \\"metadata.labelz\\""', '299 - "unknown field \\"foo\\""'],
+    check: (b) => {
+      expect(b).not.toHaveProperty('foo');
+      expect(b.metadata).not.toHaveProperty('labelz');
+      expect(b.data).toEqual({ a: 'b' });
+    },
+  },
+  {
+    what: '... as the next read shows',
+    method: 'GET',
+    path: '/api/v1/namespaces/cap/configmaps/warned',
+    code: 200,
+    check: (b) => expect(b).not.toHaveProperty('foo'),
+  },
+  {
+    what: 'fieldValidation=Ignore drops unknown fields without a warning',
+    method: 'POST',
+    path: '/api/v1/namespaces/cap/configmaps?fieldValidation=Ignore',
+    opts: { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ignored' }, foo: 1 } },
+    code: 201,
+    warnings: [],
+    check: (b) => expect(b).not.toHaveProperty('foo'),
+  },
+  {
+    what: 'fieldValidation=Strict refuses an update with an unknown field',
+    method: 'PUT',
+    path: '/api/v1/namespaces/cap/configmaps/ignored?fieldValidation=Strict',
+    opts: { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ignored' }, dta: { a: 'b' } } },
+    code: 400,
+    body: { reason: 'BadRequest', message: 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dta"' },
+  },
+  {
+    what: 'fieldValidation=Strict refuses a strategic merge patch whose result has an unknown field (Invalid, on the field patch)',
+    method: 'PATCH',
+    path: '/apis/apps/v1/namespaces/cap/deployments/web?fieldValidation=Strict',
+    opts: { type: 'application/strategic-merge-patch+json', body: { spec: { foo: 'bar' } } },
+    code: 422,
+    body: {
+      reason: 'Invalid',
+      message: ' "" is invalid: patch: Invalid value: "map[spec:map[foo:bar]]": strict decoding error: unknown field "spec.foo"',
+      details: { causes: [{ reason: 'FieldValueInvalid', field: 'patch' }] },
+    },
+  },
+  {
+    what: 'a JSON merge patch under Warn drops the unknown field with a warning',
+    method: 'PATCH',
+    path: '/apis/apps/v1/namespaces/cap/deployments/web?fieldValidation=Warn',
+    opts: { type: 'application/merge-patch+json', body: { spec: { template: { spec: { hostnetwork: true } } } } },
+    code: 200,
+    warnings: ['299 - "unknown field \\"spec.template.spec.hostnetwork\\""'],
+    check: (b) => expect(b.spec.template.spec).not.toHaveProperty('hostnetwork'),
+  },
+  {
+    what: 'an unsupported fieldValidation value is refused as upstream validates the options',
+    method: 'POST',
+    path: '/api/v1/namespaces/cap/configmaps?fieldValidation=strict',
+    opts: { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } } },
+    code: 422,
+    body: {
+      reason: 'Invalid',
+      message: 'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn"',
+    },
+  },
   { what: 'a pod on n1', method: 'POST', path: '/api/v1/namespaces/cap/pods', opts: { body: pod('p1') }, code: 201 },
   {
     what: 'an eviction in a server dry run',
@@ -502,6 +642,7 @@ describe('the kube-apiserver stand-in', () => {
       if (c.type) expect(r.type).toMatch(c.type);
       if (c.body) expect(r.body).toMatchObject(c.body);
       c.check?.(r.body);
+      if (c.warnings) expect(r.warnings).toEqual(c.warnings);
     });
   }
 

@@ -11,6 +11,8 @@ import { versionInfo } from '../lib/version.js';
 import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregated, apiGroupList, apiVersions, groups, negotiateDiscovery, resourceList } from '../lib/discovery.js';
 import { openapiDocument, openapiIndex } from '../lib/openapi.js';
 import { PatchError, jsonPatch, mergePatch, strategicMergePatch } from '../lib/patch.js';
+import { FieldValidationError, checkFields, directiveOf, warningHeader } from '../lib/field-validation.js';
+import { typeOfKind } from '../lib/schemas.js';
 import { decodeObject } from '../lib/protobuf.js';
 import { toTable, wantsTable } from '../lib/tables.js';
 
@@ -347,10 +349,11 @@ function listPrefix(res, ns) {
 
 // The patch types upstream accepts; server-side apply is not modelled (see docs/lab-standins.md).
 const PATCHERS = {
-  'application/merge-patch+json': mergePatch,
-  'application/strategic-merge-patch+json': strategicMergePatch,
-  'application/json-patch+json': jsonPatch,
+  'application/merge-patch+json': (obj, body) => mergePatch(obj, body),
+  'application/strategic-merge-patch+json': (obj, body, res) => strategicMergePatch(obj, body, typeOfKind(res.group, res.version, res.kind)),
+  'application/json-patch+json': (obj, body) => jsonPatch(obj, body),
 };
+const EVICTION = { group: 'policy', version: 'v1', kind: 'Eviction' };
 
 // SelfSubjectAccessReview: the same authorizer as every request, asked about the review's attributes.
 async function accessReview(who, body) {
@@ -493,15 +496,24 @@ async function watch(req, resp, res, ns, query) {
   });
 }
 
-async function handleResource(req, resp, r, query, body, who) {
+// `ctx.json`: the body was JSON (a protobuf body cannot carry unknown fields); `ctx.warnings`:
+// the Warning headers of the response.
+async function handleResource(req, resp, r, query, body, who, ctx) {
   const { res, ns, name, sub } = r;
+  // fieldValidation: unknown fields refused (Strict) or dropped (Warn, Ignore); see field-validation.js.
+  const checked = (kind, obj, directive, patch) => {
+    if (!ctx.json || !obj || typeof obj !== 'object') return obj;
+    const out = checkFields(kind, obj, directive, patch);
+    ctx.warnings.push(...out.warnings);
+    return out.obj;
+  };
   const dryRun = query.getAll('dryRun').includes('All') || (body?.dryRun ?? body?.deleteOptions?.dryRun ?? []).includes?.('All');
   const isWatch = req.method === 'GET' && ['true', '1'].includes(query.get('watch') ?? '');
   const verb = isWatch ? 'watch' : { GET: name ? 'get' : 'list', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[req.method];
   if (!verb) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   if (res.ephemeral) {
     if (verb !== 'create' || name) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-    if (res.resource === 'selfsubjectaccessreviews') return [201, await accessReview(who, body)];
+    if (res.resource === 'selfsubjectaccessreviews') return [201, await accessReview(who, checked(res, body, directiveOf(query, 'CreateOptions')))];
   }
   if (!(await authorize(who, verb, r))) throw forbidden(who, verb, r);
   if (verb === 'watch') {
@@ -528,6 +540,7 @@ async function handleResource(req, resp, r, query, body, who) {
     return [200, obj];
   }
   if (verb === 'create') {
+    const directive = directiveOf(query, 'CreateOptions');
     if (sub === 'binding' && res.resource === 'pods') {
       const { obj } = await getObj(res, ns, name);
       if (obj.spec?.nodeName) throw new HttpError(409, 'Conflict', `pod ${name} is already assigned to node "${obj.spec.nodeName}"`);
@@ -539,15 +552,17 @@ async function handleResource(req, resp, r, query, body, who) {
     if (sub === 'eviction' && res.resource === 'pods') {
       // No PodDisruptionBudgets in the lab: an eviction is the pod's deletion (none with dryRun).
       if (body?.kind && body.kind !== 'Eviction') throw new HttpError(400, 'BadRequest', `expected Eviction, got ${body.kind}`);
+      body = checked(EVICTION, body, directive);
       if (body?.metadata?.name && body.metadata.name !== name) throw new HttpError(400, 'BadRequest', `name in URL does not match name in Eviction object`);
       await deleteObject(res, ns, name, body?.deleteOptions, dryRun);
       return [201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }];
     }
     if (name || sub) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (res.resource === 'certificatesigningrequests' && body?.spec) Object.assign(body.spec, { username: who.user, groups: who.groups });
-    return [201, await create(res, ns, body, dryRun)];
+    return [201, await create(res, ns, checked(res, body, directive), dryRun)];
   }
   if (verb === 'update') {
+    body = checked(res, body, directiveOf(query, 'UpdateOptions'));
     if (sub === 'finalize' && res.resource === 'namespaces') return [200, await update(res, ns, name, body, undefined, dryRun)];
     return [200, await update(res, ns, name, body, sub, dryRun)];
   }
@@ -560,16 +575,18 @@ async function handleResource(req, resp, r, query, body, who) {
         'UnsupportedMediaType',
         `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCHERS).join(', ')}`,
       );
+    const directive = directiveOf(query, 'PatchOptions');
     for (let i = 0; ; i++) {
       const { obj } = await getObj(res, ns, name);
       let next;
       try {
-        next = patcher(obj, body);
+        next = patcher(obj, body, res);
       } catch (e) {
         if (e instanceof PatchError)
           throw new HttpError(type === 'application/json-patch+json' ? 422 : 400, type === 'application/json-patch+json' ? 'Invalid' : 'BadRequest', e.message);
         throw e;
       }
+      next = checked(res, next, directive, { type, body });
       next.metadata = { ...(next.metadata || {}), resourceVersion: body?.metadata?.resourceVersion ?? obj.metadata.resourceVersion };
       try {
         if (sub === 'status') return [200, await update(res, ns, name, next, 'status', dryRun)];
@@ -645,9 +662,13 @@ const server = https.createServer(
     rejectUnauthorized: false,
   },
   async (req, resp) => {
+    const ctx = { json: false, warnings: [] };
     const send = (code, obj, contentType) => {
       const text = typeof obj === 'string' ? obj : JSON.stringify(obj);
-      resp.writeHead(code, { 'Content-Type': contentType ?? (typeof obj === 'string' ? 'text/plain; charset=utf-8' : 'application/json') });
+      resp.writeHead(code, {
+        'Content-Type': contentType ?? (typeof obj === 'string' ? 'text/plain; charset=utf-8' : 'application/json'),
+        ...(ctx.warnings.length ? { Warning: ctx.warnings.map(warningHeader) } : {}),
+      });
       resp.end(text);
     };
     const chunks = [];
@@ -709,16 +730,17 @@ const server = https.createServer(
         } else {
           try {
             body = JSON.parse(raw.toString('utf8'));
+            ctx.json = true;
           } catch (e) {
             throw new HttpError(400, 'BadRequest', `json: ${e.message}`);
           }
         }
       }
-      const out = await handleResource(req, resp, r, u.searchParams, body, who);
+      const out = await handleResource(req, resp, r, u.searchParams, body, who, ctx);
       if (out) send(out[0], out[1]);
     } catch (e) {
       if (resp.headersSent) return resp.end();
-      if (e instanceof HttpError) return send(e.code, status(e.code, e.reason, e.message, e.details));
+      if (e instanceof HttpError || e instanceof FieldValidationError) return send(e.code, status(e.code, e.reason, e.message, e.details));
       log('error', req.method, req.url, e.message);
       const code = e.etcd || /timeout|ECONNREFUSED|EHOSTUNREACH/.test(e.message) ? 504 : 500;
       send(code, status(code, code === 504 ? 'Timeout' : 'InternalError', e.message));

@@ -1,6 +1,12 @@
 // The three patch types of the API: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and
 // strategic merge patch, whose list semantics come from the Go types' patch tags
-// (`patchStrategy:"merge" patchMergeKey:"..."`), listed below for the types the lab serves.
+// (`patchStrategy:"merge" patchMergeKey:"..."`), published in the OpenAPI schemas (schemas.js).
+import { fieldOf } from './schemas.js';
+
+const field = (type, name) => {
+  const f = type && fieldOf(type, name);
+  return f ? { ...f, name } : undefined;
+};
 
 export class PatchError extends Error {}
 
@@ -104,38 +110,16 @@ export function jsonPatch(target, ops) {
 }
 
 // ---- strategic merge patch ----
-// Lists merged by key, by field name and the name of the field that holds it (upstream's tags).
-// A list field not named here is replaced whole, as an atomic list is.
-const MERGE_KEYS = [
-  [/(^|\.)(containers|initContainers|ephemeralContainers)$/, 'name'],
-  [/\.env$/, 'name'],
-  [/(containers|initContainers|ephemeralContainers)\.ports$/, 'containerPort'],
-  [/^spec\.ports$/, 'port'],
-  [/\.volumes$/, 'name'],
-  [/\.volumeMounts$/, 'mountPath'],
-  [/\.volumeDevices$/, 'devicePath'],
-  [/\.imagePullSecrets$/, 'name'],
-  [/\.hostAliases$/, 'ip'],
-  [/\.topologySpreadConstraints$/, 'topologyKey'],
-  [/(^|\.)status\.conditions$/, 'type'],
-  [/^status\.addresses$/, 'type'],
-  [/(^|\.)metadata\.ownerReferences$/, 'uid'],
-  [/\.resourceClaims$/, 'name'],
-  [/\.schedulingGates$/, 'name'],
-];
-// Lists of scalars merged as sets (patchStrategy merge without a key).
-const MERGE_SCALAR_LISTS = [/(^|\.)metadata\.finalizers$/];
-
-function mergeKeyOf(path) {
-  // Indices do not count: `spec.template.spec.containers`.
-  for (const [re, key] of MERGE_KEYS) if (re.test(path)) return key;
-  return undefined;
-}
+// List semantics come from the type's schema (schemas.js: upstream's patch tags): a list with a
+// merge key merges by it, a list of scalars with strategy merge merges as a set, any other list
+// (and every list below a field the schema does not model) is replaced whole, as an atomic list is.
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const strategies = (f) => (f?.tags.strategy ?? '').split(',');
 
-function smpList(cur, patch, path, orderKeys, deleteScalars) {
-  const key = mergeKeyOf(path);
-  if (key) {
+function smpList(cur, patch, f, orderKeys, deleteScalars) {
+  const key = f?.tags.key;
+  const path = f?.name ?? 'list';
+  if (key && strategies(f).includes('merge')) {
     const out = Array.isArray(cur) ? cur.map((x) => x) : [];
     for (const item of patch) {
       if (!isObj(item)) throw new PatchError(`${path}: a merging list needs objects`);
@@ -146,13 +130,13 @@ function smpList(cur, patch, path, orderKeys, deleteScalars) {
         continue;
       }
       if (item.$patch === 'replace') throw new PatchError(`${path}: $patch: replace inside a list item is not supported`);
-      if (i >= 0) out[i] = smpMap(out[i], item, `${path}`);
-      else out.push(smpMap({}, item, `${path}`));
+      if (i >= 0) out[i] = smpMap(out[i], item, f.of);
+      else out.push(smpMap({}, item, f.of));
     }
     if (orderKeys) out.sort((a, b) => orderIndex(orderKeys, a[key]) - orderIndex(orderKeys, b[key]));
     return out;
   }
-  if (MERGE_SCALAR_LISTS.some((re) => re.test(path))) {
+  if (strategies(f).includes('merge')) {
     const out = Array.isArray(cur) ? cur.filter((x) => !(deleteScalars || []).includes(x)) : [];
     for (const v of patch) if (!out.includes(v)) out.push(v);
     return out;
@@ -172,7 +156,7 @@ function stripDirectives(v) {
   return out;
 }
 
-function smpMap(cur, patch, path) {
+function smpMap(cur, patch, type) {
   if (patch.$patch === 'replace') {
     return stripDirectives(patch);
   }
@@ -189,11 +173,11 @@ function smpMap(cur, patch, path) {
       if (Array.isArray(out[field]) && !(field in patch)) out[field] = out[field].filter((x) => !v.includes(x));
       continue;
     }
-    const sub = path ? `${path}.${k}` : k;
+    const f = field(type, k);
     if (v === null) delete out[k];
-    else if (Array.isArray(v)) out[k] = smpList(out[k], v, sub, patch[`$setElementOrder/${k}`], patch[`$deleteFromPrimitiveList/${k}`]);
+    else if (Array.isArray(v)) out[k] = smpList(out[k], v, f, patch[`$setElementOrder/${k}`], patch[`$deleteFromPrimitiveList/${k}`]);
     else if (isObj(v)) {
-      const m = smpMap(out[k], v, sub);
+      const m = smpMap(out[k], v, f?.of);
       if (m === undefined) delete out[k];
       else out[k] = m;
     } else out[k] = v;
@@ -201,16 +185,19 @@ function smpMap(cur, patch, path) {
   // An order directive without its list: only the order of the existing items changed.
   for (const [k, order] of Object.entries(patch)) {
     if (!k.startsWith('$setElementOrder/')) continue;
-    const field = k.slice('$setElementOrder/'.length);
-    const key = mergeKeyOf(path ? `${path}.${field}` : field);
-    if (!(field in patch) && key && Array.isArray(out[field]) && Array.isArray(order))
-      out[field] = [...out[field]].sort((a, b) => orderIndex(order, a?.[key]) - orderIndex(order, b?.[key]));
+    const name = k.slice('$setElementOrder/'.length);
+    const key = field(type, name)?.tags.key;
+    if (!(name in patch) && key && Array.isArray(out[name]) && Array.isArray(order))
+      out[name] = [...out[name]].sort((a, b) => orderIndex(order, a?.[key]) - orderIndex(order, b?.[key]));
   }
   return out;
 }
 
-/** Applies a strategic merge patch to `target` (an API object). */
-export function strategicMergePatch(target, patch) {
+/**
+ * Applies a strategic merge patch to `target`, an API object of schema type `type` (schemas.js);
+ * a kind without a schema still has upstream's ObjectMeta.
+ */
+export function strategicMergePatch(target, patch, type = 'meta.v1.PartialObjectMetadata') {
   if (!isObj(patch)) throw new PatchError('a strategic merge patch must be a JSON object');
-  return smpMap(target, patch, '');
+  return smpMap(target, patch, type);
 }
