@@ -138,6 +138,20 @@ describe('the real kubectl against the lab control plane', () => {
     expect(await onCp1(`printf '%s' ${shellQuote(deployment.replace('replicas: 2', 'replicas: 1'))} | ${KUBECTL} apply -f -`)).toContain(
       'deployment.apps/web configured',
     );
+    // A typo in a manifest: the real client asks for strict server-side field validation, and a
+    // real apiserver refuses the object (nothing is created) and says which field.
+    const typo = deployment.replace('name: web,', 'name: typo,').replace('replicas: 2', 'replica: 2');
+    const refused = await sshExec('cp1', `printf '%s' ${shellQuote(typo)} | ${KUBECTL} apply -f -`, { timeoutMs: 60_000 });
+    expect({ code: refused.code, stderr: refused.stderr.trim() }).toEqual({
+      code: 1,
+      stderr:
+        'Error from server (BadRequest): error when creating "STDIN": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"',
+    });
+    expect(await onCp1(`${KUBECTL} -n kubectl-contract get deployments -o name`)).not.toContain('typo');
+    // kubectl explain reads the OpenAPI v3 schemas.
+    expect(await onCp1(`${KUBECTL} explain deployment.spec.replicas`)).toMatch(
+      /^KIND:\s+Deployment\n[\s\S]*^FIELD:\s+replicas <integer>\n[\s\S]*Number of desired pods/m,
+    );
     await onCp1(`${KUBECTL} delete namespace kubectl-contract --timeout=60s`, 90_000);
     expect(await onCp1(`${KUBECTL} get namespaces -o name`)).not.toContain('namespace/kubectl-contract');
 
