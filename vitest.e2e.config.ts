@@ -17,6 +17,7 @@ const ORDER = [
   'test/e2e/drift.test.ts',
   'test/e2e/apply.test.ts',
   'test/e2e/cluster.test.ts',
+  'test/e2e/kubectl.test.ts',
   'test/e2e/drift-kinds.test.ts',
   'test/e2e/convergence.test.ts',
   'test/e2e/monitoring.test.ts',

@@ -69,7 +69,10 @@ export function clusterFactsHost(controlPlane: readonly string[], facts: Readonl
   return controlPlane.find((h) => facts.get(h)?.kubernetes.confFiles.includes('admin.conf') === true);
 }
 
-/** Splits a stream of concatenated JSON values (kubectl prints one List per resource type). */
+/**
+ * Splits a stream of concatenated JSON values: kubectl prints one List holding every resource
+ * type asked for; a concatenation of Lists (one per type) is read the same way.
+ */
 export function splitJsonStream(text: string): unknown[] {
   const out: unknown[] = [];
   let depth = 0;

@@ -58,9 +58,16 @@ export function smokeManifest(image: string, replicas: number): string {
 }
 
 function readOperations(ctx: ResourceContext): CommandOperation[] {
-  const workers = ctx.placement.workers.map((h) => h.name);
+  return smokeOperations(
+    ctx.placement.workers.map((h) => h.name),
+    ctx.spec.containerd.sandboxImage,
+  );
+}
+
+/** The smoke test's steps for a cluster whose workers are `workers`, with the sandbox `image`. */
+export function smokeOperations(workers: string[], image: string): CommandOperation[] {
   const replicas = Math.max(1, workers.length);
-  const manifest = smokeManifest(ctx.spec.containerd.sandboxImage, replicas);
+  const manifest = smokeManifest(image, replicas);
   const ns = `-n ${SMOKE_NAMESPACE}`;
   const cleanup = `${KUBECTL} ${ns} delete deployment hactl-smoke --ignore-not-found; ${KUBECTL} ${ns} delete pod -l app=hactl-smoke --ignore-not-found; ${KUBECTL} ${ns} delete service hactl-smoke --ignore-not-found; ${KUBECTL} delete namespace ${SMOKE_NAMESPACE} --ignore-not-found`;
   const onWorkers =
@@ -69,7 +76,7 @@ function readOperations(ctx: ResourceContext): CommandOperation[] {
       : `for n in $(${KUBECTL} ${ns} get pods -l app=hactl-smoke -o jsonpath='{.items[*].spec.nodeName}'); do case ${shellQuote(` ${workers.join(' ')} `)} in *" $n "*) ;; *) echo "hactl: smoke pod on $n, not on a worker" >&2; exit 1 ;; esac; done`;
   return [
     {
-      description: `create ${replicas} pause pod(s) (${ctx.spec.containerd.sandboxImage}) and a Service in namespace ${SMOKE_NAMESPACE}`,
+      description: `create ${replicas} pause pod(s) (${image}) and a Service in namespace ${SMOKE_NAMESPACE}`,
       command: `printf '%s' ${shellQuote(manifest)} | ${KUBECTL} apply -f -`,
       effects: [],
     },

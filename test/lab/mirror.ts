@@ -9,6 +9,7 @@ import { run } from './exec.js';
 import { APT_OPTIONS, LAB_OSES, baseRecipeHash, type LabOs } from './image.js';
 import { cacheDir, labSourceDir, stateDir } from './paths.js';
 import { ensureSigningKey, signRelease, signingKeyFingerprint } from './signing.js';
+import { fetchDebianKubectl, realClientFor, repackageKubectl } from './real-kubectl.js';
 
 /** What hosts may install from the mirror (with dependencies): what hactl's resources manage. */
 export const MIRROR_PACKAGES = [
@@ -74,6 +75,7 @@ export function mirrorRecipeHash(os: LabOs): string {
   h.update(signingKeyFingerprint() ?? 'no key yet');
   h.update(JSON.stringify({ MIRROR_PACKAGES, NEWER_SUITE }));
   h.update(readFileSync(new URL(import.meta.url)));
+  h.update(readFileSync(new URL('./real-kubectl.ts', import.meta.url)));
   hashTree(h, standinsDir);
   return h.digest('hex').slice(0, 16);
 }
@@ -223,6 +225,33 @@ async function addContainerd2(dir: string, env: NodeJS.ProcessEnv, log: (msg: st
   log(`containerd ${version} from ${NEWER_SUITE} in ${CONTAINERD_2_REPO}/`);
 }
 
+/** Which kubectl each Kubernetes version's package holds in the mirror (`kubectl-clients.json`). */
+export interface KubectlClientRecord {
+  version: string;
+  client: 'stand-in' | { debianVersion: string; suite: string };
+}
+
+/**
+ * Replaces each stand-in kubectl in `dir` by Debian's real one where a real client is within ±1
+ * minor of its version (see real-kubectl.ts), and records the choice beside the packages.
+ */
+async function useRealKubectl(dir: string, debs: string[], env: NodeJS.ProcessEnv, log: (msg: string) => void): Promise<void> {
+  const clients = await fetchDebianKubectl(env, [...new Set(Object.values(LAB_OSES).map((o) => o.suite)), NEWER_SUITE]);
+  const records: KubectlClientRecord[] = [];
+  for (const name of debs) {
+    const version = /^kubectl_([^_]+)_/.exec(name)?.[1];
+    if (!version) continue;
+    const client = realClientFor(version, clients);
+    if (client) await repackageKubectl(client, version, dir);
+    records.push({ version, client: client ? { debianVersion: client.debianVersion, suite: client.suite } : 'stand-in' });
+  }
+  writeFileSync(join(dir, '..', 'kubectl-clients.json'), `${JSON.stringify(records, null, 2)}\n`);
+  const real = records.filter((r) => r.client !== 'stand-in');
+  log(
+    `real kubectl (${clients.map((c) => `${c.debianVersion} from ${c.suite}`).join(', ') || 'none found'}) as ${real.map((r) => r.version).join(', ') || 'no version'}`,
+  );
+}
+
 /** Returns the mirror directory (pool/, Packages, Release), building it when its inputs changed. */
 export async function ensureMirror(os: LabOs, baseDir: string, log: (msg: string) => void = () => undefined): Promise<string> {
   await ensureSigningKey();
@@ -241,11 +270,14 @@ export async function ensureMirror(os: LabOs, baseDir: string, log: (msg: string
     const wanted = new Set(MIRROR_PACKAGES);
     const own = new Set<string>();
     let debs: string[] = [];
+    const env = scratchApt(baseDir, join(cacheDir, `apt-scratch-${os}`));
+    await run('apt-get', ['-q', 'update'], { env });
     if (existsSync(standinsScript)) {
       const out = join(tmp, 'standins');
       mkdirSync(out);
       await run('bash', [standinsScript, out], { timeoutMs: 600_000 });
       debs = readdirSync(out).filter((n) => n.endsWith('.deb'));
+      await useRealKubectl(out, debs, env, log);
       for (const name of debs) own.add(await debField(join(out, name), 'Package'));
       for (const name of debs) {
         for (const dep of await debDepends(join(out, name))) if (!own.has(dep)) wanted.add(dep);
@@ -254,8 +286,6 @@ export async function ensureMirror(os: LabOs, baseDir: string, log: (msg: string
       rmSync(out, { recursive: true, force: true });
       log(`added ${debs.length} stand-in package(s)`);
     }
-    const env = scratchApt(baseDir, join(cacheDir, `apt-scratch-${os}`));
-    await run('apt-get', ['-q', 'update'], { env });
     await run('apt-get', ['-q', '-y', '--download-only', `-o`, `Dir::Cache::archives=${pool}/`, 'install', ...wanted], { env });
     rmSync(join(pool, 'partial'), { recursive: true, force: true });
     rmSync(join(pool, 'lock'), { force: true });

@@ -1,6 +1,6 @@
 // Unit tests of the stand-ins' pure pieces (config decoding, AES-GCM, CA hash, JSON gateway helpers).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,17 @@ import { parseArgs } from './src/lib/args.js';
 import { feasible } from './src/lib/scheduling.js';
 // @ts-expect-error plain JavaScript module without types
 import { cgroupMode } from './src/lib/cgroups.js';
+// @ts-expect-error plain JavaScript module without types
+import { humanDuration, wantsTable } from './src/lib/tables.js';
+// @ts-expect-error plain JavaScript module without types
+import { negotiateDiscovery } from './src/lib/discovery.js';
+// @ts-expect-error plain JavaScript module without types
+import { strategicMergePatch } from './src/lib/patch.js';
+// @ts-expect-error plain JavaScript module without types
+import { typeOfKind, unknownFields } from './src/lib/schemas.js';
+import { parseAllDocuments } from 'yaml';
+import { smokeManifest } from '../../../src/resources/smoke-test.js';
+import { renderKubeVipManifest } from '../../../src/resources/kube-vip.js';
 
 const b3 = `apiVersion: kubeadm.k8s.io/v1beta3
 kind: ClusterConfiguration
@@ -297,5 +308,169 @@ describe('kubectl label, annotate and taint', () => {
       server.close();
       rmSync(d, { recursive: true, force: true });
     }
+  });
+});
+
+describe('apiserver pure pieces', () => {
+  it.each([
+    [-5000, '<invalid>'],
+    [500, '0s'],
+    [42_000, '42s'],
+    [119_000, '119s'],
+    [303_000, '5m3s'],
+    [300_000, '5m'],
+    [17 * 60_000, '17m'],
+    [125 * 60_000, '125m'],
+    [(4 * 60 + 5) * 60_000, '4h5m'],
+    [30 * 3_600_000, '30h'],
+    [(3 * 24 + 4) * 3_600_000, '3d4h'],
+    [120 * 86_400_000, '120d'],
+    [(2 * 365 + 30) * 86_400_000, '2y30d'],
+    [9 * 365 * 86_400_000, '9y'],
+  ])('ages %d ms as %s, as upstream HumanDuration', (ms, text) => {
+    expect(humanDuration(ms)).toBe(text);
+  });
+
+  it.each([
+    [
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json',
+      'v2',
+    ],
+    ['application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', 'v2beta1'],
+    ['application/json, */*', 'legacy'],
+    ['application/json,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList', 'legacy'],
+    [undefined, 'legacy'],
+  ])('discovery for Accept %s: %s', (accept, form) => {
+    expect(negotiateDiscovery(accept)).toBe(form);
+  });
+
+  it.each([
+    ['application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json', 'v1'],
+    ['application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json', 'v1beta1'],
+    ['application/json', undefined],
+    ['application/vnd.kubernetes.protobuf,application/json', undefined],
+  ])('Table for Accept %s: %s', (accept, version) => {
+    expect(wantsTable(accept)).toBe(version);
+  });
+
+  it.each([
+    [
+      'merges containers by name, env by name',
+      'core.v1.Pod',
+      { spec: { containers: [{ name: 'a', env: [{ name: 'X', value: '1' }] }] } },
+      { spec: { containers: [{ name: 'a', env: [{ name: 'Y', value: '2' }] }] } },
+      {
+        spec: {
+          containers: [
+            {
+              name: 'a',
+              env: [
+                { name: 'X', value: '1' },
+                { name: 'Y', value: '2' },
+              ],
+            },
+          ],
+        },
+      },
+    ],
+    [
+      'deletes a list item by key',
+      'core.v1.Pod',
+      { spec: { containers: [{ name: 'a' }, { name: 'b' }] } },
+      { spec: { containers: [{ name: 'a', $patch: 'delete' }] } },
+      { spec: { containers: [{ name: 'b' }] } },
+    ],
+    [
+      'orders by $setElementOrder',
+      'core.v1.Pod',
+      { spec: { containers: [{ name: 'a' }, { name: 'b' }] } },
+      { spec: { '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }] } },
+      { spec: { containers: [{ name: 'b' }, { name: 'a' }] } },
+    ],
+    [
+      'replaces lists without a merge key',
+      'core.v1.Pod',
+      { spec: { tolerations: [{ key: 'a' }] } },
+      { spec: { tolerations: [{ key: 'b' }] } },
+      { spec: { tolerations: [{ key: 'b' }] } },
+    ],
+    [
+      'merges finalizers as a set and deletes from it',
+      'core.v1.Namespace',
+      { metadata: { finalizers: ['a', 'b'] } },
+      { metadata: { finalizers: ['c'], '$deleteFromPrimitiveList/finalizers': ['a'] } },
+      { metadata: { finalizers: ['b', 'c'] } },
+    ],
+    [
+      'replaces a map with $patch: replace',
+      'core.v1.Service',
+      { spec: { selector: { a: '1', b: '2' } } },
+      { spec: { selector: { $patch: 'replace', c: '3' } } },
+      { spec: { selector: { c: '3' } } },
+    ],
+    [
+      'keeps only $retainKeys',
+      'apps.v1.Deployment',
+      { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } } },
+      { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate' } } },
+      { spec: { strategy: { type: 'Recreate' } } },
+    ],
+    ['removes a field set to null', 'core.v1.Node', { spec: { unschedulable: true } }, { spec: { unschedulable: null } }, { spec: {} }],
+    [
+      'a kind without a schema: metadata still merges, lists are replaced',
+      undefined,
+      { metadata: { finalizers: ['a'] }, subsets: [{ addresses: [{ ip: '1' }] }] },
+      { metadata: { finalizers: ['b'] }, subsets: [{ addresses: [{ ip: '2' }] }] },
+      { metadata: { finalizers: ['a', 'b'] }, subsets: [{ addresses: [{ ip: '2' }] }] },
+    ],
+    [
+      "merges a Node's conditions by type",
+      'core.v1.Node',
+      {
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'False' },
+            { type: 'DiskPressure', status: 'False' },
+          ],
+        },
+      },
+      { status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+      {
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'True' },
+            { type: 'DiskPressure', status: 'False' },
+          ],
+        },
+      },
+    ],
+  ])('strategic merge patch: %s', (_what, type, target, patch, want) => {
+    expect(strategicMergePatch(target, patch, type)).toEqual(want);
+  });
+});
+
+// What hactl applies (and the kubelet mirrors) must pass the strict field validation a real
+// apiserver does (`kubectl apply` asks for fieldValidation=Strict): the stand-in's schemas say so.
+describe("hactl's manifests under strict field validation", () => {
+  const manifests: [string, string][] = [
+    ['the smoke test', smokeManifest('registry.k8s.io/pause:3.10.2', 2)],
+    ['kube-vip', renderKubeVipManifest({ version: 'v0.8.9', iface: 'eth0', vip: '198.18.0.10', kubeconfig: '/etc/kubernetes/admin.conf' })],
+    ["the lab's CNI", readFileSync(join(import.meta.dirname, 'manifests', 'lab-cni.yaml'), 'utf8')],
+  ];
+  it.each(manifests)('%s has no unknown field', (_what, text) => {
+    const docs = parseAllDocuments(text).map((d) => d.toJS() as { apiVersion: string; kind: string });
+    const checked = docs.map((o) => {
+      const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+      const type = typeOfKind(group, version, o.kind);
+      expect(type, `${o.apiVersion} ${o.kind} has a schema`).toBeDefined();
+      return [o.kind, unknownFields(type, o)];
+    });
+    expect(checked).toEqual(docs.map((o) => [o.kind, []]));
+  });
+
+  it('names a misspelt field as upstream does', () => {
+    const bad = smokeManifest('registry.k8s.io/pause:3.10.2', 2).replace('replicas:', 'replica:').replace('image:', 'imagee:');
+    const deployment = parseAllDocuments(bad)[1]?.toJS();
+    expect(unknownFields('apps.v1.Deployment', deployment)).toEqual(['spec.replica', 'spec.template.spec.containers[0].imagee']);
   });
 });

@@ -8,6 +8,13 @@ import { flagMap, die } from '../lib/args.js';
 import { Etcd } from '../lib/etcd.js';
 import { RESOURCES, storageKey } from '../lib/resources.js';
 import { versionInfo } from '../lib/version.js';
+import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregated, apiGroupList, apiVersions, groups, negotiateDiscovery, resourceList } from '../lib/discovery.js';
+import { openapiDocument, openapiIndex } from '../lib/openapi.js';
+import { PatchError, jsonPatch, mergePatch, strategicMergePatch } from '../lib/patch.js';
+import { FieldValidationError, checkFields, directiveOf, warningHeader } from '../lib/field-validation.js';
+import { typeOfKind } from '../lib/schemas.js';
+import { decodeObject } from '../lib/protobuf.js';
+import { toTable, wantsTable } from '../lib/tables.js';
 
 const KNOWN = new Set([
   'advertise-address',
@@ -68,13 +75,15 @@ function status(code, reason, message, details) {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
 }
 class HttpError extends Error {
-  constructor(code, reason, message) {
+  constructor(code, reason, message, details) {
     super(message);
     this.code = code;
     this.reason = reason;
+    this.details = details;
   }
 }
-const notFound = (res, name) => new HttpError(404, 'NotFound', `${res.resource}${res.group ? '.' + res.group : ''} "${name}" not found`);
+const qualified = (res) => `${res.resource}${res.group ? '.' + res.group : ''}`;
+const notFound = (res, name) => new HttpError(404, 'NotFound', `${qualified(res)} "${name}" not found`, { name, group: res.group, kind: res.resource });
 
 // ---------- authentication ----------
 async function authenticate(req) {
@@ -222,7 +231,10 @@ function validateName(res, name) {
     );
 }
 
-async function create(res, ns, body) {
+// Resources whose metadata.generation counts changes of their spec (upstream's strategies).
+const GENERATION = new Set(['deployments', 'daemonsets', 'pods']);
+
+async function create(res, ns, body, dryRun = false) {
   if (!body || typeof body !== 'object') throw new HttpError(400, 'BadRequest', 'the body of the request was not an object');
   const meta = (body.metadata = { ...(body.metadata || {}) });
   if (!meta.name && meta.generateName) meta.name = meta.generateName + crypto.randomBytes(3).toString('hex').slice(0, 5);
@@ -231,24 +243,48 @@ async function create(res, ns, body) {
     if (meta.namespace && meta.namespace !== ns)
       throw new HttpError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
     meta.namespace = ns;
+    // NamespaceLifecycle admission: no new content in a missing or terminating namespace.
     const { kv } = await etcd.get(`/registry/namespaces/${ns}`);
-    if (!kv) throw new HttpError(404, 'NotFound', `namespaces "${ns}" not found`);
+    if (!kv) throw new HttpError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
+    if (JSON.parse(kv.value).status?.phase === 'Terminating')
+      throw new HttpError(
+        403,
+        'Forbidden',
+        `${res.resource} "${meta.name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        {
+          name: meta.name,
+          kind: res.resource,
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
+        },
+      );
   } else delete meta.namespace;
   body.apiVersion = res.apiVersion;
   body.kind = res.kind;
   meta.uid = crypto.randomUUID();
   meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   delete meta.resourceVersion;
-  if (res.resource === 'namespaces') body.status = { phase: 'Active' };
+  delete meta.deletionTimestamp;
+  if (GENERATION.has(res.resource)) meta.generation = 1;
+  if (res.resource === 'namespaces') {
+    body.spec = { finalizers: ['kubernetes'], ...(body.spec || {}) };
+    body.status = { phase: 'Active' };
+    meta.labels = { ...(meta.labels || {}), 'kubernetes.io/metadata.name': meta.name };
+  }
   if (res.resource === 'pods') body.status = { phase: 'Pending', ...(body.status || {}) };
   const key = storageKey(res, ns, meta.name);
+  const exists = () =>
+    new HttpError(409, 'AlreadyExists', `${qualified(res)} "${meta.name}" already exists`, { name: meta.name, group: res.group, kind: res.resource });
+  if (dryRun) {
+    if ((await etcd.get(key)).kv) throw exists();
+    return body;
+  }
   const r = await etcd.putIf(key, JSON.stringify(body), 0);
-  if (!r.ok) throw new HttpError(409, 'AlreadyExists', `${res.resource}${res.group ? '.' + res.group : ''} "${meta.name}" already exists`);
+  if (!r.ok) throw exists();
   body.metadata.resourceVersion = String(r.revision);
   return body;
 }
 
-async function update(res, ns, name, body, sub) {
+async function update(res, ns, name, body, sub, dryRun = false) {
   const { obj: cur, kv } = await getObj(res, ns, name);
   let next;
   if (sub === 'status' || sub === 'approval') next = { ...cur, status: body.status };
@@ -257,6 +293,13 @@ async function update(res, ns, name, body, sub) {
     next = { ...body, apiVersion: res.apiVersion, kind: res.kind };
     if (res.status) next.status = cur.status;
     next.metadata = { ...body.metadata, name, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp };
+    if (cur.metadata.deletionTimestamp) next.metadata.deletionTimestamp = cur.metadata.deletionTimestamp;
+    else delete next.metadata.deletionTimestamp;
+    // metadata.generation counts changes of the desired state (spec), as upstream's strategies do.
+    if (GENERATION.has(res.resource)) {
+      const changed = JSON.stringify(next.spec) !== JSON.stringify(cur.spec);
+      next.metadata.generation = (cur.metadata.generation ?? 1) + (changed ? 1 : 0);
+    }
     if (res.namespaced) next.metadata.namespace = ns;
   }
   const want = body.metadata?.resourceVersion;
@@ -267,6 +310,10 @@ async function update(res, ns, name, body, sub) {
       `Operation cannot be fulfilled on ${res.resource}${res.group ? '.' + res.group : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
     );
   delete next.metadata.resourceVersion;
+  if (dryRun) {
+    next.metadata.resourceVersion = String(kv.modRevision);
+    return next;
+  }
   const r = await etcd.putIf(storageKey(res, ns, name), JSON.stringify(next), kv.modRevision);
   if (!r.ok)
     throw new HttpError(
@@ -278,39 +325,222 @@ async function update(res, ns, name, body, sub) {
   return next;
 }
 
-// RFC 7386 JSON merge patch.
-function mergePatch(target, patch) {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out = target && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
+const forbidden = (who, verb, r) => {
+  const { res, ns, name } = r;
+  const scope = ns ? ` in the namespace "${ns}"` : ' at the cluster scope';
+  return new HttpError(
+    403,
+    'Forbidden',
+    `${qualified(res)}${name ? ` "${name}"` : ''} is forbidden: User "${who.user}" cannot ${verb} resource "${res.resource}${r.sub ? '/' + r.sub : ''}" in API group "${res.group}"${scope}`,
+    { name, group: res.group, kind: res.resource },
+  );
+};
+const conflict = (res, name) =>
+  new HttpError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(res)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, group: res.group, kind: res.resource },
+  );
+
+function listPrefix(res, ns) {
+  return res.namespaced && ns ? `/registry/${res.resource}/${ns}/` : `/registry/${res.resource}/`;
 }
 
-async function handleResource(req, r, query, body, who) {
-  const { res, ns, name, sub } = r;
-  const verb = { GET: name ? 'get' : 'list', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[req.method];
-  if (!verb) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-  if (!(await authorize(who, verb, r))) {
-    const scope = ns ? ` in the namespace "${ns}"` : ' at the cluster scope';
+// The patch types upstream accepts; server-side apply is not modelled (see docs/lab-standins.md).
+const PATCHERS = {
+  'application/merge-patch+json': (obj, body) => mergePatch(obj, body),
+  'application/strategic-merge-patch+json': (obj, body, res) => strategicMergePatch(obj, body, typeOfKind(res.group, res.version, res.kind)),
+  'application/json-patch+json': (obj, body) => jsonPatch(obj, body),
+};
+const EVICTION = { group: 'policy', version: 'v1', kind: 'Eviction' };
+
+// SelfSubjectAccessReview: the same authorizer as every request, asked about the review's attributes.
+async function accessReview(who, body) {
+  const ra = body?.spec?.resourceAttributes;
+  const nra = body?.spec?.nonResourceAttributes;
+  let allowed;
+  if (ra) {
+    const resource = ra.resource === '*' ? '*' : ra.resource;
+    const res = RESOURCES.find((x) => x.resource === resource && (ra.group === '*' || x.group === (ra.group ?? ''))) ?? { resource, group: ra.group ?? '' };
+    allowed = await authorize(who, ra.verb, { res, ns: ra.namespace || undefined, name: ra.name || undefined });
+  } else if (nra) {
+    allowed = await authorize(who, nra.verb, { res: undefined, path: nra.path });
+  } else
     throw new HttpError(
-      403,
-      'Forbidden',
-      `${res.resource}${res.group ? '.' + res.group : ''}${name ? ` "${name}"` : ''} is forbidden: User "${who.user}" cannot ${verb} resource "${res.resource}" in API group "${res.group}"${scope}`,
+      422,
+      'Invalid',
+      'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
     );
+  return {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: body.spec,
+    status: allowed ? { allowed: true, reason: 'allowed by the lab apiserver authorizer' } : { allowed: false },
+  };
+}
+
+// Namespace deletion: the namespace turns Terminating (and stays so while its content goes), then
+// its namespaced objects are deleted and the namespace with them, as upstream's namespace
+// controller and the `kubernetes` finalizer do. Done here, in the background of the request.
+async function purgeNamespace(ns) {
+  for (const r of RESOURCES.filter((x) => x.namespaced && !x.ephemeral)) {
+    const { kvs } = await etcd.list(`/registry/${r.resource}/${ns}/`);
+    for (const kv of kvs) await etcd.deleteIf(kv.key, kv.modRevision);
+  }
+  const nsRes = RESOURCES.find((r) => r.resource === 'namespaces');
+  for (let i = 0; i < 5; i++) {
+    const { kv } = await etcd.get(storageKey(nsRes, undefined, ns));
+    if (!kv) return;
+    if ((await etcd.deleteIf(kv.key, kv.modRevision)).ok) return;
+  }
+}
+
+async function deleteObject(res, ns, name, opts, dryRun) {
+  // As the real apiserver: a delete without preconditions retries when a writer got in between
+  // (a kubelet's status update, say); with preconditions it is the caller's conflict.
+  const pre = opts?.preconditions?.resourceVersion;
+  for (let i = 0; ; i++) {
+    const { obj, kv } = await getObj(res, ns, name);
+    if (pre && pre !== String(kv.modRevision)) throw conflict(res, name);
+    if (opts?.preconditions?.uid && opts.preconditions.uid !== obj.metadata.uid)
+      throw new HttpError(409, 'Conflict', `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${obj.metadata.uid}`, {
+        name,
+        kind: res.resource,
+      });
+    if (dryRun) return [200, obj];
+    if (res.resource === 'namespaces') {
+      if (['default', 'kube-system', 'kube-public'].includes(name))
+        throw new HttpError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+      if (obj.status?.phase !== 'Terminating') {
+        obj.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        obj.status = { ...(obj.status || {}), phase: 'Terminating' };
+        delete obj.metadata.resourceVersion;
+        const w = await etcd.putIf(kv.key, JSON.stringify(obj), kv.modRevision);
+        if (!w.ok) {
+          if (i < 5) continue;
+          throw conflict(res, name);
+        }
+        obj.metadata.resourceVersion = String(w.revision);
+      }
+      purgeNamespace(name).catch((e) => log('namespace', name, 'purge:', e.message));
+      return [200, obj];
+    }
+    const r2 = await etcd.deleteIf(kv.key, kv.modRevision);
+    if (r2.ok) return [200, obj];
+    if (pre || i >= 5) throw conflict(res, name);
+  }
+}
+
+// Watch: the changes under the list's prefix from resourceVersion + 1 (or, without one, the
+// current objects as ADDED first), filtered by the selectors, as newline-delimited JSON events.
+// With sendInitialEvents (client-go's watch-list) the initial ADDED events end with a bookmark
+// annotated k8s.io/initial-events-end.
+async function watch(req, resp, res, ns, query) {
+  const prefix = listPrefix(res, ns);
+  const matches = (o) => o && matchLabels(o, query.get('labelSelector')) && matchFields(o, query.get('fieldSelector'));
+  const parse = (kv) => decorate(JSON.parse(kv.value), kv);
+  let from = query.get('resourceVersion');
+  const initial = query.get('sendInitialEvents') === 'true' || !from || from === '0';
+  resp.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  const emit = (type, object) => resp.write(JSON.stringify({ type, object }) + '\n');
+  let start;
+  if (initial) {
+    const { revision, kvs } = await etcd.list(prefix);
+    for (const kv of kvs) {
+      const o = parse(kv);
+      if (matches(o)) emit('ADDED', o);
+    }
+    if (query.get('sendInitialEvents') === 'true' && query.get('allowWatchBookmarks') === 'true')
+      emit('BOOKMARK', {
+        kind: res.kind,
+        apiVersion: res.apiVersion,
+        metadata: { resourceVersion: String(revision), annotations: { 'k8s.io/initial-events-end': 'true' } },
+      });
+    start = revision + 1;
+  } else start = Number(from) + 1;
+  if (!Number.isFinite(start)) throw new HttpError(400, 'BadRequest', `invalid resource version: ${from}`);
+  const timeout = Math.min(Number(query.get('timeoutSeconds') || 1800), 3600) * 1000;
+  await new Promise((resolve) => {
+    const stop = etcd.watch(
+      prefix,
+      start,
+      (events) => {
+        for (const e of events) {
+          if (e.type === 'DELETE') {
+            const prev = e.prevKv && JSON.parse(e.prevKv.value);
+            if (prev && matches(prev)) emit('DELETED', { ...prev, metadata: { ...prev.metadata, resourceVersion: String(e.kv.modRevision) } });
+            continue;
+          }
+          const o = parse(e.kv);
+          const was = e.prevKv && JSON.parse(e.prevKv.value);
+          if (matches(o)) emit(was && matches(was) ? 'MODIFIED' : 'ADDED', o);
+          else if (was && matches(was)) emit('DELETED', o);
+        }
+      },
+      (err) => {
+        if (err?.compacted) emit('ERROR', status(410, 'Expired', `too old resource version: ${start - 1} (${err.compacted})`));
+        finish();
+      },
+    );
+    const timer = setTimeout(() => finish(), timeout);
+    function finish() {
+      clearTimeout(timer);
+      stop();
+      resp.end();
+      resolve();
+    }
+    req.on('close', finish);
+    resp.on('close', finish);
+  });
+}
+
+// `ctx.json`: the body was JSON (a protobuf body cannot carry unknown fields); `ctx.warnings`:
+// the Warning headers of the response.
+async function handleResource(req, resp, r, query, body, who, ctx) {
+  const { res, ns, name, sub } = r;
+  // fieldValidation: unknown fields refused (Strict) or dropped (Warn, Ignore); see field-validation.js.
+  const checked = (kind, obj, directive, patch) => {
+    if (!ctx.json || !obj || typeof obj !== 'object') return obj;
+    const out = checkFields(kind, obj, directive, patch);
+    ctx.warnings.push(...out.warnings);
+    return out.obj;
+  };
+  const dryRun = query.getAll('dryRun').includes('All') || (body?.dryRun ?? body?.deleteOptions?.dryRun ?? []).includes?.('All');
+  const isWatch = req.method === 'GET' && ['true', '1'].includes(query.get('watch') ?? '');
+  const verb = isWatch ? 'watch' : { GET: name ? 'get' : 'list', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[req.method];
+  if (!verb) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  if (res.ephemeral) {
+    if (verb !== 'create' || name) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (res.resource === 'selfsubjectaccessreviews') return [201, await accessReview(who, checked(res, body, directiveOf(query, 'CreateOptions')))];
+  }
+  if (!(await authorize(who, verb, r))) throw forbidden(who, verb, r);
+  if (verb === 'watch') {
+    await watch(req, resp, res, ns, query);
+    return undefined;
   }
   if (verb === 'list') {
-    const prefix = res.namespaced && ns ? `/registry/${res.resource}/${ns}/` : `/registry/${res.resource}/`;
-    const { revision, kvs } = await etcd.list(prefix);
+    const { revision, kvs } = await etcd.list(listPrefix(res, ns));
     const items = kvs
       .map((kv) => decorate(JSON.parse(kv.value), kv))
       .filter((o) => matchLabels(o, query.get('labelSelector')) && matchFields(o, query.get('fieldSelector')));
+    const table = wantsTable(req.headers.accept);
+    if (table)
+      return [
+        200,
+        toTable(res, items, { resourceVersion: String(revision), includeObject: query.get('includeObject') ?? undefined, apiVersion: `meta.k8s.io/${table}` }),
+      ];
     return [200, { kind: `${res.kind}List`, apiVersion: res.apiVersion, metadata: { resourceVersion: String(revision) }, items }];
   }
-  if (verb === 'get') return [200, (await getObj(res, ns, name)).obj];
+  if (verb === 'get') {
+    const { obj } = await getObj(res, ns, name);
+    const table = wantsTable(req.headers.accept);
+    if (table && !sub) return [200, toTable(res, [obj], { includeObject: query.get('includeObject') ?? undefined, apiVersion: `meta.k8s.io/${table}` })];
+    return [200, obj];
+  }
   if (verb === 'create') {
+    const directive = directiveOf(query, 'CreateOptions');
     if (sub === 'binding' && res.resource === 'pods') {
       const { obj } = await getObj(res, ns, name);
       if (obj.spec?.nodeName) throw new HttpError(409, 'Conflict', `pod ${name} is already assigned to node "${obj.spec.nodeName}"`);
@@ -319,43 +549,57 @@ async function handleResource(req, r, query, body, who) {
       await update(res, ns, name, { ...obj, status: undefined }, undefined).then(() => update(res, ns, name, obj, 'status'));
       return [201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }];
     }
-    if (name) throw new HttpError(405, 'MethodNotAllowed', 'POST to a named resource');
+    if (sub === 'eviction' && res.resource === 'pods') {
+      // No PodDisruptionBudgets in the lab: an eviction is the pod's deletion (none with dryRun).
+      if (body?.kind && body.kind !== 'Eviction') throw new HttpError(400, 'BadRequest', `expected Eviction, got ${body.kind}`);
+      body = checked(EVICTION, body, directive);
+      if (body?.metadata?.name && body.metadata.name !== name) throw new HttpError(400, 'BadRequest', `name in URL does not match name in Eviction object`);
+      await deleteObject(res, ns, name, body?.deleteOptions, dryRun);
+      return [201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }];
+    }
+    if (name || sub) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (res.resource === 'certificatesigningrequests' && body?.spec) Object.assign(body.spec, { username: who.user, groups: who.groups });
-    return [201, await create(res, ns, body)];
+    return [201, await create(res, ns, checked(res, body, directive), dryRun)];
   }
-  if (verb === 'update') return [200, await update(res, ns, name, body, sub)];
+  if (verb === 'update') {
+    body = checked(res, body, directiveOf(query, 'UpdateOptions'));
+    if (sub === 'finalize' && res.resource === 'namespaces') return [200, await update(res, ns, name, body, undefined, dryRun)];
+    return [200, await update(res, ns, name, body, sub, dryRun)];
+  }
   if (verb === 'patch') {
+    const type = (req.headers['content-type'] || '').split(';')[0].trim();
+    const patcher = PATCHERS[type];
+    if (!patcher)
+      throw new HttpError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCHERS).join(', ')}`,
+      );
+    const directive = directiveOf(query, 'PatchOptions');
     for (let i = 0; ; i++) {
       const { obj } = await getObj(res, ns, name);
-      const next = mergePatch(obj, body);
-      next.metadata.resourceVersion = obj.metadata.resourceVersion;
+      let next;
       try {
-        if (sub === 'status') return [200, await update(res, ns, name, next, 'status')];
-        const out = await update(res, ns, name, next, undefined);
-        if (res.status && body.status !== undefined) return [200, await update(res, ns, name, { ...out, status: next.status }, 'status')];
+        next = patcher(obj, body, res);
+      } catch (e) {
+        if (e instanceof PatchError)
+          throw new HttpError(type === 'application/json-patch+json' ? 422 : 400, type === 'application/json-patch+json' ? 'Invalid' : 'BadRequest', e.message);
+        throw e;
+      }
+      next = checked(res, next, directive, { type, body });
+      next.metadata = { ...(next.metadata || {}), resourceVersion: body?.metadata?.resourceVersion ?? obj.metadata.resourceVersion };
+      try {
+        if (sub === 'status') return [200, await update(res, ns, name, next, 'status', dryRun)];
+        const out = await update(res, ns, name, next, undefined, dryRun);
+        if (res.status && JSON.stringify(next.status) !== JSON.stringify(obj.status) && !dryRun)
+          return [200, await update(res, ns, name, { ...out, status: next.status }, 'status')];
         return [200, out];
       } catch (e) {
-        if (!(e.code === 409 && i < 5)) throw e;
+        if (!(e.code === 409 && i < 5 && !body?.metadata?.resourceVersion)) throw e;
       }
     }
   }
-  if (verb === 'delete') {
-    // As the real apiserver: a delete without preconditions retries when a writer got in between
-    // (a kubelet's status update, say); with preconditions it is the caller's conflict.
-    const pre = body?.preconditions?.resourceVersion;
-    for (let i = 0; ; i++) {
-      const { obj, kv } = await getObj(res, ns, name);
-      const conflict = new HttpError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${res.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-      );
-      if (pre && pre !== String(kv.modRevision)) throw conflict;
-      const r2 = await etcd.deleteIf(storageKey(res, ns, name), kv.modRevision);
-      if (r2.ok) return [200, obj];
-      if (pre || i >= 5) throw conflict;
-    }
-  }
+  if (verb === 'delete') return deleteObject(res, ns, name, body, dryRun);
 }
 
 // ---------- health ----------
@@ -418,9 +662,13 @@ const server = https.createServer(
     rejectUnauthorized: false,
   },
   async (req, resp) => {
-    const send = (code, obj) => {
+    const ctx = { json: false, warnings: [] };
+    const send = (code, obj, contentType) => {
       const text = typeof obj === 'string' ? obj : JSON.stringify(obj);
-      resp.writeHead(code, { 'Content-Type': typeof obj === 'string' ? 'text/plain; charset=utf-8' : 'application/json' });
+      resp.writeHead(code, {
+        'Content-Type': contentType ?? (typeof obj === 'string' ? 'text/plain; charset=utf-8' : 'application/json'),
+        ...(ctx.warnings.length ? { Warning: ctx.warnings.map(warningHeader) } : {}),
+      });
       resp.end(text);
     };
     const chunks = [];
@@ -436,33 +684,63 @@ const server = https.createServer(
       }
       if (pathname === '/version') return send(200, versionInfo());
       const who = await authenticate(req);
-      if (pathname === '/api') return send(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
-      if (pathname === '/apis') {
-        const groups = [...new Set(RESOURCES.filter((r) => r.group).map((r) => r.group))];
-        return send(200, {
-          kind: 'APIGroupList',
-          apiVersion: 'v1',
-          groups: groups.map((g) => ({
-            name: g,
-            versions: [{ groupVersion: `${g}/v1`, version: 'v1' }],
-            preferredVersion: { groupVersion: `${g}/v1`, version: 'v1' },
-          })),
-        });
+      // Discovery (every authenticated user may read it, as upstream's system:discovery role).
+      if (req.method === 'GET' && (pathname === '/api' || pathname === '/apis')) {
+        const form = negotiateDiscovery(req.headers.accept);
+        if (form !== 'legacy') {
+          const [apiVersion, type] = form === 'v2' ? ['apidiscovery.k8s.io/v2', AGGREGATED_V2] : ['apidiscovery.k8s.io/v2beta1', AGGREGATED_V2BETA1];
+          return send(200, aggregated(pathname === '/api' ? 'core' : 'apis', apiVersion), type);
+        }
+        return send(200, pathname === '/api' ? apiVersions() : apiGroupList());
+      }
+      const gv = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(pathname);
+      if (req.method === 'GET' && gv) {
+        const list = gv[1] ? resourceList('', gv[1]) : resourceList(gv[2], gv[3]);
+        if (list) return send(200, list);
+      }
+      const group = /^\/apis\/([^/]+)$/.exec(pathname)?.[1];
+      if (req.method === 'GET' && group && groups().includes(group))
+        return send(
+          200,
+          apiGroupList().groups.find((g) => g.name === group),
+        );
+      if (req.method === 'GET' && pathname === '/openapi/v3') return send(200, openapiIndex());
+      if (req.method === 'GET' && pathname.startsWith('/openapi/v3/')) {
+        const doc = openapiDocument(pathname.slice('/openapi/v3/'.length));
+        if (doc) return send(200, doc);
       }
       const r = route(pathname);
-      if (!r || r.unknown) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      if (!r || r.unknown) return send(404, status(404, 'NotFound', 'the server could not find the requested resource', {}));
       let body;
       if (chunks.length) {
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          throw new HttpError(400, 'BadRequest', 'invalid JSON in request body');
+        const raw = Buffer.concat(chunks);
+        const type = (req.headers['content-type'] || '').split(';')[0].trim();
+        if (type === 'application/vnd.kubernetes.protobuf') {
+          try {
+            body = decodeObject(raw);
+          } catch (e) {
+            throw new HttpError(400, 'BadRequest', `the object provided is unrecognized (${e.message})`);
+          }
+        } else if (type === 'application/apply-patch+yaml' || type === 'application/apply-patch+cbor') {
+          throw new HttpError(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (server-side apply is not served by the lab apiserver)`,
+          );
+        } else {
+          try {
+            body = JSON.parse(raw.toString('utf8'));
+            ctx.json = true;
+          } catch (e) {
+            throw new HttpError(400, 'BadRequest', `json: ${e.message}`);
+          }
         }
       }
-      const [code, out] = await handleResource(req, r, u.searchParams, body, who);
-      send(code, out);
+      const out = await handleResource(req, resp, r, u.searchParams, body, who, ctx);
+      if (out) send(out[0], out[1]);
     } catch (e) {
-      if (e instanceof HttpError) return send(e.code, status(e.code, e.reason, e.message));
+      if (resp.headersSent) return resp.end();
+      if (e instanceof HttpError || e instanceof FieldValidationError) return send(e.code, status(e.code, e.reason, e.message, e.details));
       log('error', req.method, req.url, e.message);
       const code = e.etcd || /timeout|ECONNREFUSED|EHOSTUNREACH/.test(e.message) ? 504 : 500;
       send(code, status(code, code === 504 ? 'Timeout' : 'InternalError', e.message));

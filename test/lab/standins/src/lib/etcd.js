@@ -108,6 +108,69 @@ export class Etcd {
     return { ok: !!r.succeeded, revision: +r.header.revision };
   }
 
+  /**
+   * Streams the changes under `prefix` from `startRevision` (etcd's /v3/watch through the gateway,
+   * with each change's previous value). `onEvents([{type: 'PUT'|'DELETE', kv, prevKv}])`;
+   * `onEnd(error?)` once the stream ends (a compacted start revision ends it with `compacted`).
+   * Returns a function that stops the watch.
+   */
+  watch(prefix, startRevision, onEvents, onEnd) {
+    const ep = this.endpoints[this.next];
+    const data = Buffer.from(
+      JSON.stringify({ create_request: { key: b64(prefix), range_end: prefixEnd(prefix), start_revision: String(startRevision), prev_kv: true } }),
+    );
+    let ended = false;
+    const end = (err) => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    const req = https.request(
+      {
+        host: ep.hostname,
+        port: ep.port,
+        path: '/v3/watch',
+        method: 'POST',
+        ...this.tls,
+        agent: false,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': data.length },
+      },
+      (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          buf += chunk;
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i).trim();
+            buf = buf.slice(i + 1);
+            if (!line) continue;
+            let msg;
+            try {
+              msg = JSON.parse(line);
+            } catch {
+              continue;
+            }
+            const r = msg.result;
+            if (msg.error || !r) return end(new Error(`etcd watch: ${msg.error?.message || 'no result'}`));
+            if (r.compact_revision && r.compact_revision !== '0') return end(Object.assign(new Error('compacted'), { compacted: +r.compact_revision }));
+            if (r.canceled) return end(new Error(`etcd watch canceled: ${r.cancel_reason || ''}`));
+            if (r.events?.length)
+              onEvents(r.events.map((e) => ({ type: e.type === 'DELETE' ? 'DELETE' : 'PUT', kv: decodeKv(e.kv), prevKv: e.prev_kv && decodeKv(e.prev_kv) })));
+          }
+        });
+        res.on('end', () => end());
+        res.on('error', end);
+      },
+    );
+    req.on('error', end);
+    req.end(data);
+    return () => {
+      ended = true;
+      req.destroy();
+    };
+  }
+
   status(endpoint) {
     return this.post1(new URL(endpoint), '/v3/maintenance/status', {}, this.timeoutMs);
   }

@@ -1,4 +1,39 @@
 // The API resources the stand-in serves, and their storage keys in etcd.
+
+// What discovery says of each resource besides its name (upstream's short names, categories and
+// verbs; `ephemeral`: created and answered, never stored).
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const DISCOVERY = {
+  namespaces: { shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: ['status', 'finalize'] },
+  nodes: { shortNames: ['no'], subresources: ['status'] },
+  pods: { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction'] },
+  services: {
+    shortNames: ['svc'],
+    categories: ['all'],
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: ['status'],
+  },
+  endpoints: { shortNames: ['ep'] },
+  configmaps: { shortNames: ['cm'] },
+  secrets: {},
+  serviceaccounts: { shortNames: ['sa'] },
+  events: { shortNames: ['ev'] },
+  daemonsets: { shortNames: ['ds'], categories: ['all'], subresources: ['status'] },
+  deployments: { shortNames: ['deploy'], categories: ['all'], subresources: ['status'] },
+  leases: {},
+  certificatesigningrequests: { shortNames: ['csr'], subresources: ['status', 'approval'] },
+  clusterroles: {},
+  clusterrolebindings: {},
+  roles: {},
+  rolebindings: {},
+  selfsubjectaccessreviews: { verbs: ['create'], ephemeral: true },
+};
+for (const d of Object.values(DISCOVERY)) {
+  d.verbs ||= ALL_VERBS;
+  d.shortNames ||= [];
+  d.categories ||= [];
+  d.subresources ||= [];
+}
 export const RESOURCES = [
   // group, version, resource, kind, namespaced, has status subresource
   ['', 'v1', 'namespaces', 'Namespace', false, true],
@@ -18,6 +53,8 @@ export const RESOURCES = [
   ['rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false, false],
   ['rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true, false],
   ['rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true, false],
+  // Not stored: answered at once (create only), as upstream's review APIs.
+  ['authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, false],
 ].map(([group, version, resource, kind, namespaced, status]) => ({
   group,
   version,
@@ -27,6 +64,7 @@ export const RESOURCES = [
   status,
   apiVersion: group ? `${group}/${version}` : version,
   base: group ? `/apis/${group}/${version}` : `/api/${version}`,
+  ...DISCOVERY[resource],
 }));
 
 // kubectl's short names and singular forms.
