@@ -122,7 +122,7 @@ function disruption(c: ResourceChange, controlPlaneHosts: ReadonlySet<string>): 
   const steps = does(c);
   if (c.action === 'replace' || c.action === 'delete') return `${c.id} would be ${c.action === 'replace' ? 'replaced' : 'removed'}`;
   if (c.kind === 'kubeadm-init') {
-    const other = steps.filter((s) => s !== `create ${KUBEADM_CONFIG_RECORD}` && s !== `update ${KUBEADM_CONFIG_RECORD}`);
+    const other = steps.filter((s) => !s.includes(KUBEADM_CONFIG_RECORD) && s !== 'create directory /etc/kubernetes');
     return other.length > 0 ? `${c.id} would ${other.join('; ')}` : undefined;
   }
   if (CONTROL_PLANE_KINDS.has(c.kind)) return `${c.id} would ${steps.join('; ') || c.action}`;

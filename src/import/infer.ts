@@ -7,11 +7,14 @@
 // all given (hactl would plan the removal of the missing ones), external etcd, an unsupported
 // version.
 
+import { createHash } from 'node:crypto';
 import { Document, isMap, isScalar, type Node as YamlNode } from 'yaml';
 import type { ClusterFacts } from '../facts/cluster.js';
 import type { ClusterRecords, ImportFiles } from '../facts/import.js';
 import type { HostFacts } from '../facts/types.js';
 import { isLoopback, parseIp } from '../spec/net.js';
+import { minimumSize } from '../spec/topology.js';
+import type { Role } from '../spec/types.js';
 import { defaultSandboxImage, kubernetesMinor, SUPPORTED_RANGE_TEXT } from '../spec/versions.js';
 import {
   imageVersion,
@@ -106,7 +109,10 @@ interface HostView {
   keepalived?: KeepalivedConfig;
 }
 
-const sha256Of = (f: HostFacts, path: string) => f.files[path]?.sha256;
+const sha256Of = (files: ImportFiles, path: string): string | undefined => {
+  const b = files.bytes[path];
+  return b !== undefined ? createHash('sha256').update(b).digest('hex') : undefined;
+};
 
 function staticPods(files: ImportFiles): Map<string, StaticPod> {
   const out = new Map<string, StaticPod>();
@@ -162,7 +168,7 @@ function view(o: ObservedHost): HostView {
     kubelet,
     controlPlane: pods.has('kube-apiserver'),
     stackedEtcd: pods.has('etcd'),
-    ...(sha256Of(f, CA) !== undefined ? { caSha256: sha256Of(f, CA)! } : {}),
+    ...(sha256Of(o.files, CA) !== undefined ? { caSha256: sha256Of(o.files, CA)! } : {}),
     proxies: proxiesOf(o.files),
     ...(ka !== undefined ? { keepalived: parseKeepalived(ka) } : {}),
   };
@@ -379,6 +385,10 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
     hosts.push(h);
   }
   spec.hosts = hosts;
+  const profile = profileOf(
+    hosts.map((h) => ({ name: h.name as string, roles: h.roles as Role[], facts: views.find((v) => v.name === h.name)!.o.facts })),
+  );
+  spec.profile = profile.profile;
   spec.controlPlaneEndpoint = { host: endpoint.host, port: endpoint.port, ...(cc !== undefined && cc.certSANs.length > 0 ? { extraSANs: cc.certSANs } : {}) };
   spec.loadBalancer = lb.spec;
   spec.etcd = { topology: 'stacked' };
@@ -441,6 +451,7 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
     ` Review it, then \`hactl plan -f FILE\`: the first plan shows only the adoption changes import listed.`,
     ...(unmanaged.length > 0 ? [' Left alone by hactl (not managed):', ...unmanaged.map((u) => `   - ${u}`)] : []),
   ].join('\n');
+  say(['profile'], profile.from);
   hostNotes.forEach(({ i, from }) => say(['hosts', i, 'roles'], from, (hosts[i]!.roles as string[]).join(',')));
   say(['controlPlaneEndpoint', 'host'], ep!.from);
   say(['controlPlaneEndpoint', 'port'], ep!.from);
@@ -479,6 +490,24 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
     files: pk.files,
     hostNames: hosts.map((h) => h.name as string),
   };
+}
+
+/**
+ * `production` when every host meets its minimums (DEVELOPERS.md), else `test`, whose preflight
+ * warns about small hosts instead of refusing them: the cluster runs on these hosts already.
+ */
+function profileOf(hosts: { name: string; roles: Role[]; facts: HostFacts }[]): { profile: 'production' | 'test'; from: string } {
+  const short: string[] = [];
+  for (const h of hosts) {
+    const min = minimumSize('production', h.roles);
+    const disk = h.facts.disks.find((d) => d.path === '/var') ?? h.facts.disks.find((d) => d.path === '/');
+    if (h.facts.cpus < min.cpus) short.push(`${h.name}: ${h.facts.cpus} CPUs < ${min.cpus}`);
+    else if (h.facts.memoryBytes < min.memoryMiB * 1024 ** 2 * 0.95) short.push(`${h.name}: ${Math.round(h.facts.memoryBytes / 1024 ** 2)} MiB < ${min.memoryMiB} MiB`);
+    else if (disk !== undefined && disk.sizeBytes < min.diskGB * 1e9) short.push(`${h.name}: ${Math.round(disk.sizeBytes / 1e9)} GB disk < ${min.diskGB} GB`);
+  }
+  return short.length === 0
+    ? { profile: 'production', from: "the hosts' sizes, which meet profile production's minimums" }
+    : { profile: 'test', from: `the hosts' sizes, below profile production's minimums (${short.slice(0, 3).join(', ')}${short.length > 3 ? ', …' : ''}): preflight warns instead of refusing` };
 }
 
 const minorNumber = (v: string) => Number(/^\d+\.(\d+)/.exec(v)?.[1] ?? 0);
