@@ -2,7 +2,7 @@ import { access, readFile, writeFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, Flags } from '@oclif/core';
-import { acceptNewHostKeysFlag, observeParallelismFlag } from '../cli/flags.js';
+import { acceptNewHostKeysFlag } from '../cli/flags.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 import { printable } from '../views/printable.js';
 import { renderAdoption } from '../import/adoption.js';
@@ -24,7 +24,7 @@ export default class Import extends Command {
     'clusters, unreachable hosts, clusters not built with kubeadm (k3s, RKE2, binary installs) and hosts without Kubernetes: ' +
     'then nothing is written. Give every host of the cluster (a spec without some would plan their removal). ' +
     'The load balancer (keepalived with haproxy or nginx, kube-vip) is left alone unless --manage-load-balancer: taking it over ' +
-    "rewrites its configuration and restarts keepalived, which moves the VIP. See docs/import.md." +
+    'rewrites its configuration and restarts keepalived, which moves the VIP. See docs/import.md.' +
     exitCodes({ 0: 'the spec was written', 1: `nothing was written: bad input (see above), the file exists, or ${USAGE_ERROR}` });
   static override examples = [
     '<%= config.bin %> import --hosts 10.0.0.11,10.0.0.12,10.0.0.13 --ssh-user root --ssh-key ~/.ssh/id_ed25519 -o cluster.yaml',
@@ -43,14 +43,19 @@ export default class Import extends Command {
     'ssh-port': Flags.integer({ description: 'SSH port on every host', default: 22, min: 1, max: 65535 }),
     'known-hosts': Flags.string({ description: 'known_hosts file to verify host keys against', default: '~/.ssh/known_hosts', helpValue: '<file>' }),
     'accept-new-host-keys': acceptNewHostKeysFlag,
-    out: Flags.string({ char: 'o', description: 'where to write the spec (never overwritten without --force)', default: 'cluster.yaml', helpValue: '<cluster.yaml>' }),
+    out: Flags.string({
+      char: 'o',
+      description: 'where to write the spec (never overwritten without --force)',
+      default: 'cluster.yaml',
+      helpValue: '<cluster.yaml>',
+    }),
     name: Flags.string({ description: "the cluster's name in the spec (default: from the control-plane endpoint)", helpValue: '<name>' }),
     'manage-load-balancer': Flags.boolean({
       description: 'take over keepalived + haproxy/nginx or kube-vip (their configs are rewritten and keepalived restarts: the VIP moves once)',
       default: false,
     }),
     force: Flags.boolean({ description: 'overwrite the spec and key files if they exist', default: false }),
-    parallelism: observeParallelismFlag,
+    parallelism: Flags.integer({ description: 'hosts observed at once (default 10)', min: 1 }),
   };
 
   async run(): Promise<void> {
@@ -63,7 +68,7 @@ export default class Import extends Command {
     if (flags.hosts === undefined && flags.inventory === undefined) fail('import: give the hosts with --hosts ADDR,ADDR,... or --inventory FILE');
 
     // Hosts, checked before any is contacted.
-    let targets: ImportTarget[] = [];
+    let targets: ImportTarget[];
     if (flags.inventory !== undefined) {
       let text = '';
       try {
@@ -76,16 +81,23 @@ export default class Import extends Command {
         targets = hosts.map((h) => ({ address: h.address, name: h.name }));
         for (const h of hosts) {
           if (h.user !== undefined && h.user !== flags['ssh-user'])
-            this.logToStderr(`import: ${h.name}: the inventory's ansible_user=${h.user} is not used; every host is reached as ${flags['ssh-user']} (--ssh-user)`);
+            this.logToStderr(
+              `import: ${h.name}: the inventory's ansible_user=${h.user} is not used; every host is reached as ${flags['ssh-user']} (--ssh-user)`,
+            );
           if (h.port !== undefined && h.port !== flags['ssh-port'])
-            this.logToStderr(`import: ${h.name}: the inventory's ansible_port=${h.port} is not used; every host is reached on port ${flags['ssh-port']} (--ssh-port)`);
+            this.logToStderr(
+              `import: ${h.name}: the inventory's ansible_port=${h.port} is not used; every host is reached on port ${flags['ssh-port']} (--ssh-port)`,
+            );
         }
       } catch (e) {
         if (e instanceof InventoryError) fail(`import: ${e.message}`);
         throw e;
       }
     } else {
-      const addresses = flags.hosts!.split(',').map((a) => a.trim()).filter((a) => a !== '');
+      const addresses = flags
+        .hosts!.split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== '');
       const bad = addresses.filter((a) => parseIp(a) === undefined);
       if (addresses.length === 0) fail('import: --hosts names no address');
       if (bad.length > 0) fail(`import: --hosts takes IP addresses (the spec names hosts by address), got: ${bad.join(', ')}`);

@@ -68,7 +68,8 @@ function advice(c: ResourceChange, steps: string[]): Advice {
       return {
         effect:
           'annotates the Node with the labels and taints hactl manages (hactl.io/managed-labels, hactl.io/managed-taints), so that it never removes a label or taint someone else set; labels and taints the spec names are set',
-        avoid: 'cannot be avoided: it is how hactl keeps track of what it owns; it changes no scheduling (annotations only) unless the spec names new labels or taints',
+        avoid:
+          'cannot be avoided: it is how hactl keeps track of what it owns; it changes no scheduling (annotations only) unless the spec names new labels or taints',
       };
     case 'package-sources':
       return {
@@ -78,15 +79,15 @@ function advice(c: ResourceChange, steps: string[]): Advice {
       };
     case 'os-prep':
       return {
-        effect: 'writes the kernel settings Kubernetes needs into hactl\'s own files (sysctl.d, modules-load.d) and applies them; values already in force stay as they are',
+        effect:
+          "writes the kernel settings Kubernetes needs into hactl's own files (sysctl.d, modules-load.d) and applies them; values already in force stay as they are",
         avoid: 'cannot be avoided: hactl keeps these settings in its own files so that a reboot keeps them',
       };
     case 'containerd':
       return {
-        effect:
-          restarts.includes('containerd')
-            ? "rewrites containerd's configuration in hactl's form and restarts containerd once: running containers (the control plane's static pods too) keep running, since their shims are not restarted; image pulls pause for a moment"
-            : "writes containerd's configuration in hactl's form; containerd is not restarted",
+        effect: restarts.includes('containerd')
+          ? "rewrites containerd's configuration in hactl's form and restarts containerd once: running containers (the control plane's static pods too) keep running, since their shims are not restarted; image pulls pause for a moment"
+          : "writes containerd's configuration in hactl's form; containerd is not restarted",
         avoid: `set containerd.* in the spec to what the host runs (import did); the restart itself happens once, when the file takes hactl's form: ${TARGET(c)}`,
       };
     case 'kube-packages':
@@ -122,7 +123,8 @@ function disruption(c: ResourceChange, controlPlaneHosts: ReadonlySet<string>): 
   const steps = does(c);
   if (c.action === 'replace' || c.action === 'delete') return `${c.id} would be ${c.action === 'replace' ? 'replaced' : 'removed'}`;
   if (c.kind === 'kubeadm-init') {
-    const other = steps.filter((s) => !s.includes(KUBEADM_CONFIG_RECORD) && s !== 'create directory /etc/kubernetes');
+    const benign = (s: string) => !REBUILDS.test(s) && (s.includes(KUBEADM_CONFIG_RECORD) || s === 'create directory /etc/kubernetes');
+    const other = steps.filter((s) => !benign(s));
     return other.length > 0 ? `${c.id} would ${other.join('; ')}` : undefined;
   }
   if (CONTROL_PLANE_KINDS.has(c.kind)) return `${c.id} would ${steps.join('; ') || c.action}`;

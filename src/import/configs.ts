@@ -30,7 +30,8 @@ export function parseStaticPod(text: string): StaticPod | undefined {
   const spec = isObj(o.spec) ? o.spec : {};
   const containers = Array.isArray(spec.containers) ? spec.containers.filter(isObj) : [];
   const c = containers[0] ?? {};
-  const words = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])].map((w) => str(w) ?? '');
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []);
+  const words = [...list(c.command), ...list(c.args)].map((w) => str(w) ?? '');
   const flags: Record<string, string> = {};
   for (const w of words) {
     const m = /^--?([A-Za-z0-9][A-Za-z0-9-]*)(?:=(.*))?$/.exec(w);
@@ -60,7 +61,10 @@ export interface Endpoint {
 
 /** `host:port`, `[v6]:port`, or a URL `https://host:port/...`. */
 export function parseEndpoint(text: string, defaultPort = 6443): Endpoint | undefined {
-  const t = text.trim().replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
+  const t = text
+    .trim()
+    .replace(/^[a-z]+:\/\//, '')
+    .replace(/\/.*$/, '');
   if (t === '') return undefined;
   const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(t);
   if (v6) return { host: v6[1]!, port: v6[2] !== undefined ? Number(v6[2]) : defaultPort };

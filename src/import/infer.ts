@@ -65,16 +65,8 @@ export interface ImportOptions {
   keyFileName: string;
 }
 
-/** One value import guessed, for the report (the spec carries the same text as a comment). */
-export interface Inferred {
-  path: (string | number)[];
-  value: string;
-  from: string;
-}
-
 export interface ImportResult {
   document: Document;
-  inferred: Inferred[];
   /** What hactl leaves alone, each with the reason. */
   unmanaged: string[];
   warnings: string[];
@@ -159,7 +151,9 @@ function view(o: ObservedHost): HostView {
   const pods = staticPods(o.files);
   const f = o.facts;
   const kubelet =
-    o.files.files[KUBELET_CONFIG] !== undefined || f.kubernetes.confFiles.includes('kubelet.conf') || o.files.servers['/etc/kubernetes/kubelet.conf'] !== undefined;
+    o.files.files[KUBELET_CONFIG] !== undefined ||
+    f.kubernetes.confFiles.includes('kubelet.conf') ||
+    o.files.servers['/etc/kubernetes/kubelet.conf'] !== undefined;
   const ka = o.files.files['/etc/keepalived/keepalived.conf'];
   return {
     o,
@@ -240,7 +234,6 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
   const reasons: string[] = [];
   const warnings: string[] = [];
   const unmanaged: string[] = [];
-  const inferred: Inferred[] = [];
   const views = obs.hosts.map(view);
 
   for (const v of views) {
@@ -359,7 +352,8 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
   const workers = views.filter((v) => v.kubelet && !v.controlPlane);
   const lbHosts = lb.lbHosts;
   const ignoredHosts = views.filter((v) => !v.kubelet && !v.controlPlane && !lbHosts.includes(v));
-  for (const v of ignoredHosts) unmanaged.push(`${v.name} (${v.o.address}): its load balancer in front of the apiservers is left alone (hactl does not manage it)`);
+  for (const v of ignoredHosts)
+    unmanaged.push(`${v.name} (${v.o.address}): its load balancer in front of the apiservers is left alone (hactl does not manage it)`);
   const hosts: Obj[] = [];
   const hostNotes: { i: number; from: string }[] = [];
   const nodeOf = (name: string) => obs.cluster!.nodes.find((n) => n.name === name);
@@ -372,7 +366,8 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
     const h: Obj = { name: v.name, address: v.o.address, roles };
     const labels = node !== undefined ? ownLabels(node.labels) : {};
     if (Object.keys(labels).length > 0) h.labels = labels;
-    const taints = node !== undefined ? node.taints.filter((t) => !t.key.startsWith('node-role.kubernetes.io/') && !t.key.startsWith('node.kubernetes.io/')) : [];
+    const taints =
+      node !== undefined ? node.taints.filter((t) => !t.key.startsWith('node-role.kubernetes.io/') && !t.key.startsWith('node.kubernetes.io/')) : [];
     if (taints.length > 0) h.taints = taints.map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect }));
     hostNotes.push({
       i: hosts.length,
@@ -385,9 +380,7 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
     hosts.push(h);
   }
   spec.hosts = hosts;
-  const profile = profileOf(
-    hosts.map((h) => ({ name: h.name as string, roles: h.roles as Role[], facts: views.find((v) => v.name === h.name)!.o.facts })),
-  );
+  const profile = profileOf(hosts.map((h) => ({ name: h.name as string, roles: h.roles as Role[], facts: views.find((v) => v.name === h.name)!.o.facts })));
   spec.profile = profile.profile;
   spec.controlPlaneEndpoint = { host: endpoint.host, port: endpoint.port, ...(cc !== undefined && cc.certSANs.length > 0 ? { extraSANs: cc.certSANs } : {}) };
   spec.loadBalancer = lb.spec;
@@ -426,7 +419,9 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
   if (mirrors.length > 0) containerd.registryMirrors = mirrors.map((m) => ({ registry: m.registry, endpoints: m.endpoints }));
   const legacy = unique(cdConfigs.flatMap((c) => c.legacyMirrors));
   if (legacy.length > 0)
-    warnings.push(`containerd's config.toml configures mirrors the old way (registry.mirrors for ${legacy.join(', ')}): hactl writes them as hosts.toml; check them`);
+    warnings.push(
+      `containerd's config.toml configures mirrors the old way (registry.mirrors for ${legacy.join(', ')}): hactl writes them as hosts.toml; check them`,
+    );
   if (Object.keys(containerd).length > 0) spec.containerd = containerd;
 
   // CNI
@@ -441,10 +436,7 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
 
   // The document and its comments.
   const doc = new Document(spec);
-  const say = (path: (string | number)[], from: string, value?: unknown) => {
-    note(doc, path, `inferred from ${from}`);
-    inferred.push({ path, value: value === undefined ? JSON.stringify(doc.getIn(path)) : String(value as string), from });
-  };
+  const say = (path: (string | number)[], from: string) => note(doc, path, `inferred from ${from}`);
   doc.commentBefore = [
     ` yaml-language-server: $schema=https://hactl.io/schemas/cluster.schema.json`,
     ` Written by \`hactl import\` from what the hosts run; values marked "inferred from" are its reading of them.`,
@@ -452,19 +444,28 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
     ...(unmanaged.length > 0 ? [' Left alone by hactl (not managed):', ...unmanaged.map((u) => `   - ${u}`)] : []),
   ].join('\n');
   say(['profile'], profile.from);
-  hostNotes.forEach(({ i, from }) => say(['hosts', i, 'roles'], from, (hosts[i]!.roles as string[]).join(',')));
+  hostNotes.forEach(({ i, from }) => say(['hosts', i, 'roles'], from));
   say(['controlPlaneEndpoint', 'host'], ep!.from);
   say(['controlPlaneEndpoint', 'port'], ep!.from);
   say(['loadBalancer', 'type'], lb.from);
   for (const [path, from] of lb.notes) say(path, from);
   say(['etcd', 'topology'], `etcd static pods on ${cps.map((c) => c.name).join(', ')} and --etcd-servers=${etcdServers.join(',')} in kube-apiserver.yaml`);
   say(['kubernetes', 'version'], `the kube-apiserver image (${cps[0]!.pods.get('kube-apiserver')!.image ?? ''}) on ${cps.map((c) => c.name).join(', ')}`);
-  if (podSubnet !== undefined) say(['kubernetes', 'podSubnet'], cc?.podSubnet !== undefined ? 'networking.podSubnet in kubeadm-config' : '--cluster-cidr of kube-controller-manager');
+  if (podSubnet !== undefined)
+    say(['kubernetes', 'podSubnet'], cc?.podSubnet !== undefined ? 'networking.podSubnet in kubeadm-config' : '--cluster-cidr of kube-controller-manager');
   else
-    note(doc, ['kubernetes'], "podSubnet: not set in the cluster (kubeadm init ran without --pod-network-cidr); hactl's default is used only if the cluster is rebuilt");
+    note(
+      doc,
+      ['kubernetes'],
+      "podSubnet: not set in the cluster (kubeadm init ran without --pod-network-cidr); hactl's default is used only if the cluster is rebuilt",
+    );
   if (serviceSubnet !== undefined)
-    say(['kubernetes', 'serviceSubnet'], cc?.serviceSubnet !== undefined ? 'networking.serviceSubnet in kubeadm-config' : '--service-cluster-ip-range of kube-apiserver');
-  if (domain !== undefined) say(['kubernetes', 'clusterDomain'], cc?.dnsDomain !== undefined ? 'networking.dnsDomain in kubeadm-config' : 'clusterDomain in the kubelet config');
+    say(
+      ['kubernetes', 'serviceSubnet'],
+      cc?.serviceSubnet !== undefined ? 'networking.serviceSubnet in kubeadm-config' : '--service-cluster-ip-range of kube-apiserver',
+    );
+  if (domain !== undefined)
+    say(['kubernetes', 'clusterDomain'], cc?.dnsDomain !== undefined ? 'networking.dnsDomain in kubeadm-config' : 'clusterDomain in the kubelet config');
   if (validity !== undefined) say(['kubernetes', 'certificates', 'validityDays'], 'certificateValidityPeriod in kubeadm-config');
   const certs = certificateSummary(views);
   if (certs !== undefined) note(doc, ['kubernetes', 'version'], certs);
@@ -484,7 +485,6 @@ export function inferSpec(obs: ImportObservation, opts: ImportOptions): ImportRe
   for (const [path, from] of pk.notes) say(path, from);
   return {
     document: doc,
-    inferred,
     unmanaged,
     warnings,
     files: pk.files,
@@ -502,12 +502,16 @@ function profileOf(hosts: { name: string; roles: Role[]; facts: HostFacts }[]): 
     const min = minimumSize('production', h.roles);
     const disk = h.facts.disks.find((d) => d.path === '/var') ?? h.facts.disks.find((d) => d.path === '/');
     if (h.facts.cpus < min.cpus) short.push(`${h.name}: ${h.facts.cpus} CPUs < ${min.cpus}`);
-    else if (h.facts.memoryBytes < min.memoryMiB * 1024 ** 2 * 0.95) short.push(`${h.name}: ${Math.round(h.facts.memoryBytes / 1024 ** 2)} MiB < ${min.memoryMiB} MiB`);
+    else if (h.facts.memoryBytes < min.memoryMiB * 1024 ** 2 * 0.95)
+      short.push(`${h.name}: ${Math.round(h.facts.memoryBytes / 1024 ** 2)} MiB < ${min.memoryMiB} MiB`);
     else if (disk !== undefined && disk.sizeBytes < min.diskGB * 1e9) short.push(`${h.name}: ${Math.round(disk.sizeBytes / 1e9)} GB disk < ${min.diskGB} GB`);
   }
   return short.length === 0
     ? { profile: 'production', from: "the hosts' sizes, which meet profile production's minimums" }
-    : { profile: 'test', from: `the hosts' sizes, below profile production's minimums (${short.slice(0, 3).join(', ')}${short.length > 3 ? ', …' : ''}): preflight warns instead of refusing` };
+    : {
+        profile: 'test',
+        from: `the hosts' sizes, below profile production's minimums (${short.slice(0, 3).join(', ')}${short.length > 3 ? ', …' : ''}): preflight warns instead of refusing`,
+      };
 }
 
 const minorNumber = (v: string) => Number(/^\d+\.(\d+)/.exec(v)?.[1] ?? 0);
@@ -524,7 +528,9 @@ function clusterNameOf(endpointHost: string): string {
 function ownLabels(labels: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(labels).filter(
-      ([k]) => !/^(kubernetes\.io|beta\.kubernetes\.io|node\.kubernetes\.io|node-role\.kubernetes\.io|topology\.kubernetes\.io|node\.kubernetes\.io)\//.test(k) && !k.startsWith('hactl.io/'),
+      ([k]) =>
+        !/^(kubernetes\.io|beta\.kubernetes\.io|node\.kubernetes\.io|node-role\.kubernetes\.io|topology\.kubernetes\.io|node\.kubernetes\.io)\//.test(k) &&
+        !k.startsWith('hactl.io/'),
     ),
   );
 }
@@ -547,7 +553,9 @@ function inferLoadBalancer(views: HostView[], cps: HostView[], endpoint: Endpoin
   // keepalived holding the endpoint, with a proxy beside it.
   const holders = views.filter((v) => v.keepalived?.vips.some((x) => x.address === endpoint.host) === true);
   // Local proxies on the nodes, listening on loopback (kubeasz's kube-lb, kubespray's nginx-proxy).
-  const local = views.filter((v) => v.proxies.some((p) => p.config.listens.some((l) => l.port === endpoint.port && (l.host === '127.0.0.1' || l.host === 'localhost'))));
+  const local = views.filter((v) =>
+    v.proxies.some((p) => p.config.listens.some((l) => l.port === endpoint.port && (l.host === '127.0.0.1' || l.host === 'localhost'))),
+  );
   const external = (why: string, from: string) => {
     out.spec = { type: 'external' };
     out.from = from;
@@ -572,7 +580,7 @@ function inferLoadBalancer(views: HostView[], cps: HostView[], endpoint: Endpoin
       return out;
     }
     external(
-      `kube-vip on ${kubeVip.map((c) => c.name).join(', ')} (${MANIFESTS}/kube-vip.yaml), announcing ${address ?? endpoint.host}: left as it is${manage ? '' : ' (import --manage-load-balancer takes it over; its pod then restarts with hactl\'s manifest, and the VIP moves)'}`,
+      `kube-vip on ${kubeVip.map((c) => c.name).join(', ')} (${MANIFESTS}/kube-vip.yaml), announcing ${address ?? endpoint.host}: left as it is${manage ? '' : " (import --manage-load-balancer takes it over; its pod then restarts with hactl's manifest, and the VIP moves)"}`,
       `kube-vip.yaml on ${kubeVip.map((c) => c.name).join(', ')} (left alone: type external to hactl)`,
     );
     return out;
@@ -590,13 +598,16 @@ function inferLoadBalancer(views: HostView[], cps: HostView[], endpoint: Endpoin
       return out;
     }
     if (withProxy.length !== holders.length) {
-      out.reasons.push(`keepalived holds ${endpoint.host} on ${holders.map((h) => h.name).join(', ')}, but not all of them run haproxy or nginx: hactl's keepalived load balancers pair it with a proxy on each host`);
+      out.reasons.push(
+        `keepalived holds ${endpoint.host} on ${holders.map((h) => h.name).join(', ')}, but not all of them run haproxy or nginx: hactl's keepalived load balancers pair it with a proxy on each host`,
+      );
       return out;
     }
     const k = holders.map((h) => h.keepalived!);
     const ifaces = unique(k.map((x) => x.interface ?? ''));
     const vrids = unique(k.map((x) => x.virtualRouterId ?? 51));
-    if (ifaces.length !== 1 || ifaces[0] === '') out.reasons.push(`keepalived's interface differs between ${holders.map((h) => h.name).join(', ')} (${ifaces.join(', ')})`);
+    if (ifaces.length !== 1 || ifaces[0] === '')
+      out.reasons.push(`keepalived's interface differs between ${holders.map((h) => h.name).join(', ')} (${ifaces.join(', ')})`);
     if (vrids.length !== 1) out.reasons.push(`keepalived's virtual_router_id differs between ${holders.map((h) => h.name).join(', ')} (${vrids.join(', ')})`);
     const listen = withProxy[0]!.proxies.flatMap((p) => p.config.listens)[0];
     const prefix = k[0]!.vips.find((x) => x.address === endpoint.host)?.prefix;
@@ -617,9 +628,15 @@ function inferLoadBalancer(views: HostView[], cps: HostView[], endpoint: Endpoin
       ...(hc !== undefined ? { healthCheck: hc } : {}),
     };
     out.from = desc;
-    out.notes.push([['loadBalancer', 'keepalived', 'interface'], 'interface in keepalived.conf'], [['loadBalancer', 'keepalived', 'priorities'], 'priority in each keepalived.conf']);
+    out.notes.push(
+      [['loadBalancer', 'keepalived', 'interface'], 'interface in keepalived.conf'],
+      [['loadBalancer', 'keepalived', 'priorities'], 'priority in each keepalived.conf'],
+    );
     if (keepalived.authPasswordEnv !== undefined)
-      out.notes.push([['loadBalancer', 'keepalived', 'authPasswordEnv'], 'auth_pass in keepalived.conf: export the same password in HACTL_VRRP_PASSWORD (import did not copy it)']);
+      out.notes.push([
+        ['loadBalancer', 'keepalived', 'authPasswordEnv'],
+        'auth_pass in keepalived.conf: export the same password in HACTL_VRRP_PASSWORD (import did not copy it)',
+      ]);
     if (!colocated) out.lbHosts = holders;
     return out;
   }
@@ -667,7 +684,8 @@ function inferCni(cluster: ClusterFacts, views: HostView[]): { spec: Obj; from: 
   for (const k of KNOWN_CNIS) {
     const ds = cluster.daemonsets.find((d) => d.name === k.name);
     const v = ds?.images.map((i) => k.image.exec(i)?.[1]).find((x) => x !== undefined);
-    if (ds && v !== undefined) return { spec: { plugin: k.plugin, version: v }, from: `DaemonSet ${ds.namespace}/${ds.name} running ${ds.images.join(', ')}`, unmanaged: [] };
+    if (ds && v !== undefined)
+      return { spec: { plugin: k.plugin, version: v }, from: `DaemonSet ${ds.namespace}/${ds.name} running ${ds.images.join(', ')}`, unmanaged: [] };
   }
   const ds = cluster.daemonsets.filter((d) => d.name !== 'kube-proxy');
   const confs = unique(views.flatMap((v) => Object.keys(v.o.files.files).filter((p) => p.startsWith('/etc/cni/net.d/'))));
@@ -679,7 +697,10 @@ function inferCni(cluster: ClusterFacts, views: HostView[]): { spec: Obj; from: 
   };
 }
 
-function inferPackages(kube: HostView[], keyFileName: string): { spec?: Obj; notes: [(string | number)[], string][]; files: Record<string, string>; warnings: string[] } {
+function inferPackages(
+  kube: HostView[],
+  keyFileName: string,
+): { spec?: Obj; notes: [(string | number)[], string][]; files: Record<string, string>; warnings: string[] } {
   const notes: [(string | number)[], string][] = [];
   const files: Record<string, string> = {};
   const warnings: string[] = [];
@@ -692,7 +713,9 @@ function inferPackages(kube: HostView[], keyFileName: string): { spec?: Obj; not
   if (repo === undefined) {
     const kube = sources.find((s) => /kubernetes|k8s/.test(s.uri));
     if (kube !== undefined)
-      warnings.push(`the Kubernetes packages come from ${kube.uri} ${kube.suite} (${kube.file}), which is not a per-minor repository of pkgs.k8s.io's layout: set packages.apt.kubernetes yourself`);
+      warnings.push(
+        `the Kubernetes packages come from ${kube.uri} ${kube.suite} (${kube.file}), which is not a per-minor repository of pkgs.k8s.io's layout: set packages.apt.kubernetes yourself`,
+      );
     return { notes, files, warnings };
   }
   const repository: Obj = { baseUrl: repo.r!.baseUrl };
@@ -704,12 +727,21 @@ function inferPackages(kube: HostView[], keyFileName: string): { spec?: Obj; not
     if (armored !== undefined) {
       files[keyFileName] = armored;
       repository.keyFile = keyFileName;
-      notes.push([['packages', 'kubernetesRepository', 'keyFile'], `the key ${repo.s.host} already trusts for it (${repo.s.signedBy}), copied: check its fingerprint`]);
+      notes.push([
+        ['packages', 'kubernetesRepository', 'keyFile'],
+        `the key ${repo.s.host} already trusts for it (${repo.s.signedBy}), copied: check its fingerprint`,
+      ]);
     } else warnings.push(`the signing key ${repo.s.signedBy} of ${repo.s.uri} could not be read on ${repo.s.host}: set packages.kubernetesRepository.keyFile`);
-  } else if (repo.s.trusted) warnings.push(`${repo.s.file} on ${repo.s.host} trusts ${repo.s.uri} without a key ([trusted=yes]); hactl's list checks signatures: set packages.kubernetesRepository.keyFile`);
+  } else if (repo.s.trusted)
+    warnings.push(
+      `${repo.s.file} on ${repo.s.host} trusts ${repo.s.uri} without a key ([trusted=yes]); hactl's list checks signatures: set packages.kubernetesRepository.keyFile`,
+    );
   const others = unique(sources.filter((s) => kubernetesRepositoryOf(s.uri) === undefined).map((s) => `${s.uri} ${s.suite} (${s.file})`));
   if (others.length > 0)
-    notes.push([['packages', 'kubernetesRepository'], `the hosts' OS sources stay as they are: ${others.slice(0, 3).join('; ')}${others.length > 3 ? '; …' : ''}`]);
+    notes.push([
+      ['packages', 'kubernetesRepository'],
+      `the hosts' OS sources stay as they are: ${others.slice(0, 3).join('; ')}${others.length > 3 ? '; …' : ''}`,
+    ]);
   return { spec: { kubernetesRepository: repository }, notes, files, warnings };
 }
 
@@ -728,14 +760,19 @@ export function armoredKey(bytes: Buffer): string | undefined {
     }
   }
   crc &= 0xffffff;
-  const body = bytes.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const body = bytes
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   const sum = Buffer.from([(crc >> 16) & 0xff, (crc >> 8) & 0xff, crc & 0xff]).toString('base64');
   return `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${body}\n=${sum}\n-----END PGP PUBLIC KEY BLOCK-----\n`;
 }
 
 /** The earliest expiry among the control plane's certificates, for a comment. */
 function certificateSummary(views: HostView[]): string | undefined {
-  const all = views.flatMap((v) => v.o.facts.certificates.filter((c) => c.daysLeft !== undefined && c.path.startsWith('/etc/kubernetes/pki/')).map((c) => ({ v, c })));
+  const all = views.flatMap((v) =>
+    v.o.facts.certificates.filter((c) => c.daysLeft !== undefined && c.path.startsWith('/etc/kubernetes/pki/')).map((c) => ({ v, c })),
+  );
   if (all.length === 0) return undefined;
   const leaf = all.filter(({ c }) => !/\/ca\.crt$|front-proxy-ca\.crt$/.test(c.path));
   const first = (leaf.length > 0 ? leaf : all).sort((a, b) => a.c.daysLeft! - b.c.daysLeft!)[0]!;

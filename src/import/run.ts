@@ -8,7 +8,14 @@ import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { gatherClusterFacts } from '../facts/cluster.js';
 import { gatherFacts } from '../facts/gather.js';
-import { clusterRecordsObservation, importFactRequest, importFilesObservation, parseClusterRecords, parseImportFiles, type ClusterRecords } from '../facts/import.js';
+import {
+  clusterRecordsObservation,
+  importFactRequest,
+  importFilesObservation,
+  parseClusterRecords,
+  parseImportFiles,
+  type ClusterRecords,
+} from '../facts/import.js';
 import type { HostFacts } from '../facts/types.js';
 import { observeAndPlan } from '../plan/observe.js';
 import type { Plan } from '../plan/model.js';
@@ -91,7 +98,12 @@ export async function runImport(run: ImportRun, pool: HostPool): Promise<ImportO
   const clusterFacts = cluster.ok ? { ...cluster.facts, observedFrom: byAddress.get(cluster.facts.observedFrom) ?? cluster.facts.observedFrom } : undefined;
 
   const result = inferSpec(
-    { hosts, ...(clusterFacts !== undefined ? { cluster: clusterFacts } : {}), ...(records !== undefined ? { records } : {}), ...(clusterError !== undefined ? { clusterError } : {}) },
+    {
+      hosts,
+      ...(clusterFacts !== undefined ? { cluster: clusterFacts } : {}),
+      ...(records !== undefined ? { records } : {}),
+      ...(clusterError !== undefined ? { clusterError } : {}),
+    },
     run.options,
   );
   const text = result.document.toString({ lineWidth: 0 });
@@ -121,12 +133,11 @@ export async function runImport(run: ImportRun, pool: HostPool): Promise<ImportO
   if (adoption.disruptive.length > 0 || adoption.errors.length > 0) {
     throw new ImportRefusal([
       ...(adoption.disruptive.length > 0
-        ? [
-            'the first plan of the inferred spec would disturb the running control plane, so nothing was written:',
-            ...adoption.disruptive.map((d) => `  ${d}`),
-          ]
+        ? ['the first plan of the inferred spec would disturb the running control plane, so nothing was written:', ...adoption.disruptive.map((d) => `  ${d}`)]
         : []),
-      ...(adoption.errors.length > 0 ? ['the first plan of the inferred spec has errors, so nothing was written:', ...adoption.errors.map((e) => `  ${e}`)] : []),
+      ...(adoption.errors.length > 0
+        ? ['the first plan of the inferred spec has errors, so nothing was written:', ...adoption.errors.map((e) => `  ${e}`)]
+        : []),
     ]);
   }
   return { result, text, plan, adoption, timings: { observeMs, planMs: Date.now() - t1 } };

@@ -73,9 +73,12 @@ async function packageSources(host: string, minor: string, key: { file: string; 
 
 /** containerd as the install guide configures it: the default config with the systemd cgroup driver, and a registry mirror. */
 const CONTAINERD_SETUP =
-  "containerd config default | sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' -e 's#config_path = \"\"#config_path = \"/etc/containerd/certs.d\"#' > /etc/containerd/config.toml && " +
+  'containerd config default | sed -e \'s/SystemdCgroup = false/SystemdCgroup = true/\' -e \'s#config_path = ""#config_path = "/etc/containerd/certs.d"#\' > /etc/containerd/config.toml && ' +
   'mkdir -p /etc/containerd/certs.d/docker.io && ' +
-  put('/etc/containerd/certs.d/docker.io/hosts.toml', 'server = "https://registry-1.docker.io"\n\n[host."http://198.18.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n') +
+  put(
+    '/etc/containerd/certs.d/docker.io/hosts.toml',
+    'server = "https://registry-1.docker.io"\n\n[host."http://198.18.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n',
+  ) +
   'systemctl restart containerd';
 
 async function installKubernetes(host: string, version: string): Promise<void> {
@@ -453,7 +456,12 @@ describe('hactl import of clusters built without hactl', () => {
     expect(spec.hosts.map((h) => [h.name, h.roles.join(',')])).toEqual([[EASZ.master, 'control-plane'], ...EASZ.nodes.map((n) => [n, 'worker'])]);
     expect(spec.controlPlaneEndpoint).toEqual({ host: '127.0.0.1', port: 6443 });
     expect(spec.loadBalancer.type).toBe('external');
-    expect(spec.kubernetes).toMatchObject({ version: EASZ.version, podSubnet: '172.20.0.0/16', serviceSubnet: '10.68.0.0/16', kubelet: { allowCgroupV1: true } });
+    expect(spec.kubernetes).toMatchObject({
+      version: EASZ.version,
+      podSubnet: '172.20.0.0/16',
+      serviceSubnet: '10.68.0.0/16',
+      kubelet: { allowCgroupV1: true },
+    });
     expect(text).toContain('/etc/kube-lb/conf/kube-lb.conf');
   });
 

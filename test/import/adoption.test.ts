@@ -28,7 +28,12 @@ describe('adoptionChanges: read from the plan', () => {
         change('preflight@cp1', 'read'),
         change('os-prep@cp1', 'no-op'),
         change('node-config@cp1', 'update', ['on cp1: annotate node cp1: hactl.io/managed-labels= hactl.io/managed-taints=']),
-        change('containerd@cp1', 'update', ['write /etc/containerd/config.toml', 'restart containerd (/etc/containerd/config.toml changed)'], [file('/etc/containerd/config.toml', 'update')]),
+        change(
+          'containerd@cp1',
+          'update',
+          ['write /etc/containerd/config.toml', 'restart containerd (/etc/containerd/config.toml changed)'],
+          [file('/etc/containerd/config.toml', 'update')],
+        ),
         change('kubeadm-init@cp1', 'update', [], [file('/etc/kubernetes/kubeadm-config.yaml')]),
       ]),
       ['cp1'],
@@ -60,13 +65,34 @@ describe('adoptionChanges: read from the plan', () => {
 
 describe('adoptionChanges: what would disturb the control plane or etcd is not an adoption change', () => {
   it.each([
-    ['a join of a control-plane host', change('join-control-plane@cp2', 'create', ['kubeadm join 198.18.0.100:6443 --control-plane ...']), /join-control-plane@cp2 would kubeadm join/],
-    ['kubeadm init', change('kubeadm-init@cp1', 'create', ['kubeadm init --config /etc/kubernetes/kubeadm-config.yaml --upload-certs'], [file('/etc/kubernetes/kubeadm-config.yaml')]), /kubeadm-init@cp1 would kubeadm init/],
-    ['a kubelet restart on a control-plane host', change('kube-packages@cp1', 'update', ['restart kubelet (package kubelet changed)']), /kube-packages@cp1 would restart kubelet .* on control-plane host cp1/],
+    [
+      'a join of a control-plane host',
+      change('join-control-plane@cp2', 'create', ['kubeadm join 198.18.0.100:6443 --control-plane ...']),
+      /join-control-plane@cp2 would kubeadm join/,
+    ],
+    [
+      'kubeadm init',
+      change(
+        'kubeadm-init@cp1',
+        'create',
+        ['kubeadm init --config /etc/kubernetes/kubeadm-config.yaml --upload-certs'],
+        [file('/etc/kubernetes/kubeadm-config.yaml')],
+      ),
+      /kubeadm-init@cp1 would kubeadm init/,
+    ],
+    [
+      'a kubelet restart on a control-plane host',
+      change('kube-packages@cp1', 'update', ['restart kubelet (package kubelet changed)']),
+      /kube-packages@cp1 would restart kubelet .* on control-plane host cp1/,
+    ],
     ['a replacement', change('containerd@w1', 'replace', ['reinstall']), /containerd@w1 would be replaced/],
     ['a removal', change('host-removal@cp4', 'delete', ['kubeadm reset -f']), /host-removal@cp4 would be removed/],
     ['an etcd member change', change('etcd@cp1', 'update', ['restart etcd']), /etcd@cp1 would restart etcd/],
-    ['a static pod manifest written', change('kube-vip@cp1', 'update', [], [file('/etc/kubernetes/manifests/kube-vip.yaml', 'update')]), /kube-vip@cp1 would update \/etc\/kubernetes\/manifests\/kube-vip\.yaml/],
+    [
+      'a static pod manifest written',
+      change('kube-vip@cp1', 'update', [], [file('/etc/kubernetes/manifests/kube-vip.yaml', 'update')]),
+      /kube-vip@cp1 would update \/etc\/kubernetes\/manifests\/kube-vip\.yaml/,
+    ],
   ])('%s', (_, c, re) => {
     const a = adoptionChanges(plan([c]), ['cp1', 'cp2']);
     expect(a.changes).toEqual([]);
@@ -81,10 +107,13 @@ describe('adoptionChanges: what would disturb the control plane or etcd is not a
 
   it("the plan's errors and warnings are reported", () => {
     const a = adoptionChanges(
-      plan([], [
-        { severity: 'error', resource: 'preflight@cp1', message: 'too small' },
-        { severity: 'warning', message: 'kubernetes.version: past its end of life' },
-      ]),
+      plan(
+        [],
+        [
+          { severity: 'error', resource: 'preflight@cp1', message: 'too small' },
+          { severity: 'warning', message: 'kubernetes.version: past its end of life' },
+        ],
+      ),
       ['cp1'],
     );
     expect(a.errors).toEqual(['preflight@cp1: too small']);

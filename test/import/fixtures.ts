@@ -187,7 +187,14 @@ export function byHandHa(): ImportObservation {
     ['cp3', '198.18.0.15'],
   ] as const;
   return {
-    hosts: [lbHost('lb1', '198.18.0.11', cps.map((c) => c[1])), ...cps.map(([n, a]) => controlPlaneHost(n, a))],
+    hosts: [
+      lbHost(
+        'lb1',
+        '198.18.0.11',
+        cps.map((c) => c[1]),
+      ),
+      ...cps.map(([n, a]) => controlPlaneHost(n, a)),
+    ],
     cluster: cluster(cps.map(([n, a]) => node(n, a, true))),
     records: { clusterConfiguration: CLUSTER_CONFIGURATION },
   };

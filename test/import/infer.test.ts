@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { armoredKey, ImportRefusal, inferSpec, type ImportObservation, type ImportResult } from '../../src/import/infer.js';
 import { loadSpec } from '../../src/spec/index.js';
-import {
-  byHandHa,
-  CA_B,
-  cluster,
-  controlPlaneHost,
-  files,
-  kubeaszLike,
-  lbHost,
-  node,
-  workerHost,
-} from './fixtures.js';
+import { byHandHa, CA_B, cluster, controlPlaneHost, files, kubeaszLike, lbHost, node, workerHost } from './fixtures.js';
 import { bareFacts } from '../resources/helpers.js';
 
 const OPTS = { ssh: { user: 'root', privateKeyFile: 'id_ed25519', knownHostsFile: 'known_hosts' }, keyFileName: 'cluster-kubernetes-release.asc' };
@@ -74,7 +64,14 @@ describe('inferSpec: the kubeadm HA guide (keepalived + haproxy on their own hos
     expect(spec.loadBalancer).toMatchObject({
       type: 'keepalived-haproxy',
       placement: 'dedicated',
-      keepalived: { interface: 'eth0', virtualRouterId: 51, priorities: { lb1: 101 }, unicast: false, subnetPrefix: 24, authPasswordEnv: 'HACTL_VRRP_PASSWORD' },
+      keepalived: {
+        interface: 'eth0',
+        virtualRouterId: 51,
+        priorities: { lb1: 101 },
+        unicast: false,
+        subnetPrefix: 24,
+        authPasswordEnv: 'HACTL_VRRP_PASSWORD',
+      },
       healthCheck: { intervalMs: 2000, fall: 3, rise: 2 },
     });
     // The password itself is never copied.
@@ -93,7 +90,11 @@ describe('inferSpec: the kubeadm HA guide (keepalived + haproxy on their own hos
   it('a recognised CNI is recorded with its version; node labels someone set are kept', () => {
     const obs = byHandHa();
     obs.cluster = cluster(
-      [node('cp1', '198.18.0.13', true, { labels: { 'kubernetes.io/hostname': 'cp1', 'topology.example.com/rack': 'r1' } }), node('cp2', '198.18.0.14', true), node('cp3', '198.18.0.15', true)],
+      [
+        node('cp1', '198.18.0.13', true, { labels: { 'kubernetes.io/hostname': 'cp1', 'topology.example.com/rack': 'r1' } }),
+        node('cp2', '198.18.0.14', true),
+        node('cp3', '198.18.0.15', true),
+      ],
       'cp1',
       [{ namespace: 'kube-system', name: 'calico-node', labels: {}, images: ['docker.io/calico/node:v3.28.2'], desiredNumberScheduled: 3, numberReady: 3 }],
     );
@@ -129,7 +130,8 @@ describe('inferSpec: package sources', () => {
         h.files,
         files({
           ...h.files.files,
-          '/etc/apt/sources.list.d/kubernetes.list': 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.asc] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /\n',
+          '/etc/apt/sources.list.d/kubernetes.list':
+            'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.asc] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /\n',
           '/etc/apt/keyrings/kubernetes-apt-keyring.asc': KEY_ARMORED,
         }),
         { servers: h.files.servers },
@@ -166,7 +168,9 @@ describe('inferSpec refuses bad input with the reason', () => {
   it('hosts from two different clusters (their CAs differ)', () => {
     const obs = byHandHa();
     obs.hosts.push(controlPlaneHost('other1', '10.9.0.1', { ca: CA_B }));
-    expect(refusal(obs)).toMatch(/the hosts belong to 2 different clusters \(their \/etc\/kubernetes\/pki\/ca\.crt differ\): cp1 \(198\.18\.0\.13\), cp2 .* trust CA sha256 [0-9a-f]{12}…; other1 \(10\.9\.0\.1\) trust/);
+    expect(refusal(obs)).toMatch(
+      /the hosts belong to 2 different clusters \(their \/etc\/kubernetes\/pki\/ca\.crt differ\): cp1 \(198\.18\.0\.13\), cp2 .* trust CA sha256 [0-9a-f]{12}…; other1 \(10\.9\.0\.1\) trust/,
+    );
   });
 
   it('a load balancer of another cluster', () => {
@@ -187,13 +191,17 @@ describe('inferSpec refuses bad input with the reason', () => {
     const obs: ImportObservation = {
       hosts: [{ address: '10.0.0.5', facts: f, files: files({}, { exists: ['/usr/local/bin/k3s', '/etc/rancher/k3s'] }) }],
     };
-    expect(refusal(obs)).toMatch(/k3s1 \(10\.0\.0\.5\): it runs k3s \(\/usr\/local\/bin\/k3s, \/etc\/rancher\/k3s, unit k3s, process k3s-server\), not a cluster built with kubeadm/);
+    expect(refusal(obs)).toMatch(
+      /k3s1 \(10\.0\.0\.5\): it runs k3s \(\/usr\/local\/bin\/k3s, \/etc\/rancher\/k3s, unit k3s, process k3s-server\), not a cluster built with kubeadm/,
+    );
   });
 
   it('a binary install (kube-apiserver as a systemd service)', () => {
     const f = bareFacts('debian12', '10.0.0.6', { hostname: 'm1' });
     f.units = { 'kube-apiserver.service': { exists: true, active: true, enabled: true } };
-    expect(refusal({ hosts: [{ address: '10.0.0.6', facts: f, files: files({}) }] })).toMatch(/m1 \(10\.0\.0\.6\): it runs kube-apiserver as a systemd service/);
+    expect(refusal({ hosts: [{ address: '10.0.0.6', facts: f, files: files({}) }] })).toMatch(
+      /m1 \(10\.0\.0\.6\): it runs kube-apiserver as a systemd service/,
+    );
   });
 
   it('hosts with no Kubernetes at all', () => {
@@ -221,17 +229,11 @@ describe('inferSpec refuses bad input with the reason', () => {
 
   it('external etcd', () => {
     const obs = byHandHa();
-    obs.hosts = obs.hosts.map((h, i) =>
-      i === 0 ? h : controlPlaneHost(h.facts.hostname, h.address, { etcd: false, extra: { '/etc/kubernetes/manifests/kube-apiserver.yaml': '' } }),
-    );
-    for (const h of obs.hosts.slice(1))
-      h.files.files['/etc/kubernetes/manifests/kube-apiserver.yaml'] = h.files.files['/etc/kubernetes/manifests/kube-apiserver.yaml'] ?? '';
     obs.hosts = [obs.hosts[0]!, ...['cp1', 'cp2', 'cp3'].map((n, i) => controlPlaneHost(n, `198.18.0.${13 + i}`, { etcd: false }))];
-    for (const h of obs.hosts.slice(1))
-      h.files.files['/etc/kubernetes/manifests/kube-apiserver.yaml'] = h.files.files['/etc/kubernetes/manifests/kube-apiserver.yaml']!.replace(
-        'https://127.0.0.1:2379',
-        'https://10.0.0.31:2379,https://10.0.0.32:2379',
-      );
+    for (const h of obs.hosts.slice(1)) {
+      const path = '/etc/kubernetes/manifests/kube-apiserver.yaml';
+      h.files.files[path] = h.files.files[path]!.replace('https://127.0.0.1:2379', 'https://10.0.0.31:2379,https://10.0.0.32:2379');
+    }
     expect(refusal(obs)).toMatch(/the cluster uses external etcd \(https:\/\/10\.0\.0\.31:2379, https:\/\/10\.0\.0\.32:2379\)/);
   });
 
