@@ -3,7 +3,8 @@
 // - by hand, per the kubeadm HA guide: keepalived + haproxy on their own host (lb1) holding the
 //   VIP, `kubeadm init --control-plane-endpoint VIP:6443 --upload-certs` with flags and no config
 //   file on cp1, `kubeadm join ... --control-plane --certificate-key` on cp2 and cp3 (1.34, whose
-//   kubelet still runs on the lab's cgroup v1 layout without a config file saying so);
+//   kubelet still runs on the lab's cgroup v1 layout without a config file saying so), its
+//   control-plane hosts untainted to run workloads, as kubeadm's guide allows;
 // - kubeasz-like: a local nginx (kubeasz's kube-lb: /etc/kube-lb/sbin/kube-lb, conf/kube-lb.conf,
 //   kube-lb.service) on every node listening on 127.0.0.1:6443 instead of a VIP, a kubeadm config
 //   file, one control-plane host (w1) and two workers (w2, lb2), 1.37.
@@ -183,6 +184,9 @@ async function buildByHand(): Promise<void> {
       `kubeadm join ${j.endpoint} --token ${j.token} --discovery-token-ca-cert-hash ${j.hash} --control-plane --certificate-key ${j.key!} --apiserver-advertise-address ${addr(cp)}`,
     );
   await applyCni(cp1!);
+  // A small cluster without workers runs its workloads on the control plane, as kubeadm's guide
+  // says to allow ("Control plane node isolation").
+  for (const cp of HAND.cps) await sh(cp1!, `${KC} taint nodes ${cp} node-role.kubernetes.io/control-plane:NoSchedule-`);
   await sh(cp1!, `${KC} wait --for=condition=Ready node --all --timeout=120s`);
   log(`by hand: cluster of ${HAND.cps.length} control-plane hosts behind ${HAND.lb} built in ${secs(Date.now() - t0)}`);
 }
@@ -436,7 +440,7 @@ describe('hactl import of clusters built without hactl', () => {
       containerd: { registryMirrors: { registry: string }[] };
       cni: { plugin: string };
     };
-    expect(spec.hosts.map((h) => [h.name, h.roles.join(',')])).toEqual(HAND.cps.map((c) => [c, 'control-plane']));
+    expect(spec.hosts.map((h) => [h.name, h.roles.join(',')])).toEqual(HAND.cps.map((c) => [c, 'control-plane,worker']));
     expect(spec.controlPlaneEndpoint).toEqual({ host: VIP, port: 6443 });
     expect(spec.kubernetes.version).toBe(HAND.version);
     expect(spec.kubernetes.podSubnet).toBe('10.244.0.0/16');
