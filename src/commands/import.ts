@@ -1,4 +1,4 @@
-import { access, readFile, writeFile, rm } from 'node:fs/promises';
+import { access, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, Flags } from '@oclif/core';
@@ -119,6 +119,11 @@ export default class Import extends Command {
         fail(`import: --ssh-key ${flags['ssh-key']}: no such file (no host was contacted)`);
       }
     }
+    const dirExists = await stat(outDir).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    if (!dirExists) fail(`import: the directory ${outDir} (of --out ${flags.out}) does not exist`);
     if (!flags.force) {
       for (const f of [out, join(outDir, keyFileName)]) {
         const exists = await access(f).then(

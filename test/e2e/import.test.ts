@@ -13,7 +13,7 @@
 // API is probed every 500 ms. Then the bad inputs that are cheap here: hosts of two clusters, an
 // address with no host behind it, a host with no Kubernetes; each exits 1 and writes nothing.
 import { request } from 'node:https';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -345,6 +345,7 @@ const CONTROL_PLANE_KINDS = ['join-control-plane', 'upgrade-control-plane', 'etc
 /** Import, plan (adoption changes only), apply with the API probed, plan again (empty). */
 async function adopt(style: string, hosts: string[], cps: string[], probeAt: string): Promise<void> {
   const dir = join(work, style);
+  mkdirSync(dir);
   const spec = join(dir, 'cluster.yaml');
   const imp = hactl('import', '--hosts', hosts.map(addr).join(','), ...sshFlags(), '-o', spec);
   log(`${style}: import took ${secs(imp.ms)} (${hosts.length} hosts)\n${imp.stdout}`);
@@ -410,7 +411,7 @@ afterAll(async () => {
 
 /** import exits 1, says why, and writes nothing. */
 function refused(what: string, addresses: string[], re: RegExp): void {
-  const out = join(work, 'bad', 'cluster.yaml');
+  const out = join(work, 'refused.yaml');
   const r = hactl('import', '--hosts', addresses.join(','), ...sshFlags(), '-o', out);
   log(`bad input (${what}): exit ${r.status} in ${secs(r.ms)}: ${r.stderr.trim().split('\n').slice(0, 3).join(' / ')}`);
   expect(r.status, what).toBe(1);
