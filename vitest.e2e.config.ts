@@ -30,6 +30,7 @@ const ORDER = [
   'test/e2e/bundle.test.ts',
   'test/e2e/upgrade.test.ts',
   'test/e2e/external.test.ts',
+  'test/e2e/import.test.ts',
 ];
 
 class LabOrder extends BaseSequencer {

@@ -140,6 +140,8 @@ async function cniManifest(o: BundleOptions, previous: BundleManifest | undefine
     if (text === undefined) throw new BundleError([`cni.manifest ${cni.manifest ?? '(not set)'} could not be read`]);
     return { path: 'manifests/cni.yaml', text };
   }
+  // An adopted cluster's own pod network: hactl ships nothing for it.
+  if (cni.plugin === 'unmanaged') return undefined;
   const path = bundledCniManifest(o.spec);
   if (path === undefined) {
     warnings.push(`cni ${cni.plugin} publishes no plain manifest: its images are not listed (use cni.plugin: manifest with a rendered file)`);

@@ -17,6 +17,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandModul
   'force-unlock': () => import('../commands/force-unlock.js'),
   graph: () => import('../commands/graph.js'),
   help: () => import('../commands/help.js'),
+  import: () => import('../commands/import.js'),
   init: () => import('../commands/init.js'),
   kubeconfig: () => import('../commands/kubeconfig.js'),
   plan: () => import('../commands/plan.js'),

@@ -10,6 +10,7 @@
 //   /etc/kubernetes/hactl/cni.url. hactl ships no copies of these manifests.
 // - with `packages.bundle`, calico and flannel come from the bundle's copy of that manifest
 //   (`hactl bundle` fetched it), applied and recorded like a `plugin: manifest` file.
+// - `plugin: unmanaged`: the pod network of an adopted cluster, left alone (no record, no apply).
 // - cilium publishes no plain manifest (helm or cilium-cli): an error asking for `plugin: manifest`.
 // With cluster facts, the manifest's DaemonSets are compared with the cluster: one that is missing
 // or runs other images is applied again.
@@ -93,6 +94,8 @@ function desired(ctx: ResourceContext): Desired {
   const { spec } = ctx;
   const at = { resource: ctx.node.id, host: ctx.host.name };
   const cni = spec.cni;
+  // Installed by other means (an adopted cluster): nothing to apply, record or compare.
+  if (cni.plugin === 'unmanaged') return d;
   const init = resourceId('kubeadm-init', ctx.placement.firstControlPlane.name);
   let expected: ExpectedDaemonSet[];
   let record: string;

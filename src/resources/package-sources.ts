@@ -56,6 +56,13 @@ export function renderBundleList(bundleJsonSha256: string): string {
   ].join('\n');
 }
 
+/**
+ * The list upstream's install guide (and so most hand-built clusters) writes for pkgs.k8s.io. It
+ * names the repository hactl's list names, with another signed-by key, and apt refuses two such
+ * lists: where hactl's per-minor list is used, that one is moved aside like the distro's.
+ */
+export const APT_UPSTREAM_KUBERNETES_LIST = '/etc/apt/sources.list.d/kubernetes.list';
+
 export const APT_DISTRO_SOURCES = ['/etc/apt/sources.list', '/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list.d/ubuntu.sources'];
 export const DNF_DISTRO_REPOS = [
   '/etc/yum.repos.d/rocky.repo',
@@ -199,6 +206,7 @@ function desired(ctx: ResourceContext): Desired {
       const key = packages.kubernetesRepository.keyFile;
       if (pm === 'apt') {
         d.files.push({ path: HACTL_FILES.aptKubernetes, content: renderKubernetesRepositoryList(ctx.spec), mode: 0o644 });
+        d.files.push({ path: APT_UPSTREAM_KUBERNETES_LIST, content: null, mode: 0o644 });
         if (key !== undefined) d.files.push(...keyFiles(ctx, [{ set: 'kubernetesRepository', local: key, remote: APT_REPOSITORY_KEY }], d.diagnostics));
         else fetchKey.push(HACTL_FILES.aptKubernetes);
       } else {
@@ -311,6 +319,7 @@ function factRequest(spec: ClusterSpec) {
       HACTL_FILES.dnfOs,
       HACTL_FILES.dnfKubernetes,
       ...APT_DISTRO_SOURCES,
+      APT_UPSTREAM_KUBERNETES_LIST,
       ...DNF_DISTRO_REPOS,
       ...keys,
       ...(spec.packages.kubernetesRepository.keyFile !== undefined ? [APT_REPOSITORY_KEY, DNF_REPOSITORY_KEY] : []),

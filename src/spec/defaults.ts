@@ -185,7 +185,7 @@ export function applyDefaults(input: ClusterInput, baseDir: string): ClusterSpec
   if (cd.version !== undefined) spec.containerd.version = cd.version;
   if (plugin === 'manifest') {
     if (cniIn.manifest !== undefined) spec.cni.manifest = expandPath(cniIn.manifest, baseDir);
-  } else {
+  } else if (plugin !== 'unmanaged') {
     spec.cni.version = cniIn.version ?? DEFAULT_CNI_VERSIONS[plugin];
   }
   return spec;

@@ -407,6 +407,9 @@ function checkCni(input: ClusterInput, report: Report): void {
   if (cni.plugin === 'manifest' && cni.version !== undefined) {
     report(['cni', 'version'], "applies to calico, flannel and cilium; with plugin 'manifest' the manifest decides", { atKey: true });
   }
+  if (cni.plugin === 'unmanaged' && cni.version !== undefined) {
+    report(['cni', 'version'], "applies to calico, flannel and cilium; with plugin 'unmanaged' hactl leaves the pod network alone", { atKey: true });
+  }
   if (cni.manifest !== undefined && cni.plugin !== 'manifest') {
     report(['cni', 'manifest'], `needs plugin 'manifest', but the plugin is '${cni.plugin ?? 'calico'}'`, { atKey: true });
   }

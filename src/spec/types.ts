@@ -6,7 +6,8 @@ export type Role = 'lb' | 'control-plane' | 'etcd' | 'worker';
 export type Profile = 'test' | 'production';
 export type LoadBalancerType = 'keepalived-haproxy' | 'keepalived-nginx' | 'kube-vip' | 'external' | 'none';
 export type EtcdTopology = 'stacked' | 'external';
-export type CniPlugin = 'calico' | 'flannel' | 'cilium' | 'manifest';
+/** `unmanaged`: installed by other means (an adopted cluster); hactl leaves it alone. */
+export type CniPlugin = 'calico' | 'flannel' | 'cilium' | 'manifest' | 'unmanaged';
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 
 export interface Taint {
