@@ -3,7 +3,8 @@
 // replace, restart or remove anything of the control plane or etcd are not adoption changes: they
 // make import refuse, so that the first apply cannot disturb a running control plane.
 
-import type { Plan, ResourceChange } from '../plan/model.js';
+import type { Plan } from '../plan/model.js';
+import type { ResourceChange } from '../resources/diff.js';
 import type { ResourceKind } from '../graph/types.js';
 
 export interface AdoptionChange {

@@ -17,7 +17,7 @@ import {
   type ClusterRecords,
 } from '../facts/import.js';
 import type { HostFacts } from '../facts/types.js';
-import { observeAndPlan } from '../plan/observe.js';
+import { observeAndPlan } from '../cli/observe.js';
 import type { Plan } from '../plan/model.js';
 import { formatDiagnostic, loadSpec } from '../spec/index.js';
 import type { SshSettings } from '../spec/types.js';

@@ -88,15 +88,15 @@ describe('the real kubectl against the lab control plane', () => {
     await onCp1(`${KUBECTL} label node w1 hactl.io/contract- && ${KUBECTL} taint node w1 hactl.io/contract- && ${KUBECTL} annotate node w1 hactl.io/contract-`);
 
     // Host removal's drain (also the upgrades' drain: same flags) of w2, then the upgrades' uncordon.
-    expect(await onCp1(removalOperations('w2', 'cp1', true)[0]!.command, 330_000)).toMatch(/node\/w2 drained/);
+    expect(await onCp1(removalOperations('w2', 'cp1', { inCluster: true, drain: true })[0]!.command, 330_000)).toMatch(/node\/w2 drained/);
     expect(await onCp1(`${KUBECTL} get node w2 -o jsonpath='{.spec.unschedulable}'`)).toBe('true');
     await onCp1(`${KUBECTL} uncordon w2`);
 
     // Node deletion, on a Node without a kubelet behind it (deleting w2 would take it out of the cluster).
     await onCp1(`printf '%s' '{"apiVersion":"v1","kind":"Node","metadata":{"name":"contract-ghost"}}' | ${KUBECTL} apply -f -`);
-    await onCp1(removalOperations('contract-ghost', 'cp1', true)[3]!.command);
+    await onCp1(removalOperations('contract-ghost', 'cp1', { inCluster: true, drain: true })[3]!.command);
     expect(await onCp1(`${KUBECTL} get nodes -o name`)).not.toContain('node/contract-ghost');
-    await onCp1(removalOperations('never-registered', 'cp1', true)[3]!.command);
+    await onCp1(removalOperations('never-registered', 'cp1', { inCluster: true, drain: true })[3]!.command);
     // kubeadm-init's removal of stale nodes through the local apiserver.
     await onCp1(`${KUBECTL} --server https://198.18.0.13:6443 delete node never-a never-b --ignore-not-found`);
 

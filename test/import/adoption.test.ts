@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adoptionChanges, renderAdoption } from '../../src/import/adoption.js';
-import type { Plan, ResourceChange } from '../../src/plan/model.js';
+import type { Plan } from '../../src/plan/model.js';
+import type { ResourceChange } from '../../src/resources/diff.js';
 
 function change(id: string, action: ResourceChange['action'], steps: string[] = [], files: ResourceChange['files'] = []): ResourceChange {
   const [kind, host] = id.split('@') as [string, string];

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../src/facts/types.js';
-import { sha256 } from '../../src/plan/model.js';
+import { sha256 } from '../../src/resources/diff.js';
 import { bareCluster, FIXTURES, localFiles, planSpec, specFromText, TEST_ENV } from './helpers.js';
 
 const base = readFileSync(`${FIXTURES}repository.yaml`, 'utf8');
