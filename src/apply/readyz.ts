@@ -1,6 +1,6 @@
 // The control-plane gate: after a control-plane join or a restart of a control-plane or etcd
 // member, wait until the apiserver answers /readyz through the control-plane endpoint before the
-// next member may go. The probe runs on the first control-plane host (curl, or kubectl, over SSH), because the
+// next member may go. The probe runs on the cluster host (curl, or kubectl, over SSH), because the
 // admin machine may have no route to the VIP.
 
 import { shellQuote } from '../transport/quote.js';

@@ -11,6 +11,7 @@ import type { ResourceGraph, ResourceNode } from '../graph/types.js';
 import type { Plan } from '../plan/model.js';
 import { hostFactsDigest } from '../plan/planner.js';
 import { checkStale } from '../plan/saved.js';
+import { withClusterHost } from '../plan/cluster-host.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import type { HostPool } from '../transport/pool.js';
 import { Executor, type ClusterFactsFn, type EtcdFactsFn, type ProbeFn, type ProbeResult, type WithTransport } from './executor.js';
@@ -49,10 +50,28 @@ export function poolAccess(pool: HostPool, request: FactRequest, controlPlane: r
   };
 }
 
-/** The lock lives on the first control-plane host, or the first host when there is none. */
+/**
+ * The lock lives on the first control-plane host listed, or the first host when there is none. It
+ * is chosen from the spec alone, never from what answers: every apply of one spec must take the
+ * same lock, and two applies where only one sees that host down would otherwise lock different
+ * hosts. A lost first host is replaced in the spec (a new name, or a bare machine under its name)
+ * before anything else is applied, and either way the lock host answers again.
+ */
 export function lockHostOf(spec: ClusterSpec): Host {
   try {
     return resolvePlacement(spec).firstControlPlane;
+  } catch {
+    return spec.hosts[0]!;
+  }
+}
+
+/**
+ * The host that probes /readyz after control-plane changes: the cluster host (the first observed,
+ * initialised control-plane host), so a lost or reinstalled first host does not stall the gate.
+ */
+export function readyzHostOf(spec: ClusterSpec, facts: ReadonlyMap<string, HostFacts>): Host {
+  try {
+    return withClusterHost(resolvePlacement(spec), facts).clusterHost;
   } catch {
     return spec.hosts[0]!;
   }
@@ -205,7 +224,7 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
     );
     if (stale.length > 0) return { status: 'refused', reasons: stale.map((r) => `the plan is stale: ${r}`) };
 
-    const firstCp = lockTarget;
+    const readyzHost = readyzHostOf(input.spec, facts);
     const executor = new Executor({
       spec: input.spec,
       plan,
@@ -223,7 +242,7 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       ...(input.clusterFactsWaitMs !== undefined ? { clusterFactsWaitMs: input.clusterFactsWaitMs } : {}),
       ...(input.clusterFactsIntervalMs !== undefined ? { clusterFactsIntervalMs: input.clusterFactsIntervalMs } : {}),
       controlPlaneGate: (_node: ResourceNode, signal: AbortSignal) =>
-        waitForReadyz(execOn(input.access, firstCp), input.spec.controlPlaneEndpoint, {
+        waitForReadyz(execOn(input.access, readyzHost), input.spec.controlPlaneEndpoint, {
           signal,
           timeoutMs: input.readyz?.timeoutMs ?? 300_000,
           ...(input.readyz?.intervalMs !== undefined ? { intervalMs: input.readyz.intervalMs } : {}),

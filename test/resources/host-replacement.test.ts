@@ -9,6 +9,7 @@ import type { EtcdFacts } from '../../src/facts/etcd.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import { resolvePlacement } from '../../src/spec/topology.js';
 import { withClusterHost } from '../../src/plan/cluster-host.js';
+import { lockHostOf, readyzHostOf } from '../../src/apply/run.js';
 import { CONTROL_PLANE_LABEL } from '../../src/resources/host-removal.js';
 import { needsEtcdMembership, planReplacements, replacedHosts } from '../../src/resources/host-replacement.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
@@ -65,6 +66,21 @@ describe('the cluster host', () => {
     lost.delete('cp1');
     lost.delete('cp2');
     expect(withClusterHost(resolvePlacement(spec), lost).clusterHost.name).toBe('cp3');
+  });
+});
+
+describe('the /readyz gate and the apply lock once the first host is lost', () => {
+  const facts = converged(spec);
+  it('the gate probes from the cluster host: the first observed initialised control-plane host', () => {
+    expect(readyzHostOf(spec, facts).name).toBe('cp1');
+    const reinstalled = new Map(facts).set('cp1', bareFacts('debian12', '10.0.0.11'));
+    expect(readyzHostOf(spec, reinstalled).name).toBe('cp2');
+    const lost = new Map(facts);
+    lost.delete('cp1');
+    expect(readyzHostOf(spec, lost).name).toBe('cp2');
+  });
+  it('the lock stays on the first listed control-plane host whatever answers, so concurrent applies of one spec agree', () => {
+    expect(lockHostOf(spec).name).toBe('cp1');
   });
 });
 
