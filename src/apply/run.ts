@@ -238,7 +238,7 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       },
     });
     if (removed.failed.length + removed.cancelled.length > 0) {
-      // The walk would drop the host from every /etc/hosts, where its pending removal is remembered.
+      // A removal that failed is retried by the next plan (the cluster still records the host); the walk waits for it.
       const because = removed.failed.map((f) => f.id);
       const result: WalkResult = {
         succeeded: removed.succeeded,
