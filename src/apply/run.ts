@@ -18,6 +18,7 @@ import { waitForReadyz } from './readyz.js';
 import type { RunLog } from './runlog.js';
 import { restrictPlan, selectTargets, unsupportedKinds } from './select.js';
 import { carryOutRemovals, plannedRemovals } from './removals.js';
+import { sharedReads } from './shared-reads.js';
 import { walk, type WalkEvent, type WalkResult } from './walker.js';
 
 export interface HostAccess {
@@ -35,7 +36,8 @@ export interface HostAccess {
  */
 export function poolAccess(pool: HostPool, request: FactRequest, controlPlane: readonly Host[] = [], etcdHosts: readonly Host[] = []): HostAccess {
   return {
-    clusterFacts: (facts) => gatherClusterFacts(controlPlane, facts, pool),
+    // One read serves every resource that asks while it runs (node-config on each worker).
+    clusterFacts: sharedReads((facts: ReadonlyMap<string, HostFacts>) => gatherClusterFacts(controlPlane, facts, pool)),
     ...(etcdHosts.length > 0 ? { etcdFacts: (facts: ReadonlyMap<string, HostFacts>) => gatherEtcdFacts(etcdHosts, facts, pool) } : {}),
     probe: async (host: Host): Promise<ProbeResult> => {
       const r = await gatherHostFacts(host, pool, request);
