@@ -167,12 +167,38 @@ function capacity(wanted: number): { workers: number; reason?: string } {
   return { workers: wanted };
 }
 
+const INOTIFY_INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
+/** inotify instances a running lab host holds: systemd 5, dbus 1, containerd 1 (counted on the lab), plus room. */
+const INOTIFY_PER_HOST = 8;
+let inotifyRestore: string | undefined;
+
+/**
+ * Every lab host's systemd, dbus and containerd run as root of this machine's user namespace, so
+ * they share one fs.inotify.max_user_instances (Debian's default 128: about 18 lab hosts). Raised
+ * for the run when too low, and put back after the teardown.
+ */
+function ensureInotify(hosts: number): void {
+  const current = Number(readFileSync(INOTIFY_INSTANCES, 'utf8'));
+  const needed = 128 + hosts * INOTIFY_PER_HOST;
+  if (current >= needed) return;
+  log(`fs.inotify.max_user_instances ${current} -> ${needed} for ${hosts} systemd hosts (put back after the teardown)`);
+  writeFileSync(INOTIFY_INSTANCES, `${needed}\n`);
+  inotifyRestore = String(current);
+}
+
 let tornDown = false;
 async function teardown(): Promise<void> {
   if (tornDown) return;
   tornDown = true;
   log('tearing down the lab');
-  await labDown({ log });
+  try {
+    await labDown({ log });
+  } finally {
+    if (inotifyRestore !== undefined) {
+      writeFileSync(INOTIFY_INSTANCES, `${inotifyRestore}\n`);
+      log(`fs.inotify.max_user_instances put back to ${inotifyRestore}`);
+    }
+  }
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
@@ -189,6 +215,7 @@ async function main(): Promise<void> {
   const upStarted = Date.now();
   let lab: LabState;
   try {
+    ensureInotify(5 + workers + 1 + 9);
     lab = await labUp({ topology: 'scale', workers: workers + 1, fresh: true, log });
   } catch (err) {
     await teardown();
