@@ -55,6 +55,17 @@ function errorMessage(e: unknown): string {
 
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Per resource, the most resources on one path from it to the end of the graph (itself included). */
+function longestChains(graph: Graph): Map<string, number> {
+  const chain = new Map<string, number>();
+  for (const id of alg.topsort(graph).reverse()) {
+    let most = 0;
+    for (const next of graph.successors(id) ?? []) most = Math.max(most, chain.get(next)!);
+    chain.set(id, most + 1);
+  }
+  return chain;
+}
+
 /**
  * Walk `graph`, whose node labels are ResourceNodes (the compiler's `ResourceGraph`, or a plain
  * graphlib Graph in tests); the labels are checked at run time.
@@ -92,16 +103,21 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
 
   const state = new Map<string, State>(ids.map((id) => [id, 'pending']));
   const waitingOn = new Map<string, number>(ids.map((id) => [id, (graph.predecessors(id) ?? []).length]));
-  // Pending resources whose dependencies all succeeded, kept sorted by id: scanning only these keeps
-  // a walk of thousands of resources linear rather than quadratic.
-  let ready = ids.filter((id) => waitingOn.get(id) === 0);
+  // Critical path first: a ready resource with the longest chain of resources waiting on it
+  // starts first (the first control-plane host's way to kubeadm init before a hundred workers'
+  // packages), then by id, for reproducible runs.
+  const chain = longestChains(plain);
+  const before = (a: string, b: string) => chain.get(b)! - chain.get(a)! || byId(a, b);
+  // Pending resources whose dependencies all succeeded, kept in that order: scanning only these
+  // keeps a walk of thousands of resources linear rather than quadratic.
+  let ready = ids.filter((id) => waitingOn.get(id) === 0).sort(before);
   let pendingCount = ids.length;
   const makeReady = (id: string) => {
     let lo = 0;
     let hi = ready.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (ready[mid]! < id) lo = mid + 1;
+      if (before(ready[mid]!, id) < 0) lo = mid + 1;
       else hi = mid;
     }
     ready.splice(lo, 0, id);

@@ -303,6 +303,20 @@ describe('walk', () => {
     expect(r.succeeded).toEqual(['a', 'b']);
   });
 
+  it('starts the ready resource with the longest chain after it first, whatever its id', async () => {
+    // z1 -> z2 -> z3 is the critical path; a, b, c stand alone.
+    const rec = recorder();
+    const g = graphOf(
+      ['a', 'b', 'c', 'z1', 'z2', 'z3'].map((id) => node(id)),
+      [
+        ['z1', 'z2'],
+        ['z2', 'z3'],
+      ],
+    );
+    await walk(g, rec.run, { parallelism: 1 });
+    expect(rec.order).toEqual(['z1', 'z2', 'a', 'b', 'c', 'z3']);
+  });
+
   it('starts ready resources in id order for reproducible runs', async () => {
     const ids = ['os-prep@w3', 'os-prep@w1', 'os-prep@w2', 'containerd@w9'];
     const rec = recorder();
