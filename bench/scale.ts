@@ -45,6 +45,8 @@ interface Step extends Measured {
 const sec = (ms: number): string => (ms / 1000).toFixed(1);
 const mib = (m: number): string => m.toFixed(0);
 const steps: { name: string; m: Step }[] = [];
+/** Steps whose apply failed (and was applied again). */
+const failures: string[] = [];
 
 /** A hactl command (the built CLI, as users run it), with the lab hosts' CPU it caused. */
 async function hactl(name: string, argv: string[], okCodes = [0]): Promise<Step> {
@@ -131,7 +133,19 @@ async function applyWithPath(
 ): Promise<{ step: Step; walkMs: number; beforeWalkMs: number; critical: { ms: number; path: { id: string; ms: number }[] }; resources: number }> {
   const logRoot = mkdtempSync(join(scratch, 'runs-'));
   const started = Date.now();
-  const step = await hactl(name, ['apply', '-f', spec, '--auto-approve', '--log-dir', logRoot]);
+  const step = await hactl(name, ['apply', '-f', spec, '--auto-approve', '--log-dir', logRoot], [0, 1]);
+  if (!/Apply complete!/.test(step.stdout)) {
+    // Keep the run: say what failed, apply once more (measured on its own), and go on.
+    log(
+      `${name} failed:\n${step.stdout
+        .split('\n')
+        .filter((l) => /fail|error|Apply/i.test(l))
+        .slice(-20)
+        .join('\n')}`,
+    );
+    failures.push(name);
+    await hactl(`${name}: the apply again after its failure`, ['apply', '-f', spec, '--auto-approve']);
+  }
   const dirs = readdirSync(logRoot);
   if (dirs.length !== 1) throw new Error(`expected one run log in ${logRoot}, found ${dirs.length}`);
   const spans = resourceSpans(readFileSync(join(logRoot, dirs[0]!, 'events.log'), 'utf8'));
@@ -235,7 +249,12 @@ async function main(): Promise<void> {
     const bigPlus = writeSpec('big-plus.yaml', 'scale-big', BIG_VIP, 51, [...bigHosts, extra]);
 
     // 1. The reference: a worker joining a 3-worker cluster.
-    await hactl('small cluster from bare', ['apply', '-f', small, '--auto-approve']);
+    const smallBare = await hactl('small cluster from bare', ['apply', '-f', small, '--auto-approve'], [0, 1]);
+    if (!/Apply complete!/.test(smallBare.stdout)) {
+      failures.push('small cluster from bare');
+      log(`small cluster from bare failed:\n${smallBare.stdout.slice(-3000)}`);
+      await hactl('small cluster: the apply again after its failure', ['apply', '-f', small, '--auto-approve']);
+    }
     const smallPlan = await hactl('plan: sw4 added to the small cluster', ['plan', '-f', smallPlus, '--detailed-exitcode'], [2]);
     const smallJoin = await hactl('apply: sw4 joins the small cluster', ['apply', '-f', smallPlus, '--auto-approve']);
     log('killing the small cluster hosts: the big run has the machine to itself');
@@ -252,7 +271,7 @@ async function main(): Promise<void> {
     const floors: Measured[] = [];
     const floorsAll: Measured[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
-      plans.push(await hactl(`no-op plan, round ${r}`, ['plan', '-f', big, '--detailed-exitcode']));
+      plans.push(await hactl(`no-op plan, round ${r}`, ['plan', '-f', big, '--detailed-exitcode'], [0, 2]));
       floors.push(await floorAtP());
       plansAll.push(
         await hactl(`no-op plan --parallelism ${bigHosts.length}, round ${r}`, [
@@ -266,6 +285,8 @@ async function main(): Promise<void> {
       );
       floorsAll.push(await floorAll());
     }
+    const notEmpty = [...plans, ...plansAll].filter((p) => !/No changes/.test(p.stdout));
+    if (notEmpty.length > 0) log(`a no-op plan was not empty (${summary(notEmpty[0]!.stdout)}):\n${notEmpty[0]!.stdout.slice(-3000)}`);
     const noopApply = await hactl('no-op apply', ['apply', '-f', big, '--auto-approve']);
 
     // 4. One worker added to the big cluster; 5. removed again.
@@ -286,6 +307,8 @@ async function main(): Promise<void> {
         `load average before: ${loadBefore}, after: ${loadAverage()}; lab of ${lab.hosts.length} hosts up in ${sec(labUpMs)} s`,
     );
     if (reason) out.push(`  ${workers} workers, not ${WANTED}: ${reason}`);
+    if (failures.length > 0) out.push(`  FAILED and applied again: ${failures.join('; ')}`);
+    if (notEmpty.length > 0) out.push(`  NOT EMPTY: ${notEmpty.length} of the no-op plans (${summary(notEmpty[0]!.stdout)})`);
     out.push(`  apply from bare            ${line(bare.step)}`);
     out.push(
       `    walk ${sec(bare.walkMs)} s, before the walk ${sec(bare.beforeWalkMs)} s; critical path ${sec(bare.critical.ms)} s over ${bare.critical.path.length} of ${bare.resources} resources; ` +
