@@ -5,14 +5,15 @@
 // The lab's `scale` topology: the big cluster (lb1 lb2, cp1-3 with stacked etcd, w1..wN+1, VIP
 // 198.18.0.100; w(N+1) is the worker added later) and a small one beside it (slb1 slb2, scp1-3,
 // sw1-4, VIP 198.18.0.102), all systemd hosts. In one run it measures:
-//   1. the small cluster (3 workers) from bare, then joining sw4 to it: the reference for adding
-//      a worker; the small cluster's hosts are then killed so they cost the big run nothing;
-//   2. the big cluster (N workers) from bare, against its critical path (per-resource durations
+//   1. the big cluster (N workers) from bare, against its critical path (per-resource durations
 //      from the run log, longest chain through the resource graph);
-//   3. a no-op plan and a no-op apply at N+5 hosts against the ssh2 floor (connect + `true` on
+//   2. a no-op plan and a no-op apply at N+5 hosts against the ssh2 floor (connect + `true` on
 //      every host) at the same concurrency, interleaved, medians of --rounds;
-//   4. adding w(N+1) to the big cluster (its plan's summary, and the apply);
-//   5. removing it again;
+//   3. adding w(N+1) to the big cluster (its plan's summary, and the apply);
+//   4. removing it again;
+//   5. then, with the big cluster's hosts killed, the small cluster (3 workers) from bare and
+//      joining sw4 to it: the reference for adding a worker (the small cluster's hosts sit idle,
+//      booted, until then);
 // with hactl's wall time, CPU and peak RSS for each, and the lab hosts' CPU (their cgroup).
 // The lab is torn down at the end, also on failure or SIGINT/SIGTERM. Prints figures; never
 // passes or fails on timing.
@@ -248,22 +249,10 @@ async function main(): Promise<void> {
     const big = writeSpec('big.yaml', 'scale-big', BIG_VIP, 51, bigHosts);
     const bigPlus = writeSpec('big-plus.yaml', 'scale-big', BIG_VIP, 51, [...bigHosts, extra]);
 
-    // 1. The reference: a worker joining a 3-worker cluster.
-    const smallBare = await hactl('small cluster from bare', ['apply', '-f', small, '--auto-approve'], [0, 1]);
-    if (!/Apply complete!/.test(smallBare.stdout)) {
-      failures.push('small cluster from bare');
-      log(`small cluster from bare failed:\n${smallBare.stdout.slice(-3000)}`);
-      await hactl('small cluster: the apply again after its failure', ['apply', '-f', small, '--auto-approve']);
-    }
-    const smallPlan = await hactl('plan: sw4 added to the small cluster', ['plan', '-f', smallPlus, '--detailed-exitcode'], [2]);
-    const smallJoin = await hactl('apply: sw4 joins the small cluster', ['apply', '-f', smallPlus, '--auto-approve']);
-    log('killing the small cluster hosts: the big run has the machine to itself');
-    for (const n of [...smallNames, 'sw4']) await killHost(n);
-
-    // 2. The big cluster from bare.
+    // 1. The big cluster from bare.
     const bare = await applyWithPath(`big cluster (${workers} workers) from bare`, big);
 
-    // 3. No-op plan and apply against the floor, interleaved.
+    // 2. No-op plan and apply against the floor, interleaved.
     const floorAtP = floorCase(bigHosts, PARALLELISM);
     const floorAll = floorCase(bigHosts);
     const plans: Step[] = [];
@@ -289,11 +278,24 @@ async function main(): Promise<void> {
     if (notEmpty.length > 0) log(`a no-op plan was not empty (${summary(notEmpty[0]!.stdout)}):\n${notEmpty[0]!.stdout.slice(-3000)}`);
     const noopApply = await hactl('no-op apply', ['apply', '-f', big, '--auto-approve']);
 
-    // 4. One worker added to the big cluster; 5. removed again.
+    // 3. One worker added to the big cluster; 4. removed again.
     const bigPlan = await hactl(`plan: ${extra.name} added to the big cluster`, ['plan', '-f', bigPlus, '--detailed-exitcode'], [2]);
     const bigJoin = await hactl(`apply: ${extra.name} joins the big cluster`, ['apply', '-f', bigPlus, '--auto-approve']);
     const removePlan = await hactl(`plan: ${extra.name} removed`, ['plan', '-f', big, '--detailed-exitcode'], [2]);
     const remove = await hactl(`apply: ${extra.name} removed`, ['apply', '-f', big, '--auto-approve']);
+
+    // 5. The reference, last (the big cluster's figures come first): a worker joining a 3-worker
+    // cluster, with the big cluster's hosts killed so that they cost it nothing.
+    log('killing the big cluster hosts: the small cluster has the machine to itself');
+    for (const h of [...bigHosts, extra]) await killHost(h.name);
+    const smallBare = await hactl('small cluster from bare', ['apply', '-f', small, '--auto-approve'], [0, 1]);
+    if (!/Apply complete!/.test(smallBare.stdout)) {
+      failures.push('small cluster from bare');
+      log(`small cluster from bare failed:\n${smallBare.stdout.slice(-3000)}`);
+      await hactl('small cluster: the apply again after its failure', ['apply', '-f', small, '--auto-approve']);
+    }
+    const smallPlan = await hactl('plan: sw4 added to the small cluster', ['plan', '-f', smallPlus, '--detailed-exitcode'], [2]);
+    const smallJoin = await hactl('apply: sw4 joins the small cluster', ['apply', '-f', smallPlus, '--auto-approve']);
 
     const med = (xs: Measured[], f: (m: Measured) => number = (m) => m.ms): number => median(xs.map(f));
     const medHosts = (xs: Step[]): string => {
