@@ -55,15 +55,38 @@ function errorMessage(e: unknown): string {
 
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Per resource, the most resources on one path from it to the end of the graph (itself included). */
-function longestChains(graph: Graph): Map<string, number> {
-  const chain = new Map<string, number>();
-  for (const id of alg.topsort(graph).reverse()) {
-    let most = 0;
-    for (const next of graph.successors(id) ?? []) most = Math.max(most, chain.get(next)!);
-    chain.set(id, most + 1);
+/**
+ * Per resource, how many resources wait on it, directly or through others: the first control-plane
+ * host's packages hold up the whole cluster, a worker's packages only that worker. (Counting the
+ * longest chain instead ties the control plane's way to kubeadm init with every worker's chain of
+ * as many steps.) Bit sets: linear in the graph's edges times its size / 32.
+ */
+function dependentCounts(graph: Graph): Map<string, number> {
+  const order = alg.topsort(graph);
+  const index = new Map(order.map((id, i) => [id, i]));
+  const words = (order.length + 31) >> 5;
+  const below = new Map<string, Uint32Array>();
+  const counts = new Map<string, number>();
+  for (const id of [...order].reverse()) {
+    const set = new Uint32Array(words);
+    for (const next of graph.successors(id) ?? []) {
+      const theirs = below.get(next)!;
+      for (let w = 0; w < words; w++) set[w]! |= theirs[w]!;
+      const i = index.get(next)!;
+      set[i >> 5]! |= 1 << (i & 31);
+    }
+    below.set(id, set);
+    let n = 0;
+    for (let w = 0; w < words; w++) {
+      let v = set[w]!;
+      while (v !== 0) {
+        v &= v - 1;
+        n++;
+      }
+    }
+    counts.set(id, n);
   }
-  return chain;
+  return counts;
 }
 
 /**
@@ -103,11 +126,11 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
 
   const state = new Map<string, State>(ids.map((id) => [id, 'pending']));
   const waitingOn = new Map<string, number>(ids.map((id) => [id, (graph.predecessors(id) ?? []).length]));
-  // Critical path first: a ready resource with the longest chain of resources waiting on it
-  // starts first (the first control-plane host's way to kubeadm init before a hundred workers'
-  // packages), then by id, for reproducible runs.
-  const chain = longestChains(plain);
-  const before = (a: string, b: string) => chain.get(b)! - chain.get(a)! || byId(a, b);
+  // The ready resource that most others wait on starts first (the control plane's way to kubeadm
+  // init and the control-plane joins before a hundred workers' packages), then by id, for
+  // reproducible runs.
+  const dependents = dependentCounts(plain);
+  const before = (a: string, b: string) => dependents.get(b)! - dependents.get(a)! || byId(a, b);
   // Pending resources whose dependencies all succeeded, kept in that order: scanning only these
   // keeps a walk of thousands of resources linear rather than quadratic.
   let ready = ids.filter((id) => waitingOn.get(id) === 0).sort(before);
