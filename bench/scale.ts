@@ -51,6 +51,7 @@ const failures: string[] = [];
 
 /** A hactl command (the built CLI, as users run it), with the lab hosts' CPU it caused. */
 async function hactl(name: string, argv: string[], okCodes = [0]): Promise<Step> {
+  if (stopping) throw new Error(`stopped before ${name}`);
   log(`${name}: hactl ${argv.join(' ')}`);
   let stdout = '';
   const before = labHostsCpuMs();
@@ -215,8 +216,11 @@ async function teardown(): Promise<void> {
     }
   }
 }
+/** Set by SIGINT/SIGTERM: no further hactl command starts. */
+let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
+    stopping = true;
     log(`${sig}: tearing down`);
     void teardown().finally(() => process.exit(130));
   });
