@@ -144,10 +144,11 @@ export function hostsJson(hosts: LabHost[]): string {
   return file;
 }
 
-export function floorCase(hosts: LabHost[]): () => Promise<Measured> {
+/** The floor on `hosts`, all at once or at most `concurrency` at a time. */
+export function floorCase(hosts: LabHost[], concurrency?: number): () => Promise<Measured> {
   const script = floorScript();
   const file = hostsJson(hosts);
-  return () => run('node', [script, file, clientKeyFile]);
+  return () => run('node', [script, file, clientKeyFile, ...(concurrency !== undefined ? [String(concurrency)] : [])]);
 }
 
 /** N parallel OpenSSH `ssh host true` on fresh connections; CPU and memory summed/maxed over the N processes. */

@@ -11,7 +11,7 @@
 // Converged: light hosts are tini + sshd without systemd, so preflight reports every resource
 // that needs services (containerd, the kubelet, ...) as impossible there and apply refuses them;
 // what a light host can hold is os-prep. "Converged" for N hosts is after the os-prep playbook ran
-// for real with the N-host inventory (os-prep's /etc/hosts block lists every host of the cluster):
+// for real with the N-host inventory (os-prep's /etc/hosts block names the host itself):
 // it writes what hactl's os-prep writes, and the benchmark checks that `hactl plan` then reports
 // os-prep unchanged on every host (so both tools look at converged hosts).
 // hactl runs with --parallelism N (Ansible with forks = N): every host at once, like the floor.

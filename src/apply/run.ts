@@ -20,6 +20,7 @@ import { waitForReadyz } from './readyz.js';
 import type { RunLog } from './runlog.js';
 import { restrictPlan, selectTargets, unsupportedKinds } from './select.js';
 import { carryOutRemovals, plannedRemovals } from './removals.js';
+import { sharedReads } from './shared-reads.js';
 import { walk, type WalkEvent, type WalkResult } from './walker.js';
 
 export interface HostAccess {
@@ -39,7 +40,8 @@ export interface HostAccess {
  */
 export function poolAccess(pool: HostPool, request: FactRequest, controlPlane: readonly Host[] = [], etcdHosts: readonly Host[] = []): HostAccess {
   return {
-    clusterFacts: (facts) => gatherClusterFacts(controlPlane, facts, pool),
+    // One read serves every resource that asks while it runs (node-config on each worker).
+    clusterFacts: sharedReads((facts: ReadonlyMap<string, HostFacts>) => gatherClusterFacts(controlPlane, facts, pool)),
     stackedEtcdFacts: (facts) => gatherEtcdStacked(controlPlane, facts, pool),
     ...(etcdHosts.length > 0 ? { etcdFacts: (facts: ReadonlyMap<string, HostFacts>) => gatherEtcdFacts(etcdHosts, facts, pool) } : {}),
     probe: async (host: Host): Promise<ProbeResult> => {
@@ -262,7 +264,7 @@ export async function applyCluster(input: ApplyInput): Promise<ApplyOutcome> {
       },
     });
     if (removed.failed.length + removed.cancelled.length > 0) {
-      // The walk would drop the host from every /etc/hosts, where its pending removal is remembered.
+      // A removal that failed is retried by the next plan (the cluster still records the host); the walk waits for it.
       const because = removed.failed.map((f) => f.id);
       const result: WalkResult = {
         succeeded: removed.succeeded,

@@ -3,7 +3,7 @@
 
 import { readLocalFiles } from './local-files.js';
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
-import { gatherFacts } from '../facts/gather.js';
+import { gatherFacts, type FactsResult } from '../facts/gather.js';
 import { compile } from '../graph/compile.js';
 import { resolvePlacement } from '../spec/topology.js';
 import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
@@ -34,14 +34,30 @@ export type ObservedHook = (observed: { facts: ReadonlyMap<string, HostFacts>; p
 export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): Promise<Plan> {
   if (!opts.pool.readOnly) throw new Error('plan observes hosts through a read-only pool only');
   const graph = compile(opts.spec);
-  const results = await gatherFacts(opts.spec.hosts, opts.pool, factRequestFor(opts.spec, graph));
+  const placement = resolvePlacement(opts.spec);
+  const request = factRequestFor(opts.spec, graph);
+  // The control-plane hosts first: what the API server says (nodes, DaemonSets, leases) is read
+  // from one of them with admin.conf while the other hosts are still being observed.
+  const isControlPlane = new Set(placement.controlPlane.map((h) => h.name));
+  const controlPlaneResults = gatherFacts(
+    opts.spec.hosts.filter((h) => isControlPlane.has(h.name)),
+    opts.pool,
+    request,
+  );
+  const otherResults = gatherFacts(
+    opts.spec.hosts.filter((h) => !isControlPlane.has(h.name)),
+    opts.pool,
+    request,
+  );
+  const okFacts = (rs: FactsResult[]) => new Map(rs.flatMap((r) => (r.ok ? [[r.host, r.facts] as const] : [])));
+  const clusterRead = controlPlaneResults.then((rs) => gatherClusterFacts(placement.controlPlane, okFacts(rs), opts.pool));
+  const byHost = new Map([...(await controlPlaneResults), ...(await otherResults)].map((r) => [r.host, r]));
+  const results = opts.spec.hosts.map((h) => byHost.get(h.name)!);
   const facts = new Map<string, HostObservation>(
     results.map((r) => [r.host, r.ok ? { ok: true, facts: r.facts, clockSkewSeconds: r.clockSkewSeconds } : { ok: false, reason: r.reason }]),
   );
-  // What the API server says (nodes, DaemonSets, leases), from a control-plane host with admin.conf.
-  const observed = new Map(results.flatMap((r) => (r.ok ? [[r.host, r.facts] as const] : [])));
-  const placement = resolvePlacement(opts.spec);
-  const cluster = await gatherClusterFacts(placement.controlPlane, observed, opts.pool);
+  const observed = okFacts(results);
+  const cluster = await clusterRead;
   // External etcd: membership and health from a running member.
   const etcd = placement.etcdHosts.length > 0 ? await gatherEtcdFacts(placement.etcdHosts, observed, opts.pool) : undefined;
   // Stacked etcd's membership, only when a control-plane node leaves or is replaced.

@@ -9,10 +9,17 @@
 //   the machine's business. Proxy hosts also get net.ipv4.ip_nonlocal_bind=1 (a proxy may bind
 //   the VIP it does not hold yet);
 // - the hostname (kernel and /etc/hostname) is the spec's host name;
-// - /etc/hosts gets a marked block (`# BEGIN hactl` ... `# END hactl`) with every cluster host
-//   whose address is an IP; the rest of the file is kept as observed. A damaged block (a marker
-//   lost, duplicated or retyped) is repaired in place, never losing a line outside it
-//   (managed-block.ts); a directory or a link in its place stops the plan with what to do;
+// - /etc/hosts gets a marked block (`# BEGIN hactl` ... `# END hactl`) naming the host itself
+//   (its address and name, when the address is an IP): kubeadm's preflight and the kubelet look up
+//   the node's own name. Nothing in the cluster resolves another host's name: etcd peer and client
+//   URLs, haproxy/nginx backends, keepalived peers and the kubelets' node IPs are addresses, and
+//   kubeadm's apiserver reaches kubelets by InternalIP first (kubelet-preferred-address-types
+//   InternalIP,ExternalIP,Hostname). The control-plane endpoint is the VIP or the user's DNS name,
+//   which hactl cannot know the address of. So adding or removing a host changes no other host's
+//   file. An older block listing every cluster host is rewritten to this form once, visibly in the
+//   plan. The rest of the file is kept as observed. A damaged block (a marker lost, duplicated or
+//   retyped) is repaired in place, never losing a line outside it (managed-block.ts); a directory
+//   or a link in its place stops the plan with what to do;
 // - time sync: when no time service runs and the clock is not known to be in sync, chrony is
 //   installed, enabled and started — unless the host cannot set its clock (no CAP_SYS_TIME: a
 //   container whose clock is the machine's), where a time daemon could never run and time sync is
@@ -22,7 +29,7 @@ import { isIP } from 'node:net';
 import { HACTL_FILES } from '../facts/default-request.js';
 import { managedHeader } from './diff.js';
 import type { FileFacts } from '../facts/types.js';
-import type { ClusterSpec, Host } from '../spec/types.js';
+import type { Host } from '../spec/types.js';
 import { packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredSysctl } from './desired.js';
 import { mergeManagedBlock, type MergedBlock } from './managed-block.js';
@@ -47,9 +54,9 @@ export function renderSysctlConf(sysctls: DesiredSysctl[]): string {
   return [managedHeader(), ...sysctls.map((s) => `${s.key} = ${s.value}`)].join('\n') + '\n';
 }
 
-/** The hosts block for every spec host with an IP address, in spec order. */
-export function hostsBlock(spec: ClusterSpec): string[] {
-  const lines = spec.hosts.filter((h: Host) => isIP(h.address) !== 0).map((h) => `${h.address} ${h.name}`);
+/** The hosts block of one host: its own address and name when the address is an IP (else empty). */
+export function hostsBlock(host: Pick<Host, 'address' | 'name'>): string[] {
+  const lines = isIP(host.address) !== 0 ? [`${host.address} ${host.name}`] : [];
   return [HOSTS_BEGIN, ...lines, HOSTS_END];
 }
 
@@ -85,7 +92,7 @@ function unreadableHosts(f: FileFacts): string {
 
 function desired(ctx: ResourceContext): Desired {
   const d = emptyDesired();
-  const { facts, host, spec } = ctx;
+  const { facts, host } = ctx;
   const at = { resource: ctx.node.id, host: host.name };
 
   d.swapOff = true;
@@ -114,7 +121,7 @@ function desired(ctx: ResourceContext): Desired {
   if (hosts?.exists && hosts.content === undefined) {
     d.diagnostics.push({ severity: 'error', ...at, message: unreadableHosts(hosts) });
   } else {
-    const merged = mergeHostsBlock(hosts?.exists ? hosts.content! : null, hostsBlock(spec));
+    const merged = mergeHostsBlock(hosts?.exists ? hosts.content! : null, hostsBlock(host));
     for (const damage of merged.damage) d.diagnostics.push({ severity: 'warning', ...at, message: `${damage}; apply repairs it (see the diff)` });
     d.files.push({
       path: '/etc/hosts',

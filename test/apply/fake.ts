@@ -34,7 +34,7 @@ export interface FakeOptions {
   /** ms each call takes. */
   delayMs?: number;
   /** A scripted answer instead of running the command (e.g. a failure). */
-  answer?: (host: string, cmd: string) => ExecResult | undefined;
+  answer?: (host: string, cmd: string, stdin?: string) => ExecResult | undefined;
   /** The command "succeeds" but changes nothing. */
   noEffect?: (host: string, cmd: string) => boolean;
   /** The host cannot be reached (probe and connection). */
@@ -116,7 +116,9 @@ class FakeTransport implements Transport {
     const start = this.world.now();
     await sleep(this.world.opts.delayMs ?? 1);
     const r =
-      this.world.opts.answer?.(this.host, cmd) ?? this.world.cluster?.exec(this.host, cmd, opts?.stdin?.toString()) ?? this.world.play(this.host, cmd, cmd);
+      this.world.opts.answer?.(this.host, cmd, opts?.stdin?.toString()) ??
+      this.world.cluster?.exec(this.host, cmd, opts?.stdin?.toString()) ??
+      this.world.play(this.host, cmd, cmd);
     this.world.calls.push({ host: this.host, type: 'exec', what: cmd, start, end: this.world.now(), ...(opts ? { opts } : {}) });
     return { ...r, durationMs: this.world.now() - start };
   }

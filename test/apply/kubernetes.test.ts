@@ -187,12 +187,12 @@ describe('applying a whole cluster', () => {
       // What a kubeadm that echoes its token would print.
       return { code: 1, stdout: '', stderr: '', durationMs: 0 };
     });
-    // The fake answer runs before the cluster sees the join: echo the issued token in stderr.
+    // The fake answer runs before the cluster sees the join: echo the token w2 was given in stderr.
     const answer = s.world.opts.answer!;
-    s.world.opts.answer = (h, cmd) => {
+    s.world.opts.answer = (h, cmd, stdin) => {
       const r = answer(h, cmd);
       if (r === undefined) return undefined;
-      const line = s.cluster.issued[s.cluster.issued.length - 1]!;
+      const line = s.cluster.issued.find((l) => stdin?.includes(l))!;
       return { ...r, stderr: `[discovery] Failed to request cluster-info: ${line}\nerror: token ${/--token (\S+)/.exec(line)![1]} rejected\n` };
     };
     const o = done(await applyCluster(s.input));

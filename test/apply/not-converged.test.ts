@@ -42,6 +42,19 @@ describe('did not converge', () => {
     ]);
   });
 
+  it('a file with many changed lines: the first four wanted, then how many more', () => {
+    const msg = notConverged(
+      'os-prep@w1',
+      'w1',
+      change([], [fileChange({ path: '/etc/sysctl.d/99-kubernetes.conf', before: '', after: 'a = 1\nb = 1\nc = 1\nd = 1\ne = 1\n' })]),
+      [],
+      [],
+    );
+    expect(msg).toContain(
+      'file /etc/sysctl.d/99-kubernetes.conf differs from what was written (wanted "a = 1", wanted "b = 1", wanted "c = 1", wanted "d = 1", 1 more changed lines);',
+    );
+  });
+
   it('a sensitive file shows no content, only that it differs', () => {
     const msg = notConverged(
       'lb-keepalived@lb1',

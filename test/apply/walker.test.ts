@@ -303,6 +303,41 @@ describe('walk', () => {
     expect(r.succeeded).toEqual(['a', 'b']);
   });
 
+  it('starts the ready resource that most others wait on first, whatever its id', async () => {
+    // z1 -> z2 -> z3 and z1 -> z4: z1 holds up three, z2 one; a, b, c stand alone.
+    const rec = recorder();
+    const g = graphOf(
+      ['a', 'b', 'c', 'z1', 'z2', 'z3', 'z4'].map((id) => node(id)),
+      [
+        ['z1', 'z2'],
+        ['z2', 'z3'],
+        ['z1', 'z4'],
+      ],
+    );
+    await walk(g, rec.run, { parallelism: 1 });
+    expect(rec.order).toEqual(['z1', 'z2', 'a', 'b', 'c', 'z3', 'z4']);
+  });
+
+  it('ranks by resources waiting, not by chain length: a control-plane step that all workers wait on before a longer worker chain', async () => {
+    // cp -> join -> u1, u2, u3 (3 dependents through join) against w1 -> w2 -> w3 -> w4 (a longer chain, 3 dependents of w1, ids first).
+    const rec = recorder();
+    const g = graphOf(
+      ['cp', 'join', 'u1', 'u2', 'u3', 'u4', 'a1', 'a2', 'a3', 'a4'].map((id) => node(id)),
+      [
+        ['cp', 'join'],
+        ['join', 'u1'],
+        ['join', 'u2'],
+        ['join', 'u3'],
+        ['join', 'u4'],
+        ['a1', 'a2'],
+        ['a2', 'a3'],
+        ['a3', 'a4'],
+      ],
+    );
+    await walk(g, rec.run, { parallelism: 1 });
+    expect(rec.order.slice(0, 2)).toEqual(['cp', 'join']);
+  });
+
   it('starts ready resources in id order for reproducible runs', async () => {
     const ids = ['os-prep@w3', 'os-prep@w1', 'os-prep@w2', 'containerd@w9'];
     const rec = recorder();

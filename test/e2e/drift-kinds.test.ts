@@ -26,7 +26,13 @@ interface DriftRow {
 
 const rows: DriftRow[] = [
   { kind: 'os-prep: a sysctl', on: 'w1', change: 'sysctl -q -w net.ipv4.ip_forward=0', resource: 'os-prep@w1', attributes: ['sysctl.net.ipv4.ip_forward'] },
-  { kind: 'os-prep: /etc/hosts', on: 'cp2', change: "sed -i 's/^198.18.0.16 w1$/198.18.0.99 w1/' /etc/hosts", resource: 'os-prep@cp2', files: ['/etc/hosts'] },
+  {
+    kind: 'os-prep: /etc/hosts',
+    on: 'cp2',
+    change: "sed -i 's/^198.18.0.14 cp2$/198.18.0.14 cp2 by-hand/' /etc/hosts",
+    resource: 'os-prep@cp2',
+    files: ['/etc/hosts'],
+  },
   {
     kind: 'containerd: its config file',
     on: 'w2',

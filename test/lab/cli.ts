@@ -1,4 +1,4 @@
-// npm run lab -- up [--topology NAME] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD...
+// npm run lab -- up [--topology NAME] [--workers N] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD...
 //   | add NAME [--systemd|--light] [--address A] | remove NAME
 import { spawn } from 'node:child_process';
 import { acquireLabSession, interruptLabUp, labDown, labStatus, labUp, withLabLock } from './lab.js';
@@ -8,7 +8,7 @@ const log = (m: string): void => console.error(`lab: ${m}`);
 
 function usage(): never {
   console.error(
-    'usage: npm run lab -- up [--topology ha-stacked|ha-external|single] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD [ARG...] | add NAME [--systemd|--light] [--address A] | remove NAME',
+    'usage: npm run lab -- up [--topology ha-stacked|ha-external|single|scale] [--workers N] [--light N] [--os debian-13|debian-12] [--fresh] | down | status [--json] | hold -- CMD [ARG...] | add NAME [--systemd|--light] [--address A] | remove NAME',
   );
   process.exit(2);
 }
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     const topology = flag(args, '--topology');
     const lightText = flag(args, '--light');
     const light = lightText === undefined ? undefined : Number(lightText);
+    const workersText = flag(args, '--workers');
+    const workers = workersText === undefined ? undefined : Number(workersText);
     let signals = 0;
     // Ctrl-C during bring-up must not leave half a lab behind: bring-up stops at its next step and
     // tears down what it made; a second Ctrl-C tears down at once.
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     process.on('SIGTERM', onSignal);
     const started = Date.now();
     const os = flag(args, '--os');
-    const state = await labUp({ topology, light, os, fresh: args.includes('--fresh'), log });
+    const state = await labUp({ topology, light, workers, os, fresh: args.includes('--fresh'), log });
     log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s on ${state.os}; mirror ${state.mirrorUrl}`);
     for (const h of state.hosts) console.log(`${h.name}\t${h.address}\t${h.kind}\t${h.roles.join(',')}`);
     process.exit(0);

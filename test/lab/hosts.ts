@@ -123,7 +123,8 @@ export async function launchHost(entry: LedgerHost, baseDir: string): Promise<{ 
   const pid = child.pid;
   const launcher = pid === undefined ? undefined : procRef(pid);
   if (pid === undefined || launcher === undefined) throw new Error(`${entry.name}: launcher did not start${consoleTail(entry)}`);
-  const deadline = Date.now() + 10_000;
+  // Generous: while a hundred hosts boot on two cores, a fork can wait many seconds for a CPU.
+  const deadline = Date.now() + 60_000;
   // host-start.sh execs nsenter, then unshare, which forks the init: wait for that child.
   while (Date.now() < deadline) {
     if (!alive(launcher)) break;

@@ -32,6 +32,8 @@ export interface LabUpOptions {
   topology?: string;
   /** N light hosts (tini + sshd) instead of a named topology. */
   light?: number;
+  /** The `scale` topology's worker count. */
+  workers?: number;
   /** The hosts' operating system (default debian-13). */
   os?: string;
   /** Tear down and recreate even if the same lab is already up and healthy. */
@@ -280,7 +282,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
 
 async function labUpLocked(opts: LabUpOptions): Promise<LabState> {
   const log = opts.log ?? (() => undefined);
-  const topo = opts.light !== undefined ? topologyOf('light', opts.light) : topologyOf(opts.topology ?? 'ha-stacked');
+  const topo = opts.light !== undefined ? topologyOf('light', opts.light) : topologyOf(opts.topology ?? 'ha-stacked', opts.workers);
   const os = parseLabOs(opts.os);
   if (!opts.fresh) {
     const current = readLabState();

@@ -279,6 +279,40 @@ describe('plan observes, never writes', () => {
     expect(plan.changes.find((c) => c.id === 'lb-haproxy@lb1')?.action).toBe('update');
   });
 
+  it('reads the cluster facts from a control-plane host while the other hosts are still being observed', async () => {
+    const order: string[] = [];
+    let releaseOthers = (): void => undefined;
+    const othersHeld = new Promise<void>((r) => (releaseOthers = r));
+    // Without the overlap the read would never come while the others wait: they go on after 2 s.
+    const fallback = setTimeout(() => releaseOthers(), 2000);
+    const fake = (host: string): Transport => ({
+      host,
+      readOnly: false,
+      exec: async () => result(''),
+      observe: async (o: Observation) => {
+        if (o.name === 'cluster-facts') {
+          order.push(`${host} cluster-facts`);
+          releaseOthers();
+          return result('');
+        }
+        if (!host.startsWith('cp')) await othersHeld;
+        order.push(`${host} ${o.name}`);
+        return result(readFileSync(`${FACT_FIXTURES}${host.startsWith('cp') ? 'ubuntu2204' : 'debian12'}.txt`, 'utf8'));
+      },
+      readFile: async () => undefined,
+      writeFile: async () => undefined,
+      upload: async () => undefined,
+      close: async () => undefined,
+    });
+    const pool = new HostPool({ readOnly: true, connect: async (t) => fake(t.name) });
+    await observeAndPlan({ spec, specFile: 'cluster.yaml', specText: 'spec', pool, env: TEST_ENV, localFiles: localFiles(spec) });
+    await pool.close();
+    clearTimeout(fallback);
+    expect(order).toContain('cp1 cluster-facts');
+    expect(order.indexOf('cp1 cluster-facts')).toBeLessThan(order.indexOf('worker1 facts-probe'));
+    expect(order.filter((o) => o.endsWith('facts-probe')).sort()).toEqual(spec.hosts.map((h) => `${h.name} facts-probe`).sort());
+  });
+
   it('refuses a pool that could write', async () => {
     const pool = new HostPool({
       readOnly: false,
