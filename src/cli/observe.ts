@@ -7,7 +7,8 @@ import { gatherFacts, type FactsResult } from '../facts/gather.js';
 import { compile } from '../graph/compile.js';
 import { resolvePlacement } from '../spec/topology.js';
 import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
-import { unreachableRemovedHosts } from './removed-hosts.js';
+import { unansweredHosts } from '../facts/removed-hosts.js';
+import { removedHosts, removedHostTarget } from '../resources/host-removal.js';
 import { needsEtcdMembership } from '../resources/host-replacement.js';
 import type { HostFacts } from '../facts/types.js';
 import { readSpecBytes } from '../spec/source.js';
@@ -62,7 +63,12 @@ export async function observeAndPlan(opts: ObserveInput & { pool: HostPool }): P
   const etcd = placement.etcdHosts.length > 0 ? await gatherEtcdFacts(placement.etcdHosts, observed, opts.pool) : undefined;
   // Stacked etcd's membership, only when a control-plane node leaves or is replaced.
   // Hosts that left the spec: which of them still answer (a lost one is said so in the plan).
-  const removedUnreachable = cluster.ok ? await unreachableRemovedHosts(opts.spec, cluster.facts, opts.pool) : undefined;
+  const removedUnreachable = cluster.ok
+    ? await unansweredHosts(
+        removedHosts(opts.spec, cluster.facts).removed.map((r) => ({ name: r.name, target: removedHostTarget(opts.spec, r.name, r.address) })),
+        opts.pool,
+      )
+    : undefined;
   const stackedEtcd =
     cluster.ok && needsEtcdMembership(opts.spec, observed, cluster.facts) ? await gatherEtcdStacked(placement.controlPlane, observed, opts.pool) : undefined;
   if (opts.onObserved !== undefined) await opts.onObserved({ facts: observed, pool: opts.pool });
