@@ -15,6 +15,8 @@ import type { CommandOperation } from './operation.js';
 import type { Diagnostic } from './diff.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import { shellQuote } from '../transport/quote.js';
+import { type GraphBuilder } from '../graph/compile.js';
+import { resourceId } from '../graph/types.js';
 
 export const SMOKE_NAMESPACE = 'hactl-smoke';
 export const SMOKE_TIMEOUT = '180s';
@@ -107,8 +109,15 @@ function check(ctx: ResourceContext): Diagnostic[] {
   return out;
 }
 
-export const smokeTest: ResourceKindDef = {
+/** The smoke test, last: it needs pod networking and every node in its final shape. */
+function place(b: GraphBuilder): void {
+  const smoke = b.add('smoke-test', b.placement.firstControlPlane.name, { clusterWide: true });
+  b.needs(smoke, resourceId('cni'), ...b.idsOf('node-config'), ...b.idsOf('certificate-renewal'));
+}
+
+export const smokeTest: ResourceKindDef<'smoke-test'> = {
   kind: 'smoke-test',
+  place,
   factRequest: () => ({ packages: [], units: [], files: [], sysctls: [] }),
   desired: () => emptyDesired(),
   check,

@@ -1,7 +1,7 @@
 import { Graph } from '@dagrejs/graphlib';
 import { describe, expect, it } from 'vitest';
+import { compile } from '../../src/resources/index.js';
 import {
-  compile,
   compareIds,
   dependenciesOf,
   dependentsOf,
