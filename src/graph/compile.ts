@@ -50,6 +50,11 @@ export class GraphBuilder {
     return this.graph.hasNode(id);
   }
 
+  /** The resources added so far that nothing waits for yet, in the order they were added. */
+  sinks(): string[] {
+    return this.graph.nodes().filter((id) => (this.graph.successors(id) ?? []).length === 0);
+  }
+
   /** The resources of a kind added so far, in the order they were added. */
   idsOf(kind: string): string[] {
     return this.graph.nodes().filter((id) => this.graph.node(id).kind === kind);

@@ -109,10 +109,14 @@ function check(ctx: ResourceContext): Diagnostic[] {
   return out;
 }
 
-/** The smoke test, last: it needs pod networking and every node in its final shape. */
+/**
+ * The smoke test, last: it needs pod networking and every node in its final shape, and waits for
+ * every other resource nothing waits for yet, so it is the graph's one last resource.
+ */
 function place(b: GraphBuilder): void {
-  const smoke = b.add('smoke-test', b.placement.firstControlPlane.name, { clusterWide: true });
-  b.needs(smoke, resourceId('cni'), ...b.idsOf('node-config'), ...b.idsOf('certificate-renewal'));
+  const needs = [resourceId('cni'), ...b.idsOf('node-config'), ...b.idsOf('certificate-renewal')];
+  const rest = b.sinks().filter((id) => !needs.includes(id));
+  b.needs(b.add('smoke-test', b.placement.firstControlPlane.name, { clusterWide: true }), ...needs, ...rest);
 }
 
 export const smokeTest: ResourceKindDef<'smoke-test'> = {
