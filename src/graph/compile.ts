@@ -30,7 +30,14 @@ export class GraphBuilder {
   /** Adds a per-host resource (`kind@host`) or, with `clusterWide`, one named by its kind alone. */
   add(kind: string, host: string, opts: { clusterWide?: boolean; serialGroup?: string; serialLimit?: number } = {}): string {
     const id = resourceId(kind, opts.clusterWide ? undefined : host);
-    if (this.graph.hasNode(id)) throw new Error(`duplicate resource id "${id}" (are host names unique?)`);
+    if (this.graph.hasNode(id)) {
+      // A bare node: an edge to it was added before it, by a kind placed earlier that needs it.
+      if ((this.graph.node(id) as ResourceNode | undefined) === undefined) {
+        const users = sortIds(this.graph.successors(id) ?? []).join(', ');
+        throw new Error(`resource "${id}" is needed by ${users}, placed before it: a kind goes after every kind it depends on in the catalog`);
+      }
+      throw new Error(`duplicate resource id "${id}" (are host names unique?)`);
+    }
     const node: ResourceNode = { id, kind, host };
     if (opts.serialGroup !== undefined) node.serialGroup = opts.serialGroup;
     if (opts.serialLimit !== undefined && opts.serialLimit > 1) node.serialLimit = opts.serialLimit;
