@@ -10,7 +10,7 @@
 // takes minutes, so the default is one run; --runs N prints medians.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compile } from '../src/graph/compile.js';
+import { compile } from '../src/resources/index.js';
 import { loadSpecFile } from '../src/spec/index.js';
 import { labDown, labUp } from '../test/lab/index.js';
 import { criticalPath, resourceSpans } from './critical-path.js';

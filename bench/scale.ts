@@ -20,7 +20,7 @@
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { compile } from '../src/graph/compile.js';
+import { compile } from '../src/resources/index.js';
 import { loadSpecFile } from '../src/spec/index.js';
 import { killHost, labDown, labUp, type LabHost, type LabState } from '../test/lab/index.js';
 import { SCALE_SMALL_VIP } from '../test/lab/topology.js';

@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { compile } from '../src/graph/compile.js';
+import { compile } from '../src/resources/index.js';
 import { loadSpec } from '../src/spec/index.js';
 import { generateSpecYaml } from './spec-generator.js';
 

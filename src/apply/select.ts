@@ -3,9 +3,8 @@
 // And what it can carry out: kinds without an implementation are named before anything is touched.
 
 import { Graph } from '@dagrejs/graphlib';
-import type { GraphLabel, ResourceGraph, ResourceKind, ResourceNode } from '../graph/types.js';
-import { RESOURCE_KINDS } from '../graph/types.js';
-import { kindDef } from '../resources/index.js';
+import type { GraphLabel, ResourceGraph, ResourceNode } from '../graph/types.js';
+import { kindDef, RESOURCE_KINDS, type ResourceKind } from '../resources/index.js';
 import { closest } from '../spec/suggest.js';
 import type { Plan } from '../plan/model.js';
 import type { ResourceChange } from '../resources/diff.js';
@@ -68,7 +67,7 @@ export function subgraph(graph: ResourceGraph, ids: ReadonlySet<string>): Resour
 
 /** Kinds in the selection that this hactl cannot apply, with their resources, in kind order. */
 export function unsupportedKinds(graph: ResourceGraph): { kind: ResourceKind; ids: string[] }[] {
-  const by = new Map<ResourceKind, string[]>();
+  const by = new Map<string, string[]>();
   for (const id of graph.nodes()) {
     const n = graph.node(id);
     if (kindDef(n.kind) !== undefined) continue;

@@ -4,7 +4,7 @@
 // the versions it asks for. No second list of package names exists.
 
 import type { HostFacts } from '../facts/types.js';
-import { compile } from '../graph/compile.js';
+import { compile } from '../resources/index.js';
 import { resolvePlacement } from '../spec/topology.js';
 import { deriveDesired, type DeriveScope } from '../plan/derive.js';
 import { kindDef } from '../resources/index.js';

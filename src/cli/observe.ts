@@ -4,7 +4,7 @@
 import { readLocalFiles } from './local-files.js';
 import { gatherClusterFacts, gatherEtcdFacts } from '../facts/cluster.js';
 import { gatherFacts, type FactsResult } from '../facts/gather.js';
-import { compile } from '../graph/compile.js';
+import { compile } from '../resources/index.js';
 import { resolvePlacement } from '../spec/topology.js';
 import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
 import { unansweredHosts } from '../facts/removed-hosts.js';

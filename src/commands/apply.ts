@@ -4,7 +4,7 @@ import { ask } from '../cli/ask.js';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag } from '../cli/flags.js';
 import { readLocalFiles } from '../cli/local-files.js';
-import { compile } from '../graph/compile.js';
+import { compile } from '../resources/index.js';
 import { resolvePlacement } from '../spec/topology.js';
 import { hasChanges, type Plan } from '../plan/model.js';
 import { factRequestFor } from '../plan/planner.js';

@@ -9,7 +9,7 @@ import { renderDriftReport } from '../drift/render.js';
 import { OUTPUT_FORMATS } from '../views/index.js';
 import { parseSchedule, runOnSchedule, type Schedule } from '../drift/schedule.js';
 import { DEFAULT_SECRET_HEADER, DEFAULT_STATE_FILE, notifyOnChange, redactUrl } from '../drift/webhook.js';
-import { compile } from '../graph/compile.js';
+import { compile } from '../resources/index.js';
 import { planSpecFile } from '../cli/observe.js';
 import { statusCollector } from '../drift/status.js';
 import { loadSpecFile } from '../spec/index.js';

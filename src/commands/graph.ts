@@ -1,7 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { fileFlag } from '../cli/flags.js';
 import { loadSpecOrExit } from '../cli/spec.js';
-import { compile } from '../graph/compile.js';
+import { compile } from '../resources/index.js';
 import { GRAPH_FORMATS, MERMAID_MAX_EDGES, render } from '../graph/render.js';
 import { exitCodes, USAGE_ERROR } from '../cli/exit-codes.js';
 

@@ -1,7 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { loadSpecOrExit } from '../cli/spec.js';
 import { acceptNewHostKeysFlag, fileFlag, observeParallelismFlag, outputFlagWith } from '../cli/flags.js';
-import { compile } from '../graph/compile.js';
+import { compile } from '../resources/index.js';
 import { hasChanges } from '../plan/model.js';
 import { planSpecFile } from '../cli/observe.js';
 import { savePlan } from '../plan/saved.js';

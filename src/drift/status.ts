@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gatherEtcdStacked } from '../facts/etcd-stacked.js';
 import type { DriftReport } from './report.js';
 import type { HostFacts } from '../facts/types.js';
-import { compile } from '../graph/compile.js';
+import { compile } from '../resources/index.js';
 import { resolvePlacement } from '../spec/topology.js';
 import { renderMermaid } from '../graph/render.js';
 import type { Plan } from '../plan/model.js';

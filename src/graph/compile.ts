@@ -1,34 +1,43 @@
 // Compiles a validated ClusterSpec into the resource DAG that plan and apply walk.
 //
-// The pipeline is one small stage per part of the deployment order in DEVELOPERS.md:
-//   host preparation -> container runtime -> load balancer -> external etcd -> kubeadm init
-//   -> CNI -> control-plane joins (one at a time) -> worker joins (parallel) -> upgrades of
-//   running nodes (control plane one at a time, then workers) -> certificate renewal (control
-//   plane, one at a time) -> node config -> smoke test.
-// Each stage only adds nodes and the edges to what they need; nothing is implied by stage order.
+// The graph names no kind: each kind declares its place (on which hosts it runs, after what) and
+// compileGraph calls those declarations in catalog order, the deployment order in DEVELOPERS.md.
+// A declaration only adds nodes and the edges to what they need, and may refer to the resources
+// of the kinds before it; nothing is implied by the order of the calls.
 
 import { Graph } from '@dagrejs/graphlib';
 import { resolvePlacement, type Placement } from '../spec/topology.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import { kahn, sortIds } from './order.js';
-import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from './types.js';
+import { resourceId, type ResourceGraph, type ResourceNode } from './types.js';
 
 /** Serial group shared by kubeadm init and control-plane joins: etcd membership changes one at a time. */
 export const CONTROL_PLANE_GROUP = 'control-plane';
 
 /** Adds labelled nodes (rejecting duplicate ids, the one thing a later check could not trace back) and edges. */
-class GraphBuilder {
+export class GraphBuilder {
   readonly graph: ResourceGraph;
 
-  constructor(cluster: string) {
+  constructor(
+    readonly spec: ClusterSpec,
+    /** Which hosts play which part (spec/topology.ts). */
+    readonly placement: Placement,
+  ) {
     this.graph = new Graph<{ cluster: string }, ResourceNode, undefined>({ directed: true });
-    this.graph.setGraph({ cluster });
+    this.graph.setGraph({ cluster: spec.name });
   }
 
   /** Adds a per-host resource (`kind@host`) or, with `clusterWide`, one named by its kind alone. */
-  add(kind: ResourceKind, host: string, opts: { clusterWide?: boolean; serialGroup?: string; serialLimit?: number } = {}): string {
+  add(kind: string, host: string, opts: { clusterWide?: boolean; serialGroup?: string; serialLimit?: number } = {}): string {
     const id = resourceId(kind, opts.clusterWide ? undefined : host);
-    if (this.graph.hasNode(id)) throw new Error(`duplicate resource id "${id}" (are host names unique?)`);
+    if (this.graph.hasNode(id)) {
+      // A bare node: an edge to it was added before it, by a kind placed earlier that needs it.
+      if ((this.graph.node(id) as ResourceNode | undefined) === undefined) {
+        const users = sortIds(this.graph.successors(id) ?? []).join(', ');
+        throw new Error(`resource "${id}" is needed by ${users}, placed before it: a kind goes after every kind it depends on in the catalog`);
+      }
+      throw new Error(`duplicate resource id "${id}" (are host names unique?)`);
+    }
     const node: ResourceNode = { id, kind, host };
     if (opts.serialGroup !== undefined) node.serialGroup = opts.serialGroup;
     if (opts.serialLimit !== undefined && opts.serialLimit > 1) node.serialLimit = opts.serialLimit;
@@ -47,123 +56,26 @@ class GraphBuilder {
   has(id: string): boolean {
     return this.graph.hasNode(id);
   }
-}
 
-const at = (kind: ResourceKind, host: Host): string => resourceId(kind, host.name);
+  /** The resources added so far that nothing waits for yet, in the order they were added. */
+  sinks(): string[] {
+    return this.graph.nodes().filter((id) => (this.graph.successors(id) ?? []).length === 0);
+  }
 
-/**
- * Every host: read-only checks, then (with packages.bundle) the bundle uploaded, then package
- * sources, then OS preparation (swap, modules, sysctl).
- */
-function addHostPreparation(b: GraphBuilder, hosts: Host[], bundle: boolean): void {
-  for (const h of hosts) {
-    b.add('preflight', h.name);
-    if (bundle) b.needs(b.add('package-bundle', h.name), at('preflight', h));
-    b.needs(b.add('package-sources', h.name), at(bundle ? 'package-bundle' : 'preflight', h));
-    b.needs(b.add('os-prep', h.name), at('package-sources', h));
+  /** The resources of a kind added so far, in the order they were added. */
+  idsOf(kind: string): string[] {
+    return this.graph.nodes().filter((id) => this.graph.node(id).kind === kind);
   }
 }
 
-/**
- * Kubelet hosts: containerd (which carries the registry mirrors and private registry settings)
- * before the Kubernetes packages, so images resolve through the right registries from the start.
- */
-function addContainerRuntime(b: GraphBuilder, p: Placement): void {
-  for (const h of p.kubeNodes) {
-    b.needs(b.add('containerd', h.name), at('os-prep', h));
-    b.needs(b.add('kube-packages', h.name), at('containerd', h));
-  }
-}
+/** The id of a kind's resource on a host. */
+export const at = (kind: string, host: Host): string => resourceId(kind, host.name);
 
-/**
- * keepalived-haproxy / keepalived-nginx: the proxy first, then keepalived, so the VIP is only
- * claimed by a host that can already forward to the apiservers. kube-vip is a static pod on each
- * control-plane host, written once its packages are in and before that host's init or join, which
- * start the kubelet that runs it. (kubeadm join only refuses its own manifest files in
- * /etc/kubernetes/manifests since 1.23, kubernetes/kubernetes#104942, so the file may be there.)
- */
-function addLoadBalancer(b: GraphBuilder, p: Placement): void {
-  const proxy = p.proxy;
-  if (proxy) {
-    for (const h of p.proxyHosts) {
-      b.needs(b.add(proxy, h.name), at('os-prep', h));
-      b.needs(b.add('lb-keepalived', h.name), at(proxy, h));
-    }
-  }
-  for (const h of p.kubeVipHosts) {
-    b.needs(b.add('kube-vip', h.name), at('kube-packages', h));
-  }
-}
-
-/**
- * External etcd: the CA and member certificates are made once on the first etcd host, then the
- * members start in parallel, never one at a time: a new cluster's member only reports ready once a
- * quorum of its peers is up. kubeadm init waits for all of them.
- */
-function addExternalEtcd(b: GraphBuilder, p: Placement): void {
-  const first = p.etcdHosts[0];
-  if (first === undefined) return;
-  const pki = b.add('etcd-pki', first.name, { clusterWide: true });
-  b.needs(pki, at('os-prep', first));
-  for (const h of p.etcdHosts) {
-    b.needs(b.add('etcd', h.name), pki, at('os-prep', h));
-  }
-}
-
-/** Resources that must be up before the control-plane endpoint answers ("LB ready"). */
-function loadBalancerReady(p: Placement): string[] {
-  const proxy = p.proxy;
-  return proxy ? p.proxyHosts.flatMap((h) => [at(proxy, h), at('lb-keepalived', h)]) : [];
-}
-
-/**
- * kubeadm init on the first control-plane host, once its packages are in, every proxy and
- * keepalived instance runs (init talks to the apiserver through the VIP) and every external etcd
- * member is up. Its own kube-vip, when used, must be there too: it holds the VIP during init.
- */
-function addKubeadmInit(b: GraphBuilder, p: Placement): string {
-  const cp1 = p.firstControlPlane;
-  const init = b.add('kubeadm-init', cp1.name, { serialGroup: CONTROL_PLANE_GROUP });
-  b.needs(init, at('kube-packages', cp1), ...loadBalancerReady(p));
-  if (b.has(at('kube-vip', cp1))) b.needs(init, at('kube-vip', cp1));
-  b.needs(init, ...p.etcdHosts.map((h) => at('etcd', h)));
-  return init;
-}
-
-/** The CNI is applied through the API server from the first control-plane host. */
-function addCni(b: GraphBuilder, p: Placement, init: string): string {
-  const cni = b.add('cni', p.firstControlPlane.name, { clusterWide: true });
-  b.needs(cni, init);
-  return cni;
-}
-
-/**
- * Further control-plane hosts join one at a time, each after the previous one: with stacked etcd
- * every join adds a member, and adding two at once can cost quorum. External etcd keeps the chain
- * too: it costs a few minutes and leaves one control-plane change in flight at any time. The chain
- * makes the order explicit; the serial group keeps the walker from overlapping them with other
- * membership work.
- */
-function addControlPlaneJoins(b: GraphBuilder, p: Placement, init: string): Map<string, string> {
-  const joined = new Map<string, string>([[p.firstControlPlane.name, init]]);
-  let previous = init;
-  for (const h of p.controlPlane.slice(1)) {
-    const join = b.add('join-control-plane', h.name, { serialGroup: CONTROL_PLANE_GROUP });
-    b.needs(join, previous, at('kube-packages', h));
-    if (b.has(at('kube-vip', h))) b.needs(join, at('kube-vip', h));
-    joined.set(h.name, join);
-    previous = join;
-  }
-  return joined;
-}
-
-/** Workers only need a running control plane; they join in parallel. */
-function addWorkerJoins(b: GraphBuilder, p: Placement, init: string, joined: Map<string, string>): void {
-  for (const h of p.workers) {
-    const join = b.add('join-worker', h.name);
-    b.needs(join, init, at('kube-packages', h));
-    joined.set(h.name, join);
-  }
+/** A kind's place in the graph, as the kind declares it (the resource catalog's definitions). */
+export interface GraphStage {
+  kind: string;
+  /** Adds the kind's resources and their dependencies; called after every kind before it. */
+  place(b: GraphBuilder): void;
 }
 
 /** Serial group of worker upgrades: at most maxUnavailable workers drained at a time. */
@@ -178,72 +90,10 @@ export function workerUpgradeBatch(maxUnavailable: number | string, workers: num
   return Math.max(1, Math.min(n, workers));
 }
 
-/**
- * Version upgrades of nodes that already run (no-ops on a new cluster): control-plane hosts one
- * at a time, the first one (`kubeadm upgrade apply`) first, in the control-plane serial group so
- * that each is followed by the /readyz gate; then workers, maxUnavailable at a time. Returns, per host, the
- * last resource that shapes its node (its upgrade).
- */
-function addUpgrades(b: GraphBuilder, p: Placement, joined: Map<string, string>, maxUnavailable: number | string): Map<string, string> {
-  const upgraded = new Map<string, string>();
-  let previous: string | undefined;
-  for (const h of p.controlPlane) {
-    const id = b.add('upgrade-control-plane', h.name, { serialGroup: CONTROL_PLANE_GROUP });
-    b.needs(id, joined.get(h.name)!, at('kube-packages', h), ...(previous ? [previous] : []));
-    upgraded.set(h.name, id);
-    previous = id;
-  }
-  const batch = workerUpgradeBatch(maxUnavailable, p.workers.length);
-  for (const h of p.workers) {
-    const id = b.add('upgrade-worker', h.name, { serialGroup: WORKER_UPGRADE_GROUP, serialLimit: batch });
-    b.needs(id, joined.get(h.name)!, at('kube-packages', h), ...(previous ? [previous] : []));
-    upgraded.set(h.name, id);
-  }
-  return upgraded;
-}
-
-/**
- * Certificate renewal on each control-plane host after its upgrade (kubeadm upgrade renews them
- * too), one host at a time in the control-plane serial group, so the /readyz gate follows each.
- */
-function addCertificateRenewal(b: GraphBuilder, p: Placement, upgraded: Map<string, string>): string[] {
-  return p.controlPlane.map((h) => {
-    const id = b.add('certificate-renewal', h.name, { serialGroup: CONTROL_PLANE_GROUP });
-    b.needs(id, upgraded.get(h.name)!);
-    return id;
-  });
-}
-
-/** Labels and taints go on once the node object exists in its final version, i.e. after its init or join and upgrade. */
-function addNodeConfig(b: GraphBuilder, p: Placement, joined: Map<string, string>): string[] {
-  return p.kubeNodes.map((h) => {
-    const id = b.add('node-config', h.name);
-    b.needs(id, joined.get(h.name)!);
-    return id;
-  });
-}
-
-/** The smoke test needs pod networking and every node in its final shape. */
-function addSmokeTest(b: GraphBuilder, p: Placement, cni: string, last: string[]): void {
-  const smoke = b.add('smoke-test', p.firstControlPlane.name, { clusterWide: true });
-  b.needs(smoke, cni, ...last);
-}
-
-export function compile(spec: ClusterSpec): ResourceGraph {
-  const p = resolvePlacement(spec);
-  const b = new GraphBuilder(spec.name);
-  addHostPreparation(b, spec.hosts, spec.packages.bundle !== undefined);
-  addContainerRuntime(b, p);
-  addLoadBalancer(b, p);
-  addExternalEtcd(b, p);
-  const init = addKubeadmInit(b, p);
-  const cni = addCni(b, p, init);
-  const joined = addControlPlaneJoins(b, p, init);
-  addWorkerJoins(b, p, init, joined);
-  const upgraded = addUpgrades(b, p, joined, spec.kubernetes.upgrade.maxUnavailable);
-  const renewals = addCertificateRenewal(b, p, upgraded);
-  const nodeConfigs = addNodeConfig(b, p, upgraded);
-  addSmokeTest(b, p, cni, [...nodeConfigs, ...renewals]);
+/** The graph of a spec: each kind's place, in the order of `stages` (the resource catalog). */
+export function compileGraph(spec: ClusterSpec, stages: readonly GraphStage[]): ResourceGraph {
+  const b = new GraphBuilder(spec, resolvePlacement(spec));
+  for (const stage of stages) stage.place(b);
   return validateGraph(b.graph);
 }
 

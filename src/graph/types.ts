@@ -2,36 +2,11 @@
 
 import type { Graph } from '@dagrejs/graphlib';
 
-export const RESOURCE_KINDS = [
-  'preflight',
-  'package-bundle',
-  'package-sources',
-  'os-prep',
-  'containerd',
-  'kube-packages',
-  'lb-haproxy',
-  'lb-nginx',
-  'lb-keepalived',
-  'kube-vip',
-  'etcd-pki',
-  'etcd',
-  'kubeadm-init',
-  'cni',
-  'join-control-plane',
-  'join-worker',
-  'upgrade-control-plane',
-  'upgrade-worker',
-  'certificate-renewal',
-  'node-config',
-  'smoke-test',
-] as const;
-
-export type ResourceKind = (typeof RESOURCE_KINDS)[number];
-
 export interface ResourceNode {
   /** Stable id: `kind@host` for per-host resources (e.g. `containerd@master1`), `kind` for cluster-wide ones. */
   id: string;
-  kind: ResourceKind;
+  /** The kind's name (the resource catalog, src/resources/index.ts, says which kinds there are). */
+  kind: string;
   /** Host the resource lives on; cluster-wide resources name the host they run from. */
   host: string;
   /**
@@ -43,7 +18,7 @@ export interface ResourceNode {
   serialLimit?: number;
 }
 
-export function resourceId(kind: ResourceKind, host?: string): string {
+export function resourceId(kind: string, host?: string): string {
   return host === undefined ? kind : `${kind}@${host}`;
 }
 

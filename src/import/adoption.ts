@@ -5,7 +5,7 @@
 
 import type { Plan } from '../plan/model.js';
 import type { ResourceChange } from '../resources/diff.js';
-import type { ResourceKind } from '../graph/types.js';
+import type { ResourceKind } from '../resources/index.js';
 
 export interface AdoptionChange {
   /** The resource id, e.g. `containerd@cp1`. */

@@ -9,7 +9,7 @@ import { mergeRequests } from '../facts/request.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import { topologicalOrder } from '../graph/compile.js';
 import { resolvePlacement } from '../spec/topology.js';
-import { resourceId, type ResourceGraph, type ResourceKind, type ResourceNode } from '../graph/types.js';
+import { resourceId, type ResourceGraph, type ResourceNode } from '../graph/types.js';
 import type { Operation } from '../resources/operation.js';
 import { etcdObservation } from '../resources/etcd.js';
 import { kindDef, RESOURCE_CATALOG } from '../resources/index.js';
@@ -90,7 +90,7 @@ export function planClusterDetailed(input: PlanClusterInput): DetailedPlan {
   const diagnostics: Diagnostic[] = [];
   const changes = new Map<string, ResourceChange>();
   const operations = new Map<string, Operation[]>();
-  const notPlanned = new Set<ResourceKind>();
+  const notPlanned = new Set<string>();
 
   // The plan's own date decides, so a saved plan and its tests say the same thing.
   const endOfLife = endOfLifeWarning(spec.kubernetes.version, input.createdAt ?? new Date());

@@ -20,6 +20,7 @@ import { certificateValidityPeriod } from './kubeadm-config.js';
 import { initState } from './kubeadm-init.js';
 import { quietly } from './kubeadm-config.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { CONTROL_PLANE_GROUP, at, type GraphBuilder } from '../graph/compile.js';
 
 export const KUBEADM_PKI = '/etc/kubernetes/pki';
 /** Where the renewal's ClusterConfiguration (certificateValidityPeriod only) is written. */
@@ -108,8 +109,19 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const certificateRenewal: ResourceKindDef = {
+/**
+ * Certificate renewal on each control-plane host after its upgrade (kubeadm upgrade renews them
+ * too), one host at a time in the control-plane serial group, so the /readyz gate follows each.
+ */
+function place(b: GraphBuilder): void {
+  for (const h of b.placement.controlPlane) {
+    b.needs(b.add('certificate-renewal', h.name, { serialGroup: CONTROL_PLANE_GROUP }), at('upgrade-control-plane', h));
+  }
+}
+
+export const certificateRenewal: ResourceKindDef<'certificate-renewal'> = {
   kind: 'certificate-renewal',
+  place,
   factRequest: () => ({ packages: ['kubeadm'], units: [], files: [], sysctls: [], certDirs: [KUBEADM_PKI] }),
   desired,
 };

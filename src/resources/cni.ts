@@ -27,6 +27,7 @@ import { emptyDesired, type Desired } from './desired.js';
 import { KUBECTL } from './kubeadm-config.js';
 import type { ClusterSpec } from '../spec/types.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const CNI_DIR = '/etc/kubernetes/hactl';
 export const CNI_MANIFEST = `${CNI_DIR}/cni.yaml`;
@@ -166,8 +167,15 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const cni: ResourceKindDef = {
+/** The CNI is applied through the API server from the first control-plane host, after init. */
+function place(b: GraphBuilder): void {
+  const cp1 = b.placement.firstControlPlane;
+  b.needs(b.add('cni', cp1.name, { clusterWide: true }), at('kubeadm-init', cp1));
+}
+
+export const cni: ResourceKindDef<'cni'> = {
   kind: 'cni',
+  place,
   factRequest: () => ({ packages: [], units: [], files: [CNI_MANIFEST, CNI_URL], sysctls: [] }),
   desired,
   readsClusterFacts: true,

@@ -20,6 +20,7 @@ import { emptyDesired, versionMatches, type Desired, type DesiredFile } from './
 import { attr } from './diff.js';
 import { containerdMinorOf, kubernetesMinor } from '../spec/versions.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const CONFIG_TOML = '/etc/containerd/config.toml';
 export const CERTS_D = '/etc/containerd/certs.d';
@@ -219,8 +220,18 @@ export function registries(spec: ClusterSpec): string[] {
   return [...new Set([...spec.containerd.registryMirrors.map((m) => m.registry), ...spec.containerd.privateRegistries.map((r) => r.host)])];
 }
 
-export const containerd: ResourceKindDef = {
+/**
+ * Kubelet hosts, once the OS is prepared: containerd (which carries the registry mirrors and
+ * private registry settings) before the Kubernetes packages, so images resolve through the right
+ * registries from the start.
+ */
+function place(b: GraphBuilder): void {
+  for (const h of b.placement.kubeNodes) b.needs(b.add('containerd', h.name), at('os-prep', h));
+}
+
+export const containerd: ResourceKindDef<'containerd'> = {
   kind: 'containerd',
+  place,
   factRequest: (spec) => ({
     packages: ['containerd', 'containerd.io', 'runc'],
     candidates: ['containerd', 'containerd.io'],

@@ -18,6 +18,7 @@ import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { attr } from './diff.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const ETCD_PKI_DIR = '/etc/hactl/etcd-pki';
 export const ETCD_CA_DAYS = 3650;
@@ -92,8 +93,16 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const etcdPki: ResourceKindDef = {
+/** External etcd: the CA and member certificates are made once on the first etcd host. */
+function place(b: GraphBuilder): void {
+  const first = b.placement.etcdHosts[0];
+  if (first === undefined) return;
+  b.needs(b.add('etcd-pki', first.name, { clusterWide: true }), at('os-prep', first));
+}
+
+export const etcdPki: ResourceKindDef<'etcd-pki'> = {
   kind: 'etcd-pki',
+  place,
   factRequest: () => ({ packages: ['openssl'], units: [], files: [], sysctls: [], certDirs: [ETCD_PKI_DIR] }),
   desired,
 };

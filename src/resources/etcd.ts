@@ -42,6 +42,8 @@ import { type CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { ETCD_PKI_DIR } from './etcd-pki.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
+import { resourceId } from '../graph/types.js';
 
 export { ETCD_DATA_DIR, ETCD_MEMBER_PKI };
 
@@ -464,8 +466,17 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const etcd: ResourceKindDef = {
+/**
+ * External etcd members start in parallel once the certificates are made, never one at a time: a
+ * new cluster's member only reports ready once a quorum of its peers is up.
+ */
+function place(b: GraphBuilder): void {
+  for (const h of b.placement.etcdHosts) b.needs(b.add('etcd', h.name), resourceId('etcd-pki'), at('os-prep', h));
+}
+
+export const etcd: ResourceKindDef<'etcd'> = {
   kind: 'etcd',
+  place,
   factRequest: () => ({
     packages: ['etcd-server', 'etcd', 'etcd-client'],
     units: ['etcd'],

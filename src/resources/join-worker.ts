@@ -20,6 +20,7 @@ import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { ADMIN_CONF, endpointOf, INIT_CONF_FILES, INIT_MANIFESTS, JOIN_PLACEHOLDERS, quietly, renderJoinTemplate } from './kubeadm-config.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const JOIN_CAPTURE = 'join';
 /** Bootstrap tokens made for a join live one hour (kubeadm's default is 24 h). */
@@ -109,8 +110,15 @@ export function joinDesired(ctx: ResourceContext, controlPlane: boolean): Desire
   return d;
 }
 
-export const joinWorker: ResourceKindDef = {
+/** Workers only need a running control plane; they join in parallel. */
+function place(b: GraphBuilder): void {
+  const init = at('kubeadm-init', b.placement.firstControlPlane);
+  for (const h of b.placement.workers) b.needs(b.add('join-worker', h.name), init, at('kube-packages', h));
+}
+
+export const joinWorker: ResourceKindDef<'join-worker'> = {
   kind: 'join-worker',
+  place,
   factRequest: () => ({ packages: ['kubeadm', 'kubelet'], units: ['kubelet'], files: [], sysctls: [] }),
   desired: (ctx) => joinDesired(ctx, false),
 };

@@ -20,6 +20,7 @@ import { packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import { nodeVersionChange } from './version-change.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const KUBE_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'];
 
@@ -43,8 +44,14 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const kubePackages: ResourceKindDef = {
+/** Kubelet hosts: the Kubernetes packages after containerd. */
+function place(b: GraphBuilder): void {
+  for (const h of b.placement.kubeNodes) b.needs(b.add('kube-packages', h.name), at('containerd', h));
+}
+
+export const kubePackages: ResourceKindDef<'kube-packages'> = {
   kind: 'kube-packages',
+  place,
   factRequest: () => ({ packages: [...KUBE_PACKAGES, 'cri-tools', 'kubernetes-cni', 'etcd-client', 'etcd'], units: ['kubelet'], files: [], sysctls: [] }),
   desired,
   pendingOnKinds: ['package-sources'],

@@ -11,6 +11,7 @@ import { managedHeader } from './diff.js';
 import { APISERVER_PORT } from '../spec/constants.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const KUBE_VIP_MANIFEST = '/etc/kubernetes/manifests/kube-vip.yaml';
 
@@ -92,8 +93,19 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const kubeVip: ResourceKindDef = {
+/**
+ * kube-vip is a static pod on each control-plane host, written once its packages are in and before
+ * that host's init or join, which start the kubelet that runs it. (kubeadm join only refuses its
+ * own manifest files in /etc/kubernetes/manifests since 1.23, kubernetes/kubernetes#104942, so the
+ * file may be there.)
+ */
+function place(b: GraphBuilder): void {
+  for (const h of b.placement.kubeVipHosts) b.needs(b.add('kube-vip', h.name), at('kube-packages', h));
+}
+
+export const kubeVip: ResourceKindDef<'kube-vip'> = {
   kind: 'kube-vip',
+  place,
   factRequest: () => ({ packages: [], units: [], files: [KUBE_VIP_MANIFEST], sysctls: [] }),
   desired,
 };

@@ -42,6 +42,7 @@ import {
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import type { HostFacts } from '../facts/types.js';
 import { joinRunningCluster } from './join-worker.js';
+import { CONTROL_PLANE_GROUP, at, type GraphBuilder } from '../graph/compile.js';
 
 export type InitState = 'initialised' | 'partial' | 'absent';
 
@@ -220,8 +221,26 @@ function finish(d: Desired, state: InitState, operations: CommandOperation[], va
   return d;
 }
 
-export const kubeadmInit: ResourceKindDef = {
+/**
+ * kubeadm init on the first control-plane host, once its packages are in, every proxy and
+ * keepalived instance runs (init talks to the apiserver through the VIP: "LB ready") and every
+ * external etcd member is up. Its own kube-vip, when used, must be there too: it holds the VIP
+ * during init.
+ */
+function place(b: GraphBuilder): void {
+  const p = b.placement;
+  const cp1 = p.firstControlPlane;
+  const proxy = p.proxy;
+  const loadBalancerReady = proxy ? p.proxyHosts.flatMap((h) => [at(proxy, h), at('lb-keepalived', h)]) : [];
+  const init = b.add('kubeadm-init', cp1.name, { serialGroup: CONTROL_PLANE_GROUP });
+  b.needs(init, at('kube-packages', cp1), ...loadBalancerReady);
+  if (b.has(at('kube-vip', cp1))) b.needs(init, at('kube-vip', cp1));
+  b.needs(init, ...p.etcdHosts.map((h) => at('etcd', h)));
+}
+
+export const kubeadmInit: ResourceKindDef<'kubeadm-init'> = {
   kind: 'kubeadm-init',
+  place,
   factRequest: () => ({ packages: ['kubeadm', 'kubelet'], units: ['kubelet'], files: [KUBEADM_CONFIG, RESTORE_MARKER], sysctls: [] }),
   desired,
 };

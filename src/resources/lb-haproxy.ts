@@ -15,6 +15,7 @@ import type { ClusterSpec, Host } from '../spec/types.js';
 import { APISERVER_PORT } from '../spec/constants.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const HAPROXY_CFG = '/etc/haproxy/haproxy.cfg';
 
@@ -74,8 +75,15 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const lbHaproxy: ResourceKindDef = {
+/** keepalived-haproxy: haproxy on the proxy hosts once their OS is prepared (keepalived follows it). */
+function place(b: GraphBuilder): void {
+  if (b.placement.proxy !== 'lb-haproxy') return;
+  for (const h of b.placement.proxyHosts) b.needs(b.add('lb-haproxy', h.name), at('os-prep', h));
+}
+
+export const lbHaproxy: ResourceKindDef<'lb-haproxy'> = {
   kind: 'lb-haproxy',
+  place,
   factRequest: () => ({ packages: ['haproxy'], units: ['haproxy'], files: [HAPROXY_CFG], sysctls: [] }),
   desired,
   pendingOnKinds: ['package-sources'],

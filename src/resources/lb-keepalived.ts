@@ -12,6 +12,7 @@ import { managedHeader, type Diagnostic } from './diff.js';
 import type { Host } from '../spec/types.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
 
@@ -176,8 +177,19 @@ function check(ctx: ResourceContext): Diagnostic[] {
   ];
 }
 
-export const lbKeepalived: ResourceKindDef = {
+/**
+ * keepalived after the proxy on its host, so the VIP is only claimed by a host that can already
+ * forward to the apiservers.
+ */
+function place(b: GraphBuilder): void {
+  const proxy = b.placement.proxy;
+  if (!proxy) return;
+  for (const h of b.placement.proxyHosts) b.needs(b.add('lb-keepalived', h.name), at(proxy, h));
+}
+
+export const lbKeepalived: ResourceKindDef<'lb-keepalived'> = {
   kind: 'lb-keepalived',
+  place,
   factRequest: () => ({ packages: ['keepalived'], units: ['keepalived'], files: [KEEPALIVED_CONF], sysctls: [] }),
   desired,
   check,

@@ -12,6 +12,7 @@ import { packageManagerOf, type PackageManager } from './converge.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { hostPort } from './lb-haproxy.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const NGINX_CONF = '/etc/nginx/nginx.conf';
 
@@ -63,8 +64,15 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const lbNginx: ResourceKindDef = {
+/** keepalived-nginx: nginx on the proxy hosts once their OS is prepared (keepalived follows it). */
+function place(b: GraphBuilder): void {
+  if (b.placement.proxy !== 'lb-nginx') return;
+  for (const h of b.placement.proxyHosts) b.needs(b.add('lb-nginx', h.name), at('os-prep', h));
+}
+
+export const lbNginx: ResourceKindDef<'lb-nginx'> = {
   kind: 'lb-nginx',
+  place,
   factRequest: () => ({ packages: ['nginx', ...Object.values(STREAM_MODULE)], units: ['nginx'], files: [NGINX_CONF], sysctls: [] }),
   desired,
   pendingOnKinds: ['package-sources'],

@@ -16,6 +16,7 @@ import type { CommandOperation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import { ADMIN_CONF, KUBECTL } from './kubeadm-config.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const MANAGED_LABELS = 'hactl.io/managed-labels';
 export const MANAGED_TAINTS = 'hactl.io/managed-taints';
@@ -124,8 +125,17 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const nodeConfig: ResourceKindDef = {
+/** Labels and taints go on once the node object exists in its final version, i.e. after its upgrade. */
+function place(b: GraphBuilder): void {
+  const controlPlane = new Set(b.placement.controlPlane.map((h) => h.name));
+  for (const h of b.placement.kubeNodes) {
+    b.needs(b.add('node-config', h.name), at(controlPlane.has(h.name) ? 'upgrade-control-plane' : 'upgrade-worker', h));
+  }
+}
+
+export const nodeConfig: ResourceKindDef<'node-config'> = {
   kind: 'node-config',
+  place,
   factRequest: () => ({ packages: [], units: [], files: [], sysctls: [] }),
   desired,
   readsClusterFacts: true,

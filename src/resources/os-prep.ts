@@ -34,6 +34,7 @@ import { packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredSysctl } from './desired.js';
 import { mergeManagedBlock, type MergedBlock } from './managed-block.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const MODULES = ['overlay', 'br_netfilter'];
 export const HOSTS_BEGIN = '# BEGIN hactl';
@@ -147,8 +148,14 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const osPrep: ResourceKindDef = {
+/** Every host: OS preparation (swap, modules, sysctl) once its package sources are set. */
+function place(b: GraphBuilder): void {
+  for (const h of b.spec.hosts) b.needs(b.add('os-prep', h.name), at('package-sources', h));
+}
+
+export const osPrep: ResourceKindDef<'os-prep'> = {
   kind: 'os-prep',
+  place,
   factRequest: () => ({
     packages: ['chrony'],
     units: ['chrony', 'chronyd'],

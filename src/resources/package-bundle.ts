@@ -14,6 +14,7 @@ import { packageManagerOf } from './converge.js';
 import { type Operation } from './operation.js';
 import { emptyDesired, type Desired } from './desired.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const REMOTE_BUNDLE_JSON = `${REMOTE_BUNDLE_DIR}/${BUNDLE_JSON}`;
 
@@ -83,8 +84,15 @@ function desired(ctx: ResourceContext): Desired {
   return d;
 }
 
-export const packageBundle: ResourceKindDef = {
+/** With packages.bundle, every host: the bundle uploaded after its preflight checks. */
+function place(b: GraphBuilder): void {
+  if (b.spec.packages.bundle === undefined) return;
+  for (const h of b.spec.hosts) b.needs(b.add('package-bundle', h.name), at('preflight', h));
+}
+
+export const packageBundle: ResourceKindDef<'package-bundle'> = {
   kind: 'package-bundle',
+  place,
   factRequest: () => ({ packages: [], units: [], files: [REMOTE_BUNDLE_JSON], sysctls: [] }),
   desired,
   // The bundle's list of files.

@@ -37,6 +37,7 @@ import { APT_UPDATE, packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredFile } from './desired.js';
 import { localBundleJson } from './package-bundle.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const VERSIONLOCK_PLUGIN = 'python3-dnf-plugin-versionlock';
 
@@ -340,4 +341,11 @@ function signingKeys(spec: ClusterSpec): string[] {
   return out;
 }
 
-export const packageSources: ResourceKindDef = { kind: 'package-sources', factRequest, desired, localFiles: signingKeys };
+/** Every host: package sources after the bundle (with packages.bundle) or the preflight checks. */
+function place(b: GraphBuilder): void {
+  for (const h of b.spec.hosts) {
+    b.needs(b.add('package-sources', h.name), at(b.has(at('package-bundle', h)) ? 'package-bundle' : 'preflight', h));
+  }
+}
+
+export const packageSources: ResourceKindDef<'package-sources'> = { kind: 'package-sources', place, factRequest, desired, localFiles: signingKeys };

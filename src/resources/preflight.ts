@@ -8,6 +8,7 @@ import type { Diagnostic } from './diff.js';
 import type { ClusterSpec, Profile, Role } from '../spec/types.js';
 import { emptyDesired } from './desired.js';
 import { emptyRequest, type ResourceContext, type ResourceKindDef } from './resource.js';
+import type { GraphBuilder } from '../graph/compile.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -194,8 +195,14 @@ function check(ctx: ResourceContext): Diagnostic[] {
   return out;
 }
 
-export const preflight: ResourceKindDef = {
+/** Every host, first: read-only checks. */
+function place(b: GraphBuilder): void {
+  for (const h of b.spec.hosts) b.add('preflight', h.name);
+}
+
+export const preflight: ResourceKindDef<'preflight'> = {
   kind: 'preflight',
+  place,
   readOnly: true,
   factRequest: () => emptyRequest(),
   desired: () => emptyDesired(),

@@ -5,7 +5,8 @@
 import type { ClusterFacts, EtcdFactsResult } from '../facts/cluster.js';
 import type { HostFacts, FactRequest } from '../facts/types.js';
 import type { Placement } from '../spec/topology.js';
-import type { ResourceKind, ResourceNode } from '../graph/types.js';
+import type { GraphBuilder } from '../graph/compile.js';
+import type { ResourceNode } from '../graph/types.js';
 import type { Diagnostic } from './diff.js';
 import type { ClusterSpec, Host } from '../spec/types.js';
 import type { Operation } from './operation.js';
@@ -31,8 +32,13 @@ export interface ResourceContext {
   etcd?: EtcdFactsResult;
 }
 
-export interface ResourceKindDef {
-  kind: ResourceKind;
+export interface ResourceKindDef<Kind extends string = string> {
+  kind: Kind;
+  /**
+   * Where the kind runs and after what: adds its resources to the graph and the edges to what they
+   * need (compile calls every kind's place in catalog order, so it may name kinds before it).
+   */
+  place(b: GraphBuilder): void;
   /** What this kind reads on `host` (the planner unions it with defaultFactRequest()). */
   factRequest(spec: ClusterSpec, host: Host): FactRequest;
   /** The state wanted on the host; empty for read-only kinds. */
@@ -52,7 +58,7 @@ export interface ResourceKindDef {
    * of them changes, the plan marks this resource pendingOn it (e.g. versions available only
    * after new package sources).
    */
-  pendingOnKinds?: ResourceKind[];
+  pendingOnKinds?: string[];
   /**
    * Reads the cluster facts (what the API server reports): apply reads them again before the
    * resource runs and when it is verified, and observes its host again while it waits on them.

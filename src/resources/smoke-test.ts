@@ -15,6 +15,8 @@ import type { CommandOperation } from './operation.js';
 import type { Diagnostic } from './diff.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import { shellQuote } from '../transport/quote.js';
+import { type GraphBuilder } from '../graph/compile.js';
+import { resourceId } from '../graph/types.js';
 
 export const SMOKE_NAMESPACE = 'hactl-smoke';
 export const SMOKE_TIMEOUT = '180s';
@@ -114,8 +116,19 @@ function check(ctx: ResourceContext): Diagnostic[] {
   return out;
 }
 
-export const smokeTest: ResourceKindDef = {
+/**
+ * The smoke test, last: it needs pod networking and every node in its final shape, and waits for
+ * every other resource nothing waits for yet, so it is the graph's one last resource.
+ */
+function place(b: GraphBuilder): void {
+  const needs = [resourceId('cni'), ...b.idsOf('node-config'), ...b.idsOf('certificate-renewal')];
+  const rest = b.sinks().filter((id) => !needs.includes(id));
+  b.needs(b.add('smoke-test', b.placement.firstControlPlane.name, { clusterWide: true }), ...needs, ...rest);
+}
+
+export const smokeTest: ResourceKindDef<'smoke-test'> = {
   kind: 'smoke-test',
+  place,
   factRequest: () => ({ packages: [], units: [], files: [], sysctls: [] }),
   desired: () => emptyDesired(),
   check,

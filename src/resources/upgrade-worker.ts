@@ -33,6 +33,7 @@ import { quietly } from './kubeadm-config.js';
 import { nodeVersionChange } from './version-change.js';
 import { preUpgradeSnapshotCommand, preUpgradeSnapshotPath } from '../etcd/commands.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
+import { WORKER_UPGRADE_GROUP, at, workerUpgradeBatch, type GraphBuilder } from '../graph/compile.js';
 
 /** Guarded kubectl for steps that run on the first control-plane host (runOn). */
 function onAdmin(cp1: string, command: string): string {
@@ -123,8 +124,21 @@ export function upgradeDesired(ctx: ResourceContext, controlPlane: boolean): Des
   return d;
 }
 
-export const upgradeWorker: ResourceKindDef = {
+/** Version upgrades of running workers after the control plane's, maxUnavailable at a time. */
+function place(b: GraphBuilder): void {
+  const p = b.placement;
+  const lastControlPlane = p.controlPlane[p.controlPlane.length - 1];
+  const previous = lastControlPlane ? [at('upgrade-control-plane', lastControlPlane)] : [];
+  const batch = workerUpgradeBatch(b.spec.kubernetes.upgrade.maxUnavailable, p.workers.length);
+  for (const h of p.workers) {
+    const id = b.add('upgrade-worker', h.name, { serialGroup: WORKER_UPGRADE_GROUP, serialLimit: batch });
+    b.needs(id, at('join-worker', h), at('kube-packages', h), ...previous);
+  }
+}
+
+export const upgradeWorker: ResourceKindDef<'upgrade-worker'> = {
   kind: 'upgrade-worker',
+  place,
   factRequest: () => ({ packages: ['kubeadm', 'kubelet', 'kubectl'], units: ['kubelet'], files: [], sysctls: [] }),
   desired: (ctx) => upgradeDesired(ctx, false),
 };

@@ -12,7 +12,7 @@ import { applyCluster, type ApplyInput, type ApplyOutcome } from '../../src/appl
 import { RunLog } from '../../src/apply/runlog.js';
 import type { WalkEvent } from '../../src/apply/walker.js';
 import type { ClusterFacts } from '../../src/facts/cluster.js';
-import { compile } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
 import { hasChanges } from '../../src/plan/model.js';
 import { CNI_SOURCES } from '../../src/resources/cni.js';
 import { MANAGED_LABELS, MANAGED_TAINTS } from '../../src/resources/node-config.js';

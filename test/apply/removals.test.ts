@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyCluster, type ApplyOutcome } from '../../src/apply/run.js';
 import { RunLog } from '../../src/apply/runlog.js';
 import { selectTargets } from '../../src/apply/select.js';
-import { compile } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import type { ClusterFacts } from '../../src/facts/cluster.js';
 import { applyPlan, bareCluster, localFiles, planSpec, specFixture, TEST_ENV } from '../resources/helpers.js';

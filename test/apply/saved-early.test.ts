@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import Apply, { applyParallelism } from '../../src/commands/apply.js';
 import { selectTargets, TargetError } from '../../src/apply/select.js';
-import { compile } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
 import { buildPlan } from '../../src/plan/model.js';
 import { checkSavedAgainstSpec, savePlan } from '../../src/plan/saved.js';
 import { runCommand } from '../cli/run-command.js';

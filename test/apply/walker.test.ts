@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { Graph } from '@dagrejs/graphlib';
 import { describe, expect, it } from 'vitest';
-import type { ResourceKind, ResourceNode } from '../../src/graph/types.js';
+import type { ResourceNode } from '../../src/graph/types.js';
+import type { ResourceKind } from '../../src/resources/index.js';
 import { walk, type WalkEvent } from '../../src/apply/walker.js';
 
 function node(id: string, extra: Partial<ResourceNode> = {}): ResourceNode {

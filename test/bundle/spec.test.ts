@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compile, dependenciesOf } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
+import { dependenciesOf } from '../../src/graph/compile.js';
 import { loadSpec } from '../../src/spec/index.js';
 
 const text = (packages: string) => `apiVersion: hactl.io/v1alpha1

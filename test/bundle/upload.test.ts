@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Executor, StepError } from '../../src/apply/executor.js';
-import { compile } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import type { ExecOptions, ExecResult, Transport, WriteFileOptions } from '../../src/transport/transport.js';
 import { applyOperations, bareCluster, FIXTURES, localFiles, planSpec, specFixture } from '../resources/helpers.js';

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { generateHosts, generateSpecYaml } from '../../bench/spec-generator.js';
-import { compile } from '../../src/graph/index.js';
+import { compile } from '../../src/resources/index.js';
 import { formatDiagnostic, loadSpec } from '../../src/spec/index.js';
 
 describe('bench spec generator', () => {

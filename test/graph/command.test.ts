@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generateSpecYaml } from '../../bench/spec-generator.js';
 import GraphCommand from '../../src/commands/graph.js';
-import { compile, renderDot, renderMermaid, renderText } from '../../src/graph/index.js';
+import { compile } from '../../src/resources/index.js';
+import { renderDot, renderMermaid, renderText } from '../../src/graph/index.js';
 import { loadSpecFile } from '../../src/spec/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,7 +1,8 @@
 import { Graph, alg } from '@dagrejs/graphlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compile, topologicalOrder, validateGraph, type ResourceGraph, type ResourceNode } from '../../src/graph/index.js';
+import { compile } from '../../src/resources/index.js';
+import { topologicalOrder, validateGraph, type ResourceGraph, type ResourceNode } from '../../src/graph/index.js';
 import { formatDiagnostic, loadSpec } from '../../src/spec/index.js';
 import { specArb, specToYaml } from './arbitraries.js';
 import { checkGraph } from './invariants.js';

@@ -1,7 +1,7 @@
 import { Graph } from '@dagrejs/graphlib';
 import { describe, expect, it } from 'vitest';
+import { compile, RESOURCE_CATALOG } from '../../src/resources/index.js';
 import {
-  compile,
   compareIds,
   dependenciesOf,
   dependentsOf,
@@ -11,7 +11,7 @@ import {
   type ResourceGraph,
   type ResourceNode,
 } from '../../src/graph/index.js';
-import { workerUpgradeBatch } from '../../src/graph/compile.js';
+import { at, compileGraph, workerUpgradeBatch, type GraphBuilder } from '../../src/graph/compile.js';
 import { buildSpec, SHAPES, type Topology } from './spec-builder.js';
 
 const graphOf = (t: Topology): ResourceGraph => compile(buildSpec(t));
@@ -258,6 +258,14 @@ describe('ids and ordering', () => {
     const spec = buildSpec({ controlPlane: ['m1'], lbType: 'none' });
     spec.hosts.push({ ...spec.hosts[0]!, roles: ['worker'] });
     expect(() => compile(spec)).toThrow(/duplicate resource id "preflight@m1"/);
+  });
+
+  it('names a kind placed before a kind it needs (the catalog out of graph order)', () => {
+    const spec = buildSpec({ controlPlane: ['m1'], lbType: 'none' });
+    const later = RESOURCE_CATALOG.filter((k) => k.kind === 'os-prep' || k.kind === 'package-sources' || k.kind === 'preflight');
+    const motd = { kind: 'motd', place: (b: GraphBuilder) => spec.hosts.forEach((h) => b.needs(b.add('motd', h.name), at('os-prep', h))) };
+    expect(() => compileGraph(spec, [motd, ...later])).toThrow('resource "os-prep@m1" is needed by motd@m1, placed before it');
+    expect(compileGraph(spec, [...later, motd]).hasNode('motd@m1')).toBe(true);
   });
 
   it('rejects a spec without a control-plane host', () => {

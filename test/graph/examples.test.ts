@@ -4,7 +4,8 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compile, dependenciesOf, renderMermaid, renderText, type ResourceGraph } from '../../src/graph/index.js';
+import { compile } from '../../src/resources/index.js';
+import { dependenciesOf, renderMermaid, renderText, type ResourceGraph } from '../../src/graph/index.js';
 import { loadSpecFile, type ClusterSpec } from '../../src/spec/index.js';
 import { checkGraph } from './invariants.js';
 

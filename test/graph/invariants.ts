@@ -4,6 +4,7 @@
 import { alg } from '@dagrejs/graphlib';
 import { expect } from 'vitest';
 import { topologicalLayers, topologicalOrder, type ResourceGraph } from '../../src/graph/index.js';
+import { RESOURCE_KINDS } from '../../src/resources/index.js';
 import type { ClusterSpec } from '../../src/spec/types.js';
 
 const INIT_OR_JOIN = new Set(['kubeadm-init', 'join-control-plane', 'join-worker']);
@@ -33,6 +34,11 @@ export function checkGraph(spec: ClusterSpec, g: ResourceGraph): void {
   // Every dependency exists: each edge endpoint is a labelled resource with that id.
   const dangling = edges.filter((e) => g.node(e.v)?.id !== e.v || g.node(e.w)?.id !== e.w);
   expect(dangling).toEqual([]);
+
+  // The catalog is in graph order: a resource depends only on kinds no later in it than its own.
+  const rank = (id: string): number => RESOURCE_KINDS.indexOf(kindOf(id) as (typeof RESOURCE_KINDS)[number]);
+  expect(ids.filter((id) => rank(id) < 0)).toEqual([]);
+  expect(edges.filter((e) => rank(e.v) > rank(e.w))).toEqual([]);
 
   // Ids are `kind@host`, or the kind alone for the cluster-wide resources, which still name a host.
   const clusterWide = new Set(['etcd-pki', 'cni', 'smoke-test']);

@@ -1,6 +1,7 @@
 import { Graphviz } from '@hpcc-js/wasm-graphviz';
 import { describe, expect, it } from 'vitest';
-import { compile, render, renderDot, renderMermaid, renderText, topologicalLayers } from '../../src/graph/index.js';
+import { compile } from '../../src/resources/index.js';
+import { render, renderDot, renderMermaid, renderText, topologicalLayers } from '../../src/graph/index.js';
 import { buildSpec, SHAPES } from './spec-builder.js';
 
 const haStacked = () => compile(buildSpec(SHAPES['ha-stacked']!));

@@ -2,7 +2,8 @@
 // text (stages). A changed snapshot is a changed deployment order: review it as such.
 
 import { describe, expect, it } from 'vitest';
-import { compile, renderMermaid, renderText } from '../../src/graph/index.js';
+import { compile } from '../../src/resources/index.js';
+import { renderMermaid, renderText } from '../../src/graph/index.js';
 import { buildSpec, SHAPES } from './spec-builder.js';
 
 describe('graphs of the standard shapes', () => {

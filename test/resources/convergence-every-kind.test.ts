@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../src/facts/types.js';
-import { compile } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
 import { CNI_SOURCES, manifestDaemonSets } from '../../src/resources/cni.js';
 import { RESOURCE_CATALOG } from '../../src/resources/index.js';
 import { FakeCluster, FakeWorld, playPlan } from '../apply/fake.js';

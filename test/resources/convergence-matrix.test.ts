@@ -13,7 +13,7 @@ import { HOSTS_BEGIN, HOSTS_END } from '../../src/resources/os-prep.js';
 import { CLIENT_CERT, ETCD_PKI_DIR, memberCert } from '../../src/resources/etcd-pki.js';
 import { REMOTE_BUNDLE_JSON } from '../../src/resources/package-bundle.js';
 import { ETCD_MEMBER_PKI } from '../../src/facts/etcd.js';
-import { compile } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
 import { resolvePlacement } from '../../src/spec/topology.js';
 import { manifestDaemonSets } from '../../src/resources/cni.js';
 import { CONFIG_TOML } from '../../src/resources/containerd.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FileFacts, HostFacts } from '../../src/facts/types.js';
-import { compile } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
 import { precheck } from '../../src/apply/run.js';
 import { sha256 } from '../../src/resources/diff.js';
 import type { ClusterSpec } from '../../src/spec/types.js';

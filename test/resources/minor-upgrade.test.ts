@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/graph/compile.js';
+import { compile } from '../../src/resources/index.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import { applyPlan, bareCluster, FIXTURES, localFiles, planSpec, specFromText, TEST_ENV } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // Plans built the way the planner will build them (through the model's builders), one per
 // situation the views must render. Fixed timestamps and digests keep the golden files stable.
 
-import type { ResourceKind } from '../../src/graph/types.js';
+import type { ResourceKind } from '../../src/resources/index.js';
 import { buildPlan, type Plan, type PlanHost } from '../../src/plan/model.js';
 import { attr, fileChange, managedHeader, resourceChange, sha256, unknown, type ResourceChange } from '../../src/resources/diff.js';
 
