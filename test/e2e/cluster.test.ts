@@ -58,7 +58,12 @@ describe('a whole cluster with hactl apply', () => {
       expect(r.stdout).toMatch(new RegExp(`: ${id.replace(/[@.]/g, '\\$&')}: done`));
     }
 
-    // Every node Ready, asked on cp1 with admin.conf.
+    // Every node Ready, asked on cp1 with admin.conf. The last host to join (its place in the walk
+    // varies) turns Ready once the CNI DaemonSet's pod has written its config there.
+    const waited = await sshExec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf wait --for=condition=Ready node --all --timeout=90s', {
+      timeoutMs: 120_000,
+    });
+    expect(waited.code, waited.stderr).toBe(0);
     const nodes = await sshExec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --no-headers', { timeoutMs: 60_000 });
     expect(nodes.code, nodes.stderr).toBe(0);
     const rows = nodes.stdout
