@@ -12,7 +12,6 @@
 // etcd; exactly the adoption changes import listed), apply, plan again (no changes), while the
 // API is probed every 500 ms. Then the bad inputs that are cheap here: hosts of two clusters, an
 // address with no host behind it, a host with no Kubernetes; each exits 1 and writes nothing.
-import { request } from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { clientKeyFile, knownHostsFile, minorRepoUrl, mirrorSourceLine, REPOSITORY_KEY_FILE, sshExec, topology, type LabState } from '../lab/index.js';
 import { compileCli, ROOT, type CliPackage, type Run } from './support/cli.js';
+import { probeVip } from './support/vip-probe.js';
 
 const lab: LabState = inject('lab');
 const log = (m: string): void => console.error(`import: ${m}`);
@@ -293,47 +293,6 @@ async function buildKubeaszLike(): Promise<void> {
 
 // ---- probing, importing, planning --------------------------------------------------------------
 
-function readyz(host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ host, port: 6443, path: '/readyz', method: 'GET', rejectUnauthorized: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-/** Probes every 500 ms until stopped: failures and the longest time without an answer. */
-function probe(host: string): { stop(): Promise<{ probes: number; failed: number; longestGapMs: number }> } {
-  let running = true;
-  let probes = 0;
-  let failed = 0;
-  let lastOk = Date.now();
-  let longestGapMs = 0;
-  const loop = (async () => {
-    while (running) {
-      const started = Date.now();
-      const ok = await readyz(host);
-      probes++;
-      if (ok) {
-        longestGapMs = Math.max(longestGapMs, Date.now() - lastOk);
-        lastOk = Date.now();
-      } else failed++;
-      await new Promise((r) => setTimeout(r, Math.max(0, 500 - (Date.now() - started))));
-    }
-    longestGapMs = Math.max(longestGapMs, Date.now() - lastOk);
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { probes, failed, longestGapMs };
-    },
-  };
-}
-
 const sshFlags = () => ['--ssh-user', 'root', '--ssh-key', clientKeyFile, '--known-hosts', knownHostsFile];
 
 interface PlanJson {
@@ -369,7 +328,7 @@ async function adopt(style: string, hosts: string[], cps: string[], probeAt: str
   for (const c of changing) expect(imp.stdout).toContain(`${c.kind} on `);
   for (const c of changing) expect(imp.stdout).toMatch(new RegExp(`${c.kind} on [^\\n]*\\b${c.host}\\b`));
 
-  const watch = probe(probeAt);
+  const watch = probeVip(probeAt);
   const applied = await cli.start(['apply', '-f', spec, '--auto-approve', '--log-dir', join(dir, 'runs')]).done;
   const seen = await watch.stop();
   log(
