@@ -3,6 +3,8 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CGROUP_PARENT } from './paths.js';
+import { sleep } from './exec.js';
+import { procRef, signal } from './procs.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -124,4 +126,17 @@ export function hostMemoryBytes(host: string): number | undefined {
 
 export function labCgroupsExist(): boolean {
   return hierarchies().some((h) => existsSync(hostDir(h)));
+}
+
+/** SIGKILL whatever is still in a cgroup subtree (all of the lab's, or one host's), for up to 2 s. */
+export async function killCgroupPids(host?: string): Promise<void> {
+  for (let round = 0; round < 20; round++) {
+    const left = cgroupPids(host);
+    if (left.length === 0) return;
+    for (const pid of left) {
+      const ref = procRef(pid);
+      if (ref) signal(ref, 'SIGKILL');
+    }
+    await sleep(100);
+  }
 }

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { cgroupPids, createHostCgroups, hostMemoryBytes, labCgroupsExist, removeCgroups } from './cgroups.js';
+import { killCgroupPids, createHostCgroups, hostMemoryBytes, labCgroupsExist, removeCgroups } from './cgroups.js';
 import { mapLimit, run, sleep } from './exec.js';
 import { HOSTS_ROOT, consoleTail, createBridge, createHostNetwork, launchHost, ledgerEntry, prepareHostFiles } from './hosts.js';
 import { ensureBaseImage, parseLabOs, staleBaseImages, type LabOs } from './image.js';
@@ -425,15 +425,7 @@ async function labDownLocked(log: (m: string) => void): Promise<void> {
   for (const e of entries) signal(e.launcher, 'SIGKILL');
   signal(ledger.mirror, 'SIGKILL');
   // Anything left in the lab's cgroups descends from a host the lab started.
-  for (let round = 0; round < 20; round++) {
-    const left = cgroupPids();
-    if (left.length === 0) break;
-    for (const pid of left) {
-      const ref = procRef(pid);
-      if (ref) signal(ref, 'SIGKILL');
-    }
-    await sleep(100);
-  }
+  await killCgroupPids();
   await waitGone(refs, 5000);
   await waitReaped(refs, 5000);
 

@@ -5,12 +5,12 @@
 // A removed host is gone for good: its processes, namespace, link, cgroups and disk.
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cgroupPids, removeCgroups } from './cgroups.js';
+import { killCgroupPids, removeCgroups } from './cgroups.js';
 import { run, sleep } from './exec.js';
 import { consoleTail, createHostNetwork, launchHost, ledgerEntry, prepareHostFiles } from './hosts.js';
 import { outerMountsUnder, waitHostReady } from './lab.js';
 import { knownHostsFile } from './paths.js';
-import { alive, procRef, signal, waitGone, waitReaped, type ProcRef } from './procs.js';
+import { alive, signal, waitGone, waitReaped, type ProcRef } from './procs.js';
 import { readLabState, readLedger, writeLabState, writeLedger } from './state.js';
 import { hostAddress, MAX_LIGHT_HOSTS, type HostKind, type HostPlan } from './topology.js';
 
@@ -134,15 +134,7 @@ export async function labRemoveHost(name: string): Promise<void> {
   signal(e.init, 'SIGKILL');
   await waitGone([e.init], 10_000);
   signal(e.launcher, 'SIGKILL');
-  for (let round = 0; round < 20; round++) {
-    const left = cgroupPids(name);
-    if (left.length === 0) break;
-    for (const pid of left) {
-      const ref = procRef(pid);
-      if (ref) signal(ref, 'SIGKILL');
-    }
-    await sleep(100);
-  }
+  await killCgroupPids(name);
   await waitGone(refs, 5000);
   await waitReaped(refs, 5000);
   if (alive(e.init)) throw new Error(`lab host ${name} survived SIGKILL${consoleTail(e)}`);
