@@ -132,6 +132,13 @@ function desired(ctx: ResourceContext): Desired {
     });
   }
 
+  // A host holding none of what os-prep writes (its own files, a hactl block) is being prepared
+  // for the first time: the resource is created, as a new host's other resources are.
+  const hostsHasBlock = hosts?.content?.split('\n').some((l) => l.trim() === HOSTS_BEGIN || l.trim() === HOSTS_END) ?? false;
+  if (!hostsHasBlock && !facts.files[HACTL_FILES.sysctl]?.exists && !facts.files[HACTL_FILES.modulesLoad]?.exists) {
+    d.actions = { attributes: [], operations: [], creates: true };
+  }
+
   const ts = facts.timeSync;
   if (ts.service === 'none' && ts.synchronized !== true && facts.canSetClock === false) {
     d.diagnostics.push({

@@ -2,8 +2,9 @@
 // - checks on the cluster facts (when there are any): every kubelet host of the spec is a Ready
 //   node, every CNI DaemonSet has all its pods ready, the scheduler and controller-manager leases
 //   are held by control-plane hosts;
-// - at apply (readOperations): a Deployment of the sandbox (pause) image, one replica per worker,
-//   without tolerations so it lands on untainted nodes, waited for to be Ready; its pods must run
+// - at apply (readOperations): a Deployment of the sandbox (pause) image, one replica per worker
+//   up to SMOKE_REPLICAS_MAX (so its cost does not grow with the cluster: every node's readiness
+//   is already checked from the cluster facts), without tolerations so it lands on untainted nodes, waited for to be Ready; its pods must run
 //   on the spec's workers (or, without workers, anywhere); then everything is removed again. The
 //   lab's stand-ins run only `*/pause:*` images and have no endpoints controller and no pod
 //   network, so "a pod starts" is checked and a Service is created (the API allocates its
@@ -20,6 +21,8 @@ import { resourceId } from '../graph/types.js';
 
 export const SMOKE_NAMESPACE = 'hactl-smoke';
 export const SMOKE_TIMEOUT = '180s';
+/** Pods the smoke test starts at most: enough to see scheduling onto workers, whatever their number. */
+export const SMOKE_REPLICAS_MAX = 3;
 
 export function smokeManifest(image: string, replicas: number): string {
   const q = (s: string) => JSON.stringify(s);
@@ -68,7 +71,7 @@ function readOperations(ctx: ResourceContext): CommandOperation[] {
 
 /** The smoke test's steps for a cluster whose workers are `workers`, with the sandbox `image`. */
 export function smokeOperations(workers: string[], image: string): CommandOperation[] {
-  const replicas = Math.max(1, workers.length);
+  const replicas = Math.min(SMOKE_REPLICAS_MAX, Math.max(1, workers.length));
   const manifest = smokeManifest(image, replicas);
   const ns = `-n ${SMOKE_NAMESPACE}`;
   const cleanup = `${KUBECTL} ${ns} delete deployment hactl-smoke --ignore-not-found; ${KUBECTL} ${ns} delete pod -l app=hactl-smoke --ignore-not-found; ${KUBECTL} ${ns} delete service hactl-smoke --ignore-not-found; ${KUBECTL} delete namespace ${SMOKE_NAMESPACE} --ignore-not-found`;
@@ -83,7 +86,7 @@ export function smokeOperations(workers: string[], image: string): CommandOperat
       effects: [],
     },
     {
-      description: `wait up to ${SMOKE_TIMEOUT} for them to be Ready${workers.length > 0 ? ` on the workers (${workers.join(', ')})` : ''}`,
+      description: `wait up to ${SMOKE_TIMEOUT} for them to be Ready${workers.length === 0 ? '' : workers.length <= 5 ? ` on the workers (${workers.join(', ')})` : ` on the ${workers.length} workers`}`,
       command: `${KUBECTL} ${ns} wait --for=jsonpath='{.status.readyReplicas}'=${replicas} deployment/hactl-smoke --timeout=${SMOKE_TIMEOUT} && ${KUBECTL} ${ns} wait --for=condition=Ready pod -l app=hactl-smoke --timeout=${SMOKE_TIMEOUT} && ${onWorkers}; rc=$?; [ "$rc" -eq 0 ] || { ${cleanup}; } >/dev/null 2>&1; exit "$rc"`,
       effects: [],
     },

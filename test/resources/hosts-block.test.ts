@@ -69,8 +69,10 @@ describe('/etc/hosts names only the host itself', () => {
     const ids = acting(p);
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.filter((id) => !id.endsWith('@worker2'))).toEqual([]);
-    // Counted per resource: the new worker's os-prep is an update (its /etc/hosts exists already).
-    expect(summarize(p.plan).destroy).toBe(0);
+    // Counted per resource, every one of the new worker's is created: its os-prep too (the host
+    // holds nothing os-prep writes yet, though its /etc/hosts exists), so nothing reads "change".
+    expect(summarize(p.plan)).toMatchObject({ add: ids.length, change: 0, destroy: 0 });
+    expect(p.plan.changes.find((c) => c.id === 'os-prep@worker2')!.action).toBe('create');
     expect(p.plan.changes.find((c) => c.id === 'os-prep@worker2')!.files.find((f) => f.path === '/etc/hosts')!.diff).toContain('+10.0.0.22 worker2\n');
   });
 });

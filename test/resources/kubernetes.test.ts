@@ -15,6 +15,7 @@ import type { CommandOperation, Operation } from '../../src/resources/operation.
 import { renderInitConfig, renderJoinTemplate, renderUpgradeConfig } from '../../src/resources/kubeadm-config.js';
 import { resolvePlacement } from '../../src/spec/topology.js';
 import { bareCluster, FIXTURES, localFiles, planSpec, specFixture, specFromText, TEST_ENV } from './helpers.js';
+import { smokeOperations } from '../../src/resources/smoke-test.js';
 
 /** The parts of kubeadm's configuration documents these tests read. */
 interface KubeadmDoc {
@@ -397,6 +398,20 @@ describe('smoke test', () => {
       'wait up to 180s for them to be Ready on the workers (worker1)',
       'remove namespace hactl-smoke and what the smoke test created',
     ]);
+  });
+
+  it('starts one replica per worker up to 3, so its cost does not grow with the cluster; the pods must still land on workers', () => {
+    const workers = Array.from({ length: 100 }, (_, i) => `w${i + 1}`);
+    const ops = smokeOperations(workers, 'registry.k8s.io/pause:3.10.2');
+    expect(ops.map((o) => o.description)).toEqual([
+      'create 3 pause pod(s) (registry.k8s.io/pause:3.10.2) and a Service in namespace hactl-smoke',
+      'wait up to 180s for them to be Ready on the 100 workers',
+      'remove namespace hactl-smoke and what the smoke test created',
+    ]);
+    expect(ops[0]!.command).toContain('replicas: 3\n');
+    expect(ops[1]!.command).toContain("'{.status.readyReplicas}'=3 ");
+    expect(ops[1]!.command).toContain(`' ${workers.join(' ')} '`);
+    expect(smokeOperations(['a', 'b'], 'p:1')[1]!.command).toContain("'{.status.readyReplicas}'=2 ");
   });
 });
 

@@ -331,8 +331,29 @@ function osImage() {
   }
 }
 
+// Upstream's cadence (KubeletConfiguration defaults): the status is computed every
+// nodeStatusUpdateFrequency (10s) and posted only when it changed or every
+// nodeStatusReportFrequency (5m; the update frequency when only that is set); the Lease is renewed
+// every quarter of nodeLeaseDurationSeconds (40: every 10 s), and it is what the node lifecycle
+// controller watches. Until the node is Ready the status is checked every second, as the kubelet's
+// fast status updates at start-up.
+function durationMs(d) {
+  if (typeof d !== 'string' || !/^(\d+(\.\d+)?(h|ms|m|s))+$/.test(d)) return undefined;
+  let ms = 0;
+  for (const [, n, , unit] of d.matchAll(/(\d+(\.\d+)?)(h|ms|m|s)/g)) ms += Number(n) * { h: 3600000, m: 60000, s: 1000, ms: 1 }[unit];
+  return ms;
+}
+const statusUpdateMs = durationMs(cfg.nodeStatusUpdateFrequency) ?? 10000;
+const statusReportMs = durationMs(cfg.nodeStatusReportFrequency) ?? (cfg.nodeStatusUpdateFrequency ? statusUpdateMs : 300000);
+const leaseRenewMs = (cfg.nodeLeaseDurationSeconds || 40) * 250;
+let posted; // the last status posted: { key, at }
+let leaseRenewedAt = 0;
+let statusCheckedAt = 0;
+const statusDue = () => !registered || !lastReady?.ready || Date.now() - statusCheckedAt >= statusUpdateMs;
+
 let registered = false;
 async function syncNode(c) {
+  statusCheckedAt = Date.now();
   const st = await nodeStatus();
   if (!registered) {
     const labels = {
@@ -368,7 +389,14 @@ async function syncNode(c) {
     }
     registered = true;
   }
-  await c.patch(`/api/v1/nodes/${nodeName}/status`, { status: st });
+  const key = JSON.stringify({ ...st, conditions: st.conditions.map(({ lastHeartbeatTime, ...rest }) => rest) });
+  if (posted?.key !== key || Date.now() - posted.at >= statusReportMs) {
+    await c.patch(`/api/v1/nodes/${nodeName}/status`, { status: st });
+    posted = { key, at: Date.now() };
+  }
+}
+
+async function renewLease(c) {
   const leasePath = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases`;
   const spec = { holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') };
   try {
@@ -377,8 +405,10 @@ async function syncNode(c) {
     if (e.status === 404) await c.post(leasePath, { metadata: { name: nodeName }, spec });
     else throw e;
   }
+  leaseRenewedAt = Date.now();
 }
 
+const mirrorStatusPosted = new Map();
 async function syncMirrorPods(c) {
   const ns = 'kube-system';
   const want = new Map();
@@ -431,13 +461,20 @@ async function syncMirrorPods(c) {
     if (cur && cur.metadata.annotations?.['kubernetes.io/config.mirror'] !== obj.metadata.annotations['kubernetes.io/config.mirror']) {
       await c.del(`${base}/${name}`).catch(() => {});
     }
+    let fresh = false;
     if (!cur || cur.metadata.annotations?.['kubernetes.io/config.mirror'] !== obj.metadata.annotations['kubernetes.io/config.mirror']) {
       const created = await c.post(base, { ...obj, status: undefined }).catch((e) => {
         if (e.status !== 409) throw e;
       });
       if (!created) continue;
+      fresh = true;
     }
-    await c.patch(`${base}/${name}/status`, { status: obj.status });
+    // Posted when it changed (or the mirror pod is new), not at every sync.
+    const key = JSON.stringify(obj.status);
+    if (fresh || mirrorStatusPosted.get(name) !== key || cur?.status?.phase !== obj.status.phase) {
+      await c.patch(`${base}/${name}/status`, { status: obj.status });
+      mirrorStatusPosted.set(name, key);
+    }
   }
   // Pods from the API bound here: single-container pods whose image the lab can run (pause, the lab
   // CNI installer) run as processes; the others stay Pending with ErrImagePull and the reason.
@@ -527,7 +564,8 @@ let stopping = false;
     try {
       const c = await connect();
       if (c) {
-        await syncNode(c);
+        if (statusDue()) await syncNode(c);
+        if (registered && Date.now() - leaseRenewedAt >= leaseRenewMs) await renewLease(c);
         if (Date.now() - lastMirror > 5000) {
           await syncMirrorPods(c);
           lastMirror = Date.now();
@@ -536,7 +574,7 @@ let stopping = false;
     } catch (e) {
       log('api:', e.message);
     }
-    await sleep(registered ? 5000 : 2000);
+    await sleep(1000);
   }
 })();
 
