@@ -389,7 +389,7 @@ async function syncNode(c) {
     }
     registered = true;
   }
-  const key = JSON.stringify({ ...st, conditions: st.conditions.map(({ lastHeartbeatTime, ...rest }) => rest) });
+  const key = JSON.stringify({ ...st, conditions: st.conditions.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
   if (posted?.key !== key || Date.now() - posted.at >= statusReportMs) {
     await c.patch(`/api/v1/nodes/${nodeName}/status`, { status: st });
     posted = { key, at: Date.now() };
