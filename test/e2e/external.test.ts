@@ -5,18 +5,27 @@
 // left to plan and the plan shows three healthy etcd members. Drift: etcd stopped on one member is
 // exactly what the plan shows (with that member unhealthy), and apply repairs it. Host loss: an
 // etcd host powered off leaves quorum with two of three (kubectl through the VIP reads and
-// writes), and the plan names the host unreachable and its member unhealthy. Other test files
-// expect ha-stacked: it is brought back, bare, afterwards.
+// writes), and the plan names the host unreachable and its member unhealthy. Replacement: etcd3 lost
+// for good (`npm run lab -- remove`) and a bare machine under its name and address (`npm run lab --
+// add`); the plan removes the dead member through a healthy one and adds the new machine afresh,
+// nothing else acts, and /readyz through the VIP is probed every 500 ms from the loss to the end of
+// the apply. Other test files expect ha-stacked: it is brought back, bare, afterwards.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ETCDCTL } from '../../src/facts/etcd.js';
 import { labUp, sshExec, startHost, stopHost } from '../lab/index.js';
 import { compileCli, expectStatus, type CliPackage, type Run } from './support/cli.js';
 import { ADMIN, acting, ssh, type PlanJson } from './support/cluster.js';
+import { lab } from './support/lab-cli.js';
+import { probeVip } from './support/vip-probe.js';
 
 const SPEC = 'examples/lab/ha-external.yaml';
+const EXTERNAL_VIP = '198.18.0.101';
+const ETCD3 = '198.18.0.15';
 const NODES = ['cp1', 'cp2', 'cp3', 'w1'];
 const log = (m: string): void => console.error(`external e2e: ${m}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 interface EtcdView {
   observedFrom?: string;
@@ -157,5 +166,42 @@ describe('ha-external built by hactl', () => {
       5_000,
     );
     expect(healthyMembers(after!)).toEqual(['etcd1', 'etcd2', 'etcd3']);
+  }, 600_000);
+
+  it('etcd3 lost for good and a bare machine in its place: the dead member removed through a healthy one, etcd3 added afresh; three healthy members, the API up throughout', async () => {
+    const probe = probeVip(EXTERNAL_VIP);
+    const lost = Date.now();
+    await lab('remove', 'etcd3');
+    expect(await lab('add', 'etcd3', '--systemd', '--address', ETCD3)).toBe(`etcd3\t${ETCD3}\tsystemd\n`);
+    log(`etcd3 lost for good and a bare machine in its place: ${secs(Date.now() - lost)}`);
+
+    const planned = await pkg.start(['plan', '-f', SPEC, '-o', 'json', '--detailed-exitcode']).done;
+    expect(planned.status, planned.stderr).toBe(2);
+    const plan = JSON.parse(planned.stdout) as ExternalPlan;
+    expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(healthyMembers(plan)).toEqual(['etcd1', 'etcd2']);
+    const etcd3 = plan.changes.find((c) => c.id === 'etcd@etcd3')!;
+    const membership = etcd3.steps.filter((st) => st.includes('etcd member'));
+    expect(membership).toEqual([
+      expect.stringMatching(/^on etcd[12]: remove the old etcd member etcd3 \([0-9a-f]+\): etcd3 has no etcd data/),
+      expect.stringMatching(/^on etcd[12]: add etcd3 \(https:\/\/198\.18\.0\.15:2380\) as an etcd member/),
+    ]);
+    expect(new Set(acting(plan).map((c) => c.host))).toEqual(new Set(['etcd3']));
+
+    const r = await pkg.start(['apply', '-f', SPEC, '--auto-approve']).done;
+    const seen = await probe.stop();
+    log(
+      `etcd3 replaced: apply ${secs(r.ms)}, exit ${r.status}; ${secs(Date.now() - lost)} from the loss; /readyz through the VIP: ${seen.probes} probes, ${seen.failed} failed, longest gap ${secs(seen.longestGapMs)}`,
+    );
+    expectStatus(r, 0);
+
+    const members = (await ssh('etcd1', `${ETCDCTL} member list -w simple`)).trim().split('\n');
+    log(`members:\n${members.join('\n')}`);
+    expect(members.map((l) => l.split(', ')[2]).sort()).toEqual(['etcd1', 'etcd2', 'etcd3']);
+    expect(members.every((l) => l.split(', ')[1] === 'started')).toBe(true);
+    const health = JSON.parse(await ssh('etcd1', `${ETCDCTL} endpoint health --cluster -w json`)) as { health: boolean }[];
+    expect(health.map((h) => h.health)).toEqual([true, true, true]);
+    expect(healthyMembers(planJson(0))).toEqual(['etcd1', 'etcd2', 'etcd3']);
+    expect(seen.longestGapMs).toBeLessThan(5_000);
   }, 600_000);
 });

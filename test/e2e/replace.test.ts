@@ -8,16 +8,21 @@
 //     certificate key made on cp2. Afterwards etcd has three healthy members.
 //   - lb1, a load balancer: haproxy and keepalived set up again; the VIP answers throughout (it
 //     moves to lb2 at the loss when lb1 held it: that failover is part of the measured gap).
+//   - w2, a worker, replaced by a new machine under a new name and address (w3): the spec's copy
+//     names w3 in w2's place; node w2 (NotReady, its host silent) is deleted through the cluster
+//     host and w3 joins. Then the lab is put back the same way (w3 lost, a new w2 at w2's old
+//     address, the lab spec applied): a second new-name replacement.
 // The apiserver is probed through the VIP every 500 ms from this machine from before the loss to
 // the end of the apply; the longest gap, each replacement's time and the file's time are printed.
 // Afterwards the next plan is empty, and the lab holds the same names and addresses as before.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLabState, sshExec } from '../lab/index.js';
 import { expectStatus, ROOT } from './support/cli.js';
 import { ADMIN, convergedCluster, LAB_SPEC, ssh, VIP, type Cluster, type PlanJson } from './support/cluster.js';
+import { lab } from './support/lab-cli.js';
 import { probeVip } from './support/vip-probe.js';
 
 const log = (m: string): void => console.error(`replace e2e: ${m}`);
@@ -27,20 +32,9 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 let cluster: Cluster;
 let fileStarted = 0;
 /** Where each replaced host lived, so that a failed run can put a bare machine back for the next file. */
-const ADDRESSES: Record<string, string> = { cp1: '198.18.0.13', lb1: '198.18.0.11' };
-
-/**
- * `npm run lab -- ARGS` (as a user runs it), in the background so that the VIP probe keeps running;
- * the lab lock is this run's, so it passes.
- */
-async function lab(...args: string[]): Promise<string> {
-  const r = await promisify(execFile)(process.execPath, [`${ROOT}node_modules/tsx/dist/cli.mjs`, 'test/lab/cli.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return r.stdout;
-}
+const ADDRESSES: Record<string, string> = { cp1: '198.18.0.13', lb1: '198.18.0.11', w2: '198.18.0.17' };
+/** The new worker's address: free in the lab's ha-stacked topology (198.18.0.11-17) and beyond what `lab add` hands out next. */
+const W3 = '198.18.0.30';
 
 /** Loses `name` for good and puts a bare machine at its address under its name. */
 async function reinstall(name: string): Promise<void> {
@@ -60,6 +54,9 @@ async function readyOf(name: string): Promise<string> {
   return list.items.find((n) => n.metadata.name === name)?.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
 }
 
+/** NotReady as the node controller says it: the Ready condition False or Unknown (not `?`, an unanswered read). */
+const notReadyOf = (ready: string): boolean => ready === 'False' || ready === 'Unknown';
+
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();
   while (!(await ok())) {
@@ -77,16 +74,16 @@ async function holdsVip(lb: string): Promise<boolean> {
   return r.code === 0 && r.stdout.includes(`${VIP}/`);
 }
 
-/** `plan -o json` of the lab spec, in the background so that the VIP probe keeps running. */
-async function planInBackground(): Promise<PlanJson> {
-  const r = await cluster.cli.start(['plan', '-f', LAB_SPEC, '-o', 'json', '--detailed-exitcode']).done;
+/** `plan -o json` of `spec`, in the background so that the VIP probe keeps running. */
+async function planInBackground(spec = LAB_SPEC): Promise<PlanJson> {
+  const r = await cluster.cli.start(['plan', '-f', spec, '-o', 'json', '--detailed-exitcode']).done;
   if (r.status !== 0 && r.status !== 2) throw new Error(`plan failed (${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-3000)}`);
   return JSON.parse(r.stdout) as PlanJson;
 }
 
-/** Applies the lab spec in the background while the VIP is probed; the apply's run and the probe's figures. */
-async function applyWhileProbing(probe: ReturnType<typeof probeVip>) {
-  const r = await cluster.cli.start(['apply', '-f', LAB_SPEC, '--auto-approve', '--log-dir', `${cluster.cli.dir}/runs`]).done;
+/** Applies `spec` in the background while the VIP is probed; the apply's run and the probe's figures. */
+async function applyWhileProbing(probe: ReturnType<typeof probeVip>, spec = LAB_SPEC) {
+  const r = await cluster.cli.start(['apply', '-f', spec, '--auto-approve', '--log-dir', `${cluster.cli.dir}/runs`]).done;
   const seen = await probe.stop();
   return { r, seen };
 }
@@ -100,6 +97,7 @@ afterAll(async () => {
   try {
     // A run that stopped half-way leaves the next file bare machines under the lab's names.
     const names = new Set(readLabState()?.hosts.map((h) => h.name));
+    if (names.has('w3')) await lab('remove', 'w3');
     for (const name of Object.keys(ADDRESSES)) if (!names.has(name)) await lab('add', name, '--address', ADDRESSES[name]!);
   } finally {
     cluster?.remove();
@@ -113,7 +111,7 @@ describe('replacing lost hosts on ha-stacked', () => {
     const lost = Date.now();
     await reinstall('cp1');
     // The old node must read NotReady: a Ready node of the name would mean another machine runs as cp1.
-    const notReady = await until('node cp1 NotReady', async () => (await readyOf('cp1')) !== 'True', 120_000);
+    const notReady = await until('node cp1 NotReady', async () => notReadyOf(await readyOf('cp1')), 120_000);
     log(`node cp1 NotReady ${secs(notReady)} later`);
 
     const plan = await planInBackground();
@@ -170,7 +168,60 @@ describe('replacing lost hosts on ha-stacked', () => {
     expectStatus(cluster.hactl('plan', '-f', LAB_SPEC, '--detailed-exitcode'), 0);
     expect(seen.longestGapMs).toBeLessThan(holder === 'lb1' ? 15_000 : 5_000);
   }, 600_000);
+
+  it('w2, a worker, lost and replaced by a new machine w3 at a new address: node w2 deleted, w3 joins; then w3 lost and a new w2 at the old address (the lab spec again)', async () => {
+    await replaceWorker('w2', 'w3', W3, specWithW3());
+    await replaceWorker('w3', 'w2', ADDRESSES.w2!, LAB_SPEC);
+  }, 900_000);
 });
+
+/** A copy of the lab spec with worker w2's entry replaced by w3's (paths made absolute: the copy lives elsewhere). */
+function specWithW3(): string {
+  const text = readFileSync(join(ROOT, LAB_SPEC), 'utf8');
+  const w2 = '  - { name: w2, address: 198.18.0.17, roles: [worker] }';
+  expect(text).toContain(w2);
+  const path = join(cluster.cli.dir, 'ha-stacked-w3.yaml');
+  writeFileSync(path, text.replace(w2, `  - { name: w3, address: ${W3}, roles: [worker] }`).replaceAll('../../', ROOT));
+  return path;
+}
+
+/**
+ * `gone` (a worker) lost for good and a new machine `added` at `address` in its place; `spec`
+ * names `added` and not `gone`. The plan deletes node `gone` through the cluster host, nothing
+ * runs on `gone`, `added` joins; afterwards `added` is Ready, no node `gone`, the next plan empty.
+ */
+async function replaceWorker(gone: string, added: string, address: string, spec: string): Promise<void> {
+  const probe = probeVip();
+  const lost = Date.now();
+  await lab('remove', gone);
+  expect(await lab('add', added, '--systemd', '--address', address)).toBe(`${added}\t${address}\tsystemd\n`);
+  // A Ready node would be drained: its pods could never leave a machine that is gone.
+  const notReady = await until(`node ${gone} NotReady`, async () => notReadyOf(await readyOf(gone)), 120_000);
+  log(`node ${gone} NotReady ${secs(notReady)} after ${added} was added`);
+
+  const plan = await planInBackground(spec);
+  expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  const removal = plan.changes.find((c) => c.id === `host-removal@${gone}`)!;
+  expect(removal.steps).toEqual([
+    `on ${gone}, if it can be reached: kubeadm reset -f (removes its stacked etcd member, static pods, kubelet state, certificates and kubeconfigs)`,
+    `on ${gone}, if it can be reached: stop and disable the kubelet; remove the CNI configuration and state (/etc/cni/net.d, /var/lib/cni), which kubeadm reset leaves`,
+    expect.stringMatching(new RegExp(`^on cp[123]: delete node ${gone} from the cluster and check it is gone$`)),
+  ]);
+  expect(plan.diagnostics.some((d) => d.severity === 'warning' && d.host === gone && d.message.includes('is unreachable'))).toBe(true);
+  expect(plan.changes.find((c) => c.id === `join-worker@${added}`)?.action).toBe('create');
+  expect(new Set(actingHosts(plan))).toEqual(new Set([gone, added]));
+
+  const { r, seen } = await applyWhileProbing(probe, spec);
+  log(
+    `${gone} replaced by ${added} (${address}): apply ${secs(r.ms)}, exit ${r.status}; ${secs(Date.now() - lost)} from the loss; /readyz through the VIP: ${seen.probes} probes, ${seen.failed} failed, longest gap ${secs(seen.longestGapMs)}`,
+  );
+  expectStatus(r, 0);
+  expect(r.stdout).toContain(`host-removal@${gone}`);
+  await until(`node ${added} Ready`, async () => (await readyOf(added)) === 'True', 120_000);
+  expect(await readyOf(gone)).toBe('');
+  expectStatus(cluster.hactl('plan', '-f', spec, '--detailed-exitcode'), 0);
+  expect(seen.longestGapMs).toBeLessThan(5_000);
+}
 
 function actingHosts(plan: PlanJson): string[] {
   return plan.changes.filter((c) => c.action !== 'no-op' && c.action !== 'read').map((c) => c.host);

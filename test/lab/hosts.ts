@@ -94,6 +94,9 @@ export async function createHostNetwork(entry: LedgerHost): Promise<void> {
   await run('ip', ['-n', entry.netns, '-batch', '-'], {
     input: `addr add ${entry.address}/${PREFIX_LENGTH} dev eth0\nlink set lo up\nlink set eth0 up\n`,
   });
+  // A host that takes the address of a removed one: the bridge's ARP entry still names the old
+  // link's MAC and stays REACHABLE for up to 45 s, so nothing here could reach the new host.
+  await run('ip', ['neigh', 'flush', 'to', entry.address, 'dev', BRIDGE], { allowFailure: true });
 }
 
 /** Starts the host's init in its own session; returns the launcher and the init (PID 1 inside). */
