@@ -120,7 +120,8 @@ async function tokenCleaner(api, log) {
 }
 
 async function nodeLifecycle(api, F, log, observed) {
-  const grace = parseFloat(F['node-monitor-grace-period'] || '40') * 1000;
+  // Upstream's default is 50s since 1.32 (40s before).
+  const grace = parseFloat(F['node-monitor-grace-period'] || '50') * 1000;
   const nodes = (await api.get('/api/v1/nodes')).items;
   const leases = (await api.get('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')).items;
   for (const n of nodes) {
