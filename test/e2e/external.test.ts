@@ -9,7 +9,9 @@
 // for good (`npm run lab -- remove`) and a bare machine under its name and address (`npm run lab --
 // add`); the plan removes the dead member through a healthy one and adds the new machine afresh,
 // nothing else acts, and /readyz through the VIP is probed every 500 ms from the loss to the end of
-// the apply. Other test files expect ha-stacked: it is brought back, bare, afterwards.
+// the apply. Then the same loss while etcd2 is down: the replacement would cost quorum, and plan and
+// apply refuse it with the reason. Other test files expect ha-stacked: it is brought back, bare,
+// afterwards.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ETCDCTL } from '../../src/facts/etcd.js';
@@ -203,5 +205,34 @@ describe('ha-external built by hactl', () => {
     expect(health.map((h) => h.health)).toEqual([true, true, true]);
     expect(healthyMembers(planJson(0))).toEqual(['etcd1', 'etcd2', 'etcd3']);
     expect(seen.longestGapMs).toBeLessThan(5_000);
+  }, 600_000);
+
+  it('etcd3 lost again while etcd2 is down: replacing it would lose quorum, so plan and apply refuse with the reason and nothing is touched', async () => {
+    // The last test of the file: afterAll brings up fresh ha-stacked hosts, so nothing is restored here.
+    await ssh('etcd2', 'systemctl stop etcd');
+    await lab('remove', 'etcd3');
+    await lab('add', 'etcd3', '--systemd', '--address', ETCD3);
+    const before = (await ssh('etcd1', `${ETCDCTL} member list -w simple`)).trim();
+
+    const planned = await pkg.start(['plan', '-f', SPEC, '-o', 'json', '--detailed-exitcode']).done;
+    log(`plan with etcd2 down and etcd3 reinstalled: ${secs(planned.ms)}, exit ${planned.status}`);
+    expect(planned.status, planned.stderr).toBe(1);
+    const plan = JSON.parse(planned.stdout) as ExternalPlan;
+    expect(healthyMembers(plan)).toEqual(['etcd1']);
+    // Either refusal says why: one healthy member of three, two needed.
+    const why =
+      /etcd member etcd3 (\([0-9a-f]+\) of the machine etcd3 replaces cannot be removed: the cluster has no quorum \(1 of 3 members healthy\)|cannot be added: with it the cluster has 3 members and needs 2 healthy, but only 1 are)/;
+    const refusal = plan.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+    log(`refused: ${refusal.join(' | ')}`);
+    expect(refusal).toContainEqual(expect.stringMatching(why));
+
+    const r = await pkg.start(['apply', '-f', SPEC, '--auto-approve']).done;
+    log(`apply refused: ${secs(r.ms)}, exit ${r.status}`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('hactl will not apply:');
+    expect(r.stderr).toMatch(why);
+    // Nothing ran: the membership is as it was, and the new machine is still bare.
+    expect((await ssh('etcd1', `${ETCDCTL} member list -w simple`)).trim()).toBe(before);
+    expect((await sshExec('etcd3', 'dpkg-query -W etcd-server', { timeoutMs: 30_000 })).code).not.toBe(0);
   }, 600_000);
 });
