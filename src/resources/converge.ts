@@ -35,6 +35,7 @@ const APT_INSTALL =
   'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold --allow-downgrades';
 
 export const APT_UPDATE = 'DEBIAN_FRONTEND=noninteractive apt-get update -q';
+const DPKG_RECOVER = 'DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold --configure -a';
 
 interface PackageDecision {
   p: DesiredPackage;
@@ -88,7 +89,10 @@ function packageOps(pm: PackageManager | undefined, decisions: PackageDecision[]
       ops.push({
         description: `install ${args.join(', ')} (apt)`,
         // Package lists may be missing or stale (images ship without them): refresh once and retry.
-        command: `${cmd} || { ${APT_UPDATE} && ${cmd}; }`,
+        // An install cut short (a dropped connection, a killed dpkg) leaves dpkg "interrupted",
+        // which refuses every install until `dpkg --configure -a` has run: it runs first, so that
+        // applying again converges.
+        command: `${cmd} || { ${DPKG_RECOVER}; ${APT_UPDATE} && ${cmd}; }`,
         effects: install.map(installEffect),
       });
     }
