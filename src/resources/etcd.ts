@@ -262,6 +262,17 @@ function membership(ctx: ResourceContext): Membership {
       out.initial = onDisk ?? bootstrap;
       return out;
     }
+    // Once a control-plane host is initialised, etcd's bootstrap is over: a host without data (a new
+    // or reinstalled machine) can only be added to the running cluster, which needs its membership.
+    const clusterExists = placement.controlPlane.some((h) => ctx.cluster.get(h.name)?.kubernetes.confFiles.includes('admin.conf') === true);
+    if (clusterExists) {
+      out.diagnostics.push({
+        severity: 'error',
+        message: `etcd member ${host.name} cannot be added: etcd's membership is unknown (${why}), and ${host.name} has no etcd data while the cluster runs; start the members that are down so that etcd has a quorum again (or restore it from a snapshot: hactl etcd restore), then plan again`,
+      });
+      out.deferred = `etcd membership is unknown (${why}): ${host.name} can only be added to the running cluster through a quorum`;
+      return out;
+    }
     // Started by nobody, or only by members of this very bootstrap: starting as `new` is what they expect.
     // A host nobody observed may have data: it counts as started.
     const started = etcdHosts.filter((h) => h.name !== host.name && (ctx.cluster.get(h.name)?.files[ETCD_MEMBER_DIR]?.exists ?? !ctx.cluster.has(h.name)));

@@ -244,7 +244,7 @@ describe('etcd membership', () => {
     expect(commands(p, 'etcd@etcd1').some((o) => o.command.includes('member remove'))).toBe(false);
   });
 
-  it('membership unknown while a member has data: a host that would join is not planned, and the plan says why', () => {
+  it('membership unknown while the cluster runs: a host without data (new or reinstalled) is not planned, and the plan refuses with the reason', () => {
     const spec = specWith({ add: [4, 5] });
     const facts = withNewHosts(spec, runningCluster());
     const etcd1 = structuredClone(facts.get('etcd1')!);
@@ -253,7 +253,11 @@ describe('etcd membership', () => {
     const p = planSpec(spec, facts, { etcd: nobody });
     const c = change(p, 'etcd@etcd4');
     expect(c.action).toBe('read');
-    expect(c.reason).toBe(`etcd membership is unknown (${nobody.ok ? '' : nobody.reason}): whether etcd4 joins a running cluster cannot be told`);
+    const why = nobody.ok ? '' : nobody.reason;
+    expect(c.reason).toBe(`etcd membership is unknown (${why}): etcd4 can only be added to the running cluster through a quorum`);
+    expect(errors(p)).toContain(
+      `etcd member etcd4 cannot be added: etcd's membership is unknown (${why}), and etcd4 has no etcd data while the cluster runs; start the members that are down so that etcd has a quorum again (or restore it from a snapshot: hactl etcd restore), then plan again`,
+    );
     expect(p.operations.get('etcd@etcd4')).toBeUndefined();
     // Members with data are started as they are.
     expect(change(p, 'etcd@etcd1').steps).toEqual(['start etcd (not running)']);
