@@ -218,12 +218,12 @@ describe('ha-external built by hactl', () => {
     log(`plan with etcd2 down and etcd3 reinstalled: ${secs(planned.ms)}, exit ${planned.status}`);
     expect(planned.status, planned.stderr).toBe(1);
     const plan = JSON.parse(planned.stdout) as ExternalPlan;
-    // Without a quorum etcd cannot list its members (reads are linearizable): the membership is
-    // unknown, and a member without data can only be added through a quorum. Whichever the plan
-    // saw, the refusal says why.
+    // Without a quorum no member reports healthy (or, where the list cannot be read, the
+    // membership is unknown), and a member without data can only be added through a quorum.
+    // Whichever the plan saw, the refusal says why.
     expect(healthyMembers(plan).length).toBeLessThan(2);
     const why =
-      /etcd member etcd3 (cannot be added: etcd's membership is unknown \(.+\), and etcd3 has no etcd data while the cluster runs|\([0-9a-f]+\) of the machine etcd3 replaces cannot be removed: the cluster has no quorum \(1 of 3 members healthy\)|cannot be added: with it the cluster has 3 members and needs 2 healthy, but only 1 are)/;
+      /etcd member etcd3 (cannot be added: no member of the spec's etcd hosts is healthy to add it from|cannot be added: etcd's membership is unknown \(.+\), and etcd3 has no etcd data while the cluster runs|\([0-9a-f]+\) of the machine etcd3 replaces cannot be removed: the cluster has no quorum \(1 of 3 members healthy\)|cannot be added: with it the cluster has 3 members and needs 2 healthy, but only 1 are)/;
     const refusal = plan.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
     log(`refused: ${refusal.join(' | ')}`);
     expect(refusal).toContainEqual(expect.stringMatching(why));
