@@ -32,13 +32,14 @@ import type { FileFacts } from '../facts/types.js';
 import type { Host } from '../spec/types.js';
 import { packageManagerOf } from './converge.js';
 import { emptyDesired, type Desired, type DesiredSysctl } from './desired.js';
-import { mergeManagedBlock, type MergedBlock } from './managed-block.js';
+import { holdsMarker, mergeManagedBlock, type MergedBlock } from './managed-block.js';
 import type { ResourceContext, ResourceKindDef } from './resource.js';
 import { at, type GraphBuilder } from '../graph/compile.js';
 
 export const MODULES = ['overlay', 'br_netfilter'];
 export const HOSTS_BEGIN = '# BEGIN hactl';
 export const HOSTS_END = '# END hactl';
+const HOSTS_MARKERS = { begin: HOSTS_BEGIN, end: HOSTS_END };
 const FSTAB_MARK = '#hactl# ';
 
 export function sysctlsFor(ctx: Pick<ResourceContext, 'placement' | 'host'>): DesiredSysctl[] {
@@ -63,7 +64,7 @@ export function hostsBlock(host: Pick<Host, 'address' | 'name'>): string[] {
 
 /** /etc/hosts with hactl's block repaired and replaced (or appended); every other line as observed. */
 export function mergeHostsBlock(observed: string | null, block: string[]): MergedBlock {
-  return mergeManagedBlock('/etc/hosts', observed, { begin: HOSTS_BEGIN, end: HOSTS_END }, block.slice(1, -1), ['127.0.0.1 localhost']);
+  return mergeManagedBlock('/etc/hosts', observed, HOSTS_MARKERS, block.slice(1, -1), ['127.0.0.1 localhost']);
 }
 
 export function mergeHosts(observed: string | null, block: string[]): string {
@@ -134,7 +135,7 @@ function desired(ctx: ResourceContext): Desired {
 
   // A host holding none of what os-prep writes (its own files, a hactl block) is being prepared
   // for the first time: the resource is created, as a new host's other resources are.
-  const hostsHasBlock = hosts?.content?.split('\n').some((l) => l.trim() === HOSTS_BEGIN || l.trim() === HOSTS_END) ?? false;
+  const hostsHasBlock = hosts?.content !== undefined && holdsMarker(hosts.content, HOSTS_MARKERS);
   if (!hostsHasBlock && !facts.files[HACTL_FILES.sysctl]?.exists && !facts.files[HACTL_FILES.modulesLoad]?.exists) {
     d.actions = { attributes: [], operations: [], creates: true };
   }

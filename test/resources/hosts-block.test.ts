@@ -58,6 +58,17 @@ describe('/etc/hosts names only the host itself', () => {
     expect(acting(planSpec(spec, after, opts))).toEqual([]);
   });
 
+  it("a host whose /etc/hosts holds hactl's marker, however retyped, is prepared already: its os-prep is an update, not a create", () => {
+    const content = '127.0.0.1 localhost\n#  begin HACTL\n';
+    const facts = new Map(bare);
+    const g = structuredClone(facts.get('worker1')!);
+    g.files['/etc/hosts'] = { ...g.files['/etc/hosts']!, exists: true, type: 'file', content, sha256: sha256(content), size: Buffer.byteLength(content) };
+    facts.set('worker1', g);
+    const p = planSpec(spec, facts, opts).plan;
+    expect(p.changes.find((c) => c.id === 'os-prep@worker1')!.action).toBe('update');
+    expect(p.changes.find((c) => c.id === 'os-prep@cp1')!.action).toBe('create');
+  });
+
   it('adding a worker plans changes on that worker alone, none on any other host', () => {
     const text = readFileSync(`${FIXTURES}ha-haproxy.yaml`, 'utf8');
     const line = '  - { name: worker1, address: 10.0.0.21, roles: [worker] }\n';

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { socketAnswers } from '../lib/socket.js';
-import { parseArgs, one, all, truthy, die } from '../lib/args.js';
+import { parseArgs, one, all, truthy, die, durationMs } from '../lib/args.js';
 import YAML, { stringify } from '../lib/yaml.js';
 import { versionInfo, parseVersion, cmpVersion } from '../lib/version.js';
 import * as pki from '../lib/pki.js';
@@ -67,13 +67,6 @@ function randomToken() {
   return `${pick(6)}.${pick(16)}`;
 }
 const TOKEN_RE = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
-function parseDuration(s) {
-  let ms = 0;
-  const re = /(\d+(?:\.\d+)?)(h|m|s)/g;
-  let m;
-  while ((m = re.exec(s))) ms += +m[1] * { h: 3600e3, m: 60e3, s: 1e3 }[m[2]];
-  return ms;
-}
 // As kubeadm's init-system detection: systemd when systemctl is on PATH.
 function systemctl(...args) {
   if (!which('systemctl')) return { ok: false, err: 'no supported init system detected' };
@@ -458,7 +451,7 @@ async function createToken(
   const m = TOKEN_RE.exec(token);
   if (!m) throw new Error(`the bootstrap token "${token}" was not of the form "^([a-z0-9]{6})\\.([a-z0-9]{16})$"`);
   const data = { 'token-id': m[1], 'token-secret': m[2] };
-  const ms = parseDuration(ttl);
+  const ms = durationMs(ttl) ?? 0;
   if (ms > 0) data.expiration = new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z');
   for (const u of usages) data[`usage-bootstrap-${u}`] = 'true';
   if (groups.length) data['auth-extra-groups'] = groups.join(',');

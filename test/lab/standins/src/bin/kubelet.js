@@ -7,7 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn, execFileSync } from 'node:child_process';
-import { parseArgs, one, die } from '../lib/args.js';
+import { parseArgs, one, die, durationMs } from '../lib/args.js';
 import { socketAnswers } from '../lib/socket.js';
 import YAML from '../lib/yaml.js';
 import { versionInfo } from '../lib/version.js';
@@ -337,12 +337,6 @@ function osImage() {
 // every quarter of nodeLeaseDurationSeconds (40: every 10 s), and it is what the node lifecycle
 // controller watches. Until the node is Ready the status is checked every second, as the kubelet's
 // fast status updates at start-up.
-function durationMs(d) {
-  if (typeof d !== 'string' || !/^(\d+(\.\d+)?(h|ms|m|s))+$/.test(d)) return undefined;
-  let ms = 0;
-  for (const [, n, , unit] of d.matchAll(/(\d+(\.\d+)?)(h|ms|m|s)/g)) ms += Number(n) * { h: 3600000, m: 60000, s: 1000, ms: 1 }[unit];
-  return ms;
-}
 const statusUpdateMs = durationMs(cfg.nodeStatusUpdateFrequency) ?? 10000;
 const statusReportMs = durationMs(cfg.nodeStatusReportFrequency) ?? (cfg.nodeStatusUpdateFrequency ? statusUpdateMs : 300000);
 const leaseRenewMs = (cfg.nodeLeaseDurationSeconds || 40) * 250;

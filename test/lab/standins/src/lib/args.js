@@ -54,3 +54,11 @@ export function die(msg, code = 1) {
   process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
   process.exit(code);
 }
+
+/** A Go duration (`24h0m0s`, `10s`, `500ms`) in milliseconds; undefined when `d` is not one. */
+export function durationMs(d) {
+  if (typeof d !== 'string' || !/^(\d+(\.\d+)?(h|ms|m|s))+$/.test(d)) return undefined;
+  let ms = 0;
+  for (const [, n, , unit] of d.matchAll(/(\d+(\.\d+)?)(h|ms|m|s)/g)) ms += Number(n) * { h: 3600000, m: 60000, s: 1000, ms: 1 }[unit];
+  return ms;
+}
