@@ -11,18 +11,19 @@
 //      every host) at the same concurrency, interleaved, medians of --rounds;
 //   3. adding w(N+1) to the big cluster (its plan's summary, and the apply);
 //   4. removing it again;
-//   5. then, with the big cluster's hosts killed, the small cluster (3 workers) from bare and
+//   5. then, with the big cluster's hosts removed, the small cluster (3 workers) from bare and
 //      joining sw4 to it: the reference for adding a worker (the small cluster's hosts sit idle,
 //      booted, until then);
 // with hactl's wall time, CPU and peak RSS for each, and the lab hosts' CPU (their cgroup).
 // The lab is torn down at the end, also on failure or SIGINT/SIGTERM. Prints figures; never
 // passes or fails on timing.
-import { readFileSync, readdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { compile } from '../src/resources/index.js';
 import { loadSpecFile } from '../src/spec/index.js';
-import { killHost, labDown, labUp, type LabHost, type LabState } from '../test/lab/index.js';
+import { labDown, labRemoveHost, labUp, sshExec, type LabHost, type LabState } from '../test/lab/index.js';
+import { HOSTS_ROOT } from '../test/lab/hosts.js';
 import { SCALE_SMALL_VIP } from '../test/lab/topology.js';
 import { criticalPath, resourceSpans } from './critical-path.js';
 import { buildCli, floorCase, labHostsCpuMs, loadAverage, log, median, option, repo, run, scratch, type Measured } from './lib.js';
@@ -37,6 +38,10 @@ const BIG_VIP = '198.18.0.100';
 const WORKER_MIB = 170;
 /** Kept free for the control plane, the load balancers, the small cluster, hactl and the other users of this machine. */
 const RESERVE_MIB = 4096;
+/** What a worker host of a running cluster writes to its disk (its overlay upper dir: containerd, the Kubernetes packages and what they pull, apt's lists), measured on the lab. */
+const WORKER_DISK_MIB = 560;
+/** Kept free on the lab's disk for the control plane, the load balancers and the other users of the disk. */
+const RESERVE_DISK_MIB = 8192;
 
 interface Step extends Measured {
   hostsCpuMs?: number;
@@ -192,17 +197,49 @@ async function idleHostsCpu(ms: number): Promise<number | undefined> {
   return cores;
 }
 
-/** Workers this machine can hold, and why not more (or undefined). */
+/** Free MiB on the disk that holds the lab hosts' files. */
+function freeDiskMib(): number {
+  mkdirSync(HOSTS_ROOT, { recursive: true });
+  const st = statfsSync(HOSTS_ROOT);
+  return (st.bavail * st.bsize) / 1048576;
+}
+
+/** Workers this machine can hold (memory, and the disk their files go to), and why not more (or undefined). */
 function capacity(wanted: number): { workers: number; reason?: string } {
   const availableMib = (Number(/^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) || freemem() / 1024) / 1024;
   const byMemory = Math.floor((availableMib - RESERVE_MIB) / WORKER_MIB) - 1;
-  if (byMemory < wanted) {
+  const diskMib = freeDiskMib();
+  const byDisk = Math.floor((diskMib - RESERVE_DISK_MIB) / WORKER_DISK_MIB) - 1;
+  if (byMemory < wanted && byMemory <= byDisk) {
     return {
       workers: Math.max(1, byMemory),
       reason: `memory: ${mib(availableMib)} MiB available of ${mib(totalmem() / 1048576)} MiB, about ${WORKER_MIB} MiB per running worker and ${RESERVE_MIB} MiB kept for the rest`,
     };
   }
+  if (byDisk < wanted) {
+    return {
+      workers: Math.max(1, byDisk),
+      reason: `disk: ${mib(diskMib)} MiB free under ${HOSTS_ROOT}, about ${WORKER_DISK_MIB} MiB written per worker and ${RESERVE_DISK_MIB} MiB kept for the rest`,
+    };
+  }
   return { workers: wanted };
+}
+
+/**
+ * The benchmark's machines do not keep the .deb files apt downloads (as `apt`, not `apt-get`,
+ * does by default): 115 hosts' copies would not fit beside their installed files on this
+ * machine's one disk. hactl's commands are unchanged.
+ */
+async function dropDownloadedPackages(hosts: LabHost[]): Promise<void> {
+  const conf = 'APT::Keep-Downloaded-Packages "false";';
+  for (let i = 0; i < hosts.length; i += 20) {
+    await Promise.all(
+      hosts.slice(i, i + 20).map(async (h) => {
+        const r = await sshExec(h.name, `printf '%s\\n' '${conf}' > /etc/apt/apt.conf.d/90bench-no-archives`);
+        if (r.code !== 0) throw new Error(`${h.name}: could not write the apt setting: ${r.stderr}`);
+      }),
+    );
+  }
 }
 
 const INOTIFY_INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
@@ -265,6 +302,8 @@ async function main(): Promise<void> {
   const labUpMs = Date.now() - upStarted;
   const out: string[] = [];
   try {
+    await dropDownloadedPackages(lab.hosts);
+    log(`disk: ${mib(freeDiskMib())} MiB free under ${HOSTS_ROOT} before the apply`);
     const byName = new Map(lab.hosts.map((h) => [h.name, h]));
     const pick = (names: string[]): LabHost[] => names.map((n) => byName.get(n)!);
     const smallNames = ['slb1', 'slb2', 'scp1', 'scp2', 'scp3', 'sw1', 'sw2', 'sw3'];
@@ -277,6 +316,8 @@ async function main(): Promise<void> {
 
     // 1. The big cluster from bare.
     const bare = await applyWithPath(`big cluster (${workers} workers) from bare`, big);
+
+    log(`disk: ${mib(freeDiskMib())} MiB free under ${HOSTS_ROOT} with the big cluster built`);
 
     // 2. No-op plan and apply against the floor, interleaved.
     // Each floor is logged as measured, so that its figure outlives a later step's failure.
@@ -321,8 +362,10 @@ async function main(): Promise<void> {
 
     // 5. The reference, last (the big cluster's figures come first): a worker joining a 3-worker
     // cluster, with the big cluster's hosts killed so that they cost it nothing.
-    log('killing the big cluster hosts: the small cluster has the machine to itself');
-    for (const h of [...bigHosts, extra]) await killHost(h.name);
+    // Removed with their files, not only stopped: a hundred hosts' installs fill most of the disk.
+    log('removing the big cluster hosts: the small cluster has the machine to itself');
+    for (const h of [...bigHosts, extra]) await labRemoveHost(h.name);
+    log(`disk: ${mib(freeDiskMib())} MiB free under ${HOSTS_ROOT} with the big cluster removed`);
     const smallBare = await hactl('small cluster from bare', ['apply', '-f', small, '--auto-approve'], [0, 1]);
     if (!/Apply complete!/.test(smallBare.stdout)) {
       failures.push('small cluster from bare');

@@ -55,17 +55,24 @@ function errorMessage(e: unknown): string {
 }
 
 /**
- * Per resource, how many resources wait on it, directly or through others: the first control-plane
- * host's packages hold up the whole cluster, a worker's packages only that worker. (Counting the
- * longest chain instead ties the control plane's way to kubeadm init with every worker's chain of
- * as many steps.) Bit sets: linear in the graph's edges times its size / 32.
+ * Per resource, its rank: how far along its chain it is (the longest path to it from a resource
+ * with no dependencies), then how many resources wait on it, directly or through others.
+ * - Further along first: a host's next step runs before another host's first, so that each host
+ *   finishes (a worker joined, its node configured, the CNI once kubeadm init is done) rather
+ *   than every host's packages going first and every node's configuration waiting for the last
+ *   join.
+ * - Then most waited on: the first control-plane host's packages hold up the whole cluster, a
+ *   worker's packages only that worker.
+ * Dependents are counted with bit sets: linear in the graph's edges times its size / 32.
  */
-function dependentCounts(graph: Graph): Map<string, number> {
+function ranks(graph: Graph): { depth: Map<string, number>; dependents: Map<string, number> } {
   const order = alg.topsort(graph);
   const index = new Map(order.map((id, i) => [id, i]));
+  const depth = new Map<string, number>();
+  for (const id of order) depth.set(id, Math.max(-1, ...(graph.predecessors(id) ?? []).map((p) => depth.get(p)!)) + 1);
   const words = (order.length + 31) >> 5;
   const below = new Map<string, Uint32Array>();
-  const counts = new Map<string, number>();
+  const dependents = new Map<string, number>();
   for (const id of [...order].reverse()) {
     const set = new Uint32Array(words);
     for (const next of graph.successors(id) ?? []) {
@@ -83,9 +90,9 @@ function dependentCounts(graph: Graph): Map<string, number> {
         n++;
       }
     }
-    counts.set(id, n);
+    dependents.set(id, n);
   }
-  return counts;
+  return { depth, dependents };
 }
 
 /**
@@ -125,11 +132,10 @@ export function walk(graph: Graph<unknown, unknown, unknown>, run: RunFn, option
 
   const state = new Map<string, State>(ids.map((id) => [id, 'pending']));
   const waitingOn = new Map<string, number>(ids.map((id) => [id, (graph.predecessors(id) ?? []).length]));
-  // The ready resource that most others wait on starts first (the control plane's way to kubeadm
-  // init and the control-plane joins before a hundred workers' packages), then by id, for
-  // reproducible runs.
-  const dependents = dependentCounts(plain);
-  const before = (a: string, b: string) => dependents.get(b)! - dependents.get(a)! || compareStrings(a, b);
+  // The ready resource furthest along its chain starts first, then the one most others wait on
+  // (see ranks), then by id, for reproducible runs.
+  const { depth, dependents } = ranks(plain);
+  const before = (a: string, b: string) => depth.get(b)! - depth.get(a)! || dependents.get(b)! - dependents.get(a)! || compareStrings(a, b);
   // Pending resources whose dependencies all succeeded, kept in that order: scanning only these
   // keeps a walk of thousands of resources linear rather than quadratic.
   let ready = ids.filter((id) => waitingOn.get(id) === 0).sort(before);

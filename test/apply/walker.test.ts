@@ -304,8 +304,9 @@ describe('walk', () => {
     expect(r.succeeded).toEqual(['a', 'b']);
   });
 
-  it('starts the ready resource that most others wait on first, whatever its id', async () => {
-    // z1 -> z2 -> z3 and z1 -> z4: z1 holds up three, z2 one; a, b, c stand alone.
+  it('starts the ready resource furthest along its chain first, then the one most others wait on, whatever its id', async () => {
+    // z1 -> z2 -> z3 and z1 -> z4: z1 holds up three and goes before a, b, c (all at the start);
+    // then z2 (one waits on it) before z4, and z3, further along, before a, b, c.
     const rec = recorder();
     const g = graphOf(
       ['a', 'b', 'c', 'z1', 'z2', 'z3', 'z4'].map((id) => node(id)),
@@ -316,7 +317,26 @@ describe('walk', () => {
       ],
     );
     await walk(g, rec.run, { parallelism: 1 });
-    expect(rec.order).toEqual(['z1', 'z2', 'a', 'b', 'c', 'z3', 'z4']);
+    expect(rec.order).toEqual(['z1', 'z2', 'z3', 'z4', 'a', 'b', 'c']);
+  });
+
+  it("finishes a host's chain before starting another host's: a worker's node configuration right after its join, not after every join", async () => {
+    // init -> cni; per worker: pkg@w -> join@w (also after init) -> conf@w.
+    const rec = recorder();
+    const workers = ['w1', 'w2', 'w3'];
+    const g = graphOf(
+      ['init', 'cni', ...workers.flatMap((w) => [`pkg@${w}`, `join@${w}`, `conf@${w}`])].map((id) => node(id)),
+      [
+        ['init', 'cni'],
+        ...workers.flatMap((w): [string, string][] => [
+          [`pkg@${w}`, `join@${w}`],
+          ['init', `join@${w}`],
+          [`join@${w}`, `conf@${w}`],
+        ]),
+      ],
+    );
+    await walk(g, rec.run, { parallelism: 1 });
+    expect(rec.order).toEqual(['init', 'cni', 'pkg@w1', 'join@w1', 'conf@w1', 'pkg@w2', 'join@w2', 'conf@w2', 'pkg@w3', 'join@w3', 'conf@w3']);
   });
 
   it('ranks by resources waiting, not by chain length: a control-plane step that all workers wait on before a longer worker chain', async () => {

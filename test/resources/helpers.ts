@@ -170,7 +170,7 @@ export function applyOperations(facts: HostFacts, ops: Operation[]): HostFacts {
       switch (e.type) {
         case 'package': {
           const cur: PackageFacts = f.packages[e.name] ?? { installed: false };
-          if (/apt-get install|dnf -y -q (install|upgrade|downgrade)/.test(cmd)) {
+          if (/apt-get install|dnf -y -q (--setopt=\S+ )?(install|upgrade|downgrade)/.test(cmd)) {
             if (cur.installed && cur.held && family === 'apt' && !cmd.includes('--allow-change-held-packages'))
               throw new Error(`apt refuses to change held ${e.name}: ${cmd}`);
             if (cur.installed && cur.held && family === 'dnf') throw new Error(`dnf: ${e.name} is version-locked: ${cmd}`);

@@ -750,6 +750,8 @@ const server = https.createServer(
 
 const port = +(F['secure-port'] || 6443);
 const host = F['bind-address'] && F['bind-address'] !== '0.0.0.0' ? F['bind-address'] : undefined;
+// As upstream's secure serving (IdleTimeout 90s): a client's idle connection is kept for its next request.
+server.keepAliveTimeout = 90_000;
 server.on('error', (e) => die(`failed to listen on ${host || '0.0.0.0'}:${port}: ${e.message}`));
 (async () => {
   for (;;) {

@@ -11,7 +11,7 @@ import { parseArgs, one, die, durationMs } from '../lib/args.js';
 import { socketAnswers } from '../lib/socket.js';
 import YAML from '../lib/yaml.js';
 import { versionInfo } from '../lib/version.js';
-import { loadKubeconfig, client, kubeconfigYaml, sleep } from '../lib/kube.js';
+import { loadKubeconfig, client, kubeconfigYaml, sleep, watch } from '../lib/kube.js';
 import { cgroupMode, KUBELET_CGROUP_V1_ERROR, KUBELET_CGROUP_V1_WARNING } from '../lib/cgroups.js';
 import { resolveImage } from '../lib/images.js';
 import { newKey, newCsr } from '../lib/pki.js';
@@ -208,12 +208,18 @@ function cniConfigured() {
     return false;
   }
 }
+// Asked once and kept, as the real kubelet keeps the CRI's Version answer, rather than a
+// `containerd --version` process at every status check; asked again while unknown.
+let runtimeVersionKnown;
 function runtimeVersion() {
+  if (runtimeVersionKnown) return runtimeVersionKnown;
   try {
-    return 'containerd://' + (/\s(v?\d+\.\d+\.\d+\S*)/.exec(execFileSync('containerd', ['--version']).toString())?.[1] || 'unknown').replace(/^v/, '');
+    const found = /\s(v?\d+\.\d+\.\d+\S*)/.exec(execFileSync('containerd', ['--version']).toString())?.[1];
+    if (found) return (runtimeVersionKnown = 'containerd://' + found.replace(/^v/, ''));
   } catch {
-    return 'containerd://unknown';
+    // not installed yet, or not answering
   }
+  return 'containerd://unknown';
 }
 function nodeIP() {
   if (flags['node-ip']) return one(flags['node-ip']);
@@ -551,8 +557,31 @@ let stopping = false;
     await sleep(1000);
   }
 })();
+// The pods bound here are synced when a watch on them reports a change, when a local pod's state
+// changes, and every minute regardless (the real kubelet watches its pods too, rather than listing
+// them: a list every few seconds from every node loads the apiservers of a big cluster).
+const POD_RESYNC_MS = 60_000;
+let podsChanged = true;
+let podWatch; // stops the watch; unset while there is none
+function watchPods(c) {
+  // Ended by the server after 5-10 minutes, as client-go's reflectors ask, then started again.
+  const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+  podWatch = watch(
+    c.conn,
+    `/api/v1/pods?fieldSelector=spec.nodeName=${encodeURIComponent(nodeName)}&timeoutSeconds=${timeoutSeconds}`,
+    () => (podsChanged = true),
+    (err) => {
+      if (err) log('pod watch:', err.message);
+      podWatch = undefined;
+      podsChanged = true;
+    },
+  );
+}
+const localPodsKey = () =>
+  JSON.stringify([...pods.values(), ...apiPods.values()].map((st) => [st.name, st.hash, !!st.child, st.restarts, st.waiting, st.startedAt?.getTime()]));
 (async () => {
-  let lastMirror = 0;
+  let lastSync = 0;
+  let lastKey;
   for (;;) {
     if (stopping) return;
     try {
@@ -560,12 +589,17 @@ let stopping = false;
       if (c) {
         if (statusDue()) await syncNode(c);
         if (registered && Date.now() - leaseRenewedAt >= leaseRenewMs) await renewLease(c);
-        if (Date.now() - lastMirror > 5000) {
+        if (!podWatch) watchPods(c);
+        const key = localPodsKey();
+        if (podsChanged || key !== lastKey || Date.now() - lastSync >= POD_RESYNC_MS) {
+          podsChanged = false; // a change during the sync brings another
+          lastKey = key;
           await syncMirrorPods(c);
-          lastMirror = Date.now();
+          lastSync = Date.now();
         }
       }
     } catch (e) {
+      podsChanged = true;
       log('api:', e.message);
     }
     await sleep(1000);
@@ -574,6 +608,7 @@ let stopping = false;
 
 async function shutdown() {
   stopping = true;
+  podWatch?.();
   await Promise.all([...pods.values(), ...apiPods.values()].map(stopPod));
   process.exit(0);
 }

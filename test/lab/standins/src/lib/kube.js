@@ -82,7 +82,7 @@ export function request(conn, method, urlPath, body, { timeoutMs = 10000, conten
         cert: conn.cert,
         key: conn.key,
         rejectUnauthorized: !conn.insecure,
-        agent: false,
+        agent: conn.agent ?? false,
         timeout: timeoutMs,
         servername: /^[\d.]+$/.test(u.hostname) ? undefined : u.hostname,
       },
@@ -109,7 +109,11 @@ export function request(conn, method, urlPath, body, { timeoutMs = 10000, conten
   });
 }
 
+// Idle connections kept for the next request, as client-go keeps its connection: a component
+// polling every few seconds does not pay a TLS handshake (through the load balancer) each time.
+// Kept sockets are unref'd by Node, so a CLI still exits when its work is done.
 export function client(conn) {
+  conn = { ...conn, agent: conn.agent ?? new https.Agent({ keepAlive: true, maxSockets: 4 }) };
   const r = (m, p, b, o) => request(conn, m, p, b, o);
   return {
     conn,
@@ -129,6 +133,67 @@ export function client(conn) {
         return r('PUT', `${p}/${name}`, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } });
       }
     },
+  };
+}
+
+/**
+ * A watch (`?watch=true` added to `urlPath`): `onEvent({type, object})` for each event, then
+ * `onEnd(err)` once when the stream ends (the server's timeout, a dropped connection or an error).
+ * Returns a function that stops it. Its own connection: a watch holds it for minutes.
+ */
+export function watch(conn, urlPath, onEvent, onEnd) {
+  const u = new URL(urlPath, conn.server);
+  u.searchParams.set('watch', 'true');
+  let ended = false;
+  const end = (err) => {
+    if (ended) return;
+    ended = true;
+    onEnd(err);
+  };
+  const req = https.request(
+    {
+      host: u.hostname,
+      port: u.port || 443,
+      path: u.pathname + u.search,
+      method: 'GET',
+      headers: { Accept: 'application/json', ...(conn.token ? { Authorization: `Bearer ${conn.token}` } : {}) },
+      ca: conn.ca,
+      cert: conn.cert,
+      key: conn.key,
+      rejectUnauthorized: !conn.insecure,
+      agent: false,
+      servername: /^[\d.]+$/.test(u.hostname) ? undefined : u.hostname,
+    },
+    (res) => {
+      if (res.statusCode >= 400) {
+        res.resume();
+        return end(new ApiError(res.statusCode, { message: `watch ${u.pathname}: HTTP ${res.statusCode}` }));
+      }
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        buf += chunk;
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const line = buf.slice(0, i).trim();
+          buf = buf.slice(i + 1);
+          if (!line) continue;
+          try {
+            onEvent(JSON.parse(line));
+          } catch (e) {
+            req.destroy(e);
+          }
+        }
+      });
+      res.on('end', () => end());
+      res.on('error', end);
+    },
+  );
+  req.on('error', end);
+  req.on('close', () => end());
+  req.end();
+  return () => {
+    end();
+    req.destroy();
   };
 }
 
