@@ -145,14 +145,22 @@ function hostsChanged(stdout: string): string {
   return [...byHost].map(([h, xs]) => `${h}: ${xs.join(', ')}`).join('; ');
 }
 
-/** apply with a run log; returns the step and the critical path of the walk. */
-async function applyWithPath(
-  name: string,
-  spec: string,
-): Promise<{ step: Step; walkMs: number; beforeWalkMs: number; critical: { ms: number; path: { id: string; ms: number }[] }; resources: number }> {
+interface Walked {
+  /** The apply; after a failure, the apply that followed it. */
+  step: Step;
+  walkMs: number;
+  beforeWalkMs: number;
+  critical: { ms: number; path: { id: string; ms: number }[] };
+  resources: number;
+  /** Per kind: how many, the median duration, and when the first started and the last ended (ms from the walk's start). */
+  kinds: { kind: string; n: number; medianMs: number; fromMs: number; toMs: number }[];
+}
+
+/** apply with a run log; returns the step, the critical path of the walk and its spans per kind. */
+async function applyWithPath(name: string, spec: string): Promise<Walked> {
   const logRoot = mkdtempSync(join(scratch, 'runs-'));
   const started = Date.now();
-  const step = await hactl(name, ['apply', '-f', spec, '--auto-approve', '--log-dir', logRoot], [0, 1]);
+  let step = await hactl(name, ['apply', '-f', spec, '--auto-approve', '--log-dir', logRoot], [0, 1]);
   if (!/Apply complete!/.test(step.stdout)) {
     // Keep the run: say what failed, apply once more (measured on its own), and go on.
     log(
@@ -163,7 +171,7 @@ async function applyWithPath(
         .join('\n')}`,
     );
     failures.push(name);
-    await hactl(`${name}: the apply again after its failure`, ['apply', '-f', spec, '--auto-approve']);
+    step = await hactl(`${name}: the apply again after its failure`, ['apply', '-f', spec, '--auto-approve']);
   }
   const dirs = readdirSync(logRoot);
   if (dirs.length !== 1) throw new Error(`expected one run log in ${logRoot}, found ${dirs.length}`);
@@ -178,13 +186,38 @@ async function applyWithPath(
   const longest = criticalPath(graph.nodes(), (id) => graph.predecessors(id) ?? [], duration);
   const first = Math.min(...[...spans.values()].map((s) => s.start));
   const last = Math.max(...[...spans.values()].map((s) => s.end));
+  const byKind = new Map<string, { start: number; end: number }[]>();
+  for (const [id, span] of spans) {
+    const kind = id.split('@')[0]!;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), span]);
+  }
+  const kinds = [...byKind]
+    .map(([kind, xs]) => ({
+      kind,
+      n: xs.length,
+      medianMs: median(xs.map((x) => x.end - x.start)),
+      fromMs: Math.min(...xs.map((x) => x.start)) - first,
+      toMs: Math.max(...xs.map((x) => x.end)) - first,
+    }))
+    .sort((a, b) => a.fromMs - b.fromMs);
   return {
     step,
     walkMs: last - first,
     beforeWalkMs: first - started,
     critical: { ms: longest.ms, path: longest.path.map((id) => ({ id, ms: duration(id) })) },
     resources: spans.size,
+    kinds,
   };
+}
+
+/** The walk of an apply, as lines: its critical path and its spans per kind. */
+function walkLines(w: Walked): string[] {
+  return [
+    `    walk ${sec(w.walkMs)} s, before the walk ${sec(w.beforeWalkMs)} s; critical path ${sec(w.critical.ms)} s over ${w.critical.path.length} of ${w.resources} resources; ` +
+      `apply / critical path ${(w.step.ms / w.critical.ms).toFixed(2)}x`,
+    `    critical path: ${w.critical.path.map((p) => `${p.id} ${sec(p.ms)} s`).join(' -> ')}`,
+    `    per kind (n, median, span in the walk): ${w.kinds.map((k) => `${k.kind} ${k.n}, ${sec(k.medianMs)} s, +${sec(k.fromMs)}..+${sec(k.toMs)} s`).join('; ')}`,
+  ];
 }
 
 /** The lab hosts' CPU over `ms` with no hactl command running, in cores (undefined without the cgroup). */
@@ -356,7 +389,8 @@ async function main(): Promise<void> {
 
     // 3. One worker added to the big cluster; 4. removed again.
     const bigPlan = await hactl(`plan: ${extra.name} added to the big cluster`, ['plan', '-f', bigPlus, '--detailed-exitcode'], [2]);
-    const bigJoin = await hactl(`apply: ${extra.name} joins the big cluster`, ['apply', '-f', bigPlus, '--auto-approve']);
+    const bigJoinWalk = await applyWithPath(`apply: ${extra.name} joins the big cluster`, bigPlus);
+    const bigJoin = bigJoinWalk.step;
     const removePlan = await hactl(`plan: ${extra.name} removed`, ['plan', '-f', big, '--detailed-exitcode'], [2]);
     const remove = await hactl(`apply: ${extra.name} removed`, ['apply', '-f', big, '--auto-approve']);
 
@@ -373,12 +407,8 @@ async function main(): Promise<void> {
       await hactl('small cluster: the apply again after its failure', ['apply', '-f', small, '--auto-approve']);
     }
     const smallPlan = await hactl('plan: sw4 added to the small cluster', ['plan', '-f', smallPlus, '--detailed-exitcode'], [2]);
-    let smallJoin = await hactl('apply: sw4 joins the small cluster', ['apply', '-f', smallPlus, '--auto-approve'], [0, 1]);
-    if (!/Apply complete!/.test(smallJoin.stdout)) {
-      failures.push('sw4 joins the small cluster');
-      log(`sw4's join failed:\n${smallJoin.stdout.slice(-3000)}`);
-      smallJoin = await hactl('apply: sw4 joins the small cluster, again after its failure', ['apply', '-f', smallPlus, '--auto-approve']);
-    }
+    const smallJoinWalk = await applyWithPath('apply: sw4 joins the small cluster', smallPlus);
+    const smallJoin = smallJoinWalk.step;
 
     const med = (xs: Measured[], f: (m: Measured) => number = (m) => m.ms): number => median(xs.map(f));
     const medHosts = (xs: Step[]): string => {
@@ -395,11 +425,7 @@ async function main(): Promise<void> {
     if (failures.length > 0) out.push(`  FAILED and applied again: ${failures.join('; ')}`);
     if (notEmpty.length > 0) out.push(`  NOT EMPTY: ${notEmpty.length} of the no-op plans (${summary(notEmpty[0]!.stdout)})`);
     out.push(`  apply from bare            ${line(bare.step)}`);
-    out.push(
-      `    walk ${sec(bare.walkMs)} s, before the walk ${sec(bare.beforeWalkMs)} s; critical path ${sec(bare.critical.ms)} s over ${bare.critical.path.length} of ${bare.resources} resources; ` +
-        `apply / critical path ${(bare.step.ms / bare.critical.ms).toFixed(2)}x`,
-    );
-    out.push(`    critical path: ${bare.critical.path.map((p) => `${p.id} ${sec(p.ms)} s`).join(' -> ')}`);
+    out.push(...walkLines(bare));
     out.push(
       `  no-op plan (parallelism ${PARALLELISM}), median of ${ROUNDS}   ${sec(med(plans))} s, local CPU ${sec(med(plans, (m) => m.cpuMs))} s, peak RSS ${mib(Math.max(...plans.map((p) => p.peakMb)))} MiB, hosts CPU ${medHosts(plans)}`,
     );
@@ -418,7 +444,9 @@ async function main(): Promise<void> {
     out.push(
       `  join ${extra.name} to the ${workers}-worker cluster   ${line(bigJoin)}; its plan: ${summary(bigPlan.stdout)} (acting: ${hostsChanged(bigPlan.stdout)})`,
     );
+    out.push(...walkLines(bigJoinWalk));
     out.push(`    big join / small join: ${(bigJoin.ms / smallJoin.ms).toFixed(2)}x (target <= 1.2x)`);
+    out.push(`    the small join's walk:`, ...walkLines(smallJoinWalk));
     out.push(`  remove ${extra.name}   ${line(remove)}; its plan: ${summary(removePlan.stdout)} (acting: ${hostsChanged(removePlan.stdout)})`);
     const hactlSteps = steps.map((s) => s.m);
     out.push(

@@ -302,6 +302,13 @@ function desired(ctx: ResourceContext): Desired {
       ? { paths: every, description: 'refresh the package lists (apt-get update)', command: APT_UPDATE }
       : { paths: every, description: 'refresh the repository metadata (dnf makecache)', command: 'dnf -y -q makecache' },
   );
+  // A host holding none of hactl's source files is getting its sources for the first time: the
+  // resource is created, as a new host's other resources are (moving the distro's defaults aside
+  // is part of that).
+  const ours = [APT_BUNDLE_LIST, HACTL_FILES.aptOs, HACTL_FILES.aptKubernetes, HACTL_FILES.dnfOs, HACTL_FILES.dnfKubernetes];
+  if (d.files.some((f) => f.content !== null) && ours.every((p) => ctx.facts.files[p]?.exists !== true)) {
+    d.actions = { attributes: [], operations: [], creates: true };
+  }
   return d;
 }
 

@@ -14,7 +14,7 @@ import { versionInfo } from '../lib/version.js';
 import { loadKubeconfig, client, kubeconfigYaml, sleep, watch } from '../lib/kube.js';
 import { cgroupMode, KUBELET_CGROUP_V1_ERROR, KUBELET_CGROUP_V1_WARNING } from '../lib/cgroups.js';
 import { resolveImage } from '../lib/images.js';
-import { newKey, newCsr } from '../lib/pki.js';
+import { newEcKey, newCsr } from '../lib/pki.js';
 
 const KNOWN = new Set([
   'bootstrap-kubeconfig',
@@ -239,7 +239,7 @@ async function connect() {
   // TLS bootstrap as the real kubelet: a CSR signed by the controller-manager, then kubelet.conf.
   const boot = loadKubeconfig(bootstrapPath);
   const b = client(boot);
-  const key = newKey();
+  const key = newEcKey();
   const csr = newCsr(key, `system:node:${nodeName}`, ['system:nodes']);
   const name = `node-csr-${crypto
     .randomBytes(8)

@@ -27,6 +27,11 @@ export function newKey() {
   return openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']).toString();
 }
 
+/** An ECDSA P-256 key, as the kubelet makes for its client certificate (client-go's keyutil.MakeEllipticPrivateKeyPEM). */
+export function newEcKey() {
+  return openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']).toString();
+}
+
 function subj(cn, orgs = []) {
   return '/' + [...orgs.map((o) => `O=${o}`), `CN=${cn}`].join('/');
 }
