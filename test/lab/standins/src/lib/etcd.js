@@ -3,6 +3,7 @@
 // apiserver needs compare-and-swap transactions, which the gateway exposes as /v3/kv/txn.
 import fs from 'node:fs';
 import https from 'node:https';
+import { endOnce, readJsonLines } from './json-lines.js';
 
 const b64 = (s) => Buffer.from(s).toString('base64');
 const unb64 = (s) => (s ? Buffer.from(s, 'base64').toString('utf8') : '');
@@ -127,12 +128,7 @@ export class Etcd {
     const data = Buffer.from(
       JSON.stringify({ create_request: { key: b64(prefix), range_end: prefixEnd(prefix), start_revision: String(startRevision), prev_kv: true } }),
     );
-    let ended = false;
-    const end = (err) => {
-      if (ended) return;
-      ended = true;
-      onEnd(err);
-    };
+    const end = endOnce(onEnd);
     const req = https.request(
       {
         host: ep.hostname,
@@ -144,28 +140,23 @@ export class Etcd {
         headers: { 'Content-Type': 'application/json', 'Content-Length': data.length },
       },
       (res) => {
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          buf += chunk;
-          let i;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i).trim();
-            buf = buf.slice(i + 1);
-            if (!line) continue;
-            let msg;
-            try {
-              msg = JSON.parse(line);
-            } catch {
-              continue;
-            }
-            const r = msg.result;
-            if (msg.error || !r) return end(new Error(`etcd watch: ${msg.error?.message || 'no result'}`));
-            if (r.compact_revision && r.compact_revision !== '0') return end(Object.assign(new Error('compacted'), { compacted: +r.compact_revision }));
-            if (r.canceled) return end(new Error(`etcd watch canceled: ${r.cancel_reason || ''}`));
-            if (r.events?.length)
-              onEvents(r.events.map((e) => ({ type: e.type === 'DELETE' ? 'DELETE' : 'PUT', kv: decodeKv(e.kv), prevKv: e.prev_kv && decodeKv(e.prev_kv) })));
+        readJsonLines(res, (msg) => {
+          const r = msg.result;
+          const failed =
+            msg.error || !r
+              ? new Error(`etcd watch: ${msg.error?.message || 'no result'}`)
+              : r.compact_revision && r.compact_revision !== '0'
+                ? Object.assign(new Error('compacted'), { compacted: +r.compact_revision })
+                : r.canceled
+                  ? new Error(`etcd watch canceled: ${r.cancel_reason || ''}`)
+                  : undefined;
+          if (failed) {
+            end(failed);
+            return false;
           }
+          if (r.events?.length)
+            onEvents(r.events.map((e) => ({ type: e.type === 'DELETE' ? 'DELETE' : 'PUT', kv: decodeKv(e.kv), prevKv: e.prev_kv && decodeKv(e.prev_kv) })));
+          return true;
         });
         res.on('end', () => end());
         res.on('error', end);
@@ -174,7 +165,7 @@ export class Etcd {
     req.on('error', end);
     req.end(data);
     return () => {
-      ended = true;
+      end.cancel();
       req.destroy();
     };
   }

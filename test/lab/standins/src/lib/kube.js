@@ -4,6 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 import os from 'node:os';
 import YAML from './yaml.js';
+import { endOnce, readJsonLines } from './json-lines.js';
 
 export function loadKubeconfig(file) {
   const text = fs.readFileSync(file, 'utf8');
@@ -144,12 +145,7 @@ export function client(conn) {
 export function watch(conn, urlPath, onEvent, onEnd) {
   const u = new URL(urlPath, conn.server);
   u.searchParams.set('watch', 'true');
-  let ended = false;
-  const end = (err) => {
-    if (ended) return;
-    ended = true;
-    onEnd(err);
-  };
+  const end = endOnce(onEnd);
   const req = https.request(
     {
       host: u.hostname,
@@ -169,21 +165,7 @@ export function watch(conn, urlPath, onEvent, onEnd) {
         res.resume();
         return end(new ApiError(res.statusCode, { message: `watch ${u.pathname}: HTTP ${res.statusCode}` }));
       }
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        buf += chunk;
-        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-          const line = buf.slice(0, i).trim();
-          buf = buf.slice(i + 1);
-          if (!line) continue;
-          try {
-            onEvent(JSON.parse(line));
-          } catch (e) {
-            req.destroy(e);
-          }
-        }
-      });
+      readJsonLines(res, onEvent);
       res.on('end', () => end());
       res.on('error', end);
     },
