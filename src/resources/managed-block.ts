@@ -30,16 +30,16 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
-/**
- * `observed` with its block replaced by `begin`, `body`, `end`; without a block, the block is
- * appended (to `fresh` when the file is absent). Only lines hactl would write are ever dropped.
- */
 /** Does `text` hold either of hactl's markers, recognised as tolerantly as the merge does? */
 export function holdsMarker(text: string, markers: BlockMarkers): boolean {
   const wanted = new Set([squash(markers.begin), squash(markers.end)]);
   return splitLines(text).some((l) => wanted.has(squash(l)));
 }
 
+/**
+ * `observed` with its block replaced by `begin`, `body`, `end`; without a block, the block is
+ * appended (to `fresh` when the file is absent). Only lines hactl would write are ever dropped.
+ */
 export function mergeManagedBlock(path: string, observed: string | null, markers: BlockMarkers, body: string[], fresh: string[] = []): MergedBlock {
   const block = [markers.begin, ...body, markers.end];
   if (observed === null) return { content: [...fresh, ...block].join('\n') + '\n', damage: [] };

@@ -5,9 +5,8 @@
 // - at apply (readOperations): a Deployment of the sandbox (pause) image, one replica per worker
 //   up to SMOKE_REPLICAS_MAX (so its cost does not grow with the cluster: every node's readiness
 //   is already checked from the cluster facts), without tolerations so it lands on untainted
-//   nodes, waited for to be Ready; its pods must run
-//   on the spec's workers (or, without workers, anywhere); then everything is removed again. The
-//   lab's stand-ins run only `*/pause:*` images and have no endpoints controller and no pod
+//   nodes, waited for to be Ready; its pods must run on the spec's workers (or, without workers,
+//   anywhere); then everything is removed again. The lab's stand-ins run only `*/pause:*` images and have no endpoints controller and no pod
 //   network, so "a pod starts" is checked and a Service is created (the API allocates its
 //   ClusterIP) but its endpoints are not waited for.
 

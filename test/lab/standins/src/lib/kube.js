@@ -60,49 +60,48 @@ export class ApiError extends Error {
   }
 }
 
-// conn: {server, ca, cert, key, token, insecure}
+// The options of an HTTPS request to `u` over `conn` (its CA, client certificate or token).
+function requestOptions(conn, u, method, headers) {
+  return {
+    host: u.hostname,
+    port: u.port || 443,
+    path: u.pathname + u.search,
+    method,
+    headers: { Accept: 'application/json', ...headers, ...(conn.token ? { Authorization: `Bearer ${conn.token}` } : {}) },
+    ca: conn.ca,
+    cert: conn.cert,
+    key: conn.key,
+    rejectUnauthorized: !conn.insecure,
+    servername: /^[\d.]+$/.test(u.hostname) ? undefined : u.hostname,
+  };
+}
+
+// conn: {server, ca, cert, key, token, insecure, agent}
 export function request(conn, method, urlPath, body, { timeoutMs = 10000, contentType } = {}) {
   const u = new URL(urlPath, conn.server);
   return new Promise((resolve, reject) => {
-    const headers = { Accept: 'application/json' };
+    const headers = {};
     let payload;
     if (body !== undefined) {
       payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
       headers['Content-Type'] = contentType || 'application/json';
       headers['Content-Length'] = payload.length;
     }
-    if (conn.token) headers.Authorization = `Bearer ${conn.token}`;
-    const req = https.request(
-      {
-        host: u.hostname,
-        port: u.port || 443,
-        path: u.pathname + u.search,
-        method,
-        headers,
-        ca: conn.ca,
-        cert: conn.cert,
-        key: conn.key,
-        rejectUnauthorized: !conn.insecure,
-        agent: conn.agent ?? false,
-        timeout: timeoutMs,
-        servername: /^[\d.]+$/.test(u.hostname) ? undefined : u.hostname,
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let j;
-          try {
-            j = text ? JSON.parse(text) : undefined;
-          } catch {
-            j = text;
-          }
-          if (res.statusCode >= 400) reject(new ApiError(res.statusCode, typeof j === 'object' ? j : { message: text }));
-          else resolve(j);
-        });
-      },
-    );
+    const req = https.request({ ...requestOptions(conn, u, method, headers), agent: conn.agent ?? false, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let j;
+        try {
+          j = text ? JSON.parse(text) : undefined;
+        } catch {
+          j = text;
+        }
+        if (res.statusCode >= 400) reject(new ApiError(res.statusCode, typeof j === 'object' ? j : { message: text }));
+        else resolve(j);
+      });
+    });
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${u}`)));
     req.on('error', reject);
     if (payload) req.write(payload);
@@ -146,30 +145,15 @@ export function watch(conn, urlPath, onEvent, onEnd) {
   const u = new URL(urlPath, conn.server);
   u.searchParams.set('watch', 'true');
   const end = endOnce(onEnd);
-  const req = https.request(
-    {
-      host: u.hostname,
-      port: u.port || 443,
-      path: u.pathname + u.search,
-      method: 'GET',
-      headers: { Accept: 'application/json', ...(conn.token ? { Authorization: `Bearer ${conn.token}` } : {}) },
-      ca: conn.ca,
-      cert: conn.cert,
-      key: conn.key,
-      rejectUnauthorized: !conn.insecure,
-      agent: false,
-      servername: /^[\d.]+$/.test(u.hostname) ? undefined : u.hostname,
-    },
-    (res) => {
-      if (res.statusCode >= 400) {
-        res.resume();
-        return end(new ApiError(res.statusCode, { message: `watch ${u.pathname}: HTTP ${res.statusCode}` }));
-      }
-      readJsonLines(res, onEvent);
-      res.on('end', () => end());
-      res.on('error', end);
-    },
-  );
+  const req = https.request({ ...requestOptions(conn, u, 'GET', {}), agent: false }, (res) => {
+    if (res.statusCode >= 400) {
+      res.resume();
+      return end(new ApiError(res.statusCode, { message: `watch ${u.pathname}: HTTP ${res.statusCode}` }));
+    }
+    readJsonLines(res, onEvent);
+    res.on('end', () => end());
+    res.on('error', end);
+  });
   req.on('error', end);
   req.on('close', () => end());
   req.end();
