@@ -232,7 +232,7 @@ let api;
 async function connect() {
   if (api) return api;
   if (kubeconfigPath && fs.existsSync(kubeconfigPath)) {
-    api = client(loadKubeconfig(kubeconfigPath));
+    api = client(loadKubeconfig(kubeconfigPath), { keepAlive: true });
     return api;
   }
   if (!bootstrapPath || !fs.existsSync(bootstrapPath)) return undefined;
@@ -271,7 +271,7 @@ async function connect() {
         .replace(/client-key-data: .*\n/, `client-key: ${pki}/kubelet-client-current.pem\n`);
       fs.writeFileSync(kubeconfigPath, yaml, { mode: 0o600 });
       log(`TLS bootstrap: wrote ${kubeconfigPath}`);
-      api = client(loadKubeconfig(kubeconfigPath));
+      api = client(loadKubeconfig(kubeconfigPath), { keepAlive: true });
       return api;
     }
   }

@@ -18,7 +18,7 @@ export function startComponent(name, known, runLeader) {
   }
   if (!F.kubeconfig) die('Error: --kubeconfig is required by this stand-in');
   const log = (...a) => console.error(new Date().toISOString(), ...a);
-  const api = client(loadKubeconfig(F.kubeconfig));
+  const api = client(loadKubeconfig(F.kubeconfig), { keepAlive: true });
   const lo = leaderOptions(F, name);
   let stop = null;
   const start = () => {

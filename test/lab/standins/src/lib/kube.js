@@ -111,9 +111,10 @@ export function request(conn, method, urlPath, body, { timeoutMs = 10000, conten
 
 // Idle connections kept for the next request, as client-go keeps its connection: a component
 // polling every few seconds does not pay a TLS handshake (through the load balancer) each time.
-// Kept sockets are unref'd by Node, so a CLI still exits when its work is done.
-export function client(conn) {
-  conn = { ...conn, agent: conn.agent ?? new https.Agent({ keepAlive: true, maxSockets: 4 }) };
+// Only for the long-running components (`keepAlive`): a CLI's few requests each take a connection
+// of their own, which a load balancer's reload cannot reset halfway through the command.
+export function client(conn, { keepAlive = false } = {}) {
+  if (keepAlive) conn = { ...conn, agent: conn.agent ?? new https.Agent({ keepAlive: true, maxSockets: 4 }) };
   const r = (m, p, b, o) => request(conn, m, p, b, o);
   return {
     conn,
